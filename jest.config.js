@@ -1,0 +1,11 @@
+/** Jest in native ESM mode (jose and oidc-provider are ESM-only): see ../shared/TOOLCHAIN.md. */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  transform: { '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true }] },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  setupFiles: ['<rootDir>/test/setup/realm.ts'],
+  reporters: ['default', '<rootDir>/test/setup/count-reporter.js'],
+  testTimeout: 30000,
+};

@@ -1,0 +1,53 @@
+/**
+ * `req.auth`: the request's view of the login state, set by `parLogin()` on every request.
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import type { ResolvedConfig } from './config.js';
+import type { IdTokenClaims } from './id-token.js';
+import { sessionUser } from './session.js';
+
+/** The login state of one request. */
+export interface RequestAuth {
+  /** Whether the session holds a logged-in user. */
+  isAuthenticated(): boolean;
+  /** The ID token's claims of the logged-in user, or `undefined`. */
+  readonly claims: IdTokenClaims | undefined;
+  /** The URL that starts a login and comes back to `returnTo` (a local path). */
+  loginUrl(returnTo?: string): string;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** Set by `parLogin()`. */
+      auth?: RequestAuth;
+    }
+  }
+}
+
+class SessionAuth implements RequestAuth {
+  readonly #req: Request;
+  readonly #config: ResolvedConfig;
+  constructor(req: Request, config: ResolvedConfig) {
+    this.#req = req;
+    this.#config = config;
+  }
+  isAuthenticated(): boolean {
+    return sessionUser(this.#req) !== undefined;
+  }
+  get claims(): IdTokenClaims | undefined {
+    return sessionUser(this.#req)?.claims;
+  }
+  loginUrl(returnTo?: string): string {
+    const login = this.#config.basePath + this.#config.paths.login;
+    return returnTo === undefined ? login : `${login}?returnTo=${encodeURIComponent(returnTo)}`;
+  }
+}
+
+/** Create `req.auth` for a request. */
+export function createRequestAuth(req: Request, config: ResolvedConfig): RequestAuth {
+  return new SessionAuth(req, config);
+}

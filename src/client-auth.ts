@@ -1,0 +1,72 @@
+/**
+ * Client authentication at the PAR and token endpoints, as a strategy chosen once per instance.
+ *
+ * - `client_secret_basic`: RFC 6749 §2.3.1. The id and secret are each form-urlencoded
+ *   (application/x-www-form-urlencoded, so a space is `+`) before the Basic credentials are built.
+ * - `private_key_jwt`: OIDC Core §9 and RFC 7523 §2.2/§3: a JWT signed with the client's key, with
+ *   `iss` = `sub` = client id, `aud`, a unique `jti`, `iat` and a short `exp`.
+ *
+ * RFC 9126 §2.1: the PAR request carries `client_id` in its body whatever the method.
+ *
+ * @module
+ */
+import { randomBytes } from 'node:crypto';
+import { SignJWT } from 'jose';
+import type { ResolvedConfig } from './config.js';
+import type { ClientAuthMethod } from './options.js';
+
+/** Adds client authentication to a back-channel form request. */
+export interface ClientAuthentication {
+  /** The method this strategy implements. */
+  readonly method: ClientAuthMethod;
+  /**
+   * Authenticate a request to `endpoint`: may add form parameters, returns headers to send.
+   * @param form The request body, changed in place.
+   * @param endpoint The URL the request goes to (the assertion audience may be it).
+   */
+  apply(form: URLSearchParams, endpoint: string): Promise<Record<string, string>>;
+}
+
+/** The `client_assertion_type` of RFC 7523 §2.2. */
+export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/** Lifetime of a client assertion in seconds: short, it is used at once. */
+const ASSERTION_LIFETIME = 60;
+
+/** Form-urlencode one value (the serializer URLSearchParams uses). */
+function formEncode(value: string): string {
+  return new URLSearchParams([['', value]]).toString().slice(1);
+}
+
+/** Build the strategy for a configuration; keys and header values are prepared here, once. */
+export function createClientAuthentication(config: ResolvedConfig): ClientAuthentication {
+  if (config.clientAuthMethod === 'client_secret_basic') {
+    const credentials = `${formEncode(config.clientId)}:${formEncode(config.clientSecret as string)}`;
+    const headers = Object.freeze({ authorization: `Basic ${Buffer.from(credentials).toString('base64')}` });
+    return {
+      method: 'client_secret_basic',
+      apply: async () => headers,
+    };
+  }
+  const { key, alg, kid } = config.signingKey!;
+  const header = Object.freeze({ alg, kid, typ: 'JWT' });
+  return {
+    method: 'private_key_jwt',
+    async apply(form, endpoint) {
+      const audience = config.assertionAudience === 'endpoint' ? endpoint : config.issuer;
+      const now = Math.floor(Date.now() / 1000);
+      const assertion = await new SignJWT({})
+        .setProtectedHeader(header)
+        .setIssuer(config.clientId)
+        .setSubject(config.clientId)
+        .setAudience(audience)
+        .setJti(randomBytes(16).toString('base64url'))
+        .setIssuedAt(now)
+        .setExpirationTime(now + ASSERTION_LIFETIME)
+        .sign(key);
+      form.set('client_assertion_type', JWT_BEARER_ASSERTION);
+      form.set('client_assertion', assertion);
+      return {};
+    },
+  };
+}

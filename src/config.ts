@@ -1,0 +1,210 @@
+/**
+ * One validation pass over the options, at start-up, producing a frozen configuration.
+ * Every problem is collected and reported at once by a {@link ConfigError}; secrets are never quoted.
+ *
+ * @module
+ */
+import type { KeyObject } from 'node:crypto';
+import { describeOption } from './env.js';
+import { ConfigError } from './errors.js';
+import { defaultLogger } from './log.js';
+import type { AssertionAudience, ClientAuthMethod, ParLoginLogger, ParLoginOptions } from './options.js';
+import { importSigningKey, type SigningKey } from './signing-key.js';
+
+/** Parameters the middleware sets itself; `authorizationParams` may not override them. */
+export const PROTECTED_PARAMS = Object.freeze([
+  'response_type', 'client_id', 'redirect_uri', 'state', 'nonce', 'code_challenge', 'code_challenge_method',
+  'request_uri', 'request', 'client_secret', 'client_assertion', 'client_assertion_type', 'response_mode',
+]);
+
+/** The validated configuration of one `parLogin()` instance. */
+export interface ResolvedConfig {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly clientAuthMethod: ClientAuthMethod;
+  readonly clientSecret?: string;
+  readonly signingKey?: SigningKey;
+  readonly assertionAudience: AssertionAudience;
+  readonly scope: string;
+  readonly authorizationParams: Readonly<Record<string, string>>;
+  /** The base URL without a trailing slash. */
+  readonly baseUrl: string;
+  /** The path part of the base URL without a trailing slash (`''` at the root). */
+  readonly basePath: string;
+  /** The origin of the base URL, for same-origin checks. */
+  readonly appOrigin: string;
+  /** Whether the base URL is https (cookies are then `Secure` and `__Host-` prefixed). */
+  readonly secure: boolean;
+  readonly redirectUri: string;
+  readonly postLogoutRedirectUri: string;
+  readonly sessionSecret: string;
+  readonly sessionCookieName: string;
+  readonly sessionAbsoluteTimeout: number;
+  readonly httpTimeoutMs: number;
+  readonly loginTimeout: number;
+  readonly maxPendingLogins: number;
+  readonly clockTolerance: number;
+  readonly maxResponseBytes: number;
+  readonly jwksCooldown: number;
+  readonly paths: Readonly<{ login: string; callback: string; logout: string; me: string }>;
+  readonly renderErrors: boolean;
+  readonly logger: ParLoginLogger;
+}
+
+const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'private_key_jwt'];
+const AUDIENCES: readonly AssertionAudience[] = ['issuer', 'endpoint'];
+const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
+const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
+
+/**
+ * Validate options and derive the configuration. Reports every problem at once.
+ *
+ * @param options The merged options (environment, then explicit).
+ * @throws {ConfigError} listing each problem, naming the option and its environment variable.
+ */
+export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
+  const problems: string[] = [];
+  const problem = (option: string, text: string): void => void problems.push(`${describeOption(option)} ${text}`);
+
+  const issuer = checkUrl(options.issuer, 'issuer', problem, { allowPath: true });
+  const clientId = requireString(options.clientId, 'clientId', problem);
+  const baseUrlObject = checkUrl(options.baseUrl, 'baseUrl', problem, { allowPath: true, allowHttpAnywhere: false });
+
+  const method = options.clientAuthMethod ??
+    (options.privateKey !== undefined && options.clientSecret === undefined ? 'private_key_jwt' : 'client_secret_basic');
+  if (!AUTH_METHODS.includes(method)) problem('clientAuthMethod', `must be one of ${AUTH_METHODS.join(', ')} (got "${String(method)}")`);
+  let signingKey: SigningKey | undefined;
+  if (method === 'client_secret_basic' && !nonEmpty(options.clientSecret)) {
+    problem('clientSecret', 'is required with client_secret_basic');
+  }
+  if (method === 'private_key_jwt') {
+    if (options.privateKey === undefined || options.privateKey === '') {
+      problem('privateKey', 'is required with private_key_jwt: a private JWK as JSON or a PKCS#8 PEM');
+    } else {
+      const imported = importSigningKey(options.privateKey as string | KeyObject, options.privateKeyAlg, options.privateKeyId);
+      if ('problem' in imported) problem('privateKey', imported.problem);
+      else signingKey = imported;
+    }
+  }
+  const assertionAudience = options.assertionAudience ?? 'issuer';
+  if (!AUDIENCES.includes(assertionAudience)) problem('assertionAudience', `must be "issuer" or "endpoint" (got "${String(assertionAudience)}")`);
+
+  const scope = typeof options.scope === 'string' ? options.scope.trim().split(/\s+/).join(' ') : 'openid profile email';
+  if (!scope.split(' ').includes('openid')) problem('scope', `must include "openid" (got "${scope}")`);
+
+  const authorizationParams = { ...(options.authorizationParams ?? {}) };
+  const overridden = Object.keys(authorizationParams).filter((name) => PROTECTED_PARAMS.includes(name) || name === 'scope');
+  if (overridden.length > 0) problem('authorizationParams', `may not set ${overridden.join(', ')}: the middleware sets them (use the scope option for scope)`);
+
+  const sessionSecret = typeof options.sessionSecret === 'string' ? options.sessionSecret : '';
+  if (sessionSecret.length < 32) {
+    problem('sessionSecret', sessionSecret === '' ? 'is required: a random string of at least 32 characters' : 'is too short: use at least 32 random characters');
+  }
+
+  const paths = {
+    login: checkPath(options.loginPath, '/login', 'loginPath', problem),
+    callback: checkPath(options.callbackPath, '/callback', 'callbackPath', problem),
+    logout: checkPath(options.logoutPath, '/logout', 'logoutPath', problem),
+    me: checkPath(options.mePath, '/me', 'mePath', problem),
+  };
+  if (new Set(Object.values(paths)).size !== 4) problem('loginPath', 'callbackPath, logoutPath and mePath must differ');
+
+  const secure = baseUrlObject?.protocol === 'https:';
+  const sessionCookieName = options.sessionCookieName ?? (secure ? '__Host-parlogin' : 'parlogin');
+  if (!COOKIE_NAME.test(sessionCookieName)) problem('sessionCookieName', `is not a valid cookie name (got "${sessionCookieName}")`);
+  if (sessionCookieName.startsWith('__Host-') && !secure) problem('sessionCookieName', 'uses the __Host- prefix, which needs an https baseUrl');
+
+  const numbers = {
+    sessionAbsoluteTimeout: checkInteger(options.sessionAbsoluteTimeout, 28_800, 'sessionAbsoluteTimeout', 60, 31_536_000, problem),
+    httpTimeoutMs: checkInteger(options.httpTimeoutMs, 5_000, 'httpTimeoutMs', 100, 120_000, problem),
+    loginTimeout: checkInteger(options.loginTimeout, 600, 'loginTimeout', 30, 86_400, problem),
+    maxPendingLogins: checkInteger(options.maxPendingLogins, 5, 'maxPendingLogins', 1, 50, problem),
+    clockTolerance: checkInteger(options.clockTolerance, 30, 'clockTolerance', 0, 600, problem),
+    maxResponseBytes: checkInteger(options.maxResponseBytes, 262_144, 'maxResponseBytes', 1_024, 16_777_216, problem),
+    jwksCooldown: checkInteger(options.jwksCooldown, 30, 'jwksCooldown', 0, 86_400, problem),
+  };
+
+  const baseUrl = baseUrlObject ? baseUrlObject.href.replace(/\/$/, '') : '';
+  const basePath = baseUrlObject ? baseUrlObject.pathname.replace(/\/$/, '') : '';
+  let postLogoutRedirectUri = `${baseUrl}/`;
+  if (options.postLogoutRedirectUri !== undefined) {
+    postLogoutRedirectUri = checkUrl(options.postLogoutRedirectUri, 'postLogoutRedirectUri', problem, { allowPath: true, keepQuery: true })?.href ?? '';
+  }
+  if (options.logger !== undefined && (typeof options.logger?.warn !== 'function' || typeof options.logger?.error !== 'function')) {
+    problem('logger', 'must have warn(record) and error(record) functions');
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  return Object.freeze({
+    issuer: options.issuer as string,
+    clientId,
+    clientAuthMethod: method,
+    ...(method === 'client_secret_basic' ? { clientSecret: options.clientSecret as string } : {}),
+    ...(signingKey ? { signingKey } : {}),
+    assertionAudience,
+    scope,
+    authorizationParams: Object.freeze(authorizationParams),
+    baseUrl,
+    basePath,
+    appOrigin: (baseUrlObject as URL).origin,
+    secure,
+    redirectUri: `${baseUrl}${paths.callback}`,
+    postLogoutRedirectUri,
+    sessionSecret,
+    sessionCookieName,
+    ...numbers,
+    paths: Object.freeze(paths),
+    renderErrors: options.renderErrors ?? true,
+    logger: options.logger ?? defaultLogger,
+  });
+}
+
+type Problem = (option: string, text: string) => void;
+
+function nonEmpty(value: unknown): value is string {
+  return typeof value === 'string' && value !== '';
+}
+
+function requireString(value: unknown, option: string, problem: Problem): string {
+  if (!nonEmpty(value)) problem(option, 'is required');
+  return String(value ?? '');
+}
+
+function checkUrl(
+  value: unknown, option: string, problem: Problem,
+  { allowPath = true, keepQuery = false, allowHttpAnywhere = false } = {},
+): URL | undefined {
+  if (!nonEmpty(value)) return void problem(option, 'is required: an absolute https URL');
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return void problem(option, `is not an absolute URL (got "${value}")`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (allowHttpAnywhere || LOOPBACK.has(url.hostname)))) {
+    return void problem(option, `must use https (http is allowed only on localhost/127.0.0.1/[::1]; got "${value}")`);
+  }
+  if (url.username || url.password) return void problem(option, 'must not contain credentials');
+  if (url.hash || (!keepQuery && url.search)) return void problem(option, `must not have a query or fragment (got "${value}")`);
+  if (!allowPath && url.pathname !== '/') return void problem(option, `must not have a path (got "${value}")`);
+  return url;
+}
+
+function checkPath(value: unknown, fallback: string, option: string, problem: Problem): string {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'string' || !PATH.test(value) || value.startsWith('//') || value.length > 1 && value.endsWith('/')) {
+    problem(option, `must be a path like "${fallback}" (got "${String(value)}")`);
+    return fallback;
+  }
+  return value;
+}
+
+function checkInteger(value: unknown, fallback: number, option: string, min: number, max: number, problem: Problem): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    problem(option, `must be an integer from ${min} to ${max} (got "${String(value)}")`);
+    return fallback;
+  }
+  return value;
+}

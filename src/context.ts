@@ -1,0 +1,35 @@
+/**
+ * The per-instance context: everything built once when `parLogin()` is called and shared by its
+ * routes (configuration, back channel, discovery cache, client authentication, JWKS cache).
+ * Nothing here is module-global: two instances never share a cache or a pool.
+ *
+ * @module
+ */
+import { createClientAuthentication, type ClientAuthentication } from './client-auth.js';
+import type { ResolvedConfig } from './config.js';
+import { createBackChannel, type BackChannel } from './http.js';
+import { createJwksResolver } from './jwks.js';
+import { createMetadataSource, type MetadataSource } from './metadata.js';
+import type { JWTVerifyGetKey } from 'jose';
+
+/** One instance's shared machinery. */
+export interface ParLoginContext {
+  readonly config: ResolvedConfig;
+  readonly http: BackChannel;
+  readonly metadata: MetadataSource;
+  readonly clientAuth: ClientAuthentication;
+  readonly jwks: JWTVerifyGetKey;
+}
+
+/** Build the context of one instance. */
+export function createContext(config: ResolvedConfig): ParLoginContext {
+  const http = createBackChannel({ timeoutMs: config.httpTimeoutMs, maxResponseBytes: config.maxResponseBytes });
+  const metadata = createMetadataSource(config.issuer, http);
+  return Object.freeze({
+    config,
+    http,
+    metadata,
+    clientAuth: createClientAuthentication(config),
+    jwks: createJwksResolver(http, async () => (await metadata.get()).jwks_uri, config.jwksCooldown),
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * The only reader of environment variables. `configFromEnv` maps them to {@link ParLoginOptions};
+ * validation happens once, in {@link resolveConfig}, which names the variable in every problem.
+ *
+ * @module
+ */
+import type { ParLoginOptions } from './options.js';
+
+/** The environment variable behind each option that has one. */
+export const ENV_NAMES = Object.freeze({
+  issuer: 'OIDC_ISSUER',
+  clientId: 'OIDC_CLIENT_ID',
+  clientAuthMethod: 'OIDC_CLIENT_AUTH_METHOD',
+  clientSecret: 'OIDC_CLIENT_SECRET',
+  privateKey: 'OIDC_PRIVATE_KEY',
+  privateKeyAlg: 'OIDC_PRIVATE_KEY_ALG',
+  privateKeyId: 'OIDC_PRIVATE_KEY_ID',
+  assertionAudience: 'OIDC_ASSERTION_AUDIENCE',
+  scope: 'OIDC_SCOPE',
+  authorizationParams: 'OIDC_AUTH_PARAMS',
+  baseUrl: 'APP_BASE_URL',
+  postLogoutRedirectUri: 'OIDC_POST_LOGOUT_REDIRECT_URI',
+  sessionSecret: 'SESSION_SECRET',
+  sessionCookieName: 'SESSION_COOKIE_NAME',
+  sessionAbsoluteTimeout: 'SESSION_ABSOLUTE_TIMEOUT',
+  httpTimeoutMs: 'OIDC_HTTP_TIMEOUT_MS',
+  loginTimeout: 'OIDC_LOGIN_TIMEOUT',
+  clockTolerance: 'OIDC_CLOCK_TOLERANCE',
+} as const satisfies Partial<Record<keyof ParLoginOptions, string>>);
+
+const NUMERIC = new Set<string>(['sessionAbsoluteTimeout', 'httpTimeoutMs', 'loginTimeout', 'clockTolerance']);
+
+/**
+ * Read the configuration from environment variables. Empty variables count as unset. Numbers are
+ * parsed here; a value that is not a number is passed on as text so that validation can report it.
+ * Never throws: {@link parLogin} validates the result together with explicit options.
+ *
+ * @param env The environment to read. @default process.env
+ * @returns The options the environment sets.
+ */
+export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ParLoginOptions {
+  const options: Record<string, unknown> = {};
+  for (const [option, name] of Object.entries(ENV_NAMES)) {
+    const raw = env[name];
+    if (raw === undefined || raw.trim() === '') continue;
+    const value = raw.trim();
+    if (NUMERIC.has(option)) options[option] = /^\d+$/.test(value) ? Number(value) : value;
+    else if (option === 'authorizationParams') options[option] = Object.fromEntries(new URLSearchParams(value));
+    else if (option === 'privateKey' || option === 'clientSecret' || option === 'sessionSecret') options[option] = raw;
+    else options[option] = value;
+  }
+  return options as ParLoginOptions;
+}
+
+/** `optionName (ENV_NAME)`, for problem sentences. */
+export function describeOption(option: string): string {
+  const name = (ENV_NAMES as Record<string, string>)[option];
+  return name ? `${option} (${name})` : option;
+}

@@ -1,0 +1,127 @@
+/**
+ * Errors of express-par-login. Two families, as in panva/oauth4webapi:
+ *
+ * - {@link ConfigError}: the configuration is wrong. Thrown once, at start-up, listing every problem.
+ * - {@link ParLoginError}: a request failed. It carries the http-errors contract (`status`,
+ *   `statusCode`, `expose`) so an Express error handler can render it, and a stable `code` to
+ *   `switch` on. The original failure, if any, is kept as `cause`.
+ *
+ * @module
+ */
+
+/** Every request-time error code, with the HTTP status it answers with. Match on `err.code`. */
+export const ERROR_CODES = Object.freeze({
+  /** The callback came without `state`. */
+  state_missing: 400,
+  /** No pending login has this `state` in this browser's session. */
+  state_unknown: 400,
+  /** The pending login for this `state` was already completed. */
+  state_used: 400,
+  /** The pending login for this `state` is older than `loginTimeout`. */
+  state_expired: 400,
+  /** The AS advertises RFC 9207 but the callback has no `iss`. */
+  iss_missing: 400,
+  /** The callback's `iss` is not the configured issuer (a mix-up attack, or a misrouted response). */
+  iss_mismatch: 400,
+  /** The AS answered the authorization request with an error (e.g. `access_denied`). */
+  authorization_error: 400,
+  /** The callback has neither `code` nor `error`. */
+  code_missing: 400,
+  /** The request is not acceptable (e.g. a query parameter repeated). */
+  invalid_request: 400,
+  /** A state-changing request came from another site (POST /logout without a same-origin proof). */
+  csrf_rejected: 403,
+  /** The request needs a login. */
+  unauthenticated: 401,
+  /** Discovery failed: unreachable, not JSON, or inconsistent with the configured issuer. */
+  discovery_failed: 502,
+  /** The AS's metadata has no `pushed_authorization_request_endpoint`. */
+  no_par_endpoint: 502,
+  /** The PAR endpoint refused the request or answered something other than 201 with a request_uri. */
+  par_error: 502,
+  /** The token endpoint refused the code or answered something unusable. */
+  token_error: 502,
+  /** The ID token failed validation (signature, alg, iss, aud, azp, exp, iat, nonce, sub). */
+  id_token_invalid: 502,
+  /** The JWKS could not be fetched or is not a JWK Set. */
+  jwks_error: 502,
+  /** The AS could not be reached (connection refused, reset, DNS). */
+  as_unreachable: 502,
+  /** The AS's response broke the protocol (too large, not JSON, a redirect). */
+  as_bad_response: 502,
+  /** The AS did not answer within `httpTimeoutMs`. */
+  as_timeout: 504,
+  /** The session store failed to load or save the session. */
+  session_store_unavailable: 503,
+  /** `requireLogin()` or `req.auth` used without `parLogin()` mounted before it. */
+  not_mounted: 500,
+});
+
+/** A request-time error code. */
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** Details a {@link ParLoginError} may carry. */
+export interface ParLoginErrorDetails {
+  /** The AS's `error` value, when the AS sent one. */
+  asError?: string;
+  /** The AS's `error_description`, when the AS sent one. */
+  asErrorDescription?: string;
+  /** What the user or operator can do about it, shown on the error page. */
+  hint?: string;
+  /** The underlying failure. */
+  cause?: unknown;
+}
+
+/**
+ * A request failed. `status`/`statusCode` is the HTTP status, `expose` says whether the message
+ * may be shown to the browser (true for 4xx; 5xx messages are replaced by a generic text).
+ */
+export class ParLoginError extends Error {
+  override readonly name = 'ParLoginError';
+  /** The stable error code. */
+  readonly code: ErrorCode;
+  /** The HTTP status. */
+  readonly status: number;
+  /** Same as `status`, for handlers that read `statusCode`. */
+  readonly statusCode: number;
+  /** Whether `message` is safe to show the browser. */
+  readonly expose: boolean;
+  /** The AS's `error`, if any. */
+  readonly asError?: string;
+  /** The AS's `error_description`, if any. */
+  readonly asErrorDescription?: string;
+  /** A remedy, shown with the message. */
+  readonly hint?: string;
+
+  constructor(code: ErrorCode, message: string, details: ParLoginErrorDetails = {}) {
+    super(message, details.cause === undefined ? undefined : { cause: details.cause });
+    this.code = code;
+    this.status = this.statusCode = ERROR_CODES[code];
+    this.expose = this.status < 500;
+    if (details.asError !== undefined) this.asError = details.asError;
+    if (details.asErrorDescription !== undefined) this.asErrorDescription = details.asErrorDescription;
+    if (details.hint !== undefined) this.hint = details.hint;
+  }
+}
+
+/**
+ * The configuration is invalid. `problems` lists every problem found, each naming the option
+ * and its environment variable. Thrown by {@link parLogin} and {@link configFromEnv} at start-up.
+ */
+export class ConfigError extends TypeError {
+  override readonly name = 'ConfigError';
+  /** Always `ERR_INVALID_CONFIG`. */
+  readonly code = 'ERR_INVALID_CONFIG';
+  /** One sentence per problem. */
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(`express-par-login: invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.problems = Object.freeze([...problems]);
+  }
+}
+
+/** True when `err` is a {@link ParLoginError} (also across package copies). */
+export function isParLoginError(err: unknown): err is ParLoginError {
+  return err instanceof ParLoginError || (err instanceof Error && err.name === 'ParLoginError' && 'code' in err);
+}

@@ -1,0 +1,74 @@
+/**
+ * ID token validation (OIDC Core §3.1.3.7): the signature against the AS's JWKS with an asymmetric
+ * algorithm (never `none`, never an HMAC keyed by the client secret), then `iss`, `aud`, `azp`,
+ * `exp`, `iat` (not in the future, not old), `sub` and `nonce` (§3.1.3.7 item 11, §15.5.2).
+ *
+ * @module
+ */
+import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { ParLoginError } from './errors.js';
+
+/** The claims of a validated ID token. */
+export type IdTokenClaims = JWTPayload & { sub: string };
+
+/** Asymmetric JWS algorithms accepted for ID tokens. */
+export const ID_TOKEN_ALGORITHMS = Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+
+/** An ID token older than this (seconds, by `iat`) at the callback is refused. */
+const MAX_TOKEN_AGE = 300;
+
+/** What an ID token is checked against. */
+export interface IdTokenExpectations {
+  readonly issuer: string;
+  readonly clientId: string;
+  readonly nonce: string;
+  /** Seconds of clock skew tolerated. */
+  readonly clockTolerance: number;
+}
+
+/**
+ * Validate an ID token and return its claims.
+ *
+ * @throws {ParLoginError} `id_token_invalid`, or `jwks_error` / a transport code when the keys cannot be had.
+ */
+export async function validateIdToken(idToken: string, keys: JWTVerifyGetKey, expected: IdTokenExpectations): Promise<IdTokenClaims> {
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(idToken, keys, {
+      issuer: expected.issuer,
+      audience: expected.clientId,
+      algorithms: [...ID_TOKEN_ALGORITHMS],
+      clockTolerance: expected.clockTolerance,
+      maxTokenAge: MAX_TOKEN_AGE + expected.clockTolerance,
+      requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
+    }));
+  } catch (err) {
+    if (err instanceof ParLoginError) throw err;
+    if (err instanceof joseErrors.JOSEError) {
+      throw new ParLoginError('id_token_invalid', `The ID token is invalid: ${describeJoseError(err)}.`, { cause: err });
+    }
+    throw err;
+  }
+  const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
+  if (payload.azp !== undefined && payload.azp !== expected.clientId) {
+    throw new ParLoginError('id_token_invalid', 'The ID token is invalid: its azp is not this client.');
+  }
+  if (audiences.length > 1 && payload.azp === undefined) {
+    throw new ParLoginError('id_token_invalid', 'The ID token is invalid: it has several audiences and no azp.');
+  }
+  if (typeof payload.sub !== 'string' || payload.sub === '') {
+    throw new ParLoginError('id_token_invalid', 'The ID token is invalid: sub is missing.');
+  }
+  if (payload.nonce !== expected.nonce) {
+    throw new ParLoginError('id_token_invalid', 'The ID token is invalid: its nonce does not match this login.');
+  }
+  return payload as IdTokenClaims;
+}
+
+function describeJoseError(err: InstanceType<typeof joseErrors.JOSEError>): string {
+  if (err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired) return `claim "${err.claim}" failed (${err.reason})`;
+  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'no key of the AS matches its kid';
+  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'its signing algorithm is not allowed';
+  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'its signature does not verify';
+  return err.code;
+}

@@ -1,0 +1,15 @@
+/**
+ * express-par-login: log users in with OAuth 2.0 Pushed Authorization Requests (RFC 9126) from
+ * an Express app acting as a confidential OpenID Connect client. Public exports only.
+ *
+ * @packageDocumentation
+ */
+export { parLogin, type ParLoginMiddleware } from './router.js';
+export { requireLogin, type RequireLoginOptions } from './guard.js';
+export { configFromEnv, ENV_NAMES } from './env.js';
+export { ConfigError, ERROR_CODES, ParLoginError, isParLoginError, type ErrorCode, type ParLoginErrorDetails } from './errors.js';
+export type { AssertionAudience, ClientAuthMethod, ParLoginLogger, ParLoginOptions } from './options.js';
+export type { RequestAuth } from './auth.js';
+export type { IdTokenClaims } from './id-token.js';
+export type { ParLoginSessionData, SessionUser } from './session.js';
+export type { TokenSet } from './token.js';

@@ -1,0 +1,68 @@
+/**
+ * GET /login: start a login with a pushed authorization request (RFC 9126 §2, §4).
+ *
+ * A fresh transaction (state, nonce, PKCE S256 verifier) is created; the authorization request is
+ * pushed over the back channel; only then is the transaction written to the session, which is
+ * saved before the browser is sent to the authorization endpoint with **only** `client_id` and
+ * `request_uri` (RFC 9126 §4). Nothing of the request, and no PII such as `login_hint`, is in the URL.
+ *
+ * @module
+ */
+import type { Request, Response } from 'express';
+import type { ParLoginContext } from './context.js';
+import { ParLoginError } from './errors.js';
+import { pushAuthorizationRequest } from './par.js';
+import { safeReturnTo } from './return-to.js';
+import { saveSession, sessionData } from './session.js';
+import { addTransaction, newTransaction, s256, type LoginTransaction } from './transaction.js';
+
+/** Hooks a login route accepts from the router. */
+export interface LoginRouteHooks {
+  /** Called before the session is saved; the router shortens an anonymous session's lifetime. */
+  beforeSave?(req: Request): void;
+}
+
+/** The authorization request parameters of a transaction (OIDC Core §3.1.2.1, RFC 7636 §4.3). */
+export function authorizationParameters(ctx: ParLoginContext, tx: LoginTransaction): URLSearchParams {
+  const { config } = ctx;
+  const params = new URLSearchParams({
+    response_type: 'code',
+    client_id: config.clientId,
+    redirect_uri: config.redirectUri,
+    scope: config.scope,
+    state: tx.state,
+    nonce: tx.nonce,
+    code_challenge: s256(tx.codeVerifier),
+    code_challenge_method: 'S256',
+  });
+  for (const [name, value] of Object.entries(config.authorizationParams)) params.set(name, value);
+  return params;
+}
+
+/** Build the GET /login handler. */
+export function loginRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {}) {
+  const { config } = ctx;
+  return async function login(req: Request, res: Response): Promise<void> {
+    res.set('Cache-Control', 'no-store');
+    const metadata = await ctx.metadata.get();
+    const endpoint = metadata.pushed_authorization_request_endpoint;
+    if (endpoint === undefined) {
+      throw new ParLoginError('no_par_endpoint', `The authorization server ${config.issuer} does not publish a pushed_authorization_request_endpoint.`, {
+        hint: 'This middleware logs in only with PAR (RFC 9126): enable PAR at the AS.',
+      });
+    }
+    const returnTo = safeReturnTo(typeof req.query.returnTo === 'string' ? req.query.returnTo : undefined);
+    const tx = newTransaction(returnTo, config.loginTimeout);
+    const pushed = await pushAuthorizationRequest(ctx.http, ctx.clientAuth, endpoint, authorizationParameters(ctx, tx));
+
+    const data = sessionData(req, true);
+    addTransaction((data.tx ??= {}), tx, config.maxPendingLogins);
+    hooks.beforeSave?.(req);
+    await saveSession(req);
+
+    const target = new URL(metadata.authorization_endpoint);
+    target.searchParams.set('client_id', config.clientId);
+    target.searchParams.set('request_uri', pushed.requestUri);
+    res.redirect(303, target.href);
+  };
+}

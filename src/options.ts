@@ -1,0 +1,91 @@
+/**
+ * The options `parLogin()` accepts. Every option has an environment variable
+ * (read by {@link configFromEnv}); explicit options override the environment.
+ *
+ * @module
+ */
+import type { KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
+
+/** How the client authenticates at the PAR and token endpoints (RFC 6749 §2.3, OIDC Core §9). */
+export type ClientAuthMethod = 'client_secret_basic' | 'private_key_jwt';
+
+/**
+ * The `aud` of a `private_key_jwt` client assertion.
+ * - `issuer`: the AS's issuer identifier (RFC 7523bis, FAPI 2.0 §5.3.2.1; the default).
+ * - `endpoint`: the URL of the endpoint the assertion is sent to (some servers accept only that).
+ */
+export type AssertionAudience = 'issuer' | 'endpoint';
+
+/** A structured logger. Each call receives one record; it must never throw. */
+export interface ParLoginLogger {
+  /** Failures caused by the browser (4xx). */
+  warn(record: Record<string, unknown>): void;
+  /** Failures caused by the AS, the store or the configuration (5xx). */
+  error(record: Record<string, unknown>): void;
+}
+
+/** Options of {@link parLogin}. Units are in the names' documentation; durations are seconds unless named `...Ms`. */
+export interface ParLoginOptions {
+  /** The AS's issuer identifier (`OIDC_ISSUER`). https, or http on a loopback host. */
+  issuer?: string;
+  /** The client identifier registered at the AS (`OIDC_CLIENT_ID`). */
+  clientId?: string;
+  /**
+   * Client authentication (`OIDC_CLIENT_AUTH_METHOD`).
+   * @default `private_key_jwt` when only a private key is given, else `client_secret_basic`
+   */
+  clientAuthMethod?: ClientAuthMethod;
+  /** The client secret for `client_secret_basic` (`OIDC_CLIENT_SECRET`). */
+  clientSecret?: string;
+  /** The signing key for `private_key_jwt` (`OIDC_PRIVATE_KEY`): a private JWK (object or JSON) or a PKCS#8 PEM. */
+  privateKey?: string | JWK | KeyObject;
+  /** JWS algorithm of the client assertion (`OIDC_PRIVATE_KEY_ALG`). @default the key's `alg`, else derived from the key type */
+  privateKeyAlg?: string;
+  /** `kid` of the client assertion (`OIDC_PRIVATE_KEY_ID`). @default the JWK's `kid`, else its RFC 7638 thumbprint */
+  privateKeyId?: string;
+  /** Audience of the client assertion (`OIDC_ASSERTION_AUDIENCE`). @default `issuer` */
+  assertionAudience?: AssertionAudience;
+  /** Requested scope (`OIDC_SCOPE`); must contain `openid`. @default `openid profile email` */
+  scope?: string;
+  /** Extra authorization parameters pushed with every login (`OIDC_AUTH_PARAMS`, form-encoded). */
+  authorizationParams?: Record<string, string>;
+  /** The app's external base URL (`APP_BASE_URL`); the redirect URI is `baseUrl + callbackPath`. */
+  baseUrl?: string;
+  /** Where the AS sends the user after logout (`OIDC_POST_LOGOUT_REDIRECT_URI`). @default `baseUrl + '/'` */
+  postLogoutRedirectUri?: string;
+  /** Secret signing the session cookie (`SESSION_SECRET`), at least 32 characters. */
+  sessionSecret?: string;
+  /** Session cookie name (`SESSION_COOKIE_NAME`). @default `__Host-parlogin` on https, `parlogin` on http */
+  sessionCookieName?: string;
+  /** Absolute session lifetime in seconds, counted from login (`SESSION_ABSOLUTE_TIMEOUT`). @default 28800 (8 h) */
+  sessionAbsoluteTimeout?: number;
+  /** Timeout of each back-channel request in milliseconds (`OIDC_HTTP_TIMEOUT_MS`). @default 5000 */
+  httpTimeoutMs?: number;
+  /** Lifetime of a pending login in seconds (`OIDC_LOGIN_TIMEOUT`). @default 600 */
+  loginTimeout?: number;
+  /** Pending logins kept per session; the oldest is dropped beyond it. @default 5 */
+  maxPendingLogins?: number;
+  /** Clock skew tolerated when checking ID token times, in seconds (`OIDC_CLOCK_TOLERANCE`). @default 30 */
+  clockTolerance?: number;
+  /** Largest back-channel response body accepted, in bytes. @default 262144 */
+  maxResponseBytes?: number;
+  /** Minimum time between two JWKS refetches triggered by an unknown `kid`, in seconds. @default 30 */
+  jwksCooldown?: number;
+  /** @default `/login` */
+  loginPath?: string;
+  /** @default `/callback` */
+  callbackPath?: string;
+  /** @default `/logout` */
+  logoutPath?: string;
+  /** @default `/me` */
+  mePath?: string;
+  /**
+   * `true` renders errors of the mounted routes itself (an HTML page or JSON);
+   * `false` passes them to the app's error handler with `next(err)`.
+   * @default true
+   */
+  renderErrors?: boolean;
+  /** Where failure records go. @default one JSON line per failure on stderr */
+  logger?: ParLoginLogger;
+}

@@ -1,0 +1,131 @@
+/**
+ * `parLogin()`: resolve the configuration once, build the instance's context, and return the
+ * middleware that sets `req.auth` on every request and answers the login routes.
+ *
+ * @module
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import session from 'express-session';
+import { createRequestAuth } from './auth.js';
+import { callbackRoute } from './callback.js';
+import { resolveConfig, type ResolvedConfig } from './config.js';
+import { createContext, type ParLoginContext } from './context.js';
+import { configFromEnv } from './env.js';
+import { ParLoginError } from './errors.js';
+import { loginRoute } from './login.js';
+import { logoutConfirmRoute, logoutRoute } from './logout.js';
+import { meRoute } from './me.js';
+import type { ParLoginOptions } from './options.js';
+import { handleFailure } from './respond.js';
+import { sessionUser } from './session.js';
+
+type Route = (req: Request, res: Response) => Promise<void>;
+
+/** The middleware `parLogin()` returns, with a way to release its connections. */
+export interface ParLoginMiddleware extends RequestHandler {
+  /** Close the back-channel pool (for tests and graceful shutdown). */
+  close(): Promise<void>;
+  /** The validated configuration (read-only; secrets included, do not log it). */
+  readonly config: ResolvedConfig;
+}
+
+const OWN_SESSION = Symbol('express-par-login own session');
+
+/**
+ * Create the PAR login middleware. Mount it once, before the routes it protects:
+ * `app.use(parLogin())`.
+ *
+ * Reads `OIDC_*`, `APP_BASE_URL` and `SESSION_*` environment variables; explicit `options`
+ * override them. When no session middleware ran before it, it runs express-session itself with
+ * secure defaults (HttpOnly, SameSite=Lax, Secure and `__Host-` on https; an in-memory store that
+ * it warns about when `NODE_ENV=production`).
+ *
+ * @param options Options overriding the environment.
+ * @throws {ConfigError} listing every configuration problem at once.
+ * @see RFC 9126 (PAR), RFC 6749 §4.1, RFC 7636, RFC 9207, OpenID Connect Core 1.0 §3.1
+ */
+export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
+  const config = resolveConfig({ ...configFromEnv(), ...definedOnly(options) });
+  const ctx = createContext(config);
+  const ownSession = createOwnSession(config);
+  const routes = buildRoutes(ctx);
+  let warnedInsecure = false;
+
+  function dispatch(req: Request, res: Response, next: NextFunction): void {
+    req.auth = createRequestAuth(req, config);
+    const route = routes.get(`${req.method} ${req.path}`);
+    if (route === undefined) return next();
+    if (config.secure && !req.secure && !warnedInsecure) {
+      warnedInsecure = true;
+      config.logger.warn({ msg: 'APP_BASE_URL is https but requests arrive over http: Secure cookies will not be set. Behind a TLS-terminating proxy, set app.set("trust proxy", …).' });
+    }
+    route(req, res).catch((err: unknown) => handleFailure(config, err, req, res, next));
+  }
+
+  const middleware = function parLoginMiddleware(req: Request, res: Response, next: NextFunction): void {
+    if (req.session !== undefined) return dispatch(req, res, next);
+    (req as unknown as Record<symbol, boolean>)[OWN_SESSION] = true;
+    ownSession(req, res, (err?: unknown) => {
+      if (err) {
+        const failure = new ParLoginError('session_store_unavailable', 'The session store is not available.', { cause: err });
+        // Public routes keep working without a session; only our routes and guards need one.
+        if (routes.has(`${req.method} ${req.path}`)) return handleFailure(config, failure, req, res, next);
+        return dispatch(req, res, next);
+      }
+      dispatch(req, res, next);
+    });
+  } as ParLoginMiddleware;
+  Object.defineProperty(middleware, 'config', { value: config });
+  middleware.close = () => ctx.http.close();
+  return middleware;
+}
+
+function buildRoutes(ctx: ParLoginContext): Map<string, Route> {
+  const { paths } = ctx.config;
+  const clearCookie = (req: Request, res: Response): void => {
+    if ((req as unknown as Record<symbol, boolean>)[OWN_SESSION]) {
+      res.clearCookie(ctx.config.sessionCookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.secure });
+    }
+  };
+  const shortenAnonymous = (req: Request): void => {
+    // An abandoned login must not keep a session for the full lifetime: an anonymous session
+    // that only holds pending logins lives as long as a login may take.
+    if ((req as unknown as Record<symbol, boolean>)[OWN_SESSION] && sessionUser(req) === undefined && req.session) {
+      req.session.cookie.maxAge = ctx.config.loginTimeout * 1000;
+    }
+  };
+  const login = loginRoute(ctx, { beforeSave: shortenAnonymous });
+  return new Map<string, Route>([
+    [`GET ${paths.login}`, login],
+    [`GET ${paths.callback}`, callbackRoute(ctx)],
+    [`POST ${paths.logout}`, logoutRoute(ctx, clearCookie)],
+    [`GET ${paths.logout}`, logoutConfirmRoute(ctx)],
+    [`GET ${paths.me}`, meRoute()],
+  ]);
+}
+
+function createOwnSession(config: ResolvedConfig): RequestHandler {
+  let warned = false;
+  const store = new session.MemoryStore();
+  const middleware = session({
+    name: config.sessionCookieName,
+    secret: config.sessionSecret,
+    store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    unset: 'destroy',
+    cookie: { httpOnly: true, sameSite: 'lax', secure: config.secure, path: '/', maxAge: config.sessionAbsoluteTimeout * 1000 },
+  });
+  return (req, res, next) => {
+    if (!warned && process.env.NODE_ENV === 'production') {
+      warned = true;
+      config.logger.error({ msg: 'express-par-login is using an in-memory session store in production: sessions are lost on restart and not shared between instances. Mount express-session with a real store (e.g. connect-redis) before parLogin().' });
+    }
+    middleware(req, res, next);
+  };
+}
+
+function definedOnly(options: ParLoginOptions): ParLoginOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as ParLoginOptions;
+}

@@ -1,0 +1,75 @@
+/**
+ * The middleware's state inside express-session: pending login transactions and the logged-in
+ * user (claims and tokens, server-side only). Store failures become `session_store_unavailable`.
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import type { Session } from 'express-session';
+import { ParLoginError } from './errors.js';
+import type { IdTokenClaims } from './id-token.js';
+import type { TokenSet } from './token.js';
+import type { TransactionStore } from './transaction.js';
+
+/** The logged-in user, as kept in the session. */
+export interface SessionUser {
+  /** The validated ID token's claims. */
+  readonly claims: IdTokenClaims;
+  /** The tokens; never sent to the browser. */
+  readonly tokens: TokenSet;
+  /** Epoch seconds of the login. */
+  readonly loggedInAt: number;
+}
+
+/** Everything the middleware keeps in one session, under `req.session.parLogin`. */
+export interface ParLoginSessionData {
+  tx?: TransactionStore;
+  user?: SessionUser;
+}
+
+declare module 'express-session' {
+  interface SessionData {
+    /** express-par-login's state. */
+    parLogin: ParLoginSessionData;
+  }
+}
+
+/** The session, or a 500 explaining that no session middleware ran. */
+export function requireSession(req: Request): Session & Partial<import('express-session').SessionData> {
+  if (req.session === undefined) {
+    throw new ParLoginError('session_store_unavailable', 'No session is available for this request.');
+  }
+  return req.session;
+}
+
+/** The middleware's data in the session, created when `create` is set. */
+export function sessionData(req: Request, create: true): ParLoginSessionData;
+export function sessionData(req: Request, create?: false): ParLoginSessionData | undefined;
+export function sessionData(req: Request, create = false): ParLoginSessionData | undefined {
+  const session = req.session as (Session & { parLogin?: ParLoginSessionData }) | undefined;
+  if (session === undefined) return undefined;
+  if (create && session.parLogin === undefined) session.parLogin = {};
+  return session.parLogin;
+}
+
+/** The logged-in user of the request, if any. */
+export function sessionUser(req: Request): SessionUser | undefined {
+  return (req.session as { parLogin?: ParLoginSessionData } | undefined)?.parLogin?.user;
+}
+
+function storeCall(req: Request, what: 'save' | 'regenerate' | 'destroy'): Promise<void> {
+  const session = requireSession(req);
+  return new Promise((resolve, reject) => {
+    session[what]((err?: unknown) => {
+      if (err) reject(new ParLoginError('session_store_unavailable', `The session store failed to ${what} the session.`, { cause: err }));
+      else resolve();
+    });
+  });
+}
+
+/** Save the session now (before a redirect, so the next request finds it). */
+export const saveSession = (req: Request): Promise<void> => storeCall(req, 'save');
+/** Replace the session with a new one under a new id (session fixation defence). */
+export const regenerateSession = (req: Request): Promise<void> => storeCall(req, 'regenerate');
+/** Destroy the session in the store. */
+export const destroySession = (req: Request): Promise<void> => storeCall(req, 'destroy');

@@ -1,0 +1,95 @@
+/**
+ * Importing the client's private key for `private_key_jwt` (OIDC Core §9, RFC 7523 §2.2): once, at
+ * start-up, synchronously, with the algorithm and `kid` settled before the first request.
+ *
+ * @module
+ */
+import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
+import type { JWK } from 'jose';
+
+/** A private key ready to sign client assertions. */
+export interface SigningKey {
+  /** The private key. */
+  readonly key: KeyObject;
+  /** The JWS `alg` of assertions signed with it. */
+  readonly alg: string;
+  /** The JWS `kid` header. */
+  readonly kid: string;
+}
+
+const CURVE_ALG: Record<string, string> = { 'prime256v1': 'ES256', 'secp384r1': 'ES384', 'secp521r1': 'ES512' };
+const ALGS_BY_TYPE: Record<string, readonly string[]> = {
+  rsa: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
+  'rsa-pss': ['PS256', 'PS384', 'PS512'],
+  ed25519: ['EdDSA', 'Ed25519'],
+};
+
+/**
+ * Import a private key given as a JWK (object or JSON text), a PKCS#8 PEM, or a `KeyObject`.
+ * Returns a problem sentence instead of throwing, so configuration checks can list them all.
+ * The key's material never appears in a problem sentence.
+ *
+ * @param input The key.
+ * @param alg The wanted JWS algorithm; derived from the key when absent.
+ * @param kid The wanted `kid`; defaults to the JWK's `kid`, else its RFC 7638 thumbprint.
+ */
+export function importSigningKey(
+  input: string | JWK | KeyObject,
+  alg: string | undefined,
+  kid: string | undefined,
+): SigningKey | { problem: string } {
+  let key: KeyObject;
+  let jwkAlg: string | undefined;
+  let jwkKid: string | undefined;
+  try {
+    if (typeof input === 'string' && input.trimStart().startsWith('-----BEGIN')) {
+      key = createPrivateKey({ key: input, format: 'pem' });
+    } else if (typeof input === 'string' || isPlainJwk(input)) {
+      const jwk = (typeof input === 'string' ? JSON.parse(input) : input) as JWK;
+      jwkAlg = typeof jwk.alg === 'string' ? jwk.alg : undefined;
+      jwkKid = typeof jwk.kid === 'string' ? jwk.kid : undefined;
+      key = createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+    } else {
+      key = input;
+    }
+  } catch {
+    return { problem: 'is not a private key: expected a private JWK as JSON or a PKCS#8 PEM' };
+  }
+  if (key.type !== 'private') return { problem: 'is not a private key (a public or secret key was given)' };
+  const wanted = alg ?? jwkAlg ?? defaultAlg(key);
+  if (wanted === undefined || !algFitsKey(wanted, key)) {
+    return { problem: `has a key type (${describeKey(key)}) that cannot sign with ${wanted ?? 'any supported algorithm'}` };
+  }
+  return Object.freeze({ key, alg: wanted, kid: kid ?? jwkKid ?? thumbprint(key) });
+}
+
+function isPlainJwk(value: unknown): value is JWK {
+  return typeof value === 'object' && value !== null && 'kty' in value;
+}
+
+function defaultAlg(key: KeyObject): string | undefined {
+  const type = key.asymmetricKeyType ?? '';
+  if (type === 'ec') return CURVE_ALG[key.asymmetricKeyDetails?.namedCurve ?? ''];
+  if (type === 'ed25519') return 'EdDSA';
+  return ALGS_BY_TYPE[type]?.[0];
+}
+
+function algFitsKey(alg: string, key: KeyObject): boolean {
+  const type = key.asymmetricKeyType ?? '';
+  if (type === 'ec') return CURVE_ALG[key.asymmetricKeyDetails?.namedCurve ?? ''] === alg;
+  return ALGS_BY_TYPE[type]?.includes(alg) ?? false;
+}
+
+function describeKey(key: KeyObject): string {
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  return curve ? `${key.asymmetricKeyType} ${curve}` : String(key.asymmetricKeyType);
+}
+
+/** RFC 7638 JWK thumbprint (SHA-256, base64url) of the key's public part. */
+function thumbprint(key: KeyObject): string {
+  const jwk = key.export({ format: 'jwk' }) as Record<string, string>;
+  const members: Record<string, string[]> = { EC: ['crv', 'kty', 'x', 'y'], RSA: ['e', 'kty', 'n'], OKP: ['crv', 'kty', 'x'] };
+  const required = members[jwk.kty ?? ''] ?? [];
+  const canonical = `{${required.map((name) => `"${name}":"${jwk[name]}"`).join(',')}}`;
+  return createHash('sha256').update(canonical).digest('base64url');
+}
