@@ -1,0 +1,148 @@
+/**
+ * A local OpenID Provider for the demo and the integration tests: oidc-provider 9 with PAR and
+ * PKCE required, the development login and consent screens, RP-initiated logout, and an ES256
+ * signing key generated at start. Any login name and password are accepted.
+ *
+ * @module
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider, { type Account, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import { logoutSource, postLogoutSuccessSource, renderError } from './demo-as-pages.js';
+import { listen } from './listen.js';
+import { createMemoryAdapter } from './memory-adapter.js';
+
+/** One request to the PAR endpoint (`/request`) or the token endpoint (`/token`), as the AS saw it. */
+export interface RecordedAsRequest {
+  /** `par` for `/request`, `token` for `/token`. */
+  endpoint: 'par' | 'token';
+  /** The request path, e.g. `/request`. */
+  path: string;
+  method: string;
+  /** The raw `Authorization` header, if any. */
+  authorization: string | undefined;
+  /** The raw `Content-Type` header, if any. */
+  contentType: string | undefined;
+  /** The form parameters as oidc-provider parsed them (`{}` when it could not parse the body). */
+  body: Record<string, string | string[] | undefined>;
+  /** The response status the AS answered with. */
+  status: number;
+}
+
+/** Options of {@link createDemoAuthorizationServer}. */
+export interface DemoAuthorizationServerOptions {
+  /** Registered clients, as oidc-provider client metadata. */
+  clients: ClientMetadata[];
+  /** TCP port. @default 0 (a free port) */
+  port?: number;
+  /** Interface to listen on. @default `127.0.0.1` */
+  host?: string;
+  /** When given, every request to `/request` and `/token` is appended to it once answered. */
+  record?: RecordedAsRequest[];
+}
+
+/** A running demo authorization server. */
+export interface DemoAuthorizationServer {
+  /** The issuer identifier, `http://host:port` (no trailing slash). */
+  issuer: string;
+  /** The base URL the server answers at (equal to `issuer`). */
+  url: string;
+  /** The oidc-provider instance, for tests that look inside. */
+  provider: Provider;
+  /** Stop listening and drop every open connection. */
+  close(): Promise<void>;
+}
+
+const ENDPOINTS: Readonly<Record<string, RecordedAsRequest['endpoint']>> = { '/request': 'par', '/token': 'token' };
+
+/**
+ * The demo account for a login name: `sub` is the login name itself (oidc-provider's dev login
+ * uses it as the account id), `alice` is "Alice Example" with `alice@example.test`.
+ */
+export function demoAccount(login: string): Account {
+  const givenName = login.charAt(0).toUpperCase() + login.slice(1);
+  const claims = {
+    sub: login,
+    name: `${givenName} Example`,
+    given_name: givenName,
+    family_name: 'Example',
+    email: `${login.toLowerCase()}@example.test`,
+    email_verified: true,
+  };
+  return { accountId: login, claims: () => claims };
+}
+
+/**
+ * Start the demo authorization server.
+ *
+ * @param options Clients, port and the optional request record.
+ * @returns The running server; call `close()` when done.
+ * @see RFC 9126 (PAR), RFC 7636 (PKCE), OpenID Connect RP-Initiated Logout 1.0
+ */
+export async function createDemoAuthorizationServer(options: DemoAuthorizationServerOptions): Promise<DemoAuthorizationServer> {
+  const listening = await listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  const issuer = listening.url;
+  try {
+    const provider = new Provider(issuer, await configuration(options.clients));
+    if (options.record !== undefined) provider.use(recorder(options.record));
+    listening.server.on('request', provider.callback());
+    return { issuer, url: issuer, provider, close: listening.close };
+  } catch (err) {
+    await listening.close();
+    throw err;
+  }
+}
+
+async function configuration(clients: ClientMetadata[]): Promise<Configuration> {
+  const { privateKey } = await generateKeyPair('ES256', { extractable: true });
+  const signingKey = { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'ES256', use: 'sig' };
+  return {
+    adapter: createMemoryAdapter(),
+    clients,
+    clientAuthMethods: ['client_secret_basic', 'private_key_jwt'],
+    clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code'], response_types: ['code'] },
+    responseTypes: ['code'],
+    scopes: ['openid', 'profile', 'email'],
+    claims: { openid: ['sub'], profile: ['name', 'given_name', 'family_name'], email: ['email', 'email_verified'] },
+    // Put the scopes' claims in the ID token itself: the app reads the user from it, not /userinfo.
+    conformIdTokenClaims: false,
+    cookies: { keys: [randomBytes(32).toString('base64url')] },
+    jwks: { keys: [signingKey] },
+    pkce: { required: () => true },
+    features: {
+      devInteractions: { enabled: true },
+      pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
+      rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
+    },
+    renderError,
+    findAccount: (_ctx, sub) => demoAccount(sub),
+    ttl: {
+      AccessToken: 600, AuthorizationCode: 60, IdToken: 600, RefreshToken: 3600, ClientCredentials: 600,
+      DeviceCode: 600, BackchannelAuthenticationRequest: 600, PreAuthorizedCode: 600,
+      Interaction: 600, Session: 3600, Grant: 3600,
+    },
+  };
+}
+
+function recorder(record: RecordedAsRequest[]) {
+  return async function recordRequest(ctx: KoaContextWithOIDC, next: () => Promise<unknown>): Promise<void> {
+    const endpoint = ENDPOINTS[ctx.path];
+    try {
+      await next();
+    } finally {
+      if (endpoint !== undefined) {
+        // oidc-provider parses the form itself, inside the route, into `ctx.oidc.body`.
+        const body = (ctx.oidc.body ?? {}) as Record<string, string | string[] | undefined>;
+        record.push({
+          endpoint,
+          path: ctx.path,
+          method: ctx.method,
+          authorization: ctx.get('authorization') || undefined,
+          contentType: ctx.get('content-type') || undefined,
+          body: { ...body },
+          status: ctx.status,
+        });
+      }
+    }
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * Run the sample app against a real AS configured by environment variables (see the README):
+ * `npm run sample`. Listens on 127.0.0.1:PORT (default 3000); HOST overrides the interface.
+ *
+ * @module
+ */
+import { createApp, PAR_LOGIN_LOCAL } from './app.js';
+import { listen } from './listen.js';
+import { onShutdown } from './shutdown.js';
+
+const port = Number(process.env.PORT ?? 3000);
+const host = process.env.HOST ?? '127.0.0.1';
+
+const app = createApp();
+const listening = await listen(port, host, app);
+console.log(`Sample app listening on ${listening.url}`);
+onShutdown(listening.close, () => app.locals[PAR_LOGIN_LOCAL].close());

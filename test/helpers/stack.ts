@@ -1,0 +1,117 @@
+/**
+ * The integration-test stack: the app on 127.0.0.1, the demo AS beside it with two registered
+ * clients (`basic-client` with a secret, `jwt-client` with an ES256 key), and the app configured
+ * for one of them. Ports are free ports; secrets and keys are made per stack.
+ *
+ * @module
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { RequestListener } from 'node:http';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { ClientMetadata, Provider } from 'oidc-provider';
+import { createApp, PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
+import { createDemoAuthorizationServer, type RecordedAsRequest } from '../../sample-app/demo-as.js';
+import { listen } from '../../sample-app/listen.js';
+import type { ClientAuthMethod, ParLoginMiddleware, ParLoginOptions } from '../../src/index.js';
+import { Browser } from './browser.js';
+
+/** One record the middleware logged, with its level. */
+export type LogEntry = Record<string, unknown> & { level: 'warn' | 'error' };
+
+/** Options of {@link startStack}. */
+export interface StackOptions {
+  /** Which registered client the app is: `basic-client` or `jwt-client`. @default `client_secret_basic` */
+  authMethod?: ClientAuthMethod;
+  /** Build the app from the stack's options. @default the sample app's `createApp` */
+  buildApp?: (options: ParLoginOptions) => RequestListener;
+  /** Options merged over the stack's own (`undefined` values included, to unset one). */
+  overrides?: Partial<ParLoginOptions>;
+}
+
+/** A running stack. */
+export interface Stack {
+  /** The app's base URL, `http://127.0.0.1:port`. */
+  appUrl: string;
+  issuer: string;
+  provider: Provider;
+  /** Every request to the AS's PAR and token endpoints, in order. */
+  record: RecordedAsRequest[];
+  /** The options the app was built with. */
+  options: ParLoginOptions;
+  /** `jwt-client`'s private key (ES256, with `kid` and `alg`). */
+  privateJwk: JWK;
+  /** `basic-client`'s secret. */
+  clientSecret: string;
+  /** Everything the middleware logged. */
+  logs: LogEntry[];
+  /** A fresh browser that knows the AS's issuer. */
+  browser(): Browser;
+  /** Stop the app, its back-channel pool and the AS. */
+  close(): Promise<void>;
+}
+
+/**
+ * Start the app server (port 0, so its URL is known first), then the AS with both clients
+ * registered for that URL, then build the app and attach it.
+ */
+export async function startStack(stackOptions: StackOptions = {}): Promise<Stack> {
+  const authMethod = stackOptions.authMethod ?? 'client_secret_basic';
+  const appServer = await listen(0, '127.0.0.1');
+  const appUrl = appServer.url;
+  const clientSecret = randomBytes(32).toString('base64url');
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const kid = randomUUID();
+  const privateJwk: JWK = { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
+  const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
+  const uris = { redirect_uris: [`${appUrl}/callback`], post_logout_redirect_uris: [`${appUrl}/`] };
+  const clients: ClientMetadata[] = [
+    { client_id: 'basic-client', client_secret: clientSecret, token_endpoint_auth_method: 'client_secret_basic', ...uris },
+    {
+      client_id: 'jwt-client', token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256',
+      jwks: { keys: [publicJwk] }, ...uris,
+    },
+  ];
+
+  const record: RecordedAsRequest[] = [];
+  const logs: LogEntry[] = [];
+  let as: Awaited<ReturnType<typeof createDemoAuthorizationServer>> | undefined;
+  try {
+    as = await createDemoAuthorizationServer({ clients, record });
+    const options: ParLoginOptions = {
+      issuer: as.issuer,
+      baseUrl: appUrl,
+      sessionSecret: randomBytes(32).toString('base64url'),
+      clientAuthMethod: authMethod,
+      ...(authMethod === 'private_key_jwt'
+        ? { clientId: 'jwt-client', privateKey: privateJwk }
+        : { clientId: 'basic-client', clientSecret }),
+      logger: {
+        warn: (entry) => void logs.push({ ...entry, level: 'warn' }),
+        error: (entry) => void logs.push({ ...entry, level: 'error' }),
+      },
+      ...stackOptions.overrides,
+    };
+    const app = (stackOptions.buildApp ?? createApp)(options);
+    appServer.server.on('request', app);
+    const { issuer, provider } = as;
+    const authServer = as;
+    return {
+      appUrl, issuer, provider, record, options, privateJwk, clientSecret, logs,
+      browser: () => new Browser({ issuer }),
+      close: async () => {
+        await appServer.close();
+        await middlewareOf(app)?.close();
+        await authServer.close();
+      },
+    };
+  } catch (err) {
+    await appServer.close();
+    await as?.close();
+    throw err;
+  }
+}
+
+function middlewareOf(app: RequestListener): ParLoginMiddleware | undefined {
+  const locals = (app as { locals?: Record<string, unknown> }).locals;
+  return locals?.[PAR_LOGIN_LOCAL] as ParLoginMiddleware | undefined;
+}
