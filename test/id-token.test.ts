@@ -31,7 +31,7 @@ async function keyPair(kid: string) {
 const now = () => Math.floor(Date.now() / 1000);
 const goodClaims = (): JWTPayload => ({ iss: issuer, aud: clientId, sub: 'user-1', nonce, iat: now(), exp: now() + 300 });
 
-async function sign(privateKey: CryptoKey, kid: string, claims: JWTPayload): Promise<string> {
+async function sign(privateKey: Parameters<SignJWT["sign"]>[0], kid: string, claims: JWTPayload): Promise<string> {
   return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
 }
 
