@@ -46,6 +46,8 @@ export interface Stack {
   logs: LogEntry[];
   /** A fresh browser that knows the AS's issuer. */
   browser(): Browser;
+  /** Stop the AS alone (the app keeps running), to test an AS that goes away. */
+  stopAuthorizationServer(): Promise<void>;
   /** Stop the app, its back-channel pool and the AS. */
   close(): Promise<void>;
 }
@@ -98,6 +100,7 @@ export async function startStack(stackOptions: StackOptions = {}): Promise<Stack
     return {
       appUrl, issuer, provider, record, options, privateJwk, clientSecret, logs,
       browser: () => new Browser({ issuer }),
+      stopAuthorizationServer: () => authServer.close(),
       close: async () => {
         await appServer.close();
         await middlewareOf(app)?.close();

@@ -71,6 +71,23 @@ describe('the AS refuses the request as malformed', () => {
   });
 });
 
+describe('the AS goes down during a login', () => {
+  it('answers the callback with 502 and does not log in', async () => {
+    const stack = await startStack();
+    try {
+      const browser = stack.browser();
+      const { callbackUrl } = await browser.stepUntilCallback(stack.appUrl);
+      await stack.stopAuthorizationServer();
+      const res = await browser.navigate(callbackUrl);
+      expect(res.status).toBe(502);
+      expect(res.body).toContain('as_unreachable');
+      expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(401);
+    } finally {
+      await stack.close();
+    }
+  });
+});
+
 describe('the AS is down or slow', () => {
   it('answers 502 as_unreachable when nothing listens, and keeps serving', async () => {
     const closed = createServer();

@@ -91,6 +91,22 @@ describe.each(['client_secret_basic', 'private_key_jwt'] as const)('login with %
   });
 });
 
+describe('private_key_jwt with the endpoint URL as assertion audience', () => {
+  let stack: Stack;
+  beforeAll(async () => { stack = await startStack({ authMethod: 'private_key_jwt', overrides: { assertionAudience: 'endpoint' } }); });
+  afterAll(() => stack.close());
+
+  it('logs in, each assertion addressed to the endpoint it was sent to', async () => {
+    const before = stack.record.length;
+    const hops = await stack.browser().login(stack.appUrl, { returnTo: '/profile' });
+    expect(hops.at(-1)!.body).toContain('Alice Example');
+    const [par, token] = stack.record.slice(before);
+    const audience = (assertion: unknown) => JSON.parse(Buffer.from(String(assertion).split('.')[1]!, 'base64url').toString()).aud;
+    expect(audience(par!.body.client_assertion)).toBe(`${stack.issuer}/request`);
+    expect(audience(token!.body.client_assertion)).toBe(`${stack.issuer}/token`);
+  });
+});
+
 describe('login (basic client)', () => {
   let stack: Stack;
   const store = new session.MemoryStore();
@@ -272,7 +288,7 @@ describe('guard, logout and cookies', () => {
     const hops = await browser.follow(logout);
     const confirm = hops.at(-1)!;
     if (confirm.status === 200 && new URL(confirm.url).origin === stack.issuer) {
-      const done = await browser.follow(await browser.submitForm(confirm.body, confirm.url));
+      const done = await browser.follow(await browser.submitForm(confirm.body, confirm.url, { logout: 'yes' }));
       expect(done.at(-1)!.url).toBe(`${stack.appUrl}/`);
     }
   });

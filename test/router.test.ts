@@ -1,0 +1,72 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import express from 'express';
+import request from 'supertest';
+import { ConfigError, parLogin } from '../src/index.js';
+
+const ENV = {
+  OIDC_ISSUER: 'https://as.example', OIDC_CLIENT_ID: 'env-app', OIDC_CLIENT_SECRET: 'env-secret-value',
+  APP_BASE_URL: 'https://app.example', SESSION_SECRET: 'e'.repeat(40),
+};
+const saved = { ...process.env };
+afterEach(() => {
+  for (const name of Object.keys(process.env)) if (!(name in saved)) delete process.env[name];
+  Object.assign(process.env, saved);
+});
+
+describe('parLogin()', () => {
+  it('reads its configuration from the environment when given no options', async () => {
+    Object.assign(process.env, ENV);
+    const middleware = parLogin();
+    expect(middleware.config).toMatchObject({ issuer: 'https://as.example', clientId: 'env-app', redirectUri: 'https://app.example/callback' });
+    await middleware.close();
+  });
+
+  it('lets explicit options override the environment', async () => {
+    Object.assign(process.env, ENV);
+    const middleware = parLogin({ clientId: 'option-app', scope: 'openid' });
+    expect(middleware.config).toMatchObject({ clientId: 'option-app', scope: 'openid', clientSecret: 'env-secret-value' });
+    await middleware.close();
+  });
+
+  it('throws one ConfigError naming every missing variable at start-up', () => {
+    for (const name of Object.keys(ENV)) delete process.env[name];
+    let error: unknown;
+    try {
+      parLogin();
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    for (const name of ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'APP_BASE_URL', 'SESSION_SECRET']) {
+      expect((error as Error).message).toContain(name);
+    }
+  });
+
+  it('warns loudly once about the in-memory store in production, and sets no cookie for anonymous pages', async () => {
+    const records: Array<Record<string, unknown>> = [];
+    process.env.NODE_ENV = 'production';
+    const middleware = parLogin({ ...{ issuer: ENV.OIDC_ISSUER, clientId: 'a', clientSecret: 'b', baseUrl: ENV.APP_BASE_URL, sessionSecret: ENV.SESSION_SECRET },
+      logger: { warn: (r) => void records.push(r), error: (r) => void records.push(r) } });
+    const app = express().use(middleware).get('/', (req, res) => void res.json({ auth: req.auth!.isAuthenticated() }));
+    const first = await request(app).get('/');
+    await request(app).get('/');
+    expect(first.body).toEqual({ auth: false });
+    expect(first.headers['set-cookie']).toBeUndefined();
+    const warnings = records.filter((r) => String(r.msg).includes('in-memory session store in production'));
+    expect(warnings).toHaveLength(1);
+    await middleware.close();
+  });
+
+  it('keeps an app-mounted session middleware instead of adding its own', async () => {
+    const { default: session } = await import('express-session');
+    const middleware = parLogin({ issuer: ENV.OIDC_ISSUER, clientId: 'a', clientSecret: 'b', baseUrl: ENV.APP_BASE_URL, sessionSecret: ENV.SESSION_SECRET });
+    const app = express()
+      .use(session({ secret: 'x'.repeat(32), name: 'mine', resave: false, saveUninitialized: true }))
+      .use(middleware)
+      .get('/', (_req, res) => void res.send('ok'));
+    const res = await request(app).get('/');
+    expect(String(res.headers['set-cookie'])).toMatch(/^mine=/);
+    expect(String(res.headers['set-cookie'])).not.toContain('parlogin');
+    await middleware.close();
+  });
+});
