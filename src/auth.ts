@@ -5,6 +5,7 @@
  */
 import type { Request } from 'express';
 import type { ResolvedConfig } from './config.js';
+import type { ParLoginError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
 import { sessionUser } from './session.js';
 
@@ -28,12 +29,17 @@ declare global {
   }
 }
 
+/** Where `req.auth` keeps the session store's failure for the guard (not part of the public API). */
+export const STORE_FAILURE = Symbol('express-par-login store failure');
+
 class SessionAuth implements RequestAuth {
   readonly #req: Request;
   readonly #config: ResolvedConfig;
-  constructor(req: Request, config: ResolvedConfig) {
+  readonly [STORE_FAILURE]: ParLoginError | undefined;
+  constructor(req: Request, config: ResolvedConfig, storeFailure: ParLoginError | undefined) {
     this.#req = req;
     this.#config = config;
+    this[STORE_FAILURE] = storeFailure;
   }
   isAuthenticated(): boolean {
     return sessionUser(this.#req) !== undefined;
@@ -48,6 +54,6 @@ class SessionAuth implements RequestAuth {
 }
 
 /** Create `req.auth` for a request. */
-export function createRequestAuth(req: Request, config: ResolvedConfig): RequestAuth {
-  return new SessionAuth(req, config);
+export function createRequestAuth(req: Request, config: ResolvedConfig, storeFailure?: ParLoginError): RequestAuth {
+  return new SessionAuth(req, config, storeFailure);
 }

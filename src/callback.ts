@@ -91,7 +91,7 @@ export function callbackRoute(ctx: ParLoginContext) {
     await regenerateSession(req);
     const fresh = sessionData(req, true);
     if (data?.tx !== undefined) fresh.tx = data.tx; // other tabs' pending logins, and the used-state record
-    fresh.user = { claims, tokens, loggedInAt: Math.floor(Date.now() / 1000) };
+    fresh.user = { claims, sealedTokens: ctx.sealer.seal(JSON.stringify(tokens)), loggedInAt: Math.floor(Date.now() / 1000) };
     await saveSession(req);
     res.redirect(303, config.basePath + tx.returnTo);
   };

@@ -5,10 +5,13 @@
  * @module
  */
 import type { KeyObject } from 'node:crypto';
+import type { Store } from 'express-session';
+import type { RedisClientType } from 'redis';
 import { describeOption } from './env.js';
 import { ConfigError } from './errors.js';
 import { defaultLogger } from './log.js';
 import type { AssertionAudience, ClientAuthMethod, ParLoginLogger, ParLoginOptions } from './options.js';
+import { deriveKey } from './seal.js';
 import { importSigningKey, type SigningKey } from './signing-key.js';
 
 /** Parameters the middleware sets itself; `authorizationParams` may not override them. */
@@ -40,8 +43,16 @@ export interface ResolvedConfig {
   readonly sessionSecret: string;
   readonly sessionCookieName: string;
   readonly sessionAbsoluteTimeout: number;
+  readonly sessionIdleTimeout: number;
+  /** Token encryption keys, 32 bytes each; the first encrypts. */
+  readonly sessionEncryptionKeys: readonly Buffer[];
+  readonly redisUrl?: string;
+  readonly redisClient?: RedisClientType;
+  readonly sessionPrefix: string;
+  readonly redisCommandTimeoutMs: number;
+  readonly sessionStore?: Store;
   readonly httpTimeoutMs: number;
-  readonly loginTimeout: number;
+  readonly loginGrace: number;
   readonly maxPendingLogins: number;
   readonly clockTolerance: number;
   readonly maxResponseBytes: number;
@@ -118,7 +129,9 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
   const numbers = {
     sessionAbsoluteTimeout: checkInteger(options.sessionAbsoluteTimeout, 28_800, 'sessionAbsoluteTimeout', 60, 31_536_000, problem),
     httpTimeoutMs: checkInteger(options.httpTimeoutMs, 5_000, 'httpTimeoutMs', 100, 120_000, problem),
-    loginTimeout: checkInteger(options.loginTimeout, 600, 'loginTimeout', 30, 86_400, problem),
+    sessionIdleTimeout: checkInteger(options.sessionIdleTimeout, 1_800, 'sessionIdleTimeout', 60, 31_536_000, problem),
+    redisCommandTimeoutMs: checkInteger(options.redisCommandTimeoutMs, 1_000, 'redisCommandTimeoutMs', 50, 60_000, problem),
+    loginGrace: checkInteger(options.loginGrace, 240, 'loginGrace', 0, 86_400, problem),
     maxPendingLogins: checkInteger(options.maxPendingLogins, 5, 'maxPendingLogins', 1, 50, problem),
     clockTolerance: checkInteger(options.clockTolerance, 30, 'clockTolerance', 0, 600, problem),
     maxResponseBytes: checkInteger(options.maxResponseBytes, 262_144, 'maxResponseBytes', 1_024, 16_777_216, problem),
@@ -133,6 +146,19 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
   }
   if (options.logger !== undefined && (typeof options.logger?.warn !== 'function' || typeof options.logger?.error !== 'function')) {
     problem('logger', 'must have warn(record) and error(record) functions');
+  }
+  const redisUrl = checkRedisUrl(options.redisUrl, problem);
+  if (options.redisClient !== undefined && typeof (options.redisClient as { connect?: unknown }).connect !== 'function') {
+    problem('redisClient', 'must be a node-redis client');
+  }
+  if (options.sessionStore !== undefined && typeof (options.sessionStore as { get?: unknown }).get !== 'function') {
+    problem('sessionStore', 'must be an express-session store');
+  }
+  const sessionPrefix = options.sessionPrefix ?? 'parlogin:';
+  if (typeof sessionPrefix !== 'string' || !/^[\x21-\x7e]{0,64}$/.test(sessionPrefix)) problem('sessionPrefix', 'must be up to 64 printable characters without spaces');
+  const keyMaterial = typeof options.sessionEncryptionKey === 'string' ? [options.sessionEncryptionKey] : options.sessionEncryptionKey ?? [];
+  if (keyMaterial.some((key) => typeof key !== 'string' || key.length < 16)) {
+    problem('sessionEncryptionKey', 'must be keys of at least 16 characters (base64url 32-byte keys recommended), comma-separated');
   }
   if (problems.length > 0) throw new ConfigError(problems);
 
@@ -154,6 +180,11 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
     sessionSecret,
     sessionCookieName,
     ...numbers,
+    sessionEncryptionKeys: Object.freeze((keyMaterial.length > 0 ? keyMaterial : [sessionSecret]).map(deriveKey)),
+    ...(redisUrl ? { redisUrl } : {}),
+    ...(options.redisClient ? { redisClient: options.redisClient } : {}),
+    ...(options.sessionStore ? { sessionStore: options.sessionStore } : {}),
+    sessionPrefix,
     paths: Object.freeze(paths),
     renderErrors: options.renderErrors ?? true,
     logger: options.logger ?? defaultLogger,
@@ -189,6 +220,18 @@ function checkUrl(
   if (url.hash || (!keepQuery && url.search)) return void problem(option, `must not have a query or fragment (got "${value}")`);
   if (!allowPath && url.pathname !== '/') return void problem(option, `must not have a path (got "${value}")`);
   return url;
+}
+
+function checkRedisUrl(value: unknown, problem: Problem): string | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const url = new URL(String(value));
+    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return url.href;
+  } catch {
+    // reported below, without echoing the URL: it may hold a password
+  }
+  problem('redisUrl', 'must be a redis:// or rediss:// URL');
+  return undefined;
 }
 
 function checkPath(value: unknown, fallback: string, option: string, problem: Problem): string {

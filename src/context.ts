@@ -10,6 +10,7 @@ import type { ResolvedConfig } from './config.js';
 import { createBackChannel, type BackChannel } from './http.js';
 import { createJwksResolver } from './jwks.js';
 import { createMetadataSource, type MetadataSource } from './metadata.js';
+import { createSealer, type Sealer } from './seal.js';
 import type { JWTVerifyGetKey } from 'jose';
 
 /** One instance's shared machinery. */
@@ -19,6 +20,8 @@ export interface ParLoginContext {
   readonly metadata: MetadataSource;
   readonly clientAuth: ClientAuthentication;
   readonly jwks: JWTVerifyGetKey;
+  /** Encrypts token material before it reaches the session store. */
+  readonly sealer: Sealer;
 }
 
 /** Build the context of one instance. */
@@ -31,5 +34,6 @@ export function createContext(config: ResolvedConfig): ParLoginContext {
     metadata,
     clientAuth: createClientAuthentication(config),
     jwks: createJwksResolver(http, async () => (await metadata.get()).jwks_uri, config.jwksCooldown),
+    sealer: createSealer(config.sessionEncryptionKeys),
   });
 }

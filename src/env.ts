@@ -23,12 +23,17 @@ export const ENV_NAMES = Object.freeze({
   sessionSecret: 'SESSION_SECRET',
   sessionCookieName: 'SESSION_COOKIE_NAME',
   sessionAbsoluteTimeout: 'SESSION_ABSOLUTE_TIMEOUT',
+  sessionIdleTimeout: 'SESSION_IDLE_TIMEOUT',
+  sessionEncryptionKey: 'SESSION_ENCRYPTION_KEY',
+  redisUrl: 'REDIS_URL',
+  sessionPrefix: 'SESSION_PREFIX',
+  redisCommandTimeoutMs: 'REDIS_COMMAND_TIMEOUT_MS',
   httpTimeoutMs: 'OIDC_HTTP_TIMEOUT_MS',
-  loginTimeout: 'OIDC_LOGIN_TIMEOUT',
+  loginGrace: 'OIDC_LOGIN_GRACE',
   clockTolerance: 'OIDC_CLOCK_TOLERANCE',
 } as const satisfies Partial<Record<keyof ParLoginOptions, string>>);
 
-const NUMERIC = new Set<string>(['sessionAbsoluteTimeout', 'httpTimeoutMs', 'loginTimeout', 'clockTolerance']);
+const NUMERIC = new Set<string>(['sessionAbsoluteTimeout', 'sessionIdleTimeout', 'redisCommandTimeoutMs', 'httpTimeoutMs', 'loginGrace', 'clockTolerance']);
 
 /**
  * Read the configuration from environment variables. Empty variables count as unset. Numbers are
@@ -46,6 +51,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ParLoginOpt
     const value = raw.trim();
     if (NUMERIC.has(option)) options[option] = /^\d+$/.test(value) ? Number(value) : value;
     else if (option === 'authorizationParams') options[option] = Object.fromEntries(new URLSearchParams(value));
+    else if (option === 'sessionEncryptionKey') options[option] = value.split(',').map((key) => key.trim()).filter(Boolean);
     else if (option === 'privateKey' || option === 'clientSecret' || option === 'sessionSecret') options[option] = raw;
     else options[option] = value;
   }

@@ -6,6 +6,7 @@
  * @module
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { STORE_FAILURE } from './auth.js';
 import { ParLoginError } from './errors.js';
 import { wantsHtml } from './respond.js';
 
@@ -39,6 +40,8 @@ export function requireLogin(options: RequireLoginOptions = {}): RequestHandler 
       next(new ParLoginError('not_mounted', 'requireLogin() needs app.use(parLogin()) before it; no login state is available for this request.'));
       return;
     }
+    const storeFailure = (auth as { [STORE_FAILURE]?: ParLoginError })[STORE_FAILURE];
+    if (storeFailure !== undefined) return next(storeFailure);
     if (auth.isAuthenticated()) return next();
     const redirect = mode === 'always' || (mode === 'auto' && (req.method === 'GET' || req.method === 'HEAD') && wantsHtml(req));
     if (redirect) {

@@ -18,8 +18,8 @@ import { addTransaction, newTransaction, s256, type LoginTransaction } from './t
 
 /** Hooks a login route accepts from the router. */
 export interface LoginRouteHooks {
-  /** Called before the session is saved; the router shortens an anonymous session's lifetime. */
-  beforeSave?(req: Request): void;
+  /** Called before the session is saved, with the new transaction; the router sets an anonymous session's lifetime. */
+  beforeSave?(req: Request, tx: LoginTransaction): void;
 }
 
 /** The authorization request parameters of a transaction (OIDC Core §3.1.2.1, RFC 7636 §4.3). */
@@ -52,12 +52,14 @@ export function loginRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {}) {
       });
     }
     const returnTo = safeReturnTo(typeof req.query.returnTo === 'string' ? req.query.returnTo : undefined);
-    const tx = newTransaction(returnTo, config.loginTimeout);
-    const pushed = await pushAuthorizationRequest(ctx.http, ctx.clientAuth, endpoint, authorizationParameters(ctx, tx));
+    const draft = newTransaction(returnTo, 0);
+    const pushed = await pushAuthorizationRequest(ctx.http, ctx.clientAuth, endpoint, authorizationParameters(ctx, draft));
+    // The login may take as long as the request_uri lives, plus a grace for the user at the AS.
+    const tx = { ...draft, expiresAt: Date.now() + (pushed.expiresIn + config.loginGrace) * 1000 };
 
     const data = sessionData(req, true);
     addTransaction((data.tx ??= {}), tx, config.maxPendingLogins);
-    hooks.beforeSave?.(req);
+    hooks.beforeSave?.(req, tx);
     await saveSession(req);
 
     const target = new URL(metadata.authorization_endpoint);

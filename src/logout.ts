@@ -15,7 +15,7 @@ import { ParLoginError } from './errors.js';
 import { escapeHtml, page } from './html.js';
 import { logFailure, correlationId } from './log.js';
 import { wantsHtml } from './respond.js';
-import { destroySession, sessionUser } from './session.js';
+import { destroySession, openTokens, sessionUser } from './session.js';
 
 /**
  * Whether a state-changing request provably comes from the app's own pages: `Sec-Fetch-Site:
@@ -36,7 +36,8 @@ export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, re
     if (!isSameOrigin(req, config.appOrigin)) {
       throw new ParLoginError('csrf_rejected', 'Logging out needs a request from this site’s own page.', { hint: 'Use the app’s log-out button.' });
     }
-    const idToken = sessionUser(req)?.tokens.idToken;
+    const user = sessionUser(req);
+    const idToken = user === undefined ? undefined : openTokens(ctx.sealer, user)?.idToken;
     if (req.session !== undefined) await destroySession(req);
     onDestroyed(req, res);
     const target = await endSessionUrl(ctx, idToken, req);

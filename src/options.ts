@@ -5,7 +5,9 @@
  * @module
  */
 import type { KeyObject } from 'node:crypto';
+import type { Store } from 'express-session';
 import type { JWK } from 'jose';
+import type { RedisClientType } from 'redis';
 
 /** How the client authenticates at the PAR and token endpoints (RFC 6749 §2.3, OIDC Core §9). */
 export type ClientAuthMethod = 'client_secret_basic' | 'private_key_jwt';
@@ -60,10 +62,32 @@ export interface ParLoginOptions {
   sessionCookieName?: string;
   /** Absolute session lifetime in seconds, counted from login (`SESSION_ABSOLUTE_TIMEOUT`). @default 28800 (8 h) */
   sessionAbsoluteTimeout?: number;
+  /** Seconds of inactivity after which a logged-in session ends (`SESSION_IDLE_TIMEOUT`). @default 1800 (30 min) */
+  sessionIdleTimeout?: number;
+  /**
+   * Keys that encrypt tokens in the session store (`SESSION_ENCRYPTION_KEY`, comma-separated): each a
+   * base64url 32-byte key or a passphrase (stretched with HKDF). The first encrypts; all decrypt.
+   * @default one key derived from `sessionSecret`
+   */
+  sessionEncryptionKey?: string | readonly string[];
+  /** Redis URL for sessions (`REDIS_URL`, `redis://` or `rediss://`). @default none: an in-memory store */
+  redisUrl?: string;
+  /** A connected node-redis client (Sentinel, Cluster, custom TLS): used instead of `redisUrl`; the app owns it. */
+  redisClient?: RedisClientType;
+  /** Prefix of session keys in Redis (`SESSION_PREFIX`). @default `parlogin:` */
+  sessionPrefix?: string;
+  /** Timeout of each Redis command in milliseconds (`REDIS_COMMAND_TIMEOUT_MS`). @default 1000 */
+  redisCommandTimeoutMs?: number;
+  /** An express-session store of the app's choosing, used when `parLogin()` mounts express-session itself. */
+  sessionStore?: Store;
   /** Timeout of each back-channel request in milliseconds (`OIDC_HTTP_TIMEOUT_MS`). @default 5000 */
   httpTimeoutMs?: number;
-  /** Lifetime of a pending login in seconds (`OIDC_LOGIN_TIMEOUT`). @default 600 */
-  loginTimeout?: number;
+  /**
+   * Seconds a user has to finish a login after its `request_uri` expires (`OIDC_LOGIN_GRACE`): a
+   * pending login, and an anonymous session holding only pending logins, live for the PAR
+   * `expires_in` plus this. @default 240
+   */
+  loginGrace?: number;
   /** Pending logins kept per session; the oldest is dropped beyond it. @default 5 */
   maxPendingLogins?: number;
   /** Clock skew tolerated when checking ID token times, in seconds (`OIDC_CLOCK_TOLERANCE`). @default 30 */

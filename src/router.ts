@@ -17,14 +17,18 @@ import { logoutConfirmRoute, logoutRoute } from './logout.js';
 import { meRoute } from './me.js';
 import type { ParLoginOptions } from './options.js';
 import { handleFailure } from './respond.js';
-import { sessionUser } from './session.js';
+import { sessionData } from './session.js';
+import { createSessionStore, type SessionStoreHandle } from './session-store.js';
+import type { LoginTransaction } from './transaction.js';
 
 type Route = (req: Request, res: Response) => Promise<void>;
 
 /** The middleware `parLogin()` returns, with a way to release its connections. */
 export interface ParLoginMiddleware extends RequestHandler {
-  /** Close the back-channel pool (for tests and graceful shutdown). */
+  /** Close the back-channel pool and a Redis connection it opened (for tests and graceful shutdown). */
   close(): Promise<void>;
+  /** Resolves once the session store can serve (Redis connected). Never rejects. */
+  ready(): Promise<void>;
   /** The validated configuration (read-only; secrets included, do not log it). */
   readonly config: ResolvedConfig;
 }
@@ -47,12 +51,14 @@ const OWN_SESSION = Symbol('express-par-login own session');
 export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const config = resolveConfig({ ...configFromEnv(), ...definedOnly(options) });
   const ctx = createContext(config);
-  const ownSession = createOwnSession(config);
+  const storeHandle = createSessionStore(config);
+  const ownSession = createOwnSession(config, storeHandle);
   const routes = buildRoutes(ctx);
   let warnedInsecure = false;
 
-  function dispatch(req: Request, res: Response, next: NextFunction): void {
-    req.auth = createRequestAuth(req, config);
+  function dispatch(req: Request, res: Response, next: NextFunction, storeFailure?: ParLoginError): void {
+    endExpiredLogin(req, config.sessionAbsoluteTimeout);
+    req.auth = createRequestAuth(req, config, storeFailure);
     const route = routes.get(`${req.method} ${req.path}`);
     if (route === undefined) return next();
     if (config.secure && !req.secure && !warnedInsecure) {
@@ -70,13 +76,16 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
         const failure = new ParLoginError('session_store_unavailable', 'The session store is not available.', { cause: err });
         // Public routes keep working without a session; only our routes and guards need one.
         if (routes.has(`${req.method} ${req.path}`)) return handleFailure(config, failure, req, res, next);
-        return dispatch(req, res, next);
+        return dispatch(req, res, next, failure);
       }
       dispatch(req, res, next);
     });
   } as ParLoginMiddleware;
   Object.defineProperty(middleware, 'config', { value: config });
-  middleware.close = () => ctx.http.close();
+  middleware.close = async () => {
+    await Promise.all([ctx.http.close(), storeHandle.close()]);
+  };
+  middleware.ready = () => storeHandle.ready();
   return middleware;
 }
 
@@ -87,11 +96,12 @@ function buildRoutes(ctx: ParLoginContext): Map<string, Route> {
       res.clearCookie(ctx.config.sessionCookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.secure });
     }
   };
-  const shortenAnonymous = (req: Request): void => {
-    // An abandoned login must not keep a session for the full lifetime: an anonymous session
-    // that only holds pending logins lives as long as a login may take.
-    if ((req as unknown as Record<symbol, boolean>)[OWN_SESSION] && sessionUser(req) === undefined && req.session) {
-      req.session.cookie.maxAge = ctx.config.loginTimeout * 1000;
+  const shortenAnonymous = (req: Request, tx: LoginTransaction): void => {
+    // An abandoned login must not keep a session for the full lifetime: the cookie of an
+    // anonymous session that only holds pending logins lives as long as its newest login may take.
+    // (The store's lifetime follows the same rule: see sessionTtl.)
+    if ((req as unknown as Record<symbol, boolean>)[OWN_SESSION] && sessionData(req)?.user === undefined && req.session) {
+      req.session.cookie.maxAge = Math.max(1000, tx.expiresAt - Date.now());
     }
   };
   const login = loginRoute(ctx, { beforeSave: shortenAnonymous });
@@ -104,13 +114,18 @@ function buildRoutes(ctx: ParLoginContext): Map<string, Route> {
   ]);
 }
 
-function createOwnSession(config: ResolvedConfig): RequestHandler {
-  let warned = false;
-  const store = new session.MemoryStore();
+/** Log out a session whose absolute lifetime is over (enforced here, not only by the store's TTL). */
+function endExpiredLogin(req: Request, absoluteTimeout: number): void {
+  const data = sessionData(req);
+  if (data?.user !== undefined && data.user.loggedInAt + absoluteTimeout <= Math.floor(Date.now() / 1000)) delete data.user;
+}
+
+function createOwnSession(config: ResolvedConfig, storeHandle: SessionStoreHandle): RequestHandler {
+  let warned = storeHandle.kind !== 'memory';
   const middleware = session({
     name: config.sessionCookieName,
     secret: config.sessionSecret,
-    store,
+    store: storeHandle.store,
     resave: false,
     saveUninitialized: false,
     rolling: false,

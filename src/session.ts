@@ -8,6 +8,7 @@ import type { Request } from 'express';
 import type { Session } from 'express-session';
 import { ParLoginError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
+import type { Sealer } from './seal.js';
 import type { TokenSet } from './token.js';
 import type { TransactionStore } from './transaction.js';
 
@@ -15,8 +16,8 @@ import type { TransactionStore } from './transaction.js';
 export interface SessionUser {
   /** The validated ID token's claims. */
   readonly claims: IdTokenClaims;
-  /** The tokens; never sent to the browser. */
-  readonly tokens: TokenSet;
+  /** The {@link TokenSet} as JSON, encrypted (see `seal.ts`); never sent to the browser. */
+  readonly sealedTokens: string;
   /** Epoch seconds of the login. */
   readonly loggedInAt: number;
 }
@@ -50,6 +51,15 @@ export function sessionData(req: Request, create = false): ParLoginSessionData |
   if (session === undefined) return undefined;
   if (create && session.parLogin === undefined) session.parLogin = {};
   return session.parLogin;
+}
+
+/** The tokens of a session user, or `undefined` when no configured key opens them (rotated away). */
+export function openTokens(sealer: Sealer, user: SessionUser): TokenSet | undefined {
+  try {
+    return JSON.parse(sealer.open(user.sealedTokens)) as TokenSet;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The logged-in user of the request, if any. */

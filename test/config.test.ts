@@ -69,7 +69,13 @@ describe('resolveConfig', () => {
     ['bad cookie name', { sessionCookieName: 'a b' }, 'sessionCookieName (SESSION_COOKIE_NAME) is not a valid cookie name'],
     ['__Host- on http', { baseUrl: 'http://localhost:3000', sessionCookieName: '__Host-x' }, 'uses the __Host- prefix'],
     ['non-numeric timeout', { httpTimeoutMs: 'soon' as never }, 'httpTimeoutMs (OIDC_HTTP_TIMEOUT_MS) must be an integer from 100 to 120000 (got "soon")'],
-    ['tiny login timeout', { loginTimeout: 1 }, 'loginTimeout (OIDC_LOGIN_TIMEOUT) must be an integer from 30'],
+    ['negative login grace', { loginGrace: -1 }, 'loginGrace (OIDC_LOGIN_GRACE) must be an integer from 0'],
+    ['short idle timeout', { sessionIdleTimeout: 5 }, 'sessionIdleTimeout (SESSION_IDLE_TIMEOUT) must be an integer from 60'],
+    ['non-redis URL', { redisUrl: 'http://u:hunter2@cache:6379' }, 'redisUrl (REDIS_URL) must be a redis:// or rediss:// URL'],
+    ['bad redis timeout', { redisCommandTimeoutMs: 0 }, 'redisCommandTimeoutMs (REDIS_COMMAND_TIMEOUT_MS) must be an integer from 50'],
+    ['short encryption key', { sessionEncryptionKey: ['short'] }, 'sessionEncryptionKey (SESSION_ENCRYPTION_KEY) must be keys of at least 16'],
+    ['spaced prefix', { sessionPrefix: 'my app:' }, 'sessionPrefix (SESSION_PREFIX) must be up to 64 printable'],
+    ['bad store', { sessionStore: {} as never }, 'sessionStore must be an express-session store'],
     ['negative clock tolerance', { clockTolerance: -1 }, 'clockTolerance (OIDC_CLOCK_TOLERANCE) must be an integer'],
     ['session lifetime', { sessionAbsoluteTimeout: 10 }, 'sessionAbsoluteTimeout (SESSION_ABSOLUTE_TIMEOUT) must be an integer'],
     ['bad path', { loginPath: 'login' }, 'loginPath must be a path like "/login"'],
@@ -95,6 +101,7 @@ describe('resolveConfig', () => {
     expect(err.message).not.toContain('tiny-secret');
     expect(err.message).not.toContain('c2VjcmV0LWtleS1tYXRlcmlhbA');
     expect(err.message).not.toContain('client-secret-123');
+    expect(() => resolveConfig({ ...valid, redisUrl: 'http://u:hunter2@cache:6379' })).toThrow(/^(?![\s\S]*hunter2)/);
   });
 
   it('infers private_key_jwt when only a key is given, and imports a PKCS#8 PEM', () => {
@@ -113,14 +120,18 @@ describe('configFromEnv', () => {
       OIDC_ISSUER: 'https://as.example', OIDC_CLIENT_ID: 'app', OIDC_CLIENT_AUTH_METHOD: 'client_secret_basic',
       OIDC_CLIENT_SECRET: ' spaced secret ', OIDC_SCOPE: 'openid email', APP_BASE_URL: 'https://app.example',
       SESSION_SECRET: SECRET, OIDC_HTTP_TIMEOUT_MS: '2500', OIDC_AUTH_PARAMS: 'prompt=login&acr_values=urn%3Aloa%3A2',
-      SESSION_COOKIE_NAME: 'sid', OIDC_ASSERTION_AUDIENCE: 'endpoint', OIDC_LOGIN_TIMEOUT: '120', OIDC_CLOCK_TOLERANCE: '5',
+      SESSION_COOKIE_NAME: 'sid', OIDC_ASSERTION_AUDIENCE: 'endpoint', OIDC_LOGIN_GRACE: '120', OIDC_CLOCK_TOLERANCE: '5',
+      SESSION_IDLE_TIMEOUT: '600', SESSION_ENCRYPTION_KEY: 'first-key-0123456789, second-key-0123456789', REDIS_URL: 'redis://127.0.0.1:6379',
+      SESSION_PREFIX: 'app1:', REDIS_COMMAND_TIMEOUT_MS: '500',
       SESSION_ABSOLUTE_TIMEOUT: '3600', OIDC_POST_LOGOUT_REDIRECT_URI: 'https://app.example/bye',
     });
     expect(options).toEqual({
       issuer: 'https://as.example', clientId: 'app', clientAuthMethod: 'client_secret_basic', clientSecret: ' spaced secret ',
       scope: 'openid email', baseUrl: 'https://app.example', sessionSecret: SECRET, httpTimeoutMs: 2500,
       authorizationParams: { prompt: 'login', acr_values: 'urn:loa:2' }, sessionCookieName: 'sid', assertionAudience: 'endpoint',
-      loginTimeout: 120, clockTolerance: 5, sessionAbsoluteTimeout: 3600, postLogoutRedirectUri: 'https://app.example/bye',
+      loginGrace: 120, clockTolerance: 5, sessionAbsoluteTimeout: 3600, postLogoutRedirectUri: 'https://app.example/bye',
+      sessionIdleTimeout: 600, sessionEncryptionKey: ['first-key-0123456789', 'second-key-0123456789'], redisUrl: 'redis://127.0.0.1:6379',
+      sessionPrefix: 'app1:', redisCommandTimeoutMs: 500,
     });
   });
 

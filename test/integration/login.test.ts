@@ -7,7 +7,8 @@ import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
 import { parLogin, requireLogin, type ParLoginOptions } from '../../src/index.js';
-import type { ParLoginSessionData } from '../../src/session.js';
+import { openTokens, type ParLoginSessionData } from '../../src/session.js';
+import { createSealer, deriveKey } from '../../src/seal.js';
 import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -157,7 +158,9 @@ describe('login (basic client)', () => {
     await browser.follow(callback);
     await browser.navigate(`${stack.appUrl}/me`);
     const users = (await sessionsOf(store)).map((s) => s.parLogin?.user).filter((u) => u !== undefined);
-    const secrets = users.flatMap((u) => [u.tokens.accessToken, u.tokens.idToken, u.tokens.refreshToken].filter(Boolean)) as string[];
+    const sealer = createSealer([deriveKey(stack.options.sessionSecret!)]);
+    const tokens = users.map((u) => openTokens(sealer, u)!);
+    const secrets = tokens.flatMap((t) => [t.accessToken, t.idToken, t.refreshToken].filter(Boolean)) as string[];
     expect(secrets.length).toBeGreaterThan(0);
     const everything = browser.seen.map((hop) => `${hop.url}\n${JSON.stringify(hop.headers)}\n${hop.body}`).join('\n');
     for (const secret of secrets) expect(everything).not.toContain(secret);
