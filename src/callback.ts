@@ -93,6 +93,6 @@ export function callbackRoute(ctx: ParLoginContext) {
     if (data?.tx !== undefined) fresh.tx = data.tx; // other tabs' pending logins, and the used-state record
     fresh.user = { claims, sealedTokens: ctx.sealer.seal(JSON.stringify(tokens)), loggedInAt: Math.floor(Date.now() / 1000) };
     await saveSession(req);
-    res.redirect(303, config.basePath + tx.returnTo);
+    res.redirect(303, config.baseUrl + tx.returnTo); // the configured URL, whichever instance or proxy path served the callback
   };
 }

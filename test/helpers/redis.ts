@@ -1,0 +1,79 @@
+/**
+ * A real redis-server for tests, on a free 127.0.0.1 port, without persistence; stoppable and
+ * restartable on the same port to test outages.
+ *
+ * @module
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { createClient } from 'redis';
+
+type InspectClient = ReturnType<typeof createClient>;
+
+/** A running redis-server. */
+export interface TestRedis {
+  url: string;
+  port: number;
+  /** A client for looking inside (keys, TTLs, values). */
+  inspect: InspectClient;
+  /** Stop the server (the port stays reserved for `start`). */
+  stop(): Promise<void>;
+  /** Start it again on the same port (empty: no persistence). */
+  start(): Promise<void>;
+  /** Stop for good. */
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+async function waitUntilUp(port: number): Promise<void> {
+  for (let attempt = 0; attempt < 100; attempt += 1) {
+    const probe = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
+    probe.on('error', () => {});
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.destroy();
+      return;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  throw new Error(`redis-server did not start on port ${port}`);
+}
+
+/** Start redis-server (from PATH; `.ci/run` installs Debian's redis-server). */
+export async function startRedis(): Promise<TestRedis> {
+  const port = await freePort();
+  let child: ChildProcess | undefined;
+  const start = async (): Promise<void> => {
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await waitUntilUp(port);
+  };
+  const stop = async (): Promise<void> => {
+    const running = child;
+    child = undefined;
+    if (running === undefined || running.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      running.once('exit', () => resolve());
+      running.kill('SIGKILL');
+    });
+  };
+  await start();
+  const inspect: InspectClient = createClient({ url: `redis://127.0.0.1:${port}` });
+  inspect.on('error', () => {});
+  await inspect.connect();
+  return {
+    url: `redis://127.0.0.1:${port}`, port, inspect, stop, start,
+    close: async () => {
+      inspect.destroy();
+      await stop();
+    },
+  };
+}

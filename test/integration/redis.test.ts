@@ -1,0 +1,175 @@
+/**
+ * Sessions in a real redis-server: several instances, key lifetimes, tokens encrypted at rest,
+ * outages, and floods of abandoned logins.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { request as http } from 'undici';
+import { createApp, PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
+import { listen, type Listening } from '../../sample-app/listen.js';
+import { createSealer, deriveKey } from '../../src/seal.js';
+import type { ParLoginMiddleware, ParLoginSessionData, TokenSet } from '../../src/index.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+
+const GRACE = 30;
+const IDLE = 600;
+let redis: TestRedis;
+let stack: Stack;
+let second: Listening;
+let secondApp: ReturnType<typeof createApp>;
+
+async function sessionKeys(): Promise<string[]> {
+  return (await redis.inspect.keys('parlogin:*')).sort();
+}
+async function sessionOf(key: string): Promise<{ parLogin?: ParLoginSessionData }> {
+  return JSON.parse((await redis.inspect.get(key))!);
+}
+/** Deliver a URL of the app to the second instance, as a load balancer would. */
+function onSecond(url: string): string {
+  return url.replace(stack.appUrl, second.url);
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  stack = await startStack({ overrides: { redisUrl: redis.url, loginGrace: GRACE, sessionIdleTimeout: IDLE, sessionAbsoluteTimeout: 3600 } });
+  secondApp = createApp(stack.options);
+  second = await listen(0, '127.0.0.1', secondApp);
+  await (secondApp.locals[PAR_LOGIN_LOCAL] as ParLoginMiddleware).ready();
+});
+afterAll(async () => {
+  await second.close();
+  await (secondApp.locals[PAR_LOGIN_LOCAL] as ParLoginMiddleware).close();
+  await stack.close();
+  await redis.close();
+});
+
+describe('two instances sharing one Redis', () => {
+  it('finishes on B a login started on A, serves /me on both, and a logout on A ends it on B', async () => {
+    const browser = stack.browser();
+    const { callbackUrl } = await browser.stepUntilCallback(stack.appUrl, { returnTo: '/profile' });
+    const callback = await browser.navigate(onSecond(callbackUrl));
+    expect(callback.status).toBe(303);
+    expect(callback.location).toBe(`${stack.appUrl}/profile`);
+    expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
+    expect((await browser.navigate(`${second.url}/me`)).status).toBe(200);
+    const page = await browser.navigate(`${stack.appUrl}/logout`);
+    expect((await browser.submitForm(page.body, page.url)).status).toBe(303);
+    expect((await browser.navigate(`${second.url}/me`)).status).toBe(401);
+  });
+});
+
+describe('keys and lifetimes', () => {
+  it('gives an abandoned login a key that lives the PAR lifetime plus the grace, and no longer', async () => {
+    const before = new Set(await sessionKeys());
+    const login = await stack.browser().navigate(`${stack.appUrl}/login`);
+    expect(login.status).toBe(303);
+    const added = (await sessionKeys()).filter((key) => !before.has(key));
+    expect(added).toHaveLength(1);
+    const ttl = await redis.inspect.ttl(added[0]!);
+    expect(ttl).toBeGreaterThan(GRACE);
+    expect(ttl).toBeLessThanOrEqual(60 + GRACE); // oidc-provider's request_uri lives 60 s
+    const data = await sessionOf(added[0]!);
+    expect(Object.keys(data.parLogin!)).toEqual(['tx']);
+    expect(data.parLogin!.user).toBeUndefined();
+  });
+
+  it('gives a logged-in session the idle timeout, renewed by activity', async () => {
+    const browser = stack.browser();
+    await browser.login(stack.appUrl);
+    const keys = await sessionKeys();
+    const loggedIn = [];
+    for (const key of keys) if ((await sessionOf(key)).parLogin?.user) loggedIn.push(key);
+    const key = loggedIn.at(-1)!;
+    expect(await redis.inspect.ttl(key)).toBeGreaterThan(IDLE - 10);
+    expect(await redis.inspect.ttl(key)).toBeLessThanOrEqual(IDLE);
+    await redis.inspect.expire(key, 100);
+    expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
+    expect(await redis.inspect.ttl(key)).toBeGreaterThan(IDLE - 10);
+  });
+
+  it('keeps no token readable in Redis', async () => {
+    const browser = stack.browser();
+    await browser.login(stack.appUrl);
+    const sealer = createSealer([deriveKey(stack.options.sessionSecret!)]);
+    const values = await Promise.all((await sessionKeys()).map((key) => redis.inspect.get(key)));
+    const users = values.map((v) => (JSON.parse(v!) as { parLogin?: ParLoginSessionData }).parLogin?.user).filter((u) => u !== undefined);
+    expect(users.length).toBeGreaterThan(0);
+    const everything = values.join('\n');
+    for (const user of users) {
+      const tokens = JSON.parse(sealer.open(user.sealedTokens)) as TokenSet;
+      for (const token of [tokens.accessToken, tokens.idToken, tokens.refreshToken].filter(Boolean)) {
+        expect(everything).not.toContain(token!);
+        expect(everything).not.toContain(token!.slice(0, 40));
+      }
+    }
+  });
+});
+
+describe('Redis outages', () => {
+  it('answers 503 quickly while Redis is down, keeps public routes up, and recovers', async () => {
+    const browser = stack.browser();
+    await browser.login(stack.appUrl);
+    await redis.stop();
+    const started = Date.now();
+    const me = await browser.request(`${stack.appUrl}/me`, { headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' } });
+    expect(me.status).toBe(503);
+    expect(JSON.parse(me.body)).toMatchObject({ error: 'session_store_unavailable' });
+    const guarded = await browser.navigate(`${stack.appUrl}/profile`);
+    expect(guarded.status).toBe(503);
+    const login = await stack.browser().navigate(`${stack.appUrl}/login`);
+    expect(login.status).toBe(503);
+    expect(Date.now() - started).toBeLessThan(3000);
+    expect((await browser.navigate(`${stack.appUrl}/`)).status).toBe(200);
+
+    await redis.start();
+    const deadline = Date.now() + 10_000;
+    let status = 0;
+    while (Date.now() < deadline && status !== 303) {
+      status = (await stack.browser().navigate(`${stack.appUrl}/login`)).status;
+      if (status !== 303) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(status).toBe(303);
+    const fresh = stack.browser();
+    const hops = await fresh.login(stack.appUrl, { returnTo: '/profile' });
+    expect(hops.at(-1)!.body).toContain('Alice Example');
+    expect((await fresh.navigate(`${second.url}/me`)).status).toBe(200);
+  });
+});
+
+describe('floods of abandoned logins', () => {
+  it('costs one short-lived key per login and bounded memory', async () => {
+    const COUNT = 2000;
+    const before = (await sessionKeys()).length;
+    global.gc?.();
+    const heapBefore = process.memoryUsage().heapUsed;
+    let next = 0;
+    const statuses = new Map<number, number>();
+    await Promise.all(Array.from({ length: 16 }, async () => {
+      while (next < COUNT) {
+        next += 1;
+        const res = await http(`${stack.appUrl}/login`);
+        await res.body.dump();
+        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+      }
+    }));
+    expect(statuses.get(303)).toBe(COUNT);
+    const keys = await sessionKeys();
+    expect(keys.length - before).toBeLessThanOrEqual(COUNT);
+    const sample = keys.slice(-50);
+    for (const key of sample) expect(await redis.inspect.ttl(key)).toBeLessThanOrEqual(60 + GRACE);
+    const sizes = await Promise.all(sample.map((key) => redis.inspect.strLen(key)));
+    expect(Math.max(...sizes)).toBeLessThan(1024);
+    // The app holds nothing per abandoned login: everything is in Redis (the in-process AS does hold its PAR objects).
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(150 * 1024 * 1024);
+  }, 120_000);
+
+  it('keeps one key for a flood from one browser, with at most five pending logins', async () => {
+    const browser = stack.browser();
+    const before = (await sessionKeys()).length;
+    for (let i = 0; i < 30; i += 1) expect((await browser.navigate(`${stack.appUrl}/login`)).status).toBe(303);
+    const keys = await sessionKeys();
+    expect(keys.length - before).toBe(1);
+    const pending = (await Promise.all(keys.map(sessionOf))).map((s) => Object.keys(s.parLogin?.tx?.pending ?? {}).length);
+    expect(Math.max(...pending)).toBe(5);
+  });
+});
