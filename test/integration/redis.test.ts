@@ -136,6 +136,27 @@ describe('Redis outages', () => {
   });
 });
 
+describe('a client the app passes in', () => {
+  it('uses it with the configured prefix and leaves it open on close', async () => {
+    const { createClient } = await import('redis');
+    const client = createClient({ url: redis.url });
+    await client.connect();
+    const app = createApp({ ...stack.options, redisUrl: undefined, redisClient: client as never, sessionPrefix: 'custom:' });
+    const server = await listen(0, '127.0.0.1', app);
+    try {
+      const res = await http(`${server.url}/login`);
+      await res.body.dump();
+      expect(res.statusCode).toBe(303);
+      expect(await redis.inspect.keys('custom:*')).toHaveLength(1);
+    } finally {
+      await server.close();
+      await (app.locals[PAR_LOGIN_LOCAL] as ParLoginMiddleware).close();
+    }
+    expect(await client.ping()).toBe('PONG');
+    client.destroy();
+  });
+});
+
 describe('floods of abandoned logins', () => {
   it('costs one short-lived key per login and bounded memory', async () => {
     const COUNT = 2000;
