@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { ConfigError } from '../src/index.js';
 import { createApp, PAR_LOGIN_LOCAL } from './app.js';
 import { listen } from './listen.js';
 import { onShutdown } from './shutdown.js';
@@ -11,7 +12,14 @@ import { onShutdown } from './shutdown.js';
 const port = Number(process.env.PORT ?? 3000);
 const host = process.env.HOST ?? '127.0.0.1';
 
-const app = createApp();
+let app: ReturnType<typeof createApp>;
+try {
+  app = createApp();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  console.error(`${err.message}\n\nSee README.md, "Configuration", or run \`npm run demo\` for a ready-made setup.`);
+  process.exit(1);
+}
 const listening = await listen(port, host, app);
 console.log(`Sample app listening on ${listening.url}`);
 onShutdown(listening.close, () => app.locals[PAR_LOGIN_LOCAL].close());
