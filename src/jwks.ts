@@ -45,11 +45,24 @@ export function createJwksResolver(http: BackChannel, jwksUri: () => Promise<str
   return async (header, token) => {
     const current = keySet ?? (await load());
     try {
-      return await current(header, token);
+      return await pick(current, header, token);
     } catch (err) {
       const canRefetch = Date.now() - fetchedAt >= cooldownSeconds * 1000;
       if (!(err instanceof joseErrors.JWKSNoMatchingKey) || !canRefetch) throw err;
-      return (await load())(header, token);
+      return pick(await load(), header, token);
     }
   };
+}
+
+/**
+ * Select the token's key. A published key that cannot be imported (bad key material, a private
+ * key) makes WebCrypto throw a plain `DataError`: that is a broken JWKS, not an internal error.
+ */
+async function pick(keys: JWTVerifyGetKey, ...args: Parameters<JWTVerifyGetKey>): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
+  try {
+    return await keys(...args);
+  } catch (err) {
+    if (err instanceof joseErrors.JOSEError || err instanceof ParLoginError) throw err;
+    throw new ParLoginError('jwks_error', 'The JWKS has a key that cannot be imported.', { cause: err });
+  }
 }

@@ -1,0 +1,35 @@
+/**
+ * The JWKS resolver alone (no network): keys the AS publishes but WebCrypto cannot import.
+ * The rotation and cooldown cases are in id-token.test.ts; the end-to-end ones in
+ * integration/hostile-jwks.test.ts.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { exportJWK, generateKeyPair, type JWK } from 'jose';
+import type { BackChannel } from '../src/http.js';
+import { createJwksResolver } from '../src/jwks.js';
+
+function serving(keys: unknown[]): BackChannel {
+  return { get: async () => ({ status: 200, headers: {}, json: { keys } }), postForm: async () => { throw new Error('not used'); }, close: async () => {} };
+}
+
+async function publicJwk(kid: string): Promise<JWK> {
+  const { publicKey } = await generateKeyPair('ES256', { extractable: true });
+  return { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
+}
+
+describe('createJwksResolver', () => {
+  // Regression: WebCrypto's DataError escaped as a plain error, and the callback answered 500.
+  it.each<[string, (jwk: JWK) => unknown]>([
+    ['broken coordinates', (jwk) => ({ ...jwk, x: 'AAAA', y: 'AAAA' })],
+    ['a numeric coordinate', (jwk) => ({ ...jwk, x: 5 })],
+    ['a private part', (jwk) => ({ ...jwk, d: 'AAAA' })],
+  ])('reports a matching key with %s as jwks_error', async (_name, spoil) => {
+    const keys = createJwksResolver(serving([spoil(await publicJwk('k1'))]), async () => 'https://as.example/jwks', 30);
+    await expect(keys({ alg: 'ES256', kid: 'k1' }, { payload: '', signature: '' })).rejects.toMatchObject({ code: 'jwks_error', status: 502 });
+  });
+
+  it('still returns a good key', async () => {
+    const keys = createJwksResolver(serving([await publicJwk('k1')]), async () => 'https://as.example/jwks', 30);
+    await expect(keys({ alg: 'ES256', kid: 'k1' }, { payload: '', signature: '' })).resolves.toMatchObject({ type: 'public' });
+  });
+});
