@@ -7,7 +7,7 @@ import type { Request } from 'express';
 import type { ResolvedConfig } from './config.js';
 import type { ParLoginError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
-import { sessionUser } from './session.js';
+import { sessionUser, type SessionUser } from './session.js';
 
 /** The login state of one request. */
 export interface RequestAuth {
@@ -17,6 +17,10 @@ export interface RequestAuth {
   readonly claims: IdTokenClaims | undefined;
   /** The URL that starts a login and comes back to `returnTo` (a local path). */
   loginUrl(returnTo?: string): string;
+  /** Rich Authorization Requests (RFC 9396) of the login: what was asked and what the AS granted. */
+  readonly authorizationDetails: SessionUser['authorizationDetails'];
+  /** The access token's type: `Bearer`, or `DPoP` when sender-constrained with DPoP (RFC 9449). */
+  readonly tokenType: string | undefined;
 }
 
 declare global {
@@ -46,6 +50,12 @@ class SessionAuth implements RequestAuth {
   }
   get claims(): IdTokenClaims | undefined {
     return sessionUser(this.#req)?.claims;
+  }
+  get authorizationDetails(): SessionUser['authorizationDetails'] {
+    return sessionUser(this.#req)?.authorizationDetails;
+  }
+  get tokenType(): string | undefined {
+    return sessionUser(this.#req)?.tokenType;
   }
   loginUrl(returnTo?: string): string {
     const login = this.#config.basePath + this.#config.paths.login;

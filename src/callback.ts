@@ -2,29 +2,40 @@
  * GET /callback: finish a login (RFC 6749 §4.1.2, RFC 9207, OIDC Core §3.1.2.5–§3.1.3.7).
  *
  * The transaction is taken by `state` (single use, saved at once); `iss` is checked (RFC 9207 §2.4);
- * an error response is reported; the code is exchanged with the PKCE verifier and the same client
- * authentication; the ID token is validated; the session id is regenerated (session fixation,
+ * an error response is reported — except an expired or unknown `request_uri`, which starts a fresh
+ * push once, transparently (RFC 9126 §4); the code is exchanged with the PKCE verifier, the same
+ * client authentication and, with DPoP, a proof (RFC 9449 §5); the ID token is validated
+ * (`auth_time` too when `max_age` was asked); the session id is regenerated (session fixation,
  * RFC 9700 §4.3.3 spirit) keeping other tabs' pending logins; then the browser goes to `returnTo`.
  *
  * @module
  */
 import type { Request, Response } from 'express';
+import { effectiveMaxAge } from './auth-params.js';
 import type { ParLoginContext } from './context.js';
+import { importDpopKey, type DpopKey } from './dpop.js';
 import { ParLoginError } from './errors.js';
-import { validateIdToken } from './id-token.js';
+import { validateIdToken, type IdTokenClaims } from './id-token.js';
+import { startLogin, type LoginRouteHooks } from './login.js';
 import type { AuthorizationServerMetadata } from './metadata.js';
-import { regenerateSession, saveSession, sessionData } from './session.js';
-import { exchangeCode } from './token.js';
-import { takeTransaction, type LoginTransaction, type TransactionStore } from './transaction.js';
+import { endpointFor } from './mtls.js';
+import { regenerateSession, saveSession, sessionData, type SessionUser } from './session.js';
+import { exchangeCode, type TokenSet } from './token.js';
+import { takeLikelyPending, takeTransaction, type LoginTransaction, type TransactionStore } from './transaction.js';
 
 const SINGLE_VALUED = ['state', 'code', 'iss', 'error', 'error_description'] as const;
 const COOKIE_HINT = 'If this keeps happening, the session cookie did not come back: the app must be reached at its configured APP_BASE_URL ' +
   '(same host and scheme), cookies must be allowed, and an https APP_BASE_URL behind a proxy needs app.set("trust proxy", …).';
+/** Errors meaning the `request_uri` expired or is unknown to the AS (RFC 9126 §4; oidc-provider sends the first). */
+const EXPIRED_REQUEST_URI = new Set(['invalid_request_uri']);
+const PAR_DEMANDED = /pushed|\bPAR\b|request_uri/i;
+
+type CallbackParams = Partial<Record<(typeof SINGLE_VALUED)[number], string>>;
 
 /** Read the callback's parameters from the raw query, refusing repeated ones (RFC 6749 §3.1). */
-export function callbackParameters(req: Request): Partial<Record<(typeof SINGLE_VALUED)[number], string>> {
+export function callbackParameters(req: Request): CallbackParams {
   const query = new URLSearchParams(req.originalUrl.includes('?') ? req.originalUrl.slice(req.originalUrl.indexOf('?') + 1) : '');
-  const params: Partial<Record<(typeof SINGLE_VALUED)[number], string>> = {};
+  const params: CallbackParams = {};
   for (const name of SINGLE_VALUED) {
     const values = query.getAll(name);
     if (values.length > 1) throw new ParLoginError('invalid_request', `The callback has the parameter "${name}" more than once.`);
@@ -47,52 +58,112 @@ function takeOrExplain(store: TransactionStore, state: string, hadSession: boole
     : 'This sign-in response arrived without a session: no sign-in was started in this browser, or its cookie was lost.', { hint: COOKIE_HINT });
 }
 
-function checkIssuer(metadata: AuthorizationServerMetadata, iss: string | undefined, issuer: string): void {
+function checkIssuer(metadata: AuthorizationServerMetadata, iss: string | undefined, issuer: string, required: boolean): void {
   if (iss === undefined) {
-    if (metadata.authorization_response_iss_parameter_supported === true) {
-      throw new ParLoginError('iss_missing', 'The sign-in response has no "iss" although the authorization server always sends it (RFC 9207).');
+    if (required || metadata.authorization_response_iss_parameter_supported === true) {
+      throw new ParLoginError('iss_missing', 'The sign-in response has no "iss" although the authorization server must send it (RFC 9207).');
     }
     return;
   }
   if (iss !== issuer) throw new ParLoginError('iss_mismatch', 'The sign-in response comes from a different issuer than the one this sign-in was sent to (RFC 9207).');
 }
 
+function authorizationError(params: CallbackParams, tx: LoginTransaction | undefined): ParLoginError {
+  const error = params.error!;
+  const details = {
+    asError: error.slice(0, 128),
+    ...(params.error_description ? { asErrorDescription: params.error_description.slice(0, 512) } : {}),
+  };
+  if (tx?.classic && error === 'invalid_request' && PAR_DEMANDED.test(params.error_description ?? '')) {
+    return new ParLoginError('par_required', 'The authorization server demands pushed authorization requests, but it does not publish a PAR endpoint.', details);
+  }
+  if (EXPIRED_REQUEST_URI.has(error)) {
+    return new ParLoginError('authorization_error', 'The sign-in request expired at the sign-in service.', { ...details, hint: 'Start a new sign-in and complete it within the time allowed.' });
+  }
+  return new ParLoginError('authorization_error', `The sign-in did not succeed (${error}).`, details);
+}
+
+/** `max_age` was asked: the ID token must say when the user authenticated, recently enough (OIDC Core §3.1.3.7 item 13). */
+function checkAuthTime(claims: IdTokenClaims, maxAge: number | undefined, clockTolerance: number): void {
+  if (maxAge === undefined) return;
+  const authTime = claims.auth_time;
+  if (typeof authTime !== 'number' || !Number.isFinite(authTime)) {
+    throw new ParLoginError('id_token_invalid', 'The ID token is invalid: max_age was requested but it has no auth_time.');
+  }
+  if (authTime + maxAge + clockTolerance < Math.floor(Date.now() / 1000)) {
+    throw new ParLoginError('id_token_invalid', 'The ID token is invalid: the user authenticated longer ago than max_age allows.');
+  }
+}
+
+async function dpopKeyOf(ctx: ParLoginContext, tx: LoginTransaction): Promise<DpopKey | undefined> {
+  if (tx.sealedDpopKey !== undefined) return importDpopKey(ctx.sealer.open(tx.sealedDpopKey));
+  return ctx.config.dpop === 'instance' ? ctx.instanceDpopKey() : undefined;
+}
+
+function sessionUserOf(ctx: ParLoginContext, tx: LoginTransaction, claims: IdTokenClaims, tokens: TokenSet): SessionUser {
+  const requested = tx.request?.authorizationDetails;
+  return {
+    claims, sealedTokens: ctx.sealer.seal(JSON.stringify(tokens)), loggedInAt: Math.floor(Date.now() / 1000), tokenType: tokens.tokenType,
+    ...(tx.sealedDpopKey !== undefined ? { sealedDpopKey: tx.sealedDpopKey } : {}),
+    ...(requested !== undefined || tokens.authorizationDetails !== undefined
+      ? { authorizationDetails: { requested: requested ?? [], ...(tokens.authorizationDetails ? { granted: tokens.authorizationDetails } : {}) } }
+      : {}),
+  };
+}
+
 /** Build the GET /callback handler. */
-export function callbackRoute(ctx: ParLoginContext) {
+export function callbackRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {}) {
   const { config } = ctx;
   return async function callback(req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store').set('Referrer-Policy', 'no-referrer');
     const params = callbackParameters(req);
+    const data = sessionData(req);
+    if (params.error !== undefined && EXPIRED_REQUEST_URI.has(params.error) && (params.state ?? '') === '') {
+      // The AS no longer knows the request, so it cannot send the state back: the newest pending login is the one.
+      const metadata = await ctx.metadata.get();
+      checkIssuer(metadata, params.iss, config.issuer, false);
+      const tx = data?.tx ? takeLikelyPending(data.tx) : undefined;
+      return retryOrFail(tx);
+    }
     if (params.state === undefined || params.state === '') {
       throw new ParLoginError('state_missing', 'The sign-in response has no state.', { hint: 'Open the app and sign in from there; this address is only for the authorization server.' });
     }
-    const data = sessionData(req);
-    const store = data?.tx ?? {};
-    const tx = takeOrExplain(store, params.state, data !== undefined);
+    const tx = takeOrExplain(data?.tx ?? {}, params.state, data !== undefined);
     await saveSession(req); // consumed: single use, even if the rest fails
 
     const metadata = await ctx.metadata.get();
-    checkIssuer(metadata, params.iss, config.issuer);
-    if (params.error !== undefined) {
-      throw new ParLoginError('authorization_error', `The sign-in did not succeed (${params.error}).`, {
-        asError: params.error.slice(0, 128),
-        ...(params.error_description ? { asErrorDescription: params.error_description.slice(0, 512) } : {}),
-      });
-    }
+    checkIssuer(metadata, params.iss, config.issuer, config.requireIss);
+    if (params.error !== undefined) return EXPIRED_REQUEST_URI.has(params.error) ? retryOrFail(tx) : Promise.reject(authorizationError(params, tx));
     if (params.code === undefined || params.code === '') throw new ParLoginError('code_missing', 'The sign-in response has neither a code nor an error.');
 
-    const tokens = await exchangeCode(ctx.http, ctx.clientAuth, metadata.token_endpoint, {
-      code: params.code, codeVerifier: tx.codeVerifier, redirectUri: config.redirectUri, clientId: config.clientId,
+    const dpopKey = await dpopKeyOf(ctx, tx);
+    const redirectUri = tx.request?.redirectUri ?? config.redirectUri;
+    const tokens = await exchangeCode(ctx.http, ctx.clientAuth, endpointFor(metadata, 'token_endpoint', config.useMtls)!, {
+      code: params.code, codeVerifier: tx.codeVerifier, redirectUri, clientId: config.clientId,
+      ...(dpopKey ? { dpopKey, requireDpopBinding: config.profile === 'fapi2' } : {}),
     });
     const claims = await validateIdToken(tokens.idToken, ctx.jwks, {
-      issuer: config.issuer, clientId: config.clientId, nonce: tx.nonce, clockTolerance: config.clockTolerance,
+      issuer: config.issuer, clientId: config.clientId, nonce: tx.nonce, clockTolerance: config.clockTolerance, algorithms: config.idTokenAlgorithms,
     });
+    checkAuthTime(claims, effectiveMaxAge(tx.request, config), config.clockTolerance);
 
     await regenerateSession(req);
     const fresh = sessionData(req, true);
     if (data?.tx !== undefined) fresh.tx = data.tx; // other tabs' pending logins, and the used-state record
-    fresh.user = { claims, sealedTokens: ctx.sealer.seal(JSON.stringify(tokens)), loggedInAt: Math.floor(Date.now() / 1000) };
+    fresh.user = sessionUserOf(ctx, tx, claims, tokens);
     await saveSession(req);
-    res.redirect(303, config.baseUrl + tx.returnTo); // the configured URL, whichever instance or proxy path served the callback
+    // The configured URL (or this login's own redirect origin), whichever instance or proxy path served the callback.
+    const origin = tx.request?.redirectUri ? new URL(tx.request.redirectUri).origin + config.basePath : config.baseUrl;
+    res.redirect(303, origin + tx.returnTo);
+
+    async function retryOrFail(pending: LoginTransaction | undefined): Promise<void> {
+      if (pending === undefined || pending.retried) {
+        if (pending !== undefined) await saveSession(req);
+        throw authorizationError(params, pending);
+      }
+      // Once per login: push the same request again and send the user back to the AS.
+      config.logger.warn({ msg: 'The request_uri expired or was unknown at the AS: starting a fresh push once.', code: 'request_uri_expired', path: req.path });
+      await startLogin(ctx, req, res, pending.request ?? { params: [] }, pending.returnTo, hooks, true);
+    }
   };
 }

@@ -3,6 +3,9 @@
  *
  * - `client_secret_basic`: RFC 6749 §2.3.1. The id and secret are each form-urlencoded
  *   (application/x-www-form-urlencoded, so a space is `+`) before the Basic credentials are built.
+ * - `client_secret_post`: RFC 6749 §2.3.1: `client_id` and `client_secret` in the form body.
+ * - `tls_client_auth` / `self_signed_tls_client_auth`: RFC 8705 §2: the TLS client certificate
+ *   (presented by the back channel's Agent) authenticates; the body carries `client_id`.
  * - `private_key_jwt`: OIDC Core §9 and RFC 7523 §2.2/§3: a JWT signed with the client's key, with
  *   `iss` = `sub` = client id, `aud`, a unique `jti`, `iat` and a short `exp`.
  *
@@ -46,6 +49,26 @@ export function createClientAuthentication(config: ResolvedConfig): ClientAuthen
     return {
       method: 'client_secret_basic',
       apply: async () => headers,
+    };
+  }
+  if (config.clientAuthMethod === 'client_secret_post') {
+    const secret = config.clientSecret as string;
+    return {
+      method: 'client_secret_post',
+      async apply(form) {
+        form.set('client_id', config.clientId);
+        form.set('client_secret', secret);
+        return {};
+      },
+    };
+  }
+  if (config.clientAuthMethod === 'tls_client_auth' || config.clientAuthMethod === 'self_signed_tls_client_auth') {
+    return {
+      method: config.clientAuthMethod,
+      async apply(form) {
+        form.set('client_id', config.clientId);
+        return {};
+      },
     };
   }
   const { key, alg, kid } = config.signingKey!;

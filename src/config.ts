@@ -10,8 +10,13 @@ import type { RedisClientType } from 'redis';
 import { describeOption } from './env.js';
 import { ConfigError } from './errors.js';
 import { defaultLogger } from './log.js';
-import type { AssertionAudience, ClientAuthMethod, ParLoginLogger, ParLoginOptions } from './options.js';
+import { loadTlsMaterial, type TlsMaterial } from './mtls.js';
+import type {
+  AssertionAudience, ClientAuthMethod, DpopMode, FrontChannelParam, ParLoginLogger, ParLoginOptions, ParPolicy, SecurityProfile,
+} from './options.js';
+import { checkProfile, FAPI2_ALGORITHMS, FAPI2_MAX_REQUEST_URI_LIFETIME, profileDefaults } from './profile.js';
 import { deriveKey } from './seal.js';
+import { ID_TOKEN_ALGORITHMS } from './id-token.js';
 import { importSigningKey, type SigningKey } from './signing-key.js';
 
 /** Parameters the middleware sets itself; `authorizationParams` may not override them. */
@@ -30,6 +35,24 @@ export interface ResolvedConfig {
   readonly assertionAudience: AssertionAudience;
   readonly scope: string;
   readonly authorizationParams: Readonly<Record<string, string>>;
+  readonly par: ParPolicy;
+  readonly profile: SecurityProfile;
+  readonly dpop: DpopMode;
+  /** Push a signed request object (RFC 9101) instead of form parameters. */
+  readonly requestObject: boolean;
+  /** Client certificate, key and extra CAs for the back channel. */
+  readonly tls?: TlsMaterial;
+  /** Whether the client presents a certificate (use the AS's `mtls_endpoint_aliases`). */
+  readonly useMtls: boolean;
+  /** Origins per-request redirect URIs may use (`appOrigin` first). */
+  readonly redirectOrigins: readonly string[];
+  readonly frontChannelParams: readonly FrontChannelParam[];
+  /** Whether the callback must carry `iss` even when the AS does not advertise RFC 9207. */
+  readonly requireIss: boolean;
+  /** JWS algorithms accepted for ID tokens. */
+  readonly idTokenAlgorithms: readonly string[];
+  /** Longest `request_uri` lifetime accepted, in seconds. */
+  readonly maxRequestUriLifetime: number;
   /** The base URL without a trailing slash. */
   readonly baseUrl: string;
   /** The path part of the base URL without a trailing slash (`''` at the root). */
@@ -62,7 +85,13 @@ export interface ResolvedConfig {
   readonly logger: ParLoginLogger;
 }
 
-const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'private_key_jwt'];
+const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'];
+const SECRET_METHODS = new Set<ClientAuthMethod>(['client_secret_basic', 'client_secret_post']);
+const MTLS_METHODS = new Set<ClientAuthMethod>(['tls_client_auth', 'self_signed_tls_client_auth']);
+const PAR_POLICIES: readonly ParPolicy[] = ['required', 'auto'];
+const PROFILES: readonly SecurityProfile[] = ['none', 'fapi2'];
+const DPOP_MODES: readonly DpopMode[] = ['off', 'session', 'instance'];
+const FRONT_CHANNEL: readonly FrontChannelParam[] = ['response_type', 'scope'];
 const AUDIENCES: readonly AssertionAudience[] = ['issuer', 'endpoint'];
 const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -82,16 +111,21 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
   const clientId = requireString(options.clientId, 'clientId', problem);
   const baseUrlObject = checkUrl(options.baseUrl, 'baseUrl', problem, { allowPath: true, allowHttpAnywhere: false });
 
-  const method = options.clientAuthMethod ??
-    (options.privateKey !== undefined && options.clientSecret === undefined ? 'private_key_jwt' : 'client_secret_basic');
+  const tls = loadTlsMaterial(options, problem);
+  const method = options.clientAuthMethod ?? defaultAuthMethod(options);
   if (!AUTH_METHODS.includes(method)) problem('clientAuthMethod', `must be one of ${AUTH_METHODS.join(', ')} (got "${String(method)}")`);
-  let signingKey: SigningKey | undefined;
-  if (method === 'client_secret_basic' && !nonEmpty(options.clientSecret)) {
-    problem('clientSecret', 'is required with client_secret_basic');
+  if (SECRET_METHODS.has(method) && !nonEmpty(options.clientSecret)) {
+    problem('clientSecret', `is required with ${method}`);
   }
-  if (method === 'private_key_jwt') {
+  if (MTLS_METHODS.has(method) && tls?.cert === undefined) {
+    problem('tlsClientCert', `and tlsClientKey are required with ${method}`);
+  }
+  const requestObject = options.requestObject ?? false;
+  if (typeof requestObject !== 'boolean') problem('requestObject', `must be true or false (got "${String(requestObject)}")`);
+  let signingKey: SigningKey | undefined;
+  if (method === 'private_key_jwt' || requestObject === true) {
     if (options.privateKey === undefined || options.privateKey === '') {
-      problem('privateKey', 'is required with private_key_jwt: a private JWK as JSON or a PKCS#8 PEM');
+      problem('privateKey', `is required with ${method === 'private_key_jwt' ? 'private_key_jwt' : 'requestObject'}: a private JWK as JSON or a PKCS#8 PEM`);
     } else {
       const imported = importSigningKey(options.privateKey as string | KeyObject, options.privateKeyAlg, options.privateKeyId);
       if ('problem' in imported) problem('privateKey', imported.problem);
@@ -107,6 +141,17 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
   const authorizationParams = { ...(options.authorizationParams ?? {}) };
   const overridden = Object.keys(authorizationParams).filter((name) => PROTECTED_PARAMS.includes(name) || name === 'scope');
   if (overridden.length > 0) problem('authorizationParams', `may not set ${overridden.join(', ')}: the middleware sets them (use the scope option for scope)`);
+
+  const par = options.par ?? 'required';
+  if (!PAR_POLICIES.includes(par)) problem('par', `must be "required" or "auto" (got "${String(par)}")`);
+  const profile = options.profile ?? 'none';
+  if (!PROFILES.includes(profile)) problem('profile', `must be "none" or "fapi2" (got "${String(profile)}")`);
+  const dpop = options.dpop ?? profileDefaults(profile, tls?.cert !== undefined).dpop;
+  if (!DPOP_MODES.includes(dpop)) problem('dpop', `must be "off", "session" or "instance" (got "${String(dpop)}")`);
+  const redirectOrigins = checkOrigins(options.redirectOrigins, problem);
+  const frontChannelParams = [...(options.frontChannelParams ?? [])];
+  const unknownFront = frontChannelParams.filter((name) => !FRONT_CHANNEL.includes(name));
+  if (unknownFront.length > 0) problem('frontChannelParams', `may hold only ${FRONT_CHANNEL.join(', ')} (got "${unknownFront.join(', ')}")`);
 
   const sessionSecret = typeof options.sessionSecret === 'string' ? options.sessionSecret : '';
   if (sessionSecret.length < 32) {
@@ -160,20 +205,36 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
   if (keyMaterial.some((key) => typeof key !== 'string' || key.length < 16)) {
     problem('sessionEncryptionKey', 'must be keys of at least 16 characters (base64url 32-byte keys recommended), comma-separated');
   }
+  checkProfile(profile, {
+    par, clientAuthMethod: method, assertionAudience, dpop, loginGrace: numbers.loginGrace, hasClientCertificate: tls?.cert !== undefined,
+    ...(signingKey ? { signingAlg: signingKey.alg } : {}),
+  }, problem);
   if (problems.length > 0) throw new ConfigError(problems);
+  const appOrigin = (baseUrlObject as URL).origin;
 
   return Object.freeze({
     issuer: options.issuer as string,
     clientId,
     clientAuthMethod: method,
-    ...(method === 'client_secret_basic' ? { clientSecret: options.clientSecret as string } : {}),
+    ...(SECRET_METHODS.has(method) ? { clientSecret: options.clientSecret as string } : {}),
     ...(signingKey ? { signingKey } : {}),
     assertionAudience,
     scope,
     authorizationParams: Object.freeze(authorizationParams),
+    par,
+    profile,
+    dpop,
+    requestObject,
+    ...(tls ? { tls } : {}),
+    useMtls: tls?.cert !== undefined,
+    redirectOrigins: Object.freeze([appOrigin, ...redirectOrigins.filter((origin) => origin !== appOrigin)]),
+    frontChannelParams: Object.freeze(frontChannelParams),
+    requireIss: profile === 'fapi2',
+    idTokenAlgorithms: profile === 'fapi2' ? FAPI2_ALGORITHMS : ID_TOKEN_ALGORITHMS,
+    maxRequestUriLifetime: profile === 'fapi2' ? FAPI2_MAX_REQUEST_URI_LIFETIME : 3600,
     baseUrl,
     basePath,
-    appOrigin: (baseUrlObject as URL).origin,
+    appOrigin,
     secure,
     redirectUri: `${baseUrl}${paths.callback}`,
     postLogoutRedirectUri,
@@ -192,6 +253,34 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
 }
 
 type Problem = (option: string, text: string) => void;
+
+function defaultAuthMethod(options: ParLoginOptions): ClientAuthMethod {
+  const hasSecret = options.clientSecret !== undefined;
+  if (options.privateKey !== undefined && !hasSecret) return 'private_key_jwt';
+  if (options.tlsClientCert !== undefined && !hasSecret) return 'tls_client_auth';
+  return 'client_secret_basic';
+}
+
+function checkOrigins(value: unknown, problem: Problem): string[] {
+  if (value === undefined) return [];
+  const list = Array.isArray(value) ? value : [value];
+  const origins: string[] = [];
+  for (const item of list) {
+    let url: URL | undefined;
+    try {
+      url = new URL(String(item));
+    } catch {
+      // reported below
+    }
+    const secureEnough = url !== undefined && (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname)));
+    if (url === undefined || !secureEnough || url.origin + (url.pathname === '/' ? '' : url.pathname) !== String(item).replace(/\/$/, '')) {
+      problem('redirectOrigins', `must be https origins like "https://tenant.example.com" (got "${String(item)}")`);
+    } else {
+      origins.push(url.origin);
+    }
+  }
+  return origins;
+}
 
 function nonEmpty(value: unknown): value is string {
   return typeof value === 'string' && value !== '';

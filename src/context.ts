@@ -12,6 +12,7 @@ import { createJwksResolver } from './jwks.js';
 import { createMetadataSource, type MetadataSource } from './metadata.js';
 import { createSealer, type Sealer } from './seal.js';
 import type { JWTVerifyGetKey } from 'jose';
+import { generateDpopKey, type DpopKey } from './dpop.js';
 
 /** One instance's shared machinery. */
 export interface ParLoginContext {
@@ -22,13 +23,17 @@ export interface ParLoginContext {
   readonly jwks: JWTVerifyGetKey;
   /** Encrypts token material before it reaches the session store. */
   readonly sealer: Sealer;
+  /** The instance's DPoP key (`dpop: 'instance'`), generated on first use. */
+  instanceDpopKey(): Promise<DpopKey>;
 }
 
 /** Build the context of one instance. */
 export function createContext(config: ResolvedConfig): ParLoginContext {
-  const http = createBackChannel({ timeoutMs: config.httpTimeoutMs, maxResponseBytes: config.maxResponseBytes });
+  const http = createBackChannel({ timeoutMs: config.httpTimeoutMs, maxResponseBytes: config.maxResponseBytes, ...(config.tls ? { tls: config.tls } : {}) });
   const metadata = createMetadataSource(config.issuer, http);
+  let dpopKey: Promise<DpopKey> | undefined;
   return Object.freeze({
+    instanceDpopKey: () => (dpopKey ??= generateDpopKey()),
     config,
     http,
     metadata,

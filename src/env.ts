@@ -18,6 +18,15 @@ export const ENV_NAMES = Object.freeze({
   assertionAudience: 'OIDC_ASSERTION_AUDIENCE',
   scope: 'OIDC_SCOPE',
   authorizationParams: 'OIDC_AUTH_PARAMS',
+  par: 'OIDC_PAR',
+  profile: 'OIDC_PROFILE',
+  dpop: 'OIDC_DPOP',
+  requestObject: 'OIDC_REQUEST_OBJECT',
+  tlsClientCert: 'OIDC_TLS_CLIENT_CERT',
+  tlsClientKey: 'OIDC_TLS_CLIENT_KEY',
+  tlsCa: 'OIDC_TLS_CA',
+  redirectOrigins: 'OIDC_REDIRECT_ORIGINS',
+  frontChannelParams: 'OIDC_FRONT_CHANNEL_PARAMS',
   baseUrl: 'APP_BASE_URL',
   postLogoutRedirectUri: 'OIDC_POST_LOGOUT_REDIRECT_URI',
   sessionSecret: 'SESSION_SECRET',
@@ -33,6 +42,8 @@ export const ENV_NAMES = Object.freeze({
   clockTolerance: 'OIDC_CLOCK_TOLERANCE',
 } as const satisfies Partial<Record<keyof ParLoginOptions, string>>);
 
+const LISTS = new Set<string>(['sessionEncryptionKey', 'redirectOrigins', 'frontChannelParams']);
+const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
 const NUMERIC = new Set<string>(['sessionAbsoluteTimeout', 'sessionIdleTimeout', 'redisCommandTimeoutMs', 'httpTimeoutMs', 'loginGrace', 'clockTolerance']);
 
 /**
@@ -51,7 +62,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ParLoginOpt
     const value = raw.trim();
     if (NUMERIC.has(option)) options[option] = /^\d+$/.test(value) ? Number(value) : value;
     else if (option === 'authorizationParams') options[option] = Object.fromEntries(new URLSearchParams(value));
-    else if (option === 'sessionEncryptionKey') options[option] = value.split(',').map((key) => key.trim()).filter(Boolean);
+    else if (LISTS.has(option)) options[option] = value.split(',').map((item) => item.trim()).filter(Boolean);
+    else if (option === 'requestObject') options[option] = BOOLEANS[value.toLowerCase()] ?? value;
     else if (option === 'privateKey' || option === 'clientSecret' || option === 'sessionSecret') options[option] = raw;
     else options[option] = value;
   }

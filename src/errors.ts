@@ -35,10 +35,15 @@ export const ERROR_CODES = Object.freeze({
   unauthenticated: 401,
   /** Discovery failed: unreachable, not JSON, or inconsistent with the configured issuer. */
   discovery_failed: 502,
-  /** The AS's metadata has no `pushed_authorization_request_endpoint`. */
+  /** `par: 'required'` and the AS's metadata has no `pushed_authorization_request_endpoint` (RFC 9126 §5). */
   no_par_endpoint: 502,
-  /** The PAR endpoint refused the request or answered something other than 201 with a request_uri. */
+  /** The push failed: the PAR endpoint refused the request or answered something other than 201 with a usable request_uri (RFC 9126 §2.2, §2.3). */
   par_error: 502,
+  /**
+   * The AS demanded PAR where it was not used: it sets `require_pushed_authorization_requests` but
+   * publishes no PAR endpoint, or it refused a classic (`par: 'auto'`) authorization request for want of PAR (RFC 9126 §5, §6).
+   */
+  par_required: 502,
   /** The token endpoint refused the code or answered something unusable. */
   token_error: 502,
   /** The ID token failed validation (signature, alg, iss, aud, azp, exp, iat, nonce, sub). */

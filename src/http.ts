@@ -5,8 +5,10 @@
  *
  * @module
  */
+import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import { ParLoginError } from './errors.js';
+import type { TlsMaterial } from './mtls.js';
 
 /** A back-channel response, its body read in full. */
 export interface BackChannelResponse {
@@ -32,6 +34,8 @@ export interface BackChannelOptions {
   timeoutMs: number;
   /** Largest body accepted, in bytes. */
   maxResponseBytes: number;
+  /** Client certificate and extra CAs for TLS connections (RFC 8705 mutual TLS). */
+  tls?: TlsMaterial;
 }
 
 const USER_AGENT = 'express-par-login';
@@ -40,8 +44,11 @@ const FORM_TYPE = 'application/x-www-form-urlencoded';
 /**
  * Create the back channel: a keep-alive Agent whose connections are reused across logins.
  */
-export function createBackChannel({ timeoutMs, maxResponseBytes }: BackChannelOptions): BackChannel {
-  const agent = new Agent({ keepAliveTimeout: 30_000, connections: 64, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+export function createBackChannel({ timeoutMs, maxResponseBytes, tls }: BackChannelOptions): BackChannel {
+  const agent = new Agent({
+    keepAliveTimeout: 30_000, connections: 64, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+    ...(tls ? { connect: { ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}), ...(tls.ca ? { ca: [...tlsRootCertificates(), tls.ca] } : {}) } } : {}),
+  });
 
   async function send(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body: string | undefined, what: string): Promise<BackChannelResponse> {
     const controller = new AbortController();
@@ -73,6 +80,11 @@ export function createBackChannel({ timeoutMs, maxResponseBytes }: BackChannelOp
     postForm: (url, form, headers, what) => send(url, 'POST', { 'content-type': FORM_TYPE, ...headers }, form.toString(), what),
     close: () => agent.close(),
   };
+}
+
+/** The system's CA certificates, kept when extra CAs are added (`ca` replaces them otherwise). */
+function tlsRootCertificates(): readonly string[] {
+  return rootCertificates;
 }
 
 async function readLimited(body: AsyncIterable<Buffer> & { destroy?: () => void }, limit: number, what: string): Promise<string> {

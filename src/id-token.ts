@@ -24,6 +24,8 @@ export interface IdTokenExpectations {
   readonly nonce: string;
   /** Seconds of clock skew tolerated. */
   readonly clockTolerance: number;
+  /** Accepted JWS algorithms. @default {@link ID_TOKEN_ALGORITHMS} */
+  readonly algorithms?: readonly string[];
 }
 
 /**
@@ -37,7 +39,7 @@ export async function validateIdToken(idToken: string, keys: JWTVerifyGetKey, ex
     ({ payload } = await jwtVerify(idToken, keys, {
       issuer: expected.issuer,
       audience: expected.clientId,
-      algorithms: [...ID_TOKEN_ALGORITHMS],
+      algorithms: [...(expected.algorithms ?? ID_TOKEN_ALGORITHMS)],
       clockTolerance: expected.clockTolerance,
       maxTokenAge: MAX_TOKEN_AGE + expected.clockTolerance,
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],

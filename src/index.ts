@@ -8,7 +8,12 @@ export { parLogin, type ParLoginMiddleware } from './router.js';
 export { requireLogin, type RequireLoginOptions } from './guard.js';
 export { configFromEnv, ENV_NAMES } from './env.js';
 export { ConfigError, ERROR_CODES, ParLoginError, isParLoginError, type ErrorCode, type ParLoginErrorDetails } from './errors.js';
-export type { AssertionAudience, ClientAuthMethod, ParLoginLogger, ParLoginOptions } from './options.js';
+export type {
+  AssertionAudience, ClientAuthMethod, DpopMode, FrontChannelParam, ParLoginLogger, ParLoginOptions, ParPolicy, SecurityProfile,
+} from './options.js';
+export type { LoginOptions } from './auth-params.js';
+export type { ParCapabilities } from './capabilities.js';
+export { createDpopProof, type DpopKey, type DpopProofClaims } from './dpop.js';
 export type { RequestAuth } from './auth.js';
 export type { IdTokenClaims } from './id-token.js';
 export type { ParLoginSessionData, SessionUser } from './session.js';

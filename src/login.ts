@@ -1,16 +1,26 @@
 /**
- * GET /login: start a login with a pushed authorization request (RFC 9126 §2, §4).
+ * Starting a login with a pushed authorization request (RFC 9126 §2, §4): `GET /login` and
+ * `res.login(options)`.
  *
- * A fresh transaction (state, nonce, PKCE S256 verifier) is created; the authorization request is
- * pushed over the back channel; only then is the transaction written to the session, which is
- * saved before the browser is sent to the authorization endpoint with **only** `client_id` and
- * `request_uri` (RFC 9126 §4). Nothing of the request, and no PII such as `login_hint`, is in the URL.
+ * A fresh transaction (state, nonce, PKCE S256 verifier) is created; the authorization request —
+ * configured and per-request parameters, `dpop_jkt` with DPoP (RFC 9449 §10), as a signed request
+ * object with JAR (RFC 9101) — is pushed over the back channel; only then is the transaction
+ * written to the session, which is saved before the browser is sent to the authorization endpoint
+ * with **only** `client_id` and `request_uri` (RFC 9126 §4), plus the opt-in `frontChannelParams`.
+ * Nothing of the request, and no PII such as `login_hint`, is in the URL.
+ *
+ * With `par: 'auto'` and an AS that neither offers nor requires PAR, the request goes through the
+ * browser instead (RFC 6749 §4.1.1), signed when JAR is on.
  *
  * @module
  */
 import type { Request, Response } from 'express';
+import { LOGIN_QUERY_OPTIONS, normalizeLoginOptions, type LoginOptions, type LoginRequest } from './auth-params.js';
+import { authorizationMode, parCapabilities } from './capabilities.js';
 import type { ParLoginContext } from './context.js';
-import { ParLoginError } from './errors.js';
+import { exportDpopKey, generateDpopKey, type DpopKey } from './dpop.js';
+import { signedRequestForm } from './jar.js';
+import { endpointFor } from './mtls.js';
 import { pushAuthorizationRequest } from './par.js';
 import { safeReturnTo } from './return-to.js';
 import { saveSession, sessionData } from './session.js';
@@ -23,48 +33,108 @@ export interface LoginRouteHooks {
 }
 
 /** The authorization request parameters of a transaction (OIDC Core §3.1.2.1, RFC 7636 §4.3). */
-export function authorizationParameters(ctx: ParLoginContext, tx: LoginTransaction): URLSearchParams {
+export function authorizationParameters(ctx: ParLoginContext, tx: LoginTransaction, dpopJkt?: string): URLSearchParams {
   const { config } = ctx;
   const params = new URLSearchParams({
     response_type: 'code',
     client_id: config.clientId,
-    redirect_uri: config.redirectUri,
-    scope: config.scope,
+    redirect_uri: tx.request?.redirectUri ?? config.redirectUri,
+    scope: tx.request?.scope ?? config.scope,
     state: tx.state,
     nonce: tx.nonce,
     code_challenge: s256(tx.codeVerifier),
     code_challenge_method: 'S256',
   });
   for (const [name, value] of Object.entries(config.authorizationParams)) params.set(name, value);
+  const replaced = new Set<string>();
+  for (const [name, value] of tx.request?.params ?? []) {
+    if (!replaced.has(name)) params.delete(name);
+    replaced.add(name);
+    params.append(name, value);
+  }
+  if (dpopJkt !== undefined) params.set('dpop_jkt', dpopJkt);
   return params;
+}
+
+/**
+ * The login request `GET /login` takes from its query: the harmless {@link LOGIN_QUERY_OPTIONS}.
+ * Like `returnTo`, a repeated or malformed one is ignored (the login goes on without it): a link
+ * to the login route must always lead to a login.
+ */
+function queryLoginRequest(req: Request, config: ParLoginContext['config']): LoginRequest {
+  const options: Record<string, unknown> = {};
+  for (const [name, option] of Object.entries(LOGIN_QUERY_OPTIONS)) {
+    const value = req.query[name];
+    if (typeof value !== 'string') continue;
+    try {
+      normalizeLoginOptions({ [option]: value }, config);
+      options[option] = value;
+    } catch {
+      // ignored: see above
+    }
+  }
+  return normalizeLoginOptions(options as LoginOptions, config);
+}
+
+async function dpopKeyFor(ctx: ParLoginContext): Promise<{ key: DpopKey; sealed?: string } | undefined> {
+  if (ctx.config.dpop === 'instance') return { key: await ctx.instanceDpopKey() };
+  if (ctx.config.dpop === 'session') {
+    const key = await generateDpopKey();
+    return { key, sealed: ctx.sealer.seal(exportDpopKey(key)) };
+  }
+  return undefined;
+}
+
+/**
+ * Start a login: push (or, with `par: 'auto'` and no PAR at the AS, build a classic request),
+ * record the transaction, save the session and redirect the browser (303).
+ *
+ * @throws {ParLoginError} `no_par_endpoint`, `par_required`, `par_error`, `invalid_request`, or a transport or store code.
+ */
+export async function startLogin(
+  ctx: ParLoginContext, req: Request, res: Response, request: LoginRequest, returnTo: string,
+  hooks: LoginRouteHooks = {}, retried = false,
+): Promise<void> {
+  const { config } = ctx;
+  res.set('Cache-Control', 'no-store');
+  const metadata = await ctx.metadata.get();
+  const capabilities = parCapabilities(metadata);
+  const mode = authorizationMode(config.par, capabilities, config.issuer);
+  const dpop = await dpopKeyFor(ctx);
+  const draft: LoginTransaction = {
+    ...newTransaction(returnTo, 0), request,
+    ...(retried ? { retried } : {}), ...(mode === 'classic' ? { classic: true } : {}),
+    ...(dpop?.sealed ? { sealedDpopKey: dpop.sealed } : {}),
+  };
+  const params = authorizationParameters(ctx, draft, dpop?.key.jkt);
+  const form = config.requestObject ? await signedRequestForm(params, config.signingKey!, config.clientId, config.issuer) : params;
+  const target = new URL(metadata.authorization_endpoint);
+  let tx: LoginTransaction;
+  if (mode === 'par') {
+    const endpoint = endpointFor(metadata, 'pushed_authorization_request_endpoint', config.useMtls)!;
+    const pushed = await pushAuthorizationRequest(ctx.http, ctx.clientAuth, endpoint, form, config.maxRequestUriLifetime);
+    // The login may take as long as the request_uri lives, plus a grace for the user at the AS.
+    tx = { ...draft, expiresAt: Date.now() + (pushed.expiresIn + config.loginGrace) * 1000, requestUriExpiresAt: Date.now() + pushed.expiresIn * 1000 };
+    target.searchParams.set('client_id', config.clientId);
+    target.searchParams.set('request_uri', pushed.requestUri);
+    for (const name of config.frontChannelParams) target.searchParams.set(name, params.get(name)!);
+  } else {
+    tx = { ...draft, expiresAt: Date.now() + config.loginGrace * 1000 + 60_000 };
+    for (const [name, value] of form) target.searchParams.append(name, value);
+  }
+
+  const data = sessionData(req, true);
+  addTransaction((data.tx ??= {}), tx, config.maxPendingLogins);
+  hooks.beforeSave?.(req, tx);
+  await saveSession(req);
+  res.redirect(303, target.href);
 }
 
 /** Build the GET /login handler. */
 export function loginRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {}) {
-  const { config } = ctx;
   return async function login(req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store');
-    const metadata = await ctx.metadata.get();
-    const endpoint = metadata.pushed_authorization_request_endpoint;
-    if (endpoint === undefined) {
-      throw new ParLoginError('no_par_endpoint', `The authorization server ${config.issuer} does not publish a pushed_authorization_request_endpoint.`, {
-        hint: 'This middleware logs in only with PAR (RFC 9126): enable PAR at the AS.',
-      });
-    }
     const returnTo = safeReturnTo(typeof req.query.returnTo === 'string' ? req.query.returnTo : undefined);
-    const draft = newTransaction(returnTo, 0);
-    const pushed = await pushAuthorizationRequest(ctx.http, ctx.clientAuth, endpoint, authorizationParameters(ctx, draft));
-    // The login may take as long as the request_uri lives, plus a grace for the user at the AS.
-    const tx = { ...draft, expiresAt: Date.now() + (pushed.expiresIn + config.loginGrace) * 1000 };
-
-    const data = sessionData(req, true);
-    addTransaction((data.tx ??= {}), tx, config.maxPendingLogins);
-    hooks.beforeSave?.(req, tx);
-    await saveSession(req);
-
-    const target = new URL(metadata.authorization_endpoint);
-    target.searchParams.set('client_id', config.clientId);
-    target.searchParams.set('request_uri', pushed.requestUri);
-    res.redirect(303, target.href);
+    await startLogin(ctx, req, res, queryLoginRequest(req, ctx.config), returnTo, hooks);
   };
 }

@@ -22,6 +22,12 @@ export interface AuthorizationServerMetadata {
   /** OIDC RP-Initiated Logout 1.0 §2.1. */
   readonly end_session_endpoint?: string;
   readonly id_token_signing_alg_values_supported?: readonly string[];
+  /** RFC 8705 §5: endpoints to use with a client certificate. */
+  readonly mtls_endpoint_aliases?: Readonly<Partial<Record<'token_endpoint' | 'pushed_authorization_request_endpoint', string>>>;
+  /** RFC 9449 §5.1. */
+  readonly dpop_signing_alg_values_supported?: readonly string[];
+  /** RFC 9396 §10. */
+  readonly authorization_details_types_supported?: readonly string[];
 }
 
 /** A cached, single-flight metadata source. */
@@ -92,6 +98,14 @@ export function validateMetadata(document: Record<string, unknown>, issuer: stri
   for (const name of OPTIONAL_ENDPOINTS) {
     if (document[name] !== undefined && !isEndpoint(document[name])) {
       throw new ParLoginError('discovery_failed', `Discovery has an invalid ${name}.`);
+    }
+  }
+  const aliases = document.mtls_endpoint_aliases;
+  if (aliases !== undefined) {
+    const object = asObject(aliases);
+    if (object === undefined) throw new ParLoginError('discovery_failed', 'Discovery has an invalid mtls_endpoint_aliases.');
+    for (const name of ['token_endpoint', 'pushed_authorization_request_endpoint']) {
+      if (object[name] !== undefined && !isEndpoint(object[name])) throw new ParLoginError('discovery_failed', `Discovery has an invalid mtls_endpoint_aliases.${name}.`);
     }
   }
   return Object.freeze({ ...document }) as unknown as AuthorizationServerMetadata;

@@ -10,7 +10,36 @@ import type { JWK } from 'jose';
 import type { RedisClientType } from 'redis';
 
 /** How the client authenticates at the PAR and token endpoints (RFC 6749 §2.3, OIDC Core §9). */
-export type ClientAuthMethod = 'client_secret_basic' | 'private_key_jwt';
+export type ClientAuthMethod =
+  | 'client_secret_basic'
+  | 'client_secret_post'
+  | 'private_key_jwt'
+  /** RFC 8705 §2.1: a certificate issued by a CA the AS trusts. */
+  | 'tls_client_auth'
+  /** RFC 8705 §2.2: a self-signed certificate registered with the client (in its `jwks`). */
+  | 'self_signed_tls_client_auth';
+
+/**
+ * PAR policy (RFC 9126 §5).
+ * - `required`: log in only with PAR; an AS without a PAR endpoint fails with `no_par_endpoint`.
+ * - `auto`: use PAR when the AS offers it; fall back to a classic authorization request only when
+ *   the AS has no PAR endpoint and does not require PAR.
+ */
+export type ParPolicy = 'required' | 'auto';
+
+/**
+ * Where the DPoP key lives (RFC 9449).
+ * - `off`: no DPoP; tokens are Bearer (or certificate-bound with mTLS).
+ * - `session`: a new key per login, kept encrypted in the server-side session (works across instances).
+ * - `instance`: one key per `parLogin()` instance, in memory (lost on restart: logins then need to start again).
+ */
+export type DpopMode = 'off' | 'session' | 'instance';
+
+/** A security profile that narrows the options (`none`, or the FAPI 2.0 Security Profile). */
+export type SecurityProfile = 'none' | 'fapi2';
+
+/** Names that {@link ParLoginOptions.frontChannelParams} may copy into the browser's URL beside `client_id` and `request_uri`. */
+export type FrontChannelParam = 'response_type' | 'scope';
 
 /**
  * The `aud` of a `private_key_jwt` client assertion.
@@ -38,7 +67,7 @@ export interface ParLoginOptions {
    * @default `private_key_jwt` when only a private key is given, else `client_secret_basic`
    */
   clientAuthMethod?: ClientAuthMethod;
-  /** The client secret for `client_secret_basic` (`OIDC_CLIENT_SECRET`). */
+  /** The client secret for `client_secret_basic` and `client_secret_post` (`OIDC_CLIENT_SECRET`). */
   clientSecret?: string;
   /** The signing key for `private_key_jwt` (`OIDC_PRIVATE_KEY`): a private JWK (object or JSON) or a PKCS#8 PEM. */
   privateKey?: string | JWK | KeyObject;
@@ -52,6 +81,33 @@ export interface ParLoginOptions {
   scope?: string;
   /** Extra authorization parameters pushed with every login (`OIDC_AUTH_PARAMS`, form-encoded). */
   authorizationParams?: Record<string, string>;
+  /** PAR policy (`OIDC_PAR`). @default `required` */
+  par?: ParPolicy;
+  /**
+   * Security profile (`OIDC_PROFILE`). `fapi2` applies the FAPI 2.0 Security Profile's client rules and
+   * refuses to start with options that break them. @default `none`
+   */
+  profile?: SecurityProfile;
+  /** DPoP sender-constrained tokens (`OIDC_DPOP`, RFC 9449). @default `off` (`session` with `profile: 'fapi2'` without mTLS) */
+  dpop?: DpopMode;
+  /** Push a signed request object (JAR, RFC 9101) instead of form parameters (`OIDC_REQUEST_OBJECT`). Needs `privateKey`. @default false */
+  requestObject?: boolean;
+  /** Client certificate for mutual TLS (`OIDC_TLS_CLIENT_CERT`): a PEM file path (or PEM text). */
+  tlsClientCert?: string;
+  /** Private key of the client certificate (`OIDC_TLS_CLIENT_KEY`): a PEM file path (or PEM text). */
+  tlsClientKey?: string;
+  /** CA certificates the AS's TLS certificate is checked against, besides the system's (`OIDC_TLS_CA`): a PEM file path (or PEM text). */
+  tlsCa?: string;
+  /**
+   * Origins (besides `baseUrl`'s) that per-request redirect URIs may use (`OIDC_REDIRECT_ORIGINS`, comma-separated),
+   * for servers that accept unregistered redirect URIs in an authenticated push. @default none
+   */
+  redirectOrigins?: readonly string[];
+  /**
+   * Pushed parameters also put in the browser's URL beside `client_id` and `request_uri`, for servers
+   * that insist on them (`OIDC_FRONT_CHANNEL_PARAMS`, comma-separated). @default none
+   */
+  frontChannelParams?: readonly FrontChannelParam[];
   /** The app's external base URL (`APP_BASE_URL`); the redirect URI is `baseUrl + callbackPath`. */
   baseUrl?: string;
   /** Where the AS sends the user after logout (`OIDC_POST_LOGOUT_REDIRECT_URI`). @default `baseUrl + '/'` */

@@ -25,11 +25,12 @@ const MAX_EXPIRES_IN = 3600;
  * Push the authorization request.
  *
  * @param endpoint The AS's `pushed_authorization_request_endpoint`.
- * @param params The authorization request parameters (client_id included).
+ * @param params The authorization request parameters (client_id included), or `client_id` and a `request` object (RFC 9101).
+ * @param maxExpiresIn The longest `expires_in` accepted, in seconds.
  * @throws {ParLoginError} `par_error`, or a transport code (`as_timeout`, `as_unreachable`, `as_bad_response`).
  */
 export async function pushAuthorizationRequest(
-  http: BackChannel, auth: ClientAuthentication, endpoint: string, params: URLSearchParams,
+  http: BackChannel, auth: ClientAuthentication, endpoint: string, params: URLSearchParams, maxExpiresIn = MAX_EXPIRES_IN,
 ): Promise<PushedRequest> {
   const headers = await auth.apply(params, endpoint);
   const response = await http.postForm(endpoint, params, headers, 'PAR');
@@ -44,8 +45,8 @@ export async function pushAuthorizationRequest(
   if (typeof requestUri !== 'string' || requestUri.length === 0 || requestUri.length > 2048) {
     throw new ParLoginError('par_error', 'The PAR response has no usable request_uri.');
   }
-  if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn <= 0 || expiresIn > MAX_EXPIRES_IN) {
-    throw new ParLoginError('par_error', `The PAR response's expires_in must be a positive integer of at most ${MAX_EXPIRES_IN} seconds.`);
+  if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn <= 0 || expiresIn > maxExpiresIn) {
+    throw new ParLoginError('par_error', `The PAR response's expires_in must be a positive integer of at most ${maxExpiresIn} seconds.`);
   }
   return { requestUri, expiresIn };
 }

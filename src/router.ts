@@ -12,7 +12,10 @@ import { resolveConfig, type ResolvedConfig } from './config.js';
 import { createContext, type ParLoginContext } from './context.js';
 import { configFromEnv } from './env.js';
 import { ParLoginError } from './errors.js';
-import { loginRoute } from './login.js';
+import { normalizeLoginOptions, type LoginOptions } from './auth-params.js';
+import { parCapabilities, type ParCapabilities } from './capabilities.js';
+import { loginRoute, startLogin, type LoginRouteHooks } from './login.js';
+import { safeReturnTo } from './return-to.js';
 import { logoutConfirmRoute, logoutRoute } from './logout.js';
 import { meRoute } from './me.js';
 import type { ParLoginOptions } from './options.js';
@@ -31,6 +34,25 @@ export interface ParLoginMiddleware extends RequestHandler {
   ready(): Promise<void>;
   /** The validated configuration (read-only; secrets included, do not log it). */
   readonly config: ResolvedConfig;
+  /**
+   * What the AS offers for PAR (RFC 9126 §5): whether it publishes a PAR endpoint and whether it
+   * requires PAR. Discovers the metadata (cached) on first use.
+   * @throws {ParLoginError} `discovery_failed` or a transport code.
+   */
+  capabilities(): Promise<ParCapabilities>;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Response {
+      /**
+       * Start a login from any route, with per-request authorization parameters (set by `parLogin()`).
+       * Answers the request itself (a 303 to the AS, or an error); never rejects.
+       */
+      login?: (options?: LoginOptions) => Promise<void>;
+    }
+  }
 }
 
 const OWN_SESSION = Symbol('express-par-login own session');
@@ -53,12 +75,16 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const ctx = createContext(config);
   const storeHandle = createSessionStore(config);
   const ownSession = createOwnSession(config, storeHandle);
-  const routes = buildRoutes(ctx);
+  const hooks = loginHooks(config);
+  const routes = buildRoutes(ctx, hooks);
   let warnedInsecure = false;
 
   function dispatch(req: Request, res: Response, next: NextFunction, storeFailure?: ParLoginError): void {
     endExpiredLogin(req, config.sessionAbsoluteTimeout);
     req.auth = createRequestAuth(req, config, storeFailure);
+    res.login = (loginOptions: LoginOptions = {}) => Promise.resolve()
+      .then(() => startLogin(ctx, req, res, normalizeLoginOptions({ ...loginOptions, returnTo: undefined }, config), safeReturnTo(loginOptions.returnTo), hooks))
+      .catch((err: unknown) => handleFailure(config, err, req, res, next));
     const route = routes.get(`${req.method} ${req.path}`);
     if (route === undefined) return next();
     if (config.secure && !req.secure && !warnedInsecure) {
@@ -86,28 +112,34 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     await Promise.all([ctx.http.close(), storeHandle.close()]);
   };
   middleware.ready = () => storeHandle.ready();
+  middleware.capabilities = async () => parCapabilities(await ctx.metadata.get());
   return middleware;
 }
 
-function buildRoutes(ctx: ParLoginContext): Map<string, Route> {
+function loginHooks(config: ResolvedConfig): LoginRouteHooks {
+  return {
+    beforeSave(req: Request, tx: LoginTransaction): void {
+      // An abandoned login must not keep a session for the full lifetime: the cookie of an
+      // anonymous session that only holds pending logins lives as long as its newest login may take.
+      // (The store's lifetime follows the same rule: see sessionTtl.)
+      if ((req as unknown as Record<symbol, boolean>)[OWN_SESSION] && sessionData(req)?.user === undefined && req.session) {
+        req.session.cookie.maxAge = Math.max(1000, tx.expiresAt - Date.now());
+      }
+    },
+  };
+}
+
+function buildRoutes(ctx: ParLoginContext, hooks: LoginRouteHooks): Map<string, Route> {
   const { paths } = ctx.config;
   const clearCookie = (req: Request, res: Response): void => {
     if ((req as unknown as Record<symbol, boolean>)[OWN_SESSION]) {
       res.clearCookie(ctx.config.sessionCookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.secure });
     }
   };
-  const shortenAnonymous = (req: Request, tx: LoginTransaction): void => {
-    // An abandoned login must not keep a session for the full lifetime: the cookie of an
-    // anonymous session that only holds pending logins lives as long as its newest login may take.
-    // (The store's lifetime follows the same rule: see sessionTtl.)
-    if ((req as unknown as Record<symbol, boolean>)[OWN_SESSION] && sessionData(req)?.user === undefined && req.session) {
-      req.session.cookie.maxAge = Math.max(1000, tx.expiresAt - Date.now());
-    }
-  };
-  const login = loginRoute(ctx, { beforeSave: shortenAnonymous });
+  const login = loginRoute(ctx, hooks);
   return new Map<string, Route>([
     [`GET ${paths.login}`, login],
-    [`GET ${paths.callback}`, callbackRoute(ctx)],
+    [`GET ${paths.callback}`, callbackRoute(ctx, hooks)],
     [`POST ${paths.logout}`, logoutRoute(ctx, clearCookie)],
     [`GET ${paths.logout}`, logoutConfirmRoute(ctx)],
     [`GET ${paths.me}`, meRoute()],

@@ -20,6 +20,15 @@ export interface SessionUser {
   readonly sealedTokens: string;
   /** Epoch seconds of the login. */
   readonly loggedInAt: number;
+  /** The token type: `Bearer`, or `DPoP` for DPoP-bound tokens (RFC 9449). */
+  readonly tokenType?: string;
+  /** The DPoP key the tokens are bound to (`dpop: 'session'`), encrypted like the tokens. */
+  readonly sealedDpopKey?: string;
+  /** Rich Authorization Requests (RFC 9396): what this login asked for and what the AS granted. */
+  readonly authorizationDetails?: {
+    readonly requested: ReadonlyArray<Record<string, unknown>>;
+    readonly granted?: ReadonlyArray<Record<string, unknown>>;
+  };
 }
 
 /** Everything the middleware keeps in one session, under `req.session.parLogin`. */

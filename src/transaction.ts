@@ -10,6 +10,7 @@
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
+import type { LoginRequest } from './auth-params.js';
 
 /** One pending login. */
 export interface LoginTransaction {
@@ -21,6 +22,16 @@ export interface LoginTransaction {
   readonly returnTo: string;
   /** Epoch milliseconds after which the transaction is refused. */
   readonly expiresAt: number;
+  /** The per-request parameters of this login (to repeat it, and to check `auth_time`). */
+  readonly request?: LoginRequest;
+  /** Epoch milliseconds when the pushed `request_uri` expires. */
+  readonly requestUriExpiresAt?: number;
+  /** Whether this login is already the fresh push that replaced an expired `request_uri`. */
+  readonly retried?: boolean;
+  /** Whether the request went through the browser (`par: 'auto'` with an AS without PAR). */
+  readonly classic?: boolean;
+  /** The DPoP key of this login (`dpop: 'session'`), encrypted. */
+  readonly sealedDpopKey?: string;
 }
 
 /** Why a `state` could not be taken. */
@@ -77,6 +88,18 @@ export function takeTransaction(store: TransactionStore, state: string, now = Da
   if (tx.expiresAt <= now) return 'expired';
   rememberUsed(store, state, tx.expiresAt, now);
   return tx;
+}
+
+/**
+ * Take the pending transaction an error response without `state` most likely belongs to: the
+ * newest one whose `request_uri` has expired, else the newest one. `undefined` when none is pending.
+ */
+export function takeLikelyPending(store: TransactionStore, now = Date.now()): LoginTransaction | undefined {
+  const pending = Object.values(store.pending ?? {}).filter((tx) => tx.expiresAt > now).sort((a, b) => b.expiresAt - a.expiresAt);
+  const tx = pending.find((entry) => (entry.requestUriExpiresAt ?? Infinity) <= now) ?? pending[0];
+  if (tx === undefined) return undefined;
+  const taken = takeTransaction(store, tx.state, now);
+  return typeof taken === 'string' ? undefined : taken;
 }
 
 function rememberUsed(store: TransactionStore, state: string, until: number, now: number): void {

@@ -1,0 +1,83 @@
+/**
+ * DPoP (RFC 9449): sender-constrained tokens. The client holds an asymmetric key (ES256 on P-256)
+ * on the server; its RFC 7638 thumbprint goes to the PAR endpoint as `dpop_jkt` (§10) so the code
+ * is bound to it; every token request carries a DPoP proof (§4) in the `DPoP` header, and calls
+ * with the access token carry one with `ath` (§4.2, §7). A `use_dpop_nonce` error with a
+ * `DPoP-Nonce` header is answered by one retry with that nonce (§8).
+ *
+ * The key is kept per session (exported as a private JWK, encrypted in the session) or per instance.
+ *
+ * @module
+ */
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
+import { calculateJwkThumbprint, SignJWT, type JWK } from 'jose';
+
+/** A DPoP key pair with its public JWK and thumbprint. */
+export interface DpopKey {
+  readonly privateKey: KeyObject;
+  /** The public JWK, put in every proof's header. */
+  readonly publicJwk: JWK;
+  /** RFC 7638 thumbprint (SHA-256, base64url): the `dpop_jkt` and the token's `cnf.jkt`. */
+  readonly jkt: string;
+}
+
+/** What one proof is for (RFC 9449 §4.2). */
+export interface DpopProofClaims {
+  /** The HTTP method of the request. */
+  htm: string;
+  /** The target URI of the request (its query and fragment are dropped). */
+  htu: string;
+  /** The access token sent with the request, to bind the proof with `ath`. */
+  accessToken?: string;
+  /** A server-provided nonce (`DPoP-Nonce`). */
+  nonce?: string;
+}
+
+/** The JWS algorithm of proofs: ES256 (allowed by FAPI 2.0, supported by every DPoP server). */
+export const DPOP_ALG = 'ES256';
+
+async function keyFrom(privateKey: KeyObject): Promise<DpopKey> {
+  const { kty, crv, x, y } = privateKey.export({ format: 'jwk' }) as JWK;
+  const publicJwk = Object.freeze({ kty, crv, x, y }) as JWK;
+  return Object.freeze({ privateKey, publicJwk, jkt: await calculateJwkThumbprint(publicJwk, 'sha256') });
+}
+
+/** Generate a fresh DPoP key. */
+export function generateDpopKey(): Promise<DpopKey> {
+  return keyFrom(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+}
+
+/** The private JWK of a key, to store (encrypted) in a session. */
+export function exportDpopKey(key: DpopKey): string {
+  return JSON.stringify(key.privateKey.export({ format: 'jwk' }));
+}
+
+/** Re-create a key from {@link exportDpopKey}'s output. */
+export function importDpopKey(exported: string): Promise<DpopKey> {
+  return keyFrom(createPrivateKey({ key: JSON.parse(exported) as import('node:crypto').JsonWebKey, format: 'jwk' }));
+}
+
+/**
+ * Create a DPoP proof JWT (RFC 9449 §4.2): header `typ: dpop+jwt`, `alg`, `jwk`; claims `jti`,
+ * `htm`, `htu`, `iat`, and `ath` / `nonce` when given.
+ */
+export async function createDpopProof(key: DpopKey, claims: DpopProofClaims): Promise<string> {
+  const htu = new URL(claims.htu);
+  htu.search = '';
+  htu.hash = '';
+  const payload: Record<string, unknown> = { htm: claims.htm, htu: htu.href };
+  if (claims.accessToken !== undefined) payload.ath = createHash('sha256').update(claims.accessToken).digest('base64url');
+  if (claims.nonce !== undefined) payload.nonce = claims.nonce;
+  return new SignJWT(payload)
+    .setProtectedHeader({ typ: 'dpop+jwt', alg: DPOP_ALG, jwk: key.publicJwk })
+    .setJti(randomBytes(16).toString('base64url'))
+    .setIssuedAt()
+    .sign(key.privateKey);
+}
+
+/** Whether an error response asks for a DPoP nonce (§8): `use_dpop_nonce` with a `DPoP-Nonce` header. Returns the nonce. */
+export function requestedNonce(status: number, error: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+  const nonce = headers['dpop-nonce'];
+  if ((status === 400 || status === 401) && error === 'use_dpop_nonce' && typeof nonce === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]{1,512}$/.test(nonce)) return nonce;
+  return undefined;
+}
