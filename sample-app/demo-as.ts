@@ -23,6 +23,8 @@ export interface RecordedAsRequest {
   authorization: string | undefined;
   /** The raw `Content-Type` header, if any. */
   contentType: string | undefined;
+  /** The raw `DPoP` header (RFC 9449), if any. */
+  dpop?: string | undefined;
   /** The form parameters as oidc-provider parsed them (`{}` when it could not parse the body). */
   body: Record<string, string | string[] | undefined>;
   /** The response status the AS answered with. */
@@ -39,6 +41,8 @@ export interface DemoAuthorizationServerOptions {
   host?: string;
   /** When given, every request to `/request` and `/token` is appended to it once answered. */
   record?: RecordedAsRequest[];
+  /** Change the oidc-provider configuration before the provider is created (tests enable features with it). */
+  configure?: (configuration: Configuration) => void;
 }
 
 /** A running demo authorization server. */
@@ -83,7 +87,9 @@ export async function createDemoAuthorizationServer(options: DemoAuthorizationSe
   const listening = await listen(options.port ?? 0, options.host ?? '127.0.0.1');
   const issuer = listening.url;
   try {
-    const provider = new Provider(issuer, await configuration(options.clients));
+    const config = await configuration(options.clients);
+    options.configure?.(config);
+    const provider = new Provider(issuer, config);
     if (options.record !== undefined) provider.use(recorder(options.record));
     listening.server.on('request', provider.callback());
     return { issuer, url: issuer, provider, close: listening.close };
@@ -139,6 +145,7 @@ function recorder(record: RecordedAsRequest[]) {
           method: ctx.method,
           authorization: ctx.get('authorization') || undefined,
           contentType: ctx.get('content-type') || undefined,
+          dpop: ctx.get('dpop') || undefined,
           body: { ...body },
           status: ctx.status,
         });

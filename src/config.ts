@@ -273,7 +273,7 @@ function checkOrigins(value: unknown, problem: Problem): string[] {
       // reported below
     }
     const secureEnough = url !== undefined && (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname)));
-    if (url === undefined || !secureEnough || url.origin + (url.pathname === '/' ? '' : url.pathname) !== String(item).replace(/\/$/, '')) {
+    if (url === undefined || !secureEnough || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
       problem('redirectOrigins', `must be https origins like "https://tenant.example.com" (got "${String(item)}")`);
     } else {
       origins.push(url.origin);

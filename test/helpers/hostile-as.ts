@@ -2,7 +2,8 @@
  * A small, scriptable, misbehaving authorization server for tests: the misbehaviour a real AS
  * (oidc-provider) will not produce on request. It serves discovery, PAR, an authorization endpoint
  * that answers at once (no login page: `GET /auth?client_id&request_uri` redirects to the pushed
- * `redirect_uri` with `code`, `state` and `iss`), a token endpoint that checks the code, PKCE and
+ * `redirect_uri` with `code`, `state` and `iss`; a classic request with its parameters in the query
+ * is answered the same way), a token endpoint that checks the code, PKCE and
  * HTTP Basic client authentication, and a JWKS. ID tokens are signed with its own ES256 keys.
  *
  * Each endpoint can be scripted ({@link Misbehaviour}); ID tokens can be tampered with
@@ -201,9 +202,11 @@ export async function startHostileAs(options: HostileAsOptions = {}): Promise<Ho
       }
       case 'auth': {
         const query = new URL(request.url, issuer).searchParams;
-        const entry = pushed.get(query.get('request_uri') ?? '');
+        // A classic request (no request_uri) carries its parameters in the query (RFC 6749 §4.1.1).
+        const classic = query.get('request_uri') === null && query.get('response_type') === 'code' ? Object.fromEntries(query) : undefined;
+        const entry = classic ?? pushed.get(query.get('request_uri') ?? '');
         if (entry === undefined || query.get('client_id') !== clientId) return { status: 400, body: 'unknown request_uri' };
-        pushed.delete(query.get('request_uri')!);
+        pushed.delete(query.get('request_uri') ?? '');
         const code = random();
         codes.set(code, { params: entry, used: false });
         const target = new URL(entry.redirect_uri!);

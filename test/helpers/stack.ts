@@ -8,7 +8,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
-import type { ClientMetadata, Provider } from 'oidc-provider';
+import type { ClientMetadata, Configuration, Provider } from 'oidc-provider';
 import { createApp, PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import { createDemoAuthorizationServer, type RecordedAsRequest } from '../../sample-app/demo-as.js';
 import { listen } from '../../sample-app/listen.js';
@@ -26,6 +26,8 @@ export interface StackOptions {
   buildApp?: (options: ParLoginOptions) => RequestListener;
   /** Options merged over the stack's own (`undefined` values included, to unset one). */
   overrides?: Partial<ParLoginOptions>;
+  /** Change the AS's oidc-provider configuration (enable features, add clients) before it starts. */
+  configureAs?: (configuration: Configuration, context: { appUrl: string; publicJwk: JWK }) => void;
 }
 
 /** A running stack. */
@@ -44,6 +46,8 @@ export interface Stack {
   clientSecret: string;
   /** Everything the middleware logged. */
   logs: LogEntry[];
+  /** The app (its `locals` hold the middleware). */
+  app: RequestListener;
   /** A fresh browser that knows the AS's issuer. */
   browser(): Browser;
   /** Stop the AS alone (the app keeps running), to test an AS that goes away. */
@@ -78,7 +82,10 @@ export async function startStack(stackOptions: StackOptions = {}): Promise<Stack
   const logs: LogEntry[] = [];
   let as: Awaited<ReturnType<typeof createDemoAuthorizationServer>> | undefined;
   try {
-    as = await createDemoAuthorizationServer({ clients, record });
+    const configureAs = stackOptions.configureAs;
+    as = await createDemoAuthorizationServer({
+      clients, record, ...(configureAs ? { configure: (config: Configuration) => configureAs(config, { appUrl, publicJwk }) } : {}),
+    });
     const options: ParLoginOptions = {
       issuer: as.issuer,
       baseUrl: appUrl,
@@ -98,7 +105,7 @@ export async function startStack(stackOptions: StackOptions = {}): Promise<Stack
     const { issuer, provider } = as;
     const authServer = as;
     return {
-      appUrl, issuer, provider, record, options, privateJwk, clientSecret, logs,
+      appUrl, issuer, provider, record, options, privateJwk, clientSecret, logs, app,
       browser: () => new Browser({ issuer }),
       stopAuthorizationServer: () => authServer.close(),
       close: async () => {
