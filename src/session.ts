@@ -8,6 +8,7 @@ import type { Request } from 'express';
 import type { Session } from 'express-session';
 import { ParLoginError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
+import { importDpopKey, type DpopKey } from './dpop.js';
 import type { Sealer } from './seal.js';
 import type { TokenSet } from './token.js';
 import type { TransactionStore } from './transaction.js';
@@ -66,6 +67,21 @@ export function sessionData(req: Request, create = false): ParLoginSessionData |
 export function openTokens(sealer: Sealer, user: SessionUser): TokenSet | undefined {
   try {
     return JSON.parse(sealer.open(user.sealedTokens)) as TokenSet;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The DPoP key a session user's tokens are bound to (RFC 9449), for refresh and API calls to prove
+ * possession with `createDpopProof`: the session's own key, else (`dpop: 'instance'`) the instance's.
+ * `undefined` for Bearer tokens, or when no configured key opens the stored one.
+ */
+export async function openDpopKey(sealer: Sealer, user: SessionUser, instanceKey: () => Promise<DpopKey>): Promise<DpopKey | undefined> {
+  if (user.tokenType?.toLowerCase() !== 'dpop') return undefined;
+  if (user.sealedDpopKey === undefined) return instanceKey();
+  try {
+    return await importDpopKey(sealer.open(user.sealedDpopKey));
   } catch {
     return undefined;
   }

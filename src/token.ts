@@ -52,7 +52,7 @@ export async function exchangeCode(
       code_verifier: exchange.codeVerifier,
     });
     if (auth.method === 'private_key_jwt') form.set('client_id', exchange.clientId);
-    const headers = await auth.apply(form, endpoint);
+    const headers = { ...(await auth.apply(form, endpoint)) }; // the strategy's headers may be frozen
     if (exchange.dpopKey) headers.dpop = await createDpopProof(exchange.dpopKey, { htm: 'POST', htu: endpoint, ...(nonce ? { nonce } : {}) });
     const response = await http.postForm(endpoint, form, headers, 'token');
     if (response.status === 200) {

@@ -3,6 +3,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
+import type { ClientMetadata } from 'oidc-provider';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 describe('client_secret_post', () => {
@@ -11,7 +12,7 @@ describe('client_secret_post', () => {
     stack = await startStack({
       configureAs: (config, { appUrl }) => {
         config.clientAuthMethods = ['client_secret_basic', 'client_secret_post', 'private_key_jwt'];
-        config.clients!.push({
+        (config.clients as ClientMetadata[]).push({
           client_id: 'post-client', client_secret: 'post-secret-0123456789abcdef0123456789', token_endpoint_auth_method: 'client_secret_post',
           redirect_uris: [`${appUrl}/callback`], post_logout_redirect_uris: [`${appUrl}/`],
         });
