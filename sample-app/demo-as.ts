@@ -43,6 +43,8 @@ export interface DemoAuthorizationServerOptions {
   record?: RecordedAsRequest[];
   /** Change the oidc-provider configuration before the provider is created (tests enable features with it). */
   configure?: (configuration: Configuration) => void;
+  /** Koa middleware installed in front of the provider's routes (tests rewrite answers with it). */
+  use?: ReadonlyArray<(ctx: KoaContextWithOIDC, next: () => Promise<unknown>) => Promise<void>>;
 }
 
 /** A running demo authorization server. */
@@ -91,6 +93,7 @@ export async function createDemoAuthorizationServer(options: DemoAuthorizationSe
     options.configure?.(config);
     const provider = new Provider(issuer, config);
     if (options.record !== undefined) provider.use(recorder(options.record));
+    for (const middleware of options.use ?? []) provider.use(middleware);
     listening.server.on('request', provider.callback());
     return { issuer, url: issuer, provider, close: listening.close };
   } catch (err) {

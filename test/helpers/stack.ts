@@ -10,7 +10,7 @@ import type { RequestListener } from 'node:http';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { ClientMetadata, Configuration, Provider } from 'oidc-provider';
 import { createApp, PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
-import { createDemoAuthorizationServer, type RecordedAsRequest } from '../../sample-app/demo-as.js';
+import { createDemoAuthorizationServer, type DemoAuthorizationServerOptions, type RecordedAsRequest } from '../../sample-app/demo-as.js';
 import { listen } from '../../sample-app/listen.js';
 import type { ClientAuthMethod, ParLoginMiddleware, ParLoginOptions } from '../../src/index.js';
 import { Browser } from './browser.js';
@@ -28,6 +28,8 @@ export interface StackOptions {
   overrides?: Partial<ParLoginOptions>;
   /** Change the AS's oidc-provider configuration (enable features, add clients) before it starts. */
   configureAs?: (configuration: Configuration, context: { appUrl: string; publicJwk: JWK }) => void;
+  /** Koa middleware in front of the AS's routes. */
+  asMiddleware?: DemoAuthorizationServerOptions['use'];
 }
 
 /** A running stack. */
@@ -84,7 +86,7 @@ export async function startStack(stackOptions: StackOptions = {}): Promise<Stack
   try {
     const configureAs = stackOptions.configureAs;
     as = await createDemoAuthorizationServer({
-      clients, record, ...(configureAs ? { configure: (config: Configuration) => configureAs(config, { appUrl, publicJwk }) } : {}),
+      clients, record, ...(stackOptions.asMiddleware ? { use: stackOptions.asMiddleware } : {}), ...(configureAs ? { configure: (config: Configuration) => configureAs(config, { appUrl, publicJwk }) } : {}),
     });
     const options: ParLoginOptions = {
       issuer: as.issuer,
