@@ -26,7 +26,7 @@ describe.each<DpopMode>(['session', 'instance'])('DPoP with the key per %s', (mo
   const bound: Array<string | undefined> = [];
   beforeAll(async () => {
     stack = await startStack({ authMethod: 'private_key_jwt', configureAs: requireDpopNonces, overrides: { dpop: mode }, buildApp: withDetails as never });
-    stack.provider.on('access_token.saved', (token: { jkt?: string }) => void bound.push(token.jkt));
+    (stack.provider as unknown as NodeJS.EventEmitter).on('access_token.saved', (token: { jkt?: string }) => void bound.push(token.jkt));
   });
   afterAll(() => stack.close());
 
