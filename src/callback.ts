@@ -13,6 +13,7 @@ import type { ParLoginContext } from './context.js';
 import { ParLoginError } from './errors.js';
 import { validateIdToken } from './id-token.js';
 import type { AuthorizationServerMetadata } from './metadata.js';
+import { redirectSeeOther } from './respond.js';
 import { regenerateSession, saveSession, sessionData } from './session.js';
 import { exchangeCode } from './token.js';
 import { takeTransaction, type LoginTransaction, type TransactionStore } from './transaction.js';
@@ -68,8 +69,9 @@ export function callbackRoute(ctx: ParLoginContext) {
     }
     const data = sessionData(req);
     const store = data?.tx ?? {};
+    // Taken: single use. On failure express-session saves the session with the transaction gone
+    // (it is modified); on success the session is regenerated and the old one destroyed.
     const tx = takeOrExplain(store, params.state, data !== undefined);
-    await saveSession(req); // consumed: single use, even if the rest fails
 
     const metadata = await ctx.metadata.get();
     checkIssuer(metadata, params.iss, config.issuer);
@@ -93,6 +95,6 @@ export function callbackRoute(ctx: ParLoginContext) {
     if (data?.tx !== undefined) fresh.tx = data.tx; // other tabs' pending logins, and the used-state record
     fresh.user = { claims, sealedTokens: ctx.sealer.seal(JSON.stringify(tokens)), loggedInAt: Math.floor(Date.now() / 1000) };
     await saveSession(req);
-    res.redirect(303, config.baseUrl + tx.returnTo); // the configured URL, whichever instance or proxy path served the callback
+    redirectSeeOther(res, config.baseUrl + tx.returnTo); // the configured URL, whichever instance or proxy path served the callback
   };
 }

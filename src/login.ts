@@ -12,6 +12,7 @@ import type { Request, Response } from 'express';
 import type { ParLoginContext } from './context.js';
 import { ParLoginError } from './errors.js';
 import { pushAuthorizationRequest } from './par.js';
+import { redirectSeeOther } from './respond.js';
 import { safeReturnTo } from './return-to.js';
 import { saveSession, sessionData } from './session.js';
 import { addTransaction, newTransaction, s256, type LoginTransaction } from './transaction.js';
@@ -65,6 +66,6 @@ export function loginRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {}) {
     const target = new URL(metadata.authorization_endpoint);
     target.searchParams.set('client_id', config.clientId);
     target.searchParams.set('request_uri', pushed.requestUri);
-    res.redirect(303, target.href);
+    redirectSeeOther(res, target.href);
   };
 }

@@ -14,7 +14,7 @@ import type { ParLoginContext } from './context.js';
 import { ParLoginError } from './errors.js';
 import { escapeHtml, page } from './html.js';
 import { logFailure, correlationId } from './log.js';
-import { wantsHtml } from './respond.js';
+import { redirectSeeOther, wantsHtml } from './respond.js';
 import { destroySession, openTokens, sessionUser } from './session.js';
 
 /**
@@ -41,7 +41,7 @@ export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, re
     if (req.session !== undefined) await destroySession(req);
     onDestroyed(req, res);
     const target = await endSessionUrl(ctx, idToken, req);
-    if (wantsHtml(req) || !String(req.headers.accept ?? '').includes('json')) res.redirect(303, target);
+    if (wantsHtml(req) || !String(req.headers.accept ?? '').includes('json')) redirectSeeOther(res, target);
     else res.json({ redirect: target });
   };
 }

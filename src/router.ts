@@ -18,6 +18,7 @@ import { meRoute } from './me.js';
 import type { ParLoginOptions } from './options.js';
 import { handleFailure } from './respond.js';
 import { sessionData } from './session.js';
+import { compactSessionIds } from './session-id.js';
 import { createSessionStore, type SessionStoreHandle } from './session-store.js';
 import type { LoginTransaction } from './transaction.js';
 
@@ -125,6 +126,7 @@ function createOwnSession(config: ResolvedConfig, storeHandle: SessionStoreHandl
   const middleware = session({
     name: config.sessionCookieName,
     secret: config.sessionSecret,
+    genid: compactSessionIds(config.sessionCookieName, config.sessionSecret),
     store: storeHandle.store,
     resave: false,
     saveUninitialized: false,

@@ -46,9 +46,16 @@ export function s256(verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url');
 }
 
-/** A fresh transaction with unguessable state, nonce and verifier. */
+/** A fresh transaction with unguessable state, nonce and verifier (256 independent random bits each, drawn at once). */
 export function newTransaction(returnTo: string, lifetimeSeconds: number, now = Date.now()): LoginTransaction {
-  return { state: randomToken(), nonce: randomToken(), codeVerifier: randomToken(), returnTo, expiresAt: now + lifetimeSeconds * 1000 };
+  const bits = randomBytes(96);
+  return {
+    state: bits.subarray(0, 32).toString('base64url'),
+    nonce: bits.subarray(32, 64).toString('base64url'),
+    codeVerifier: bits.subarray(64, 96).toString('base64url'),
+    returnTo,
+    expiresAt: now + lifetimeSeconds * 1000,
+  };
 }
 
 /**
