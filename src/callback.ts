@@ -90,11 +90,13 @@ export function callbackRoute(ctx: ParLoginContext) {
       issuer: config.issuer, clientId: config.clientId, nonce: tx.nonce, clockTolerance: config.clockTolerance,
     });
 
+    const tokenRef = ctx.vault.newReference();
+    await ctx.vault.write(tokenRef, tokens, config.sessionAbsoluteTimeout);
     await regenerateSession(req);
     const fresh = sessionData(req, true);
     if (data?.tx !== undefined) fresh.tx = data.tx; // other tabs' pending logins, and the used-state record
-    fresh.user = { claims, sealedTokens: ctx.sealer.seal(JSON.stringify(tokens)), loggedInAt: Math.floor(Date.now() / 1000) };
-    await saveSession(req);
+    fresh.user = { claims, tokenRef, loggedInAt: Math.floor(Date.now() / 1000) };
+    await Promise.all([saveSession(req), ctx.sessionIndex.add(claims, { sessionId: req.sessionID, tokenRef }, config.sessionAbsoluteTimeout)]);
     redirectSeeOther(res, config.baseUrl + tx.returnTo); // the configured URL, whichever instance or proxy path served the callback
   };
 }

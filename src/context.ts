@@ -11,7 +11,11 @@ import { createBackChannel, type BackChannel } from './http.js';
 import { createJwksResolver } from './jwks.js';
 import { createMetadataSource, type MetadataSource } from './metadata.js';
 import { createSealer, type Sealer } from './seal.js';
+import { createSessionIndex, type SessionIndex } from './session-index.js';
+import { memorySharedState, redisSharedState, type SharedState } from './shared-state.js';
+import { createTokenVault, type TokenVault } from './token-vault.js';
 import type { JWTVerifyGetKey } from 'jose';
+import type { RedisClientType } from 'redis';
 
 /** One instance's shared machinery. */
 export interface ParLoginContext {
@@ -20,20 +24,42 @@ export interface ParLoginContext {
   readonly metadata: MetadataSource;
   readonly clientAuth: ClientAuthentication;
   readonly jwks: JWTVerifyGetKey;
-  /** Encrypts token material before it reaches the session store. */
+  /** Encrypts token material before it reaches the shared state. */
   readonly sealer: Sealer;
+  /** Tokens, locks, the logout index and used logout tokens: in Redis when sessions are. */
+  readonly shared: SharedState;
+  /** The encrypted token records of logged-in sessions. */
+  readonly vault: TokenVault;
+  /** Sessions by `sid` and `sub`, for back-channel logout. */
+  readonly sessionIndex: SessionIndex;
+  /** Release what the context holds (the back-channel pool, a memory sweeper). */
+  close(): Promise<void>;
 }
 
-/** Build the context of one instance. */
-export function createContext(config: ResolvedConfig): ParLoginContext {
+/**
+ * Build the context of one instance.
+ *
+ * @param redis The Redis client the sessions use, if any: shared state then lives there too.
+ */
+export function createContext(config: ResolvedConfig, redis?: RedisClientType): ParLoginContext {
   const http = createBackChannel({ timeoutMs: config.httpTimeoutMs, maxResponseBytes: config.maxResponseBytes });
   const metadata = createMetadataSource(config.issuer, http);
+  const memory = redis === undefined ? memorySharedState() : undefined;
+  const shared = redis === undefined ? memory! : redisSharedState(redis, config.sessionPrefix);
+  const sealer = createSealer(config.sessionEncryptionKeys);
   return Object.freeze({
     config,
     http,
     metadata,
     clientAuth: createClientAuthentication(config),
     jwks: createJwksResolver(http, async () => (await metadata.get()).jwks_uri, config.jwksCooldown),
-    sealer: createSealer(config.sessionEncryptionKeys),
+    sealer,
+    shared,
+    vault: createTokenVault(shared, sealer),
+    sessionIndex: createSessionIndex(shared),
+    close: async () => {
+      memory?.close();
+      await http.close();
+    },
   });
 }

@@ -36,6 +36,9 @@ export interface ParLoginMiddleware extends RequestHandler {
 
 const OWN_SESSION = Symbol('express-par-login own session');
 
+/** Where a middleware keeps its context, for this package's tests and tools (not public API). */
+export const INTERNAL_CONTEXT = Symbol.for('express-par-login.context');
+
 /**
  * Create the PAR login middleware. Mount it once, before the routes it protects:
  * `app.use(parLogin())`.
@@ -51,8 +54,8 @@ const OWN_SESSION = Symbol('express-par-login own session');
  */
 export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const config = resolveConfig({ ...configFromEnv(), ...definedOnly(options) });
-  const ctx = createContext(config);
   const storeHandle = createSessionStore(config);
+  const ctx = createContext(config, storeHandle.redis);
   const ownSession = createOwnSession(config, storeHandle);
   const routes = buildRoutes(ctx);
   let warnedInsecure = false;
@@ -83,8 +86,9 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     });
   } as ParLoginMiddleware;
   Object.defineProperty(middleware, 'config', { value: config });
+  Object.defineProperty(middleware, INTERNAL_CONTEXT, { value: ctx });
   middleware.close = async () => {
-    await Promise.all([ctx.http.close(), storeHandle.close()]);
+    await Promise.all([ctx.close(), storeHandle.close()]);
   };
   middleware.ready = () => storeHandle.ready();
   return middleware;

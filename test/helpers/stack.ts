@@ -44,6 +44,8 @@ export interface Stack {
   clientSecret: string;
   /** Everything the middleware logged. */
   logs: LogEntry[];
+  /** The app's parLogin middleware. */
+  middleware(): ParLoginMiddleware;
   /** A fresh browser that knows the AS's issuer. */
   browser(): Browser;
   /** Stop the AS alone (the app keeps running), to test an AS that goes away. */
@@ -99,6 +101,7 @@ export async function startStack(stackOptions: StackOptions = {}): Promise<Stack
     const authServer = as;
     return {
       appUrl, issuer, provider, record, options, privateJwk, clientSecret, logs,
+      middleware: () => middlewareOf(app)!,
       browser: () => new Browser({ issuer }),
       stopAuthorizationServer: () => authServer.close(),
       close: async () => {

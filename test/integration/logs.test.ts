@@ -10,8 +10,8 @@ import express from 'express';
 import session from 'express-session';
 import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import { parLogin, requireLogin, type ParLoginOptions } from '../../src/index.js';
-import { createSealer, deriveKey } from '../../src/seal.js';
-import { openTokens, type ParLoginSessionData } from '../../src/session.js';
+import type { ParLoginSessionData } from '../../src/session.js';
+import { tokensOf } from '../helpers/tokens.js';
 import type { Browser, Hop } from '../helpers/browser.js';
 import { failureOf, FETCH_HEADERS } from '../helpers/hostile-stack.js';
 import { startStack, type Stack } from '../helpers/stack.js';
@@ -103,9 +103,8 @@ describe('failure records', () => {
   afterAll(() => stack.close());
 
   it('logs no secret, code, token, verifier, state, nonce or session id', async () => {
-    const sealer = createSealer([deriveKey(stack.options.sessionSecret!)]);
     const sessions = await sessionsOf(store);
-    const tokens = sessions.flatMap((s) => (s.parLogin?.user ? [openTokens(sealer, s.parLogin.user)!] : []));
+    const tokens = await tokensOf(stack.middleware(), sessions.flatMap((s) => (s.parLogin?.user ? [s.parLogin.user] : [])));
     const pending = sessions.flatMap((s) => Object.values(s.parLogin?.tx?.pending ?? {}));
     const seenUrls = browsers.flatMap((b) => b.seen.flatMap((hop) => [hop.url, hop.location ?? '']));
     const codes = seenUrls.filter((u) => u.includes('code=')).map((u) => new URL(u).searchParams.get('code')).filter((c) => c !== null);
