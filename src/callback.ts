@@ -16,6 +16,7 @@ import type { AuthorizationServerMetadata } from './metadata.js';
 import { redirectSeeOther } from './respond.js';
 import { regenerateSession, saveSession, sessionData } from './session.js';
 import { exchangeCode } from './token.js';
+import { mergeUserinfo } from './userinfo.js';
 import { takeTransaction, type LoginTransaction, type TransactionStore } from './transaction.js';
 
 const SINGLE_VALUED = ['state', 'code', 'iss', 'error', 'error_description'] as const;
@@ -86,9 +87,12 @@ export function callbackRoute(ctx: ParLoginContext) {
     const tokens = await exchangeCode(ctx.http, ctx.clientAuth, metadata.token_endpoint, {
       code: params.code, codeVerifier: tx.codeVerifier, redirectUri: config.redirectUri, clientId: config.clientId,
     });
-    const claims = await validateIdToken(tokens.idToken, ctx.jwks, {
+    const validated = await validateIdToken(tokens.idToken, ctx.jwks, {
       issuer: config.issuer, clientId: config.clientId, nonce: tx.nonce, clockTolerance: config.clockTolerance,
     });
+    const claims = config.fetchUserinfo && metadata.userinfo_endpoint !== undefined
+      ? await mergeUserinfo(ctx.http, metadata.userinfo_endpoint, tokens, validated)
+      : validated;
 
     const tokenRef = ctx.vault.newReference();
     await ctx.vault.write(tokenRef, tokens, config.sessionAbsoluteTimeout);

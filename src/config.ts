@@ -57,7 +57,11 @@ export interface ResolvedConfig {
   readonly clockTolerance: number;
   readonly maxResponseBytes: number;
   readonly jwksCooldown: number;
-  readonly paths: Readonly<{ login: string; callback: string; logout: string; me: string }>;
+  /** Seconds before expiry at which `accessToken()` refreshes. */
+  readonly refreshSkew: number;
+  /** Whether the userinfo endpoint's claims are fetched and merged at login. */
+  readonly fetchUserinfo: boolean;
+  readonly paths: Readonly<{ login: string; callback: string; logout: string; me: string; backchannelLogout: string }>;
   readonly renderErrors: boolean;
   readonly logger: ParLoginLogger;
 }
@@ -118,8 +122,9 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
     callback: checkPath(options.callbackPath, '/callback', 'callbackPath', problem),
     logout: checkPath(options.logoutPath, '/logout', 'logoutPath', problem),
     me: checkPath(options.mePath, '/me', 'mePath', problem),
+    backchannelLogout: checkPath(options.backchannelLogoutPath, '/backchannel-logout', 'backchannelLogoutPath', problem),
   };
-  if (new Set(Object.values(paths)).size !== 4) problem('loginPath', 'callbackPath, logoutPath and mePath must differ');
+  if (new Set(Object.values(paths)).size !== 5) problem('loginPath', 'callbackPath, logoutPath, mePath and backchannelLogoutPath must differ');
 
   const secure = baseUrlObject?.protocol === 'https:';
   const sessionCookieName = options.sessionCookieName ?? (secure ? '__Host-parlogin' : 'parlogin');
@@ -136,6 +141,7 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
     clockTolerance: checkInteger(options.clockTolerance, 30, 'clockTolerance', 0, 600, problem),
     maxResponseBytes: checkInteger(options.maxResponseBytes, 262_144, 'maxResponseBytes', 1_024, 16_777_216, problem),
     jwksCooldown: checkInteger(options.jwksCooldown, 30, 'jwksCooldown', 0, 86_400, problem),
+    refreshSkew: checkInteger(options.refreshSkew, 30, 'refreshSkew', 0, 3_600, problem),
   };
 
   const baseUrl = baseUrlObject ? baseUrlObject.href.replace(/\/$/, '') : '';
@@ -160,6 +166,8 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
   if (keyMaterial.some((key) => typeof key !== 'string' || key.length < 16)) {
     problem('sessionEncryptionKey', 'must be keys of at least 16 characters (base64url 32-byte keys recommended), comma-separated');
   }
+  const fetchUserinfo = options.fetchUserinfo ?? false;
+  if (typeof fetchUserinfo !== 'boolean') problem('fetchUserinfo', `must be true or false (got "${String(fetchUserinfo)}")`);
   if (problems.length > 0) throw new ConfigError(problems);
 
   return Object.freeze({
@@ -187,6 +195,7 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
     sessionPrefix,
     paths: Object.freeze(paths),
     renderErrors: options.renderErrors ?? true,
+    fetchUserinfo,
     logger: options.logger ?? defaultLogger,
   });
 }

@@ -31,9 +31,11 @@ export const ENV_NAMES = Object.freeze({
   httpTimeoutMs: 'OIDC_HTTP_TIMEOUT_MS',
   loginGrace: 'OIDC_LOGIN_GRACE',
   clockTolerance: 'OIDC_CLOCK_TOLERANCE',
+  refreshSkew: 'OIDC_REFRESH_SKEW',
+  fetchUserinfo: 'OIDC_FETCH_USERINFO',
 } as const satisfies Partial<Record<keyof ParLoginOptions, string>>);
 
-const NUMERIC = new Set<string>(['sessionAbsoluteTimeout', 'sessionIdleTimeout', 'redisCommandTimeoutMs', 'httpTimeoutMs', 'loginGrace', 'clockTolerance']);
+const NUMERIC = new Set<string>(['sessionAbsoluteTimeout', 'sessionIdleTimeout', 'redisCommandTimeoutMs', 'httpTimeoutMs', 'loginGrace', 'clockTolerance', 'refreshSkew']);
 
 /**
  * Read the configuration from environment variables. Empty variables count as unset. Numbers are
@@ -50,6 +52,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ParLoginOpt
     if (raw === undefined || raw.trim() === '') continue;
     const value = raw.trim();
     if (NUMERIC.has(option)) options[option] = /^\d+$/.test(value) ? Number(value) : value;
+    else if (option === 'fetchUserinfo') options[option] = value === 'true' ? true : value === 'false' ? false : value;
     else if (option === 'authorizationParams') options[option] = Object.fromEntries(new URLSearchParams(value));
     else if (option === 'sessionEncryptionKey') options[option] = value.split(',').map((key) => key.trim()).filter(Boolean);
     else if (option === 'privateKey' || option === 'clientSecret' || option === 'sessionSecret') options[option] = raw;

@@ -6,6 +6,7 @@
  */
 export { parLogin, type ParLoginMiddleware } from './router.js';
 export { requireLogin, type RequireLoginOptions } from './guard.js';
+export { apiProxy, type ApiProxyMiddleware, type ApiProxyOptions } from './api-proxy.js';
 export { configFromEnv, ENV_NAMES } from './env.js';
 export { ConfigError, ERROR_CODES, ParLoginError, isParLoginError, type ErrorCode, type ParLoginErrorDetails } from './errors.js';
 export type { AssertionAudience, ClientAuthMethod, ParLoginLogger, ParLoginOptions } from './options.js';
@@ -13,3 +14,4 @@ export type { RequestAuth } from './auth.js';
 export type { IdTokenClaims } from './id-token.js';
 export type { ParLoginSessionData, SessionUser } from './session.js';
 export type { TokenSet } from './token.js';
+export type { SessionInfo } from './me.js';

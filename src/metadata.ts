@@ -21,6 +21,7 @@ export interface AuthorizationServerMetadata {
   readonly authorization_response_iss_parameter_supported?: boolean;
   /** OIDC RP-Initiated Logout 1.0 §2.1. */
   readonly end_session_endpoint?: string;
+  readonly userinfo_endpoint?: string;
   readonly id_token_signing_alg_values_supported?: readonly string[];
 }
 
@@ -31,7 +32,7 @@ export interface MetadataSource {
 }
 
 const REQUIRED_ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const;
-const OPTIONAL_ENDPOINTS = ['pushed_authorization_request_endpoint', 'end_session_endpoint'] as const;
+const OPTIONAL_ENDPOINTS = ['pushed_authorization_request_endpoint', 'end_session_endpoint', 'userinfo_endpoint'] as const;
 
 /** The discovery document's URL for an issuer (OIDC Discovery §4.1). */
 export function discoveryUrl(issuer: string): string {

@@ -105,6 +105,21 @@ export interface ParLoginOptions {
   /** @default `/me` */
   mePath?: string;
   /**
+   * Where the AS POSTs logout tokens (OpenID Connect Back-Channel Logout 1.0); register
+   * `APP_BASE_URL` + this path as the client's `backchannel_logout_uri`. @default `/backchannel-logout`
+   */
+  backchannelLogoutPath?: string;
+  /**
+   * Refresh the access token when it expires within this many seconds (`OIDC_REFRESH_SKEW`).
+   * @default 30
+   */
+  refreshSkew?: number;
+  /**
+   * Fetch the userinfo endpoint's claims at login and merge them over the ID token's
+   * (`OIDC_FETCH_USERINFO=true`); its `sub` must be the ID token's. @default false
+   */
+  fetchUserinfo?: boolean;
+  /**
    * `true` renders errors of the mounted routes itself (an HTML page or JSON);
    * `false` passes them to the app's error handler with `next(err)`.
    * @default true

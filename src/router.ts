@@ -6,6 +6,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
+import { createAccessTokenSource } from './access-token.js';
 import { createRequestAuth } from './auth.js';
 import { callbackRoute } from './callback.js';
 import { resolveConfig, type ResolvedConfig } from './config.js';
@@ -14,6 +15,7 @@ import { configFromEnv } from './env.js';
 import { ParLoginError } from './errors.js';
 import { loginRoute } from './login.js';
 import { logoutConfirmRoute, logoutRoute } from './logout.js';
+import { backchannelLogoutRoute } from './backchannel-logout.js';
 import { meRoute } from './me.js';
 import type { ParLoginOptions } from './options.js';
 import { handleFailure } from './respond.js';
@@ -58,11 +60,12 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const ctx = createContext(config, storeHandle.redis);
   const ownSession = createOwnSession(config, storeHandle);
   const routes = buildRoutes(ctx);
+  const accessTokens = createAccessTokenSource(ctx);
   let warnedInsecure = false;
 
   function dispatch(req: Request, res: Response, next: NextFunction, storeFailure?: ParLoginError): void {
     endExpiredLogin(req, config.sessionAbsoluteTimeout);
-    req.auth = createRequestAuth(req, config, storeFailure);
+    req.auth = createRequestAuth(req, config, accessTokens, storeFailure);
     const route = routes.get(`${req.method} ${req.path}`);
     if (route === undefined) return next();
     if (config.secure && !req.secure && !warnedInsecure) {
@@ -115,7 +118,8 @@ function buildRoutes(ctx: ParLoginContext): Map<string, Route> {
     [`GET ${paths.callback}`, callbackRoute(ctx)],
     [`POST ${paths.logout}`, logoutRoute(ctx, clearCookie)],
     [`GET ${paths.logout}`, logoutConfirmRoute(ctx)],
-    [`GET ${paths.me}`, meRoute()],
+    [`GET ${paths.me}`, meRoute(ctx.config)],
+    [`POST ${paths.backchannelLogout}`, backchannelLogoutRoute(ctx)],
   ]);
 }
 

@@ -1,0 +1,105 @@
+/**
+ * `req.auth.accessToken()`: a valid access token for the app's server-side calls, refreshed with the
+ * refresh token shortly before it expires (RFC 6749 §6, OIDC Core §12).
+ *
+ * Refresh is single-flight: concurrent requests of one session share one refresh in this process,
+ * and instances sharing Redis take a lock with a lifetime first, then re-read the token record (an
+ * instance that waited finds the tokens another one stored). Rotated refresh tokens are stored at
+ * once. `invalid_grant` ends the session everywhere: the token record and the session are removed,
+ * so the guard asks for a login again.
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import type { ParLoginContext } from './context.js';
+import { ParLoginError } from './errors.js';
+import { validateRefreshedIdToken } from './id-token.js';
+import { forgetTokens } from './logout.js';
+import { sessionData, sessionUser, type SessionUser } from './session.js';
+import { refreshTokens, type TokenSet } from './token.js';
+
+/** Hands out access tokens of the request's session. */
+export type AccessTokenSource = (req: Request) => Promise<string>;
+
+const POLL_MS = 25;
+
+/** Build the source of one instance. */
+export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource {
+  const { config } = ctx;
+  const inFlight = new Map<string, Promise<TokenSet>>();
+  const lockTtlMs = config.httpTimeoutMs * 2 + 1_000;
+  const fresh = (tokens: TokenSet): boolean => tokens.expiresAt === undefined || tokens.expiresAt - config.refreshSkew > Date.now() / 1000;
+
+  async function refreshShared(req: Request, user: SessionUser): Promise<TokenSet> {
+    const deadline = Date.now() + lockTtlMs * 2;
+    for (;;) {
+      const release = await ctx.shared.lock(`refresh:${user.tokenRef}`, lockTtlMs);
+      if (release !== undefined) {
+        try {
+          return await refreshHolding(req, user);
+        } finally {
+          await release();
+        }
+      }
+      // Another request or instance is refreshing: wait for the tokens it stores.
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      const current = await readOrEnd(req, user);
+      if (fresh(current)) return current;
+      if (Date.now() > deadline) throw new ParLoginError('as_timeout', 'Refreshing the access token took too long.');
+    }
+  }
+
+  async function refreshHolding(req: Request, user: SessionUser): Promise<TokenSet> {
+    const current = await readOrEnd(req, user); // re-read under the lock: it may be fresh already
+    if (fresh(current)) return current;
+    if (current.refreshToken === undefined) {
+      throw new ParLoginError('login_required', 'The access token has expired and there is no refresh token.', { hint: 'Log in again.' });
+    }
+    const metadata = await ctx.metadata.get();
+    let refreshed: TokenSet;
+    try {
+      refreshed = await refreshTokens(ctx.http, ctx.clientAuth, metadata.token_endpoint, current, config.clientId);
+    } catch (err) {
+      if (err instanceof ParLoginError && err.asError === 'invalid_grant') await endSession(req, user);
+      throw err instanceof ParLoginError && err.asError === 'invalid_grant'
+        ? new ParLoginError('login_required', 'The session has ended at the authorization server.', { hint: 'Log in again.', cause: err })
+        : err;
+    }
+    if (refreshed.idToken !== current.idToken) {
+      await validateRefreshedIdToken(refreshed.idToken, ctx.jwks, { issuer: config.issuer, clientId: config.clientId, clockTolerance: config.clockTolerance }, user.claims);
+    }
+    const lifetime = user.loggedInAt + config.sessionAbsoluteTimeout - Math.floor(Date.now() / 1000);
+    await ctx.vault.write(user.tokenRef, refreshed, Math.max(1, lifetime));
+    return refreshed;
+  }
+
+  async function readOrEnd(req: Request, user: SessionUser): Promise<TokenSet> {
+    const tokens = await ctx.vault.read(user.tokenRef);
+    if (tokens !== undefined) return tokens;
+    // Gone: logged out elsewhere (back-channel logout, invalid_grant on another instance) or expired.
+    await endSession(req, user);
+    throw new ParLoginError('login_required', 'The session has ended.', { hint: 'Log in again.' });
+  }
+
+  async function endSession(req: Request, user: SessionUser): Promise<void> {
+    if (sessionUser(req)?.tokenRef === user.tokenRef) delete sessionData(req)!.user;
+    await forgetTokens(ctx, user, req.sessionID);
+    await new Promise<void>((resolve) => {
+      if (req.sessionStore === undefined || req.sessionID === undefined) return resolve();
+      req.sessionStore.destroy(req.sessionID, () => resolve()); // the other requests of this session find nothing
+    });
+  }
+
+  return async function accessToken(req: Request): Promise<string> {
+    const user = sessionUser(req);
+    if (user === undefined) throw new ParLoginError('unauthenticated', 'Not logged in.');
+    const tokens = await readOrEnd(req, user);
+    if (fresh(tokens)) return tokens.accessToken;
+    let flight = inFlight.get(user.tokenRef);
+    if (flight === undefined) {
+      flight = refreshShared(req, user).finally(() => inFlight.delete(user.tokenRef));
+      inFlight.set(user.tokenRef, flight);
+    }
+    return (await flight).accessToken;
+  };
+}

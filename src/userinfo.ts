@@ -1,0 +1,29 @@
+/**
+ * The UserInfo request (OIDC Core §5.3): claims beyond the ID token's, fetched once at login with
+ * the new access token when `fetchUserinfo` is on. The response's `sub` must be the ID token's
+ * (§5.3.2: a mismatch means the response must not be used). Only plain JSON responses are accepted.
+ *
+ * @module
+ */
+import type { IdTokenClaims } from './id-token.js';
+import { ParLoginError } from './errors.js';
+import { asObject, type BackChannel } from './http.js';
+import type { TokenSet } from './token.js';
+
+/** Claims that describe the ID token itself: never taken from userinfo. */
+const PROTOCOL_CLAIMS = new Set(['iss', 'aud', 'azp', 'exp', 'iat', 'nbf', 'jti', 'nonce', 'auth_time', 'acr', 'amr', 'sid', 'at_hash', 'c_hash', 's_hash']);
+
+/**
+ * Fetch the userinfo claims and merge them over the ID token's (protocol claims excepted).
+ *
+ * @throws {ParLoginError} `userinfo_error` (refused, not JSON, another `sub`), or a transport code.
+ */
+export async function mergeUserinfo(http: BackChannel, endpoint: string, tokens: TokenSet, claims: IdTokenClaims): Promise<IdTokenClaims> {
+  const response = await http.get(endpoint, 'userinfo', { authorization: `Bearer ${tokens.accessToken}` });
+  if (response.status !== 200) throw new ParLoginError('userinfo_error', `The userinfo endpoint answered ${response.status}.`);
+  const body = asObject(response.json);
+  if (body === undefined) throw new ParLoginError('userinfo_error', 'The userinfo response is not a JSON object (signed or encrypted userinfo is not supported).');
+  if (body.sub !== claims.sub) throw new ParLoginError('userinfo_error', 'The userinfo response is about another user (its sub is not the ID token\'s).');
+  const extra = Object.fromEntries(Object.entries(body).filter(([name]) => !PROTOCOL_CLAIMS.has(name)));
+  return { ...claims, ...extra, sub: claims.sub };
+}
