@@ -39,6 +39,10 @@ export interface DemoAuthorizationServerOptions {
   host?: string;
   /** When given, every request to `/request` and `/token` is appended to it once answered. */
   record?: RecordedAsRequest[];
+  /** Access token lifetime in seconds. @default 600 */
+  accessTokenTtl?: number;
+  /** Whether every refresh rotates the refresh token. @default false (oidc-provider's rule: late in its life) */
+  rotateRefreshTokens?: boolean;
 }
 
 /** A running demo authorization server. */
@@ -83,7 +87,7 @@ export async function createDemoAuthorizationServer(options: DemoAuthorizationSe
   const listening = await listen(options.port ?? 0, options.host ?? '127.0.0.1');
   const issuer = listening.url;
   try {
-    const provider = new Provider(issuer, await configuration(options.clients));
+    const provider = new Provider(issuer, await configuration(options));
     if (options.record !== undefined) provider.use(recorder(options.record));
     listening.server.on('request', provider.callback());
     return { issuer, url: issuer, provider, close: listening.close };
@@ -93,14 +97,20 @@ export async function createDemoAuthorizationServer(options: DemoAuthorizationSe
   }
 }
 
-async function configuration(clients: ClientMetadata[]): Promise<Configuration> {
+async function configuration({ clients, accessTokenTtl = 600, rotateRefreshTokens }: DemoAuthorizationServerOptions): Promise<Configuration> {
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'ES256', use: 'sig' };
   return {
     adapter: createMemoryAdapter(),
     clients,
     clientAuthMethods: ['client_secret_basic', 'private_key_jwt'],
-    clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code'], response_types: ['code'] },
+    clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] },
+    // The demo's apps live on 127.0.0.1, which oidc-provider's SSRF guard refuses for its outgoing
+    // calls (back-channel logout): this AS is local-only, so its calls go out without the guard.
+    fetch: (url, init) => fetch(url, { ...init, dispatcher: undefined } as RequestInit),
+    // A confidential client that may refresh gets a refresh token (no offline_access needed here).
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    ...(rotateRefreshTokens === undefined ? {} : { rotateRefreshToken: () => rotateRefreshTokens }),
     responseTypes: ['code'],
     scopes: ['openid', 'profile', 'email'],
     claims: { openid: ['sub'], profile: ['name', 'given_name', 'family_name'], email: ['email', 'email_verified'] },
@@ -111,13 +121,14 @@ async function configuration(clients: ClientMetadata[]): Promise<Configuration> 
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: true },
+      backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
     },
     renderError,
     findAccount: (_ctx, sub) => demoAccount(sub),
     ttl: {
-      AccessToken: 600, AuthorizationCode: 60, IdToken: 600, RefreshToken: 3600, ClientCredentials: 600,
+      AccessToken: accessTokenTtl, AuthorizationCode: 60, IdToken: 600, RefreshToken: 3600, ClientCredentials: 600,
       DeviceCode: 600, BackchannelAuthenticationRequest: 600, PreAuthorizedCode: 600,
       Interaction: 600, Session: 3600, Grant: 3600,
     },

@@ -29,14 +29,17 @@ export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource
   const inFlight = new Map<string, Promise<TokenSet>>();
   const lockTtlMs = config.httpTimeoutMs * 2 + 1_000;
   const fresh = (tokens: TokenSet): boolean => tokens.expiresAt === undefined || tokens.expiresAt - config.refreshSkew > Date.now() / 1000;
+  // Refreshed by someone else since `seen` was read, and still valid: use it (even within refreshSkew).
+  const renewed = (tokens: TokenSet, seen: TokenSet): boolean =>
+    tokens.accessToken !== seen.accessToken && (tokens.expiresAt === undefined || tokens.expiresAt > Date.now() / 1000);
 
-  async function refreshShared(req: Request, user: SessionUser): Promise<TokenSet> {
+  async function refreshShared(req: Request, user: SessionUser, seen: TokenSet): Promise<TokenSet> {
     const deadline = Date.now() + lockTtlMs * 2;
     for (;;) {
       const release = await ctx.shared.lock(`refresh:${user.tokenRef}`, lockTtlMs);
       if (release !== undefined) {
         try {
-          return await refreshHolding(req, user);
+          return await refreshHolding(req, user, seen);
         } finally {
           await release();
         }
@@ -44,14 +47,14 @@ export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource
       // Another request or instance is refreshing: wait for the tokens it stores.
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       const current = await readOrEnd(req, user);
-      if (fresh(current)) return current;
+      if (fresh(current) || renewed(current, seen)) return current;
       if (Date.now() > deadline) throw new ParLoginError('as_timeout', 'Refreshing the access token took too long.');
     }
   }
 
-  async function refreshHolding(req: Request, user: SessionUser): Promise<TokenSet> {
-    const current = await readOrEnd(req, user); // re-read under the lock: it may be fresh already
-    if (fresh(current)) return current;
+  async function refreshHolding(req: Request, user: SessionUser, seen: TokenSet): Promise<TokenSet> {
+    const current = await readOrEnd(req, user); // re-read under the lock: another instance may have refreshed
+    if (fresh(current) || renewed(current, seen)) return current;
     if (current.refreshToken === undefined) {
       throw new ParLoginError('login_required', 'The access token has expired and there is no refresh token.', { hint: 'Log in again.' });
     }
@@ -97,7 +100,7 @@ export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource
     if (fresh(tokens)) return tokens.accessToken;
     let flight = inFlight.get(user.tokenRef);
     if (flight === undefined) {
-      flight = refreshShared(req, user).finally(() => inFlight.delete(user.tokenRef));
+      flight = refreshShared(req, user, tokens).finally(() => inFlight.delete(user.tokenRef));
       inFlight.set(user.tokenRef, flight);
     }
     return (await flight).accessToken;

@@ -10,7 +10,7 @@ import type { RequestListener } from 'node:http';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { ClientMetadata, Provider } from 'oidc-provider';
 import { createApp, PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
-import { createDemoAuthorizationServer, type RecordedAsRequest } from '../../sample-app/demo-as.js';
+import { createDemoAuthorizationServer, type DemoAuthorizationServerOptions, type RecordedAsRequest } from '../../sample-app/demo-as.js';
 import { listen } from '../../sample-app/listen.js';
 import type { ClientAuthMethod, ParLoginMiddleware, ParLoginOptions } from '../../src/index.js';
 import { Browser } from './browser.js';
@@ -26,6 +26,8 @@ export interface StackOptions {
   buildApp?: (options: ParLoginOptions) => RequestListener;
   /** Options merged over the stack's own (`undefined` values included, to unset one). */
   overrides?: Partial<ParLoginOptions>;
+  /** Options of the AS (token lifetimes, rotation). */
+  as?: Pick<DemoAuthorizationServerOptions, 'accessTokenTtl' | 'rotateRefreshTokens'>;
 }
 
 /** A running stack. */
@@ -67,7 +69,10 @@ export async function startStack(stackOptions: StackOptions = {}): Promise<Stack
   const kid = randomUUID();
   const privateJwk: JWK = { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
   const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
-  const uris = { redirect_uris: [`${appUrl}/callback`], post_logout_redirect_uris: [`${appUrl}/`] };
+  const uris = {
+    redirect_uris: [`${appUrl}/callback`], post_logout_redirect_uris: [`${appUrl}/`],
+    backchannel_logout_uri: `${appUrl}/backchannel-logout`, backchannel_logout_session_required: true,
+  };
   const clients: ClientMetadata[] = [
     { client_id: 'basic-client', client_secret: clientSecret, token_endpoint_auth_method: 'client_secret_basic', ...uris },
     {
@@ -80,7 +85,7 @@ export async function startStack(stackOptions: StackOptions = {}): Promise<Stack
   const logs: LogEntry[] = [];
   let as: Awaited<ReturnType<typeof createDemoAuthorizationServer>> | undefined;
   try {
-    as = await createDemoAuthorizationServer({ clients, record });
+    as = await createDemoAuthorizationServer({ clients, record, ...stackOptions.as });
     const options: ParLoginOptions = {
       issuer: as.issuer,
       baseUrl: appUrl,
