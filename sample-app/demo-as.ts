@@ -14,8 +14,8 @@ import { createMemoryAdapter } from './memory-adapter.js';
 
 /** One request to the PAR endpoint (`/request`) or the token endpoint (`/token`), as the AS saw it. */
 export interface RecordedAsRequest {
-  /** `par` for `/request`, `token` for `/token`. */
-  endpoint: 'par' | 'token';
+  /** `par` for `/request`, `token` for `/token`, `userinfo` for `/me`. */
+  endpoint: 'par' | 'token' | 'userinfo';
   /** The request path, e.g. `/request`. */
   path: string;
   method: string;
@@ -57,7 +57,7 @@ export interface DemoAuthorizationServer {
   close(): Promise<void>;
 }
 
-const ENDPOINTS: Readonly<Record<string, RecordedAsRequest['endpoint']>> = { '/request': 'par', '/token': 'token' };
+const ENDPOINTS: Readonly<Record<string, RecordedAsRequest['endpoint']>> = { '/request': 'par', '/token': 'token', '/me': 'userinfo' };
 
 /**
  * The demo account for a login name: `sub` is the login name itself (oidc-provider's dev login

@@ -178,6 +178,24 @@ describe('accessToken() on one instance', () => {
     expect(body.session.expiresAt).toBeLessThanOrEqual(body.session.absoluteExpiresAt);
     const { tokens } = await vaultTokens(stack.middleware(), browser, stack.appUrl);
     for (const token of [tokens.accessToken, tokens.refreshToken!, tokens.idToken]) expect(me.body).not.toContain(token);
+    expect(stack.record.some((r) => r.endpoint === 'userinfo')).toBe(false); // fetchUserinfo is off by default
+  });
+});
+
+describe('userinfo at login', () => {
+  it('fetches the userinfo endpoint with the new access token and keeps its claims', async () => {
+    const stack = await startStack({ buildApp: buildApp(api.url) as never, overrides: { fetchUserinfo: true } });
+    try {
+      const browser = stack.browser();
+      await browser.login(stack.appUrl, { user: 'frank' });
+      const me = JSON.parse((await browser.navigate(`${stack.appUrl}/me`)).body) as { claims: Record<string, unknown> };
+      expect(me.claims).toMatchObject({ sub: 'frank', email: 'frank@example.test', name: 'Frank Example' });
+      const { tokens } = await vaultTokens(stack.middleware(), browser, stack.appUrl);
+      const fetched = stack.record.filter((r) => r.endpoint === 'userinfo');
+      expect(fetched.map((r) => [r.method, r.authorization, r.status])).toEqual([['GET', `Bearer ${tokens.accessToken}`, 200]]);
+    } finally {
+      await stack.close();
+    }
   });
 });
 
