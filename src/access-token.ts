@@ -12,6 +12,7 @@
  */
 import type { Request } from 'express';
 import type { ParLoginContext } from './context.js';
+import { flowId } from './debug.js';
 import { ParLoginError } from './errors.js';
 import { validateRefreshedIdToken } from './id-token.js';
 import { forgetTokens } from './logout.js';
@@ -59,10 +60,12 @@ export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource
       throw new ParLoginError('login_required', 'The access token has expired and there is no refresh token.', { hint: 'Log in again.' });
     }
     const metadata = await ctx.metadata.get();
+    config.trace.step('refresh.start', { flow: flowId(user.tokenRef) });
     let refreshed: TokenSet;
     try {
       refreshed = await refreshTokens(ctx.http, ctx.clientAuth, metadata.token_endpoint, current, config.clientId);
     } catch (err) {
+      config.trace.step('refresh.failed', { flow: flowId(user.tokenRef), error: err instanceof ParLoginError ? err.code : 'internal' });
       if (err instanceof ParLoginError && err.asError === 'invalid_grant') await endSession(req, user);
       throw err instanceof ParLoginError && err.asError === 'invalid_grant'
         ? new ParLoginError('login_required', 'The session has ended at the authorization server.', { hint: 'Log in again.', cause: err })
@@ -73,6 +76,7 @@ export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource
     }
     const lifetime = user.loggedInAt + config.sessionAbsoluteTimeout - Math.floor(Date.now() / 1000);
     await ctx.vault.write(user.tokenRef, refreshed, Math.max(1, lifetime));
+    config.trace.step('refresh.done', { flow: flowId(user.tokenRef), rotated: refreshed.refreshToken !== current.refreshToken, expires_at: refreshed.expiresAt });
     return refreshed;
   }
 

@@ -101,6 +101,7 @@ export function backchannelLogoutRoute(ctx: ParLoginContext) {
         ? reject(new ParLoginError('session_store_unavailable', 'The session store failed to destroy a session.', { cause: err }))
         : resolve())));
     }));
+    ctx.config.trace.step('backchannel_logout', { by: selector.sid !== undefined ? 'sid' : 'sub', sessions: sessions.length });
     res.status(200).end();
   };
 }

@@ -10,6 +10,7 @@
  */
 import type { Request, Response } from 'express';
 import type { ParLoginContext } from './context.js';
+import { flowId } from './debug.js';
 import { ParLoginError } from './errors.js';
 import { validateIdToken } from './id-token.js';
 import type { AuthorizationServerMetadata } from './metadata.js';
@@ -62,6 +63,7 @@ function checkIssuer(metadata: AuthorizationServerMetadata, iss: string | undefi
 /** Build the GET /callback handler. */
 export function callbackRoute(ctx: ParLoginContext) {
   const { config } = ctx;
+  const { trace } = config;
   return async function callback(req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store').set('Referrer-Policy', 'no-referrer');
     const params = callbackParameters(req);
@@ -72,7 +74,10 @@ export function callbackRoute(ctx: ParLoginContext) {
     const store = data?.tx ?? {};
     // Taken: single use. On failure express-session saves the session with the transaction gone
     // (it is modified); on success the session is regenerated and the old one destroyed.
+    const flow = trace.enabled ? flowId(params.state) : '';
+    trace.step('callback.received', { flow, params: Object.keys(params), has_session: data !== undefined });
     const tx = takeOrExplain(store, params.state, data !== undefined);
+    trace.step('callback.transaction', { flow });
 
     const metadata = await ctx.metadata.get();
     checkIssuer(metadata, params.iss, config.issuer);
@@ -87,6 +92,7 @@ export function callbackRoute(ctx: ParLoginContext) {
     const tokens = await exchangeCode(ctx.http, ctx.clientAuth, metadata.token_endpoint, {
       code: params.code, codeVerifier: tx.codeVerifier, redirectUri: config.redirectUri, clientId: config.clientId,
     });
+    trace.step('callback.tokens', { flow, token_type: tokens.tokenType, has_refresh_token: tokens.refreshToken !== undefined, expires_at: tokens.expiresAt });
     const validated = await validateIdToken(tokens.idToken, ctx.jwks, {
       issuer: config.issuer, clientId: config.clientId, nonce: tx.nonce, clockTolerance: config.clockTolerance,
     });
@@ -94,6 +100,7 @@ export function callbackRoute(ctx: ParLoginContext) {
       ? await mergeUserinfo(ctx.http, metadata.userinfo_endpoint, tokens, validated)
       : validated;
 
+    trace.step('callback.id_token', { flow, valid: true, userinfo: config.fetchUserinfo });
     const tokenRef = ctx.vault.newReference();
     await ctx.vault.write(tokenRef, tokens, config.sessionAbsoluteTimeout);
     await regenerateSession(req);
@@ -101,6 +108,7 @@ export function callbackRoute(ctx: ParLoginContext) {
     if (data?.tx !== undefined) fresh.tx = data.tx; // other tabs' pending logins, and the used-state record
     fresh.user = { claims, tokenRef, loggedInAt: Math.floor(Date.now() / 1000) };
     await Promise.all([saveSession(req), ctx.sessionIndex.add(claims, { sessionId: req.sessionID, tokenRef }, config.sessionAbsoluteTimeout)]);
+    trace.step('callback.done', { flow, session: 'regenerated', return_to: tx.returnTo });
     redirectSeeOther(res, config.baseUrl + tx.returnTo); // the configured URL, whichever instance or proxy path served the callback
   };
 }

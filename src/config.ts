@@ -7,6 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Store } from 'express-session';
 import type { RedisClientType } from 'redis';
+import { createTracer, type Tracer } from './debug.js';
 import { describeOption } from './env.js';
 import { ConfigError } from './errors.js';
 import { defaultLogger } from './log.js';
@@ -64,6 +65,8 @@ export interface ResolvedConfig {
   readonly paths: Readonly<{ login: string; callback: string; logout: string; me: string; backchannelLogout: string }>;
   readonly renderErrors: boolean;
   readonly logger: ParLoginLogger;
+  /** Step tracing (off unless `debug` or DEBUG/NODE_DEBUG asks for it). */
+  readonly trace: Tracer;
 }
 
 const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'private_key_jwt'];
@@ -166,6 +169,7 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
   if (keyMaterial.some((key) => typeof key !== 'string' || key.length < 16)) {
     problem('sessionEncryptionKey', 'must be keys of at least 16 characters (base64url 32-byte keys recommended), comma-separated');
   }
+  if (options.debug !== undefined && typeof options.debug !== 'boolean' && typeof options.debug !== 'function') problem('debug', 'must be true, false or a function');
   const fetchUserinfo = options.fetchUserinfo ?? false;
   if (typeof fetchUserinfo !== 'boolean') problem('fetchUserinfo', `must be true or false (got "${String(fetchUserinfo)}")`);
   if (problems.length > 0) throw new ConfigError(problems);
@@ -197,6 +201,7 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
     renderErrors: options.renderErrors ?? true,
     fetchUserinfo,
     logger: options.logger ?? defaultLogger,
+    trace: createTracer(options.debug),
   });
 }
 

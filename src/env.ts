@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { namespaceEnabled } from './debug.js';
 import type { ParLoginOptions } from './options.js';
 
 /** The environment variable behind each option that has one. */
@@ -33,6 +34,7 @@ export const ENV_NAMES = Object.freeze({
   clockTolerance: 'OIDC_CLOCK_TOLERANCE',
   refreshSkew: 'OIDC_REFRESH_SKEW',
   fetchUserinfo: 'OIDC_FETCH_USERINFO',
+  debug: 'DEBUG',
 } as const satisfies Partial<Record<keyof ParLoginOptions, string>>);
 
 const NUMERIC = new Set<string>(['sessionAbsoluteTimeout', 'sessionIdleTimeout', 'redisCommandTimeoutMs', 'httpTimeoutMs', 'loginGrace', 'clockTolerance', 'refreshSkew']);
@@ -52,12 +54,14 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ParLoginOpt
     if (raw === undefined || raw.trim() === '') continue;
     const value = raw.trim();
     if (NUMERIC.has(option)) options[option] = /^\d+$/.test(value) ? Number(value) : value;
+    else if (option === 'debug') continue; // below: DEBUG or NODE_DEBUG
     else if (option === 'fetchUserinfo') options[option] = value === 'true' ? true : value === 'false' ? false : value;
     else if (option === 'authorizationParams') options[option] = Object.fromEntries(new URLSearchParams(value));
     else if (option === 'sessionEncryptionKey') options[option] = value.split(',').map((key) => key.trim()).filter(Boolean);
     else if (option === 'privateKey' || option === 'clientSecret' || option === 'sessionSecret') options[option] = raw;
     else options[option] = value;
   }
+  if (namespaceEnabled(env.DEBUG, env.NODE_DEBUG)) options.debug = true;
   return options as ParLoginOptions;
 }
 

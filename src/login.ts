@@ -10,6 +10,7 @@
  */
 import type { Request, Response } from 'express';
 import type { ParLoginContext } from './context.js';
+import { flowId } from './debug.js';
 import { ParLoginError } from './errors.js';
 import { pushAuthorizationRequest } from './par.js';
 import { redirectSeeOther } from './respond.js';
@@ -43,6 +44,7 @@ export function authorizationParameters(ctx: ParLoginContext, tx: LoginTransacti
 /** Build the GET /login handler. */
 export function loginRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {}) {
   const { config } = ctx;
+  const { trace } = config;
   return async function login(req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store');
     const metadata = await ctx.metadata.get();
@@ -54,7 +56,10 @@ export function loginRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {}) {
     }
     const returnTo = safeReturnTo(typeof req.query.returnTo === 'string' ? req.query.returnTo : undefined);
     const draft = newTransaction(returnTo, 0);
+    const flow = trace.enabled ? flowId(draft.state) : '';
+    trace.step('login.push', { flow, endpoint, auth_method: config.clientAuthMethod, return_to: returnTo });
     const pushed = await pushAuthorizationRequest(ctx.http, ctx.clientAuth, endpoint, authorizationParameters(ctx, draft));
+    trace.step('login.pushed', { flow, expires_in: pushed.expiresIn });
     // The login may take as long as the request_uri lives, plus a grace for the user at the AS.
     const tx = { ...draft, expiresAt: Date.now() + (pushed.expiresIn + config.loginGrace) * 1000 };
 
@@ -66,6 +71,7 @@ export function loginRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {}) {
     const target = new URL(metadata.authorization_endpoint);
     target.searchParams.set('client_id', config.clientId);
     target.searchParams.set('request_uri', pushed.requestUri);
+    trace.step('login.redirect', { flow, to: `${target.origin}${target.pathname}`, query: [...target.searchParams.keys()] });
     redirectSeeOther(res, target.href);
   };
 }

@@ -42,7 +42,9 @@ export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, re
     if (req.session !== undefined) await destroySession(req);
     if (user !== undefined) await forgetTokens(ctx, user, sessionId);
     onDestroyed(req, res);
+    config.trace.step('logout.local', { was_logged_in: user !== undefined });
     const target = await endSessionUrl(ctx, idToken, req);
+    config.trace.step('logout.redirect', { to: target.split('?')[0] });
     if (wantsHtml(req) || !String(req.headers.accept ?? '').includes('json')) redirectSeeOther(res, target);
     else res.json({ redirect: target });
   };

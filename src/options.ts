@@ -127,4 +127,10 @@ export interface ParLoginOptions {
   renderErrors?: boolean;
   /** Where failure records go. @default one JSON line per failure on stderr */
   logger?: ParLoginLogger;
+  /**
+   * Trace every step of logins, refreshes and logouts (secrets redacted): `true` writes lines to
+   * stderr, a function receives each record. Set from the environment by
+   * `DEBUG=express-par-login*` or `NODE_DEBUG=express-par-login`. @default false
+   */
+  debug?: boolean | ((record: Record<string, unknown>) => void);
 }
