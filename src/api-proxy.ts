@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { once } from 'node:events';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Agent, request } from 'undici';
 import type { RequestAuth } from './auth.js';
@@ -79,7 +80,9 @@ export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
         .json({ error: err.code, error_description: err.expose ? err.message : 'The API is not available right now.', correlation_id: id });
     });
   } as ApiProxyMiddleware;
-  middleware.close = () => agent.close();
+  middleware.close = async () => {
+    await agent.close();
+  };
 
   async function forward(req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store');
@@ -98,19 +101,24 @@ export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
       if (value !== undefined && !NOT_FORWARDED.has(name) && name !== csrfHeader) headers[name] = value;
     }
     headers.authorization = `Bearer ${token}`;
+    const streamed = !WITHOUT_BODY.has(req.method) && !req.readableEnded;
+    if (streamed && req.headers['content-length'] !== undefined) headers['content-length'] = req.headers['content-length'];
     const controller = new AbortController();
     const timer = setTimeout(() => controller.abort(), timeoutMs);
+    res.once('close', () => controller.abort()); // the browser went away: stop the API call
     try {
       const upstream = await request(url, {
         dispatcher: agent, method: req.method as 'GET', headers, signal: controller.signal,
-        body: WITHOUT_BODY.has(req.method) || req.readableEnded ? bodyOfParsed(req, headers) : req,
+        body: streamed ? req : bodyOfParsed(req, headers),
       });
       res.status(upstream.statusCode);
       for (const [name, value] of Object.entries(upstream.headers)) {
         if (value !== undefined && !NOT_RETURNED.has(name)) res.setHeader(name, value);
       }
       res.set('Cache-Control', String(upstream.headers['cache-control'] ?? 'no-store'));
-      for await (const chunk of upstream.body) res.write(chunk);
+      for await (const chunk of upstream.body) {
+        if (!res.write(chunk)) await once(res, 'drain', { signal: controller.signal }); // backpressure: a slow browser does not fill memory
+      }
       res.end();
     } catch (err) {
       if (res.headersSent) {

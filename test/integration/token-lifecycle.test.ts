@@ -32,6 +32,7 @@ async function startApi(): Promise<{ url: string; seen: Array<{ method: string; 
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c)).on('end', () => {
+      if (req.url!.includes('/slow')) return void setTimeout(() => res.end('late'), 1_500);
       seen.push({ method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString() });
       res.setHeader('set-cookie', 'api=leak; Path=/');
       res.setHeader('content-type', 'application/json');
@@ -60,6 +61,8 @@ function buildApp(apiUrl: string) {
     });
     app.use('/api', apiProxy({ target: `${apiUrl}/v1` }));
     app.use('/same-origin-api', apiProxy({ target: `${apiUrl}/v1`, antiForgery: 'same-origin' }));
+    app.use('/impatient-api', apiProxy({ target: `${apiUrl}/v1`, timeoutMs: 300 }));
+    app.use('/dead-api', apiProxy({ target: 'http://127.0.0.1:9/v1' }));
     app.use((err: { status?: number; code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
       res.status(err.status ?? 500).json({ error: err.code ?? 'internal' });
     });
@@ -236,6 +239,22 @@ describe('apiProxy()', () => {
     expect(everything).not.toContain(tokens.accessToken);
     const same = await browser.request(`${stack.appUrl}/same-origin-api/ok`, { method: 'POST', body: 'c=3', initiator: stack.appUrl });
     expect(same.status).toBe(200);
+  });
+
+  it('streams a large request body with its length, and answers 502/504 when the API is down or slow', async () => {
+    const before = api.seen.length;
+    const big = `data=${'x'.repeat(300_000)}`;
+    const res = await browser.request(`${stack.appUrl}/api/upload`, { method: 'POST', body: big, headers: { 'x-csrf': '1', accept: 'application/json' }, initiator: stack.appUrl });
+    expect(res.status).toBe(200);
+    expect(api.seen[before]!.body).toBe(big);
+    expect(api.seen[before]!.headers['content-length']).toBe(String(Buffer.byteLength(big)));
+    const slow = await browser.request(`${stack.appUrl}/impatient-api/slow`, { headers: { 'x-csrf': '1', accept: 'application/json' } });
+    expect([slow.status, JSON.parse(slow.body).error]).toEqual([504, 'api_timeout']);
+    const dead = await browser.request(`${stack.appUrl}/dead-api/x`, { headers: { 'x-csrf': '1', accept: 'application/json' } });
+    expect([dead.status, JSON.parse(dead.body).error]).toEqual([502, 'api_unreachable']);
+    for (const hop of [slow, dead]) expect(hop.headers['cache-control']).toBe('no-store');
+    // still serving
+    expect((await browser.request(`${stack.appUrl}/api/ok`, { headers: { 'x-csrf': '1', accept: 'application/json' } })).status).toBe(200);
   });
 
   it('keeps paths under the target and answers anonymous callers 401', async () => {
