@@ -14,8 +14,8 @@ import { createMemoryAdapter } from './memory-adapter.js';
 
 /** One request to the PAR endpoint (`/request`) or the token endpoint (`/token`), as the AS saw it. */
 export interface RecordedAsRequest {
-  /** `par` for `/request`, `token` for `/token`, `userinfo` for `/me`. */
-  endpoint: 'par' | 'token' | 'userinfo';
+  /** `par` for `/request`, `token` for `/token`, `userinfo` for `/me`, `authorization` for `/auth` (the browser's leg). */
+  endpoint: 'par' | 'token' | 'userinfo' | 'authorization';
   /** The request path, e.g. `/request`. */
   path: string;
   method: string;
@@ -27,6 +27,10 @@ export interface RecordedAsRequest {
   body: Record<string, string | string[] | undefined>;
   /** The response status the AS answered with. */
   status: number;
+  /** For `par`: the `request_uri` and `expires_in` the AS answered with. */
+  pushed?: { request_uri: string; expires_in: number };
+  /** For `authorization`: the URL the browser was sent to (path and query). */
+  url?: string;
 }
 
 /** Options of {@link createDemoAuthorizationServer}. */
@@ -57,7 +61,7 @@ export interface DemoAuthorizationServer {
   close(): Promise<void>;
 }
 
-const ENDPOINTS: Readonly<Record<string, RecordedAsRequest['endpoint']>> = { '/request': 'par', '/token': 'token', '/me': 'userinfo' };
+const ENDPOINTS: Readonly<Record<string, RecordedAsRequest['endpoint']>> = { '/request': 'par', '/token': 'token', '/me': 'userinfo', '/auth': 'authorization' };
 
 /**
  * The demo account for a login name: `sub` is the login name itself (oidc-provider's dev login
@@ -150,10 +154,17 @@ function recorder(record: RecordedAsRequest[]) {
           method: ctx.method,
           authorization: ctx.get('authorization') || undefined,
           contentType: ctx.get('content-type') || undefined,
-          body: { ...body },
+          body: endpoint === 'authorization' ? {} : { ...body },
           status: ctx.status,
+          ...(endpoint === 'par' && ctx.status === 201 ? { pushed: pick(ctx.body) } : {}),
+          ...(endpoint === 'authorization' ? { url: ctx.originalUrl } : {}),
         });
       }
     }
   };
+}
+
+function pick(body: unknown): { request_uri: string; expires_in: number } {
+  const { request_uri: requestUri, expires_in: expiresIn } = (body ?? {}) as Record<string, unknown>;
+  return { request_uri: String(requestUri), expires_in: Number(expiresIn) };
 }
