@@ -4,5 +4,6 @@ import base from './jest.config.js';
 export default {
   ...base,
   testMatch: ['<rootDir>/test/browser/**/*.browser.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/'],
   testTimeout: 60000,
 };

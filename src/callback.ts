@@ -18,7 +18,8 @@ import { redirectSeeOther } from './respond.js';
 import { regenerateSession, saveSession, sessionData } from './session.js';
 import { exchangeCode } from './token.js';
 import { mergeUserinfo } from './userinfo.js';
-import { takeTransaction, type LoginTransaction, type TransactionStore } from './transaction.js';
+import { takeBoundLogin, releaseBoundLogin } from './login-binding.js';
+import { isPending, takeTransaction, type LoginTransaction, type TransactionStore } from './transaction.js';
 
 const SINGLE_VALUED = ['state', 'code', 'iss', 'error', 'error_description'] as const;
 const COOKIE_HINT = 'If this keeps happening, the session cookie did not come back: the app must be reached at its configured APP_BASE_URL ' +
@@ -39,13 +40,17 @@ export function callbackParameters(req: Request): Partial<Record<(typeof SINGLE_
 function takeOrExplain(store: TransactionStore, state: string, hadSession: boolean): LoginTransaction {
   const taken = takeTransaction(store, state);
   if (typeof taken !== 'string') return taken;
+  throw takeFailure(taken, hadSession);
+}
+
+function takeFailure(taken: 'used' | 'expired' | 'unknown', hadSession: boolean): ParLoginError {
   if (taken === 'used') {
-    throw new ParLoginError('state_used', 'This sign-in response was already used.', { hint: 'Each sign-in can finish only once. Start a new sign-in.' });
+    return new ParLoginError('state_used', 'This sign-in response was already used.', { hint: 'Each sign-in can finish only once. Start a new sign-in.' });
   }
   if (taken === 'expired') {
-    throw new ParLoginError('state_expired', 'This sign-in took too long and expired.', { hint: 'Start a new sign-in and complete it within the time allowed.' });
+    return new ParLoginError('state_expired', 'This sign-in took too long and expired.', { hint: 'Start a new sign-in and complete it within the time allowed.' });
   }
-  throw new ParLoginError('state_unknown', hadSession
+  return new ParLoginError('state_unknown', hadSession
     ? 'This sign-in response does not belong to a sign-in started in this browser.'
     : 'This sign-in response arrived without a session: no sign-in was started in this browser, or its cookie was lost.', { hint: COOKIE_HINT });
 }
@@ -76,8 +81,11 @@ export function callbackRoute(ctx: ParLoginContext) {
     // (it is modified); on success the session is regenerated and the old one destroyed.
     const flow = trace.enabled ? flowId(params.state) : '';
     trace.step('callback.received', { flow, params: Object.keys(params), has_session: data !== undefined });
-    const tx = takeOrExplain(store, params.state, data !== undefined);
-    trace.step('callback.transaction', { flow });
+    const bound = isPending(store, params.state) ? undefined : await takeBoundLogin(ctx, req, res, params.state);
+    const tx = bound ?? takeOrExplain(store, params.state, data !== undefined);
+    if (bound === undefined) await releaseBoundLogin(ctx, req, res, params.state);
+    else if (bound.expiresAt <= Date.now()) throw takeFailure('expired', true);
+    trace.step('callback.transaction', { flow, bound: bound !== undefined });
 
     const metadata = await ctx.metadata.get();
     checkIssuer(metadata, params.iss, config.issuer);

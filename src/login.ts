@@ -12,6 +12,7 @@ import type { Request, Response } from 'express';
 import type { ParLoginContext } from './context.js';
 import { flowId } from './debug.js';
 import { ParLoginError } from './errors.js';
+import { bindFirstLogin } from './login-binding.js';
 import { pushAuthorizationRequest } from './par.js';
 import { redirectSeeOther } from './respond.js';
 import { safeReturnTo } from './return-to.js';
@@ -63,10 +64,11 @@ export function loginRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {}) {
     // The login may take as long as the request_uri lives, plus a grace for the user at the AS.
     const tx = { ...draft, expiresAt: Date.now() + (pushed.expiresIn + config.loginGrace) * 1000 };
 
+    const first = sessionData(req) === undefined; // a new session: other tabs may be creating theirs now
     const data = sessionData(req, true);
     addTransaction((data.tx ??= {}), tx, config.maxPendingLogins);
     hooks.beforeSave?.(req, tx);
-    await saveSession(req);
+    await Promise.all([saveSession(req), first ? bindFirstLogin(ctx, res, tx) : undefined]);
 
     const target = new URL(metadata.authorization_endpoint);
     target.searchParams.set('client_id', config.clientId);

@@ -69,6 +69,11 @@ export function addTransaction(store: TransactionStore, tx: LoginTransaction, ma
   store.pending = Object.fromEntries(pending.map((entry) => [entry.state, entry]));
 }
 
+/** Whether `state` has a pending transaction in the store (expired or not). */
+export function isPending(store: TransactionStore, state: string): boolean {
+  return Object.hasOwn(store.pending ?? {}, state);
+}
+
 /**
  * Take the transaction of `state` out of the store (single use), or say why there is none.
  * A taken state is remembered until its transaction would have expired, to tell "used" from "unknown".

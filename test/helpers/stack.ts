@@ -60,6 +60,11 @@ export interface Stack {
  * Start the app server (port 0, so its URL is known first), then the AS with both clients
  * registered for that URL, then build the app and attach it.
  */
+/** The back-channel requests among recorded AS requests (the browser's visits to the authorization endpoint left out). */
+export function backChannel(records: readonly RecordedAsRequest[]): RecordedAsRequest[] {
+  return records.filter((entry) => entry.endpoint !== 'authorization');
+}
+
 export async function startStack(stackOptions: StackOptions = {}): Promise<Stack> {
   const authMethod = stackOptions.authMethod ?? 'client_secret_basic';
   const appServer = await listen(0, '127.0.0.1');

@@ -152,7 +152,14 @@ describe('a client the app passes in', () => {
       const res = await http(`${server.url}/login`);
       await res.body.dump();
       expect(res.statusCode).toBe(303);
-      expect(await redis.inspect.keys('custom:*')).toHaveLength(1); // the anonymous session: nothing else is written at /login
+      // The anonymous session and, because it is the browser's first login, the bound copy of its transaction.
+      const keys = (await redis.inspect.keys('custom:*')).sort();
+      expect(keys).toHaveLength(2);
+      expect(keys[1]).toMatch(/^custom:tx:[\w-]{43}$/);
+      // Both vanish with the abandoned login: the copy lives no longer than the anonymous session.
+      const [sessionTtl, copyTtl] = [await redis.inspect.ttl(keys[0]!), await redis.inspect.ttl(keys[1]!)];
+      expect(copyTtl).toBeGreaterThan(0);
+      expect(copyTtl).toBeLessThanOrEqual(sessionTtl + 1);
     } finally {
       await server.close();
       await (app.locals[PAR_LOGIN_LOCAL] as ParLoginMiddleware).close();
