@@ -1,0 +1,83 @@
+/**
+ * Doctor check: a throw-away pushed authorization request (RFC 9126 §2), built exactly as
+ * `GET /login` builds it (same parameters, same client authentication, same back channel), proves
+ * that the AS accepts the client's credentials and its redirect URI. The `request_uri` it returns
+ * is never used and expires by itself.
+ *
+ * @module
+ */
+import type { ParLoginContext } from '../context.js';
+import { isParLoginError, type ParLoginError } from '../errors.js';
+import { authorizationParameters } from '../login.js';
+import type { AuthorizationServerMetadata } from '../metadata.js';
+import { pushAuthorizationRequest } from '../par.js';
+import { newTransaction } from '../transaction.js';
+import { failed, passed, skipped, type CheckResult } from './check.js';
+
+const CLIENT_AUTH = 'Client authentication';
+const REDIRECT_URI = 'Redirect URI';
+const REQUEST = 'Authorization request';
+
+/** How the client authenticated, without its secret: for messages. */
+function describeAuthentication(ctx: ParLoginContext): string {
+  const { config } = ctx;
+  if (config.signingKey === undefined) return `client_secret_basic as ${config.clientId}`;
+  return `private_key_jwt as ${config.clientId} (alg ${config.signingKey.alg}, kid ${config.signingKey.kid}, aud ${config.assertionAudience})`;
+}
+
+function clientAuthFix(ctx: ParLoginContext): string {
+  const { config } = ctx;
+  if (config.signingKey === undefined) {
+    return `Check that OIDC_CLIENT_ID=${config.clientId} is registered at the AS for client_secret_basic and that OIDC_CLIENT_SECRET is its current secret (copy it again; mind stray spaces or quotes).`;
+  }
+  return `Check that OIDC_CLIENT_ID=${config.clientId} is registered for private_key_jwt with the public key of OIDC_PRIVATE_KEY (kid ${config.signingKey.kid}) or a jwks_uri serving it, ` +
+    'that the AS accepts the alg, and try OIDC_ASSERTION_AUDIENCE=endpoint if the AS wants the endpoint URL as audience.';
+}
+
+/** Whether the AS's refusal is about the redirect URI (oidc-provider says `invalid_redirect_uri`; RFC 6749 servers `invalid_request`). */
+function isRedirectRefusal(err: ParLoginError): boolean {
+  return err.asError === 'invalid_redirect_uri' || /redirect_uri/i.test(err.asErrorDescription ?? '');
+}
+
+function asSaid(err: ParLoginError): string {
+  return err.asErrorDescription ? `${err.message} The AS said: "${err.asErrorDescription}"` : err.message;
+}
+
+/**
+ * Push a throw-away authorization request and read the AS's answer as three findings: whether it
+ * accepted the client's authentication, the redirect URI, and the rest of the request.
+ */
+export async function checkParPush(ctx: ParLoginContext, metadata: AuthorizationServerMetadata | undefined): Promise<CheckResult[]> {
+  const endpoint = metadata?.pushed_authorization_request_endpoint;
+  if (endpoint === undefined) return [skipped(CLIENT_AUTH, 'no PAR endpoint to push to'), skipped(REDIRECT_URI, 'no PAR endpoint to push to')];
+  const { config } = ctx;
+  const how = describeAuthentication(ctx);
+  try {
+    const pushed = await pushAuthorizationRequest(ctx.http, ctx.clientAuth, endpoint, authorizationParameters(ctx, newTransaction('/', 0)));
+    return [
+      passed(CLIENT_AUTH, `a throw-away PAR push with ${how} was accepted (request_uri received, expires_in ${pushed.expiresIn} s; it is never used)`),
+      passed(REDIRECT_URI, `${config.redirectUri} accepted, with scope "${config.scope}"`),
+    ];
+  } catch (err) {
+    if (!isParLoginError(err) || err.code !== 'par_error') {
+      const detail = err instanceof Error ? err.message : String(err);
+      return [failed(CLIENT_AUTH, `the PAR push failed: ${detail}`, 'Check that the AS is up and reachable from this machine; raise OIDC_HTTP_TIMEOUT_MS if it is slow.'), skipped(REDIRECT_URI, 'the PAR push failed')];
+    }
+    if (err.asError === 'invalid_client') {
+      return [
+        failed(CLIENT_AUTH, `${asSaid(err)} The AS refused the client's credentials (${how}): invalid_client means it could not authenticate this client.`, clientAuthFix(ctx)),
+        skipped(REDIRECT_URI, 'the AS stopped at client authentication'),
+      ];
+    }
+    const authenticated = passed(CLIENT_AUTH, `the AS went past client authentication (${how}) and refused the request itself`);
+    if (isRedirectRefusal(err)) {
+      return [authenticated, failed(REDIRECT_URI, `${config.redirectUri} refused. ${asSaid(err)}`,
+        `Register ${config.redirectUri} (APP_BASE_URL + /callback) as a redirect URI of ${config.clientId} at the AS, or set APP_BASE_URL to the URL that is registered.`)];
+    }
+    return [
+      authenticated,
+      skipped(REDIRECT_URI, 'the AS refused the request for another reason first'),
+      failed(REQUEST, asSaid(err), `Check OIDC_SCOPE ("${config.scope}")${Object.keys(config.authorizationParams).length ? ` and OIDC_AUTH_PARAMS (${Object.keys(config.authorizationParams).join(', ')})` : ''} against what the client may request at the AS.`),
+    ];
+  }
+}
