@@ -14,8 +14,8 @@ import { createMemoryAdapter } from './memory-adapter.js';
 
 /** One request to the PAR endpoint (`/request`) or the token endpoint (`/token`), as the AS saw it. */
 export interface RecordedAsRequest {
-  /** `par` for `/request`, `token` for `/token`. */
-  endpoint: 'par' | 'token';
+  /** `par` for `/request`, `token` for `/token`, `userinfo` for `/me`, `authorization` for `/auth` (the browser's leg). */
+  endpoint: 'par' | 'token' | 'userinfo' | 'authorization';
   /** The request path, e.g. `/request`. */
   path: string;
   method: string;
@@ -29,6 +29,10 @@ export interface RecordedAsRequest {
   body: Record<string, string | string[] | undefined>;
   /** The response status the AS answered with. */
   status: number;
+  /** For `par`: the `request_uri` and `expires_in` the AS answered with. */
+  pushed?: { request_uri: string; expires_in: number };
+  /** For `authorization`: the URL the browser was sent to (path and query). */
+  url?: string;
 }
 
 /** Options of {@link createDemoAuthorizationServer}. */
@@ -45,6 +49,10 @@ export interface DemoAuthorizationServerOptions {
   configure?: (configuration: Configuration) => void;
   /** Koa middleware installed in front of the provider's routes (tests rewrite answers with it). */
   use?: ReadonlyArray<(ctx: KoaContextWithOIDC, next: () => Promise<unknown>) => Promise<void>>;
+  /** Access token lifetime in seconds. @default 600 */
+  accessTokenTtl?: number;
+  /** Whether every refresh rotates the refresh token. @default false (oidc-provider's rule: late in its life) */
+  rotateRefreshTokens?: boolean;
 }
 
 /** A running demo authorization server. */
@@ -59,7 +67,7 @@ export interface DemoAuthorizationServer {
   close(): Promise<void>;
 }
 
-const ENDPOINTS: Readonly<Record<string, RecordedAsRequest['endpoint']>> = { '/request': 'par', '/token': 'token' };
+const ENDPOINTS: Readonly<Record<string, RecordedAsRequest['endpoint']>> = { '/request': 'par', '/token': 'token', '/me': 'userinfo', '/auth': 'authorization' };
 
 /**
  * The demo account for a login name: `sub` is the login name itself (oidc-provider's dev login
@@ -89,7 +97,7 @@ export async function createDemoAuthorizationServer(options: DemoAuthorizationSe
   const listening = await listen(options.port ?? 0, options.host ?? '127.0.0.1');
   const issuer = listening.url;
   try {
-    const config = await configuration(options.clients);
+    const config = await configuration(options);
     options.configure?.(config);
     const provider = new Provider(issuer, config);
     if (options.record !== undefined) provider.use(recorder(options.record));
@@ -102,14 +110,20 @@ export async function createDemoAuthorizationServer(options: DemoAuthorizationSe
   }
 }
 
-async function configuration(clients: ClientMetadata[]): Promise<Configuration> {
+async function configuration({ clients, accessTokenTtl = 600, rotateRefreshTokens }: DemoAuthorizationServerOptions): Promise<Configuration> {
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'ES256', use: 'sig' };
   return {
     adapter: createMemoryAdapter(),
     clients,
     clientAuthMethods: ['client_secret_basic', 'private_key_jwt'],
-    clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code'], response_types: ['code'] },
+    clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] },
+    // The demo's apps live on 127.0.0.1, which oidc-provider's SSRF guard refuses for its outgoing
+    // calls (back-channel logout): this AS is local-only, so its calls go out without the guard.
+    fetch: (url, init) => fetch(url, { ...init, dispatcher: undefined } as RequestInit),
+    // A confidential client that may refresh gets a refresh token (no offline_access needed here).
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    ...(rotateRefreshTokens === undefined ? {} : { rotateRefreshToken: () => rotateRefreshTokens }),
     responseTypes: ['code'],
     scopes: ['openid', 'profile', 'email'],
     claims: { openid: ['sub'], profile: ['name', 'given_name', 'family_name'], email: ['email', 'email_verified'] },
@@ -120,13 +134,14 @@ async function configuration(clients: ClientMetadata[]): Promise<Configuration> 
     pkce: { required: () => true },
     features: {
       devInteractions: { enabled: true },
+      backchannelLogout: { enabled: true },
       pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: true },
       rpInitiatedLogout: { enabled: true, logoutSource, postLogoutSuccessSource },
     },
     renderError,
     findAccount: (_ctx, sub) => demoAccount(sub),
     ttl: {
-      AccessToken: 600, AuthorizationCode: 60, IdToken: 600, RefreshToken: 3600, ClientCredentials: 600,
+      AccessToken: accessTokenTtl, AuthorizationCode: 60, IdToken: 600, RefreshToken: 3600, ClientCredentials: 600,
       DeviceCode: 600, BackchannelAuthenticationRequest: 600, PreAuthorizedCode: 600,
       Interaction: 600, Session: 3600, Grant: 3600,
     },
@@ -149,10 +164,17 @@ function recorder(record: RecordedAsRequest[]) {
           authorization: ctx.get('authorization') || undefined,
           contentType: ctx.get('content-type') || undefined,
           dpop: ctx.get('dpop') || undefined,
-          body: { ...body },
+          body: endpoint === 'authorization' ? {} : { ...body },
           status: ctx.status,
+          ...(endpoint === 'par' && ctx.status === 201 ? { pushed: pick(ctx.body) } : {}),
+          ...(endpoint === 'authorization' ? { url: ctx.originalUrl } : {}),
         });
       }
     }
   };
+}
+
+function pick(body: unknown): { request_uri: string; expires_in: number } {
+  const { request_uri: requestUri, expires_in: expiresIn } = (body ?? {}) as Record<string, unknown>;
+  return { request_uri: String(requestUri), expires_in: Number(expiresIn) };
 }

@@ -13,15 +13,19 @@
 import type { Request, Response } from 'express';
 import { effectiveMaxAge } from './auth-params.js';
 import type { ParLoginContext } from './context.js';
+import { flowId } from './debug.js';
 import { importDpopKey, type DpopKey } from './dpop.js';
 import { ParLoginError } from './errors.js';
 import { validateIdToken, type IdTokenClaims } from './id-token.js';
 import { startLogin, type LoginRouteHooks } from './login.js';
 import type { AuthorizationServerMetadata } from './metadata.js';
+import { takeBoundLogin, releaseBoundLogin } from './login-binding.js';
 import { endpointFor } from './mtls.js';
+import { redirectSeeOther } from './respond.js';
 import { regenerateSession, saveSession, sessionData, type SessionUser } from './session.js';
 import { exchangeCode, type TokenSet } from './token.js';
-import { takeLikelyPending, takeTransaction, type LoginTransaction, type TransactionStore } from './transaction.js';
+import { mergeUserinfo } from './userinfo.js';
+import { isPending, takeLikelyPending, takeTransaction, type LoginTransaction, type TransactionStore } from './transaction.js';
 
 const SINGLE_VALUED = ['state', 'code', 'iss', 'error', 'error_description'] as const;
 const COOKIE_HINT = 'If this keeps happening, the session cookie did not come back: the app must be reached at its configured APP_BASE_URL ' +
@@ -47,13 +51,17 @@ export function callbackParameters(req: Request): CallbackParams {
 function takeOrExplain(store: TransactionStore, state: string, hadSession: boolean): LoginTransaction {
   const taken = takeTransaction(store, state);
   if (typeof taken !== 'string') return taken;
+  throw takeFailure(taken, hadSession);
+}
+
+function takeFailure(taken: 'used' | 'expired' | 'unknown', hadSession: boolean): ParLoginError {
   if (taken === 'used') {
-    throw new ParLoginError('state_used', 'This sign-in response was already used.', { hint: 'Each sign-in can finish only once. Start a new sign-in.' });
+    return new ParLoginError('state_used', 'This sign-in response was already used.', { hint: 'Each sign-in can finish only once. Start a new sign-in.' });
   }
   if (taken === 'expired') {
-    throw new ParLoginError('state_expired', 'This sign-in took too long and expired.', { hint: 'Start a new sign-in and complete it within the time allowed.' });
+    return new ParLoginError('state_expired', 'This sign-in took too long and expired.', { hint: 'Start a new sign-in and complete it within the time allowed.' });
   }
-  throw new ParLoginError('state_unknown', hadSession
+  return new ParLoginError('state_unknown', hadSession
     ? 'This sign-in response does not belong to a sign-in started in this browser.'
     : 'This sign-in response arrived without a session: no sign-in was started in this browser, or its cookie was lost.', { hint: COOKIE_HINT });
 }
@@ -100,10 +108,10 @@ async function dpopKeyOf(ctx: ParLoginContext, tx: LoginTransaction): Promise<Dp
   return ctx.config.dpop === 'instance' ? ctx.instanceDpopKey() : undefined;
 }
 
-function sessionUserOf(ctx: ParLoginContext, tx: LoginTransaction, claims: IdTokenClaims, tokens: TokenSet): SessionUser {
+function sessionUserOf(tx: LoginTransaction, claims: IdTokenClaims, tokens: TokenSet, tokenRef: string): SessionUser {
   const requested = tx.request?.authorizationDetails;
   return {
-    claims, sealedTokens: ctx.sealer.seal(JSON.stringify(tokens)), loggedInAt: Math.floor(Date.now() / 1000), tokenType: tokens.tokenType,
+    claims, tokenRef, loggedInAt: Math.floor(Date.now() / 1000), tokenType: tokens.tokenType,
     ...(tx.sealedDpopKey !== undefined ? { sealedDpopKey: tx.sealedDpopKey } : {}),
     ...(requested !== undefined || tokens.authorizationDetails !== undefined
       ? { authorizationDetails: { requested: requested ?? [], ...(tokens.authorizationDetails ? { granted: tokens.authorizationDetails } : {}) } }
@@ -114,6 +122,7 @@ function sessionUserOf(ctx: ParLoginContext, tx: LoginTransaction, claims: IdTok
 /** Build the GET /callback handler. */
 export function callbackRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {}) {
   const { config } = ctx;
+  const { trace } = config;
   return async function callback(req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store').set('Referrer-Policy', 'no-referrer');
     const params = callbackParameters(req);
@@ -123,13 +132,23 @@ export function callbackRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {})
       const metadata = await ctx.metadata.get();
       checkIssuer(metadata, params.iss, config.issuer, false);
       const tx = data?.tx ? takeLikelyPending(data.tx) : undefined;
+      trace.step('callback.request_uri_expired', { flow: tx && trace.enabled ? flowId(tx.state) : '', has_session: data !== undefined });
+      if (tx !== undefined) await releaseBoundLogin(ctx, req, res, tx.state);
       return retryOrFail(tx);
     }
     if (params.state === undefined || params.state === '') {
       throw new ParLoginError('state_missing', 'The sign-in response has no state.', { hint: 'Open the app and sign in from there; this address is only for the authorization server.' });
     }
-    const tx = takeOrExplain(data?.tx ?? {}, params.state, data !== undefined);
-    await saveSession(req); // consumed: single use, even if the rest fails
+    const store = data?.tx ?? {};
+    // Taken: single use. On failure express-session saves the session with the transaction gone
+    // (it is modified); on success the session is regenerated and the old one destroyed.
+    const flow = trace.enabled ? flowId(params.state) : '';
+    trace.step('callback.received', { flow, params: Object.keys(params), has_session: data !== undefined });
+    const bound = isPending(store, params.state) ? undefined : await takeBoundLogin(ctx, req, res, params.state);
+    const tx = bound ?? takeOrExplain(store, params.state, data !== undefined);
+    if (bound === undefined) await releaseBoundLogin(ctx, req, res, params.state);
+    else if (bound.expiresAt <= Date.now()) throw takeFailure('expired', true);
+    trace.step('callback.transaction', { flow, bound: bound !== undefined });
 
     const metadata = await ctx.metadata.get();
     checkIssuer(metadata, params.iss, config.issuer, config.requireIss);
@@ -142,19 +161,27 @@ export function callbackRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {})
       code: params.code, codeVerifier: tx.codeVerifier, redirectUri, clientId: config.clientId,
       ...(dpopKey ? { dpopKey, requireDpopBinding: config.profile === 'fapi2' } : {}),
     });
-    const claims = await validateIdToken(tokens.idToken, ctx.jwks, {
+    trace.step('callback.tokens', { flow, token_type: tokens.tokenType, has_refresh_token: tokens.refreshToken !== undefined, expires_at: tokens.expiresAt });
+    const validated = await validateIdToken(tokens.idToken, ctx.jwks, {
       issuer: config.issuer, clientId: config.clientId, nonce: tx.nonce, clockTolerance: config.clockTolerance, algorithms: config.idTokenAlgorithms,
     });
-    checkAuthTime(claims, effectiveMaxAge(tx.request, config), config.clockTolerance);
+    checkAuthTime(validated, effectiveMaxAge(tx.request, config), config.clockTolerance);
+    const claims = config.fetchUserinfo && metadata.userinfo_endpoint !== undefined
+      ? await mergeUserinfo(ctx.http, endpointFor(metadata, 'userinfo_endpoint', config.useMtls)!, tokens, validated, dpopKey)
+      : validated;
 
+    trace.step('callback.id_token', { flow, valid: true, userinfo: config.fetchUserinfo });
+    const tokenRef = ctx.vault.newReference();
+    await ctx.vault.write(tokenRef, tokens, config.sessionAbsoluteTimeout);
     await regenerateSession(req);
     const fresh = sessionData(req, true);
     if (data?.tx !== undefined) fresh.tx = data.tx; // other tabs' pending logins, and the used-state record
-    fresh.user = sessionUserOf(ctx, tx, claims, tokens);
-    await saveSession(req);
+    fresh.user = sessionUserOf(tx, claims, tokens, tokenRef);
+    await Promise.all([saveSession(req), ctx.sessionIndex.add(claims, { sessionId: req.sessionID, tokenRef }, config.sessionAbsoluteTimeout)]);
+    trace.step('callback.done', { flow, session: 'regenerated', return_to: tx.returnTo });
     // The configured URL (or this login's own redirect origin), whichever instance or proxy path served the callback.
     const origin = tx.request?.redirectUri ? new URL(tx.request.redirectUri).origin + config.basePath : config.baseUrl;
-    res.redirect(303, origin + tx.returnTo);
+    redirectSeeOther(res, origin + tx.returnTo);
 
     async function retryOrFail(pending: LoginTransaction | undefined): Promise<void> {
       if (pending === undefined || pending.retried) {

@@ -7,6 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Store } from 'express-session';
 import type { RedisClientType } from 'redis';
+import { createTracer, type Tracer } from './debug.js';
 import { describeOption } from './env.js';
 import { ConfigError } from './errors.js';
 import { defaultLogger } from './log.js';
@@ -80,9 +81,15 @@ export interface ResolvedConfig {
   readonly clockTolerance: number;
   readonly maxResponseBytes: number;
   readonly jwksCooldown: number;
-  readonly paths: Readonly<{ login: string; callback: string; logout: string; me: string }>;
+  /** Seconds before expiry at which `accessToken()` refreshes. */
+  readonly refreshSkew: number;
+  /** Whether the userinfo endpoint's claims are fetched and merged at login. */
+  readonly fetchUserinfo: boolean;
+  readonly paths: Readonly<{ login: string; callback: string; logout: string; me: string; backchannelLogout: string }>;
   readonly renderErrors: boolean;
   readonly logger: ParLoginLogger;
+  /** Step tracing (off unless `debug` or DEBUG/NODE_DEBUG asks for it). */
+  readonly trace: Tracer;
 }
 
 const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'];
@@ -163,8 +170,9 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
     callback: checkPath(options.callbackPath, '/callback', 'callbackPath', problem),
     logout: checkPath(options.logoutPath, '/logout', 'logoutPath', problem),
     me: checkPath(options.mePath, '/me', 'mePath', problem),
+    backchannelLogout: checkPath(options.backchannelLogoutPath, '/backchannel-logout', 'backchannelLogoutPath', problem),
   };
-  if (new Set(Object.values(paths)).size !== 4) problem('loginPath', 'callbackPath, logoutPath and mePath must differ');
+  if (new Set(Object.values(paths)).size !== 5) problem('loginPath', 'callbackPath, logoutPath, mePath and backchannelLogoutPath must differ');
 
   const secure = baseUrlObject?.protocol === 'https:';
   const sessionCookieName = options.sessionCookieName ?? (secure ? '__Host-parlogin' : 'parlogin');
@@ -181,6 +189,7 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
     clockTolerance: checkInteger(options.clockTolerance, 30, 'clockTolerance', 0, 600, problem),
     maxResponseBytes: checkInteger(options.maxResponseBytes, 262_144, 'maxResponseBytes', 1_024, 16_777_216, problem),
     jwksCooldown: checkInteger(options.jwksCooldown, 30, 'jwksCooldown', 0, 86_400, problem),
+    refreshSkew: checkInteger(options.refreshSkew, 30, 'refreshSkew', 0, 3_600, problem),
   };
 
   const baseUrl = baseUrlObject ? baseUrlObject.href.replace(/\/$/, '') : '';
@@ -209,6 +218,9 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
     par, clientAuthMethod: method, assertionAudience, dpop, loginGrace: numbers.loginGrace, hasClientCertificate: tls?.cert !== undefined,
     ...(signingKey ? { signingAlg: signingKey.alg } : {}),
   }, problem);
+  if (options.debug !== undefined && typeof options.debug !== 'boolean' && typeof options.debug !== 'function') problem('debug', 'must be true, false or a function');
+  const fetchUserinfo = options.fetchUserinfo ?? false;
+  if (typeof fetchUserinfo !== 'boolean') problem('fetchUserinfo', `must be true or false (got "${String(fetchUserinfo)}")`);
   if (problems.length > 0) throw new ConfigError(problems);
   const appOrigin = (baseUrlObject as URL).origin;
 
@@ -248,7 +260,9 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
     sessionPrefix,
     paths: Object.freeze(paths),
     renderErrors: options.renderErrors ?? true,
+    fetchUserinfo,
     logger: options.logger ?? defaultLogger,
+    trace: createTracer(options.debug),
   });
 }
 

@@ -11,8 +11,12 @@ import { createBackChannel, type BackChannel } from './http.js';
 import { createJwksResolver } from './jwks.js';
 import { createMetadataSource, type MetadataSource } from './metadata.js';
 import { createSealer, type Sealer } from './seal.js';
+import { createSessionIndex, type SessionIndex } from './session-index.js';
+import { memorySharedState, redisSharedState, type SharedState } from './shared-state.js';
+import { createTokenVault, type TokenVault } from './token-vault.js';
 import type { JWTVerifyGetKey } from 'jose';
 import { generateDpopKey, type DpopKey } from './dpop.js';
+import type { RedisClientType } from 'redis';
 
 /** One instance's shared machinery. */
 export interface ParLoginContext {
@@ -21,16 +25,32 @@ export interface ParLoginContext {
   readonly metadata: MetadataSource;
   readonly clientAuth: ClientAuthentication;
   readonly jwks: JWTVerifyGetKey;
-  /** Encrypts token material before it reaches the session store. */
+  /** Encrypts token material before it reaches the shared state. */
   readonly sealer: Sealer;
-  /** The instance's DPoP key (`dpop: 'instance'`), generated on first use. */
+  /** The instance's DPoP key (`dpop: 'instance'`), generated on first use (RFC 9449). */
   instanceDpopKey(): Promise<DpopKey>;
+  /** Tokens, locks, the logout index and used logout tokens: in Redis when sessions are. */
+  readonly shared: SharedState;
+  /** The encrypted token records of logged-in sessions. */
+  readonly vault: TokenVault;
+  /** Sessions by `sid` and `sub`, for back-channel logout. */
+  readonly sessionIndex: SessionIndex;
+  /** Release what the context holds (the back-channel pool, a memory sweeper). */
+  close(): Promise<void>;
 }
 
-/** Build the context of one instance. */
-export function createContext(config: ResolvedConfig): ParLoginContext {
+/**
+ * Build the context of one instance.
+ *
+ * @param redis The Redis client the sessions use, if any: shared state then lives there too.
+ */
+export function createContext(config: ResolvedConfig, redis?: RedisClientType): ParLoginContext {
+  // With mTLS (RFC 8705) every back-channel call presents the client certificate: PAR, token and refresh.
   const http = createBackChannel({ timeoutMs: config.httpTimeoutMs, maxResponseBytes: config.maxResponseBytes, ...(config.tls ? { tls: config.tls } : {}) });
   const metadata = createMetadataSource(config.issuer, http);
+  const memory = redis === undefined ? memorySharedState() : undefined;
+  const shared = redis === undefined ? memory! : redisSharedState(redis, config.sessionPrefix);
+  const sealer = createSealer(config.sessionEncryptionKeys);
   let dpopKey: Promise<DpopKey> | undefined;
   return Object.freeze({
     instanceDpopKey: () => (dpopKey ??= generateDpopKey()),
@@ -39,6 +59,13 @@ export function createContext(config: ResolvedConfig): ParLoginContext {
     metadata,
     clientAuth: createClientAuthentication(config),
     jwks: createJwksResolver(http, async () => (await metadata.get()).jwks_uri, config.jwksCooldown),
-    sealer: createSealer(config.sessionEncryptionKeys),
+    sealer,
+    shared,
+    vault: createTokenVault(shared, sealer),
+    sessionIndex: createSessionIndex(shared),
+    close: async () => {
+      memory?.close();
+      await http.close();
+    },
   });
 }

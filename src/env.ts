@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { namespaceEnabled } from './debug.js';
 import type { ParLoginOptions } from './options.js';
 
 /** The environment variable behind each option that has one. */
@@ -40,11 +41,14 @@ export const ENV_NAMES = Object.freeze({
   httpTimeoutMs: 'OIDC_HTTP_TIMEOUT_MS',
   loginGrace: 'OIDC_LOGIN_GRACE',
   clockTolerance: 'OIDC_CLOCK_TOLERANCE',
+  refreshSkew: 'OIDC_REFRESH_SKEW',
+  fetchUserinfo: 'OIDC_FETCH_USERINFO',
+  debug: 'DEBUG',
 } as const satisfies Partial<Record<keyof ParLoginOptions, string>>);
 
 const LISTS = new Set<string>(['sessionEncryptionKey', 'redirectOrigins', 'frontChannelParams']);
 const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
-const NUMERIC = new Set<string>(['sessionAbsoluteTimeout', 'sessionIdleTimeout', 'redisCommandTimeoutMs', 'httpTimeoutMs', 'loginGrace', 'clockTolerance']);
+const NUMERIC = new Set<string>(['sessionAbsoluteTimeout', 'sessionIdleTimeout', 'redisCommandTimeoutMs', 'httpTimeoutMs', 'loginGrace', 'clockTolerance', 'refreshSkew']);
 
 /**
  * Read the configuration from environment variables. Empty variables count as unset. Numbers are
@@ -61,12 +65,15 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ParLoginOpt
     if (raw === undefined || raw.trim() === '') continue;
     const value = raw.trim();
     if (NUMERIC.has(option)) options[option] = /^\d+$/.test(value) ? Number(value) : value;
+    else if (option === 'debug') continue; // below: DEBUG or NODE_DEBUG
+    else if (option === 'fetchUserinfo') options[option] = value === 'true' ? true : value === 'false' ? false : value;
     else if (option === 'authorizationParams') options[option] = Object.fromEntries(new URLSearchParams(value));
     else if (LISTS.has(option)) options[option] = value.split(',').map((item) => item.trim()).filter(Boolean);
     else if (option === 'requestObject') options[option] = BOOLEANS[value.toLowerCase()] ?? value;
     else if (option === 'privateKey' || option === 'clientSecret' || option === 'sessionSecret') options[option] = raw;
     else options[option] = value;
   }
+  if (namespaceEnabled(env.DEBUG, env.NODE_DEBUG)) options.debug = true;
   return options as ParLoginOptions;
 }
 

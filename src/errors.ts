@@ -33,6 +33,10 @@ export const ERROR_CODES = Object.freeze({
   csrf_rejected: 403,
   /** The request needs a login. */
   unauthenticated: 401,
+  /** The session ended at the AS (refresh refused: `invalid_grant`, back-channel logout) or its access token expired without a refresh token. */
+  login_required: 401,
+  /** A back-channel logout request without a valid logout token. */
+  logout_token_invalid: 400,
   /** Discovery failed: unreachable, not JSON, or inconsistent with the configured issuer. */
   discovery_failed: 502,
   /** `par: 'required'` and the AS's metadata has no `pushed_authorization_request_endpoint` (RFC 9126 §5). */
@@ -54,6 +58,12 @@ export const ERROR_CODES = Object.freeze({
   as_unreachable: 502,
   /** The AS's response broke the protocol (too large, not JSON, a redirect). */
   as_bad_response: 502,
+  /** The userinfo endpoint failed or answered claims of another user. */
+  userinfo_error: 502,
+  /** The API behind `apiProxy()` could not be reached or broke off. */
+  api_unreachable: 502,
+  /** The API behind `apiProxy()` did not answer within its timeout. */
+  api_timeout: 504,
   /** The AS did not answer within `httpTimeoutMs`. */
   as_timeout: 504,
   /** The session store failed to load or save the session. */

@@ -8,7 +8,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { STORE_FAILURE } from './auth.js';
 import { ParLoginError } from './errors.js';
-import { wantsHtml } from './respond.js';
+import { redirectSeeOther, wantsHtml } from './respond.js';
 
 /** Options of {@link requireLogin}. */
 export interface RequireLoginOptions {
@@ -45,7 +45,7 @@ export function requireLogin(options: RequireLoginOptions = {}): RequestHandler 
     if (auth.isAuthenticated()) return next();
     const redirect = mode === 'always' || (mode === 'auto' && (req.method === 'GET' || req.method === 'HEAD') && wantsHtml(req));
     if (redirect) {
-      res.redirect(303, auth.loginUrl(req.originalUrl));
+      redirectSeeOther(res, auth.loginUrl(req.originalUrl));
       return;
     }
     res.status(401).set('Cache-Control', 'no-store').type('json').send(UNAUTHENTICATED);

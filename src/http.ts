@@ -21,7 +21,7 @@ export interface BackChannelResponse {
 /** The back-channel client of one instance. */
 export interface BackChannel {
   /** GET a URL. `what` names the step in error messages (e.g. "discovery"). */
-  get(url: string, what: string): Promise<BackChannelResponse>;
+  get(url: string, what: string, headers?: Record<string, string>): Promise<BackChannelResponse>;
   /** POST a form. */
   postForm(url: string, form: URLSearchParams, headers: Record<string, string>, what: string): Promise<BackChannelResponse>;
   /** Close the pool. */
@@ -76,7 +76,7 @@ export function createBackChannel({ timeoutMs, maxResponseBytes, tls }: BackChan
   }
 
   return {
-    get: (url, what) => send(url, 'GET', {}, undefined, what),
+    get: (url, what, headers = {}) => send(url, 'GET', headers, undefined, what),
     postForm: (url, form, headers, what) => send(url, 'POST', { 'content-type': FORM_TYPE, ...headers }, form.toString(), what),
     close: () => agent.close(),
   };

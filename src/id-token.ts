@@ -34,6 +34,34 @@ export interface IdTokenExpectations {
  * @throws {ParLoginError} `id_token_invalid`, or `jwks_error` / a transport code when the keys cannot be had.
  */
 export async function validateIdToken(idToken: string, keys: JWTVerifyGetKey, expected: IdTokenExpectations): Promise<IdTokenClaims> {
+  const claims = await verifyIdToken(idToken, keys, expected);
+  if (claims.nonce !== expected.nonce) {
+    throw new ParLoginError('id_token_invalid', 'The ID token is invalid: its nonce does not match this login.');
+  }
+  return claims;
+}
+
+/**
+ * Validate an ID token returned by a refresh (OIDC Core §12.2): the same checks as at login, and
+ * `iss`, `sub`, `aud` as in the original ID token; a `nonce` or `auth_time`, if present, equal to the original's.
+ *
+ * @throws {ParLoginError} `id_token_invalid`, or `jwks_error` / a transport code.
+ */
+export async function validateRefreshedIdToken(
+  idToken: string, keys: JWTVerifyGetKey, expected: Omit<IdTokenExpectations, 'nonce'>, original: IdTokenClaims,
+): Promise<IdTokenClaims> {
+  const claims = await verifyIdToken(idToken, keys, expected);
+  if (claims.sub !== original.sub) throw new ParLoginError('id_token_invalid', 'The refreshed ID token is for another user (sub differs).');
+  if (claims.nonce !== undefined && claims.nonce !== original.nonce) {
+    throw new ParLoginError('id_token_invalid', 'The refreshed ID token has a nonce that is not the original one.');
+  }
+  if (claims.auth_time !== undefined && original.auth_time !== undefined && claims.auth_time !== original.auth_time) {
+    throw new ParLoginError('id_token_invalid', 'The refreshed ID token has an auth_time that is not the original authentication\'s.');
+  }
+  return claims;
+}
+
+async function verifyIdToken(idToken: string, keys: JWTVerifyGetKey, expected: Omit<IdTokenExpectations, 'nonce'>): Promise<IdTokenClaims> {
   let payload: JWTPayload;
   try {
     ({ payload } = await jwtVerify(idToken, keys, {
@@ -60,9 +88,6 @@ export async function validateIdToken(idToken: string, keys: JWTVerifyGetKey, ex
   }
   if (typeof payload.sub !== 'string' || payload.sub === '') {
     throw new ParLoginError('id_token_invalid', 'The ID token is invalid: sub is missing.');
-  }
-  if (payload.nonce !== expected.nonce) {
-    throw new ParLoginError('id_token_invalid', 'The ID token is invalid: its nonce does not match this login.');
   }
   return payload as IdTokenClaims;
 }

@@ -6,6 +6,7 @@
  */
 export { parLogin, type ParLoginMiddleware } from './router.js';
 export { requireLogin, type RequireLoginOptions } from './guard.js';
+export { apiProxy, type ApiProxyMiddleware, type ApiProxyOptions } from './api-proxy.js';
 export { configFromEnv, ENV_NAMES } from './env.js';
 export { ConfigError, ERROR_CODES, ParLoginError, isParLoginError, type ErrorCode, type ParLoginErrorDetails } from './errors.js';
 export type {
@@ -18,3 +19,10 @@ export type { RequestAuth } from './auth.js';
 export type { IdTokenClaims } from './id-token.js';
 export type { ParLoginSessionData, SessionUser } from './session.js';
 export type { TokenSet } from './token.js';
+export type { SessionInfo } from './me.js';
+export type { ResolvedConfig } from './config.js';
+export type { LoginTransaction, TransactionStore } from './transaction.js';
+export { runDoctor, type DoctorOptions, type DoctorReport } from './doctor/run-doctor.js';
+export type { CheckResult, CheckStatus } from './doctor/check.js';
+export type { SigningKey } from './signing-key.js';
+export type { Tracer } from './debug.js';

@@ -18,10 +18,13 @@ import type { Request, Response } from 'express';
 import { LOGIN_QUERY_OPTIONS, normalizeLoginOptions, type LoginOptions, type LoginRequest } from './auth-params.js';
 import { authorizationMode, parCapabilities } from './capabilities.js';
 import type { ParLoginContext } from './context.js';
+import { flowId } from './debug.js';
 import { exportDpopKey, generateDpopKey, type DpopKey } from './dpop.js';
 import { signedRequestForm } from './jar.js';
+import { bindFirstLogin } from './login-binding.js';
 import { endpointFor } from './mtls.js';
 import { pushAuthorizationRequest } from './par.js';
+import { redirectSeeOther } from './respond.js';
 import { safeReturnTo } from './return-to.js';
 import { saveSession, sessionData } from './session.js';
 import { addTransaction, newTransaction, s256, type LoginTransaction } from './transaction.js';
@@ -96,6 +99,7 @@ export async function startLogin(
   hooks: LoginRouteHooks = {}, retried = false,
 ): Promise<void> {
   const { config } = ctx;
+  const { trace } = config;
   res.set('Cache-Control', 'no-store');
   const metadata = await ctx.metadata.get();
   const capabilities = parCapabilities(metadata);
@@ -106,28 +110,37 @@ export async function startLogin(
     ...(retried ? { retried } : {}), ...(mode === 'classic' ? { classic: true } : {}),
     ...(dpop?.sealed ? { sealedDpopKey: dpop.sealed } : {}),
   };
+  const flow = trace.enabled ? flowId(draft.state) : '';
   const params = authorizationParameters(ctx, draft, dpop?.key.jkt);
   const form = config.requestObject ? await signedRequestForm(params, config.signingKey!, config.clientId, config.issuer) : params;
   const target = new URL(metadata.authorization_endpoint);
   let tx: LoginTransaction;
   if (mode === 'par') {
     const endpoint = endpointFor(metadata, 'pushed_authorization_request_endpoint', config.useMtls)!;
+    trace.step('login.push', {
+      flow, endpoint, auth_method: config.clientAuthMethod, return_to: returnTo,
+      request_object: config.requestObject, dpop: dpop !== undefined, retried,
+    });
     const pushed = await pushAuthorizationRequest(ctx.http, ctx.clientAuth, endpoint, form, config.maxRequestUriLifetime);
+    trace.step('login.pushed', { flow, expires_in: pushed.expiresIn });
     // The login may take as long as the request_uri lives, plus a grace for the user at the AS.
     tx = { ...draft, expiresAt: Date.now() + (pushed.expiresIn + config.loginGrace) * 1000, requestUriExpiresAt: Date.now() + pushed.expiresIn * 1000 };
     target.searchParams.set('client_id', config.clientId);
     target.searchParams.set('request_uri', pushed.requestUri);
     for (const name of config.frontChannelParams) target.searchParams.set(name, params.get(name)!);
   } else {
+    trace.step('login.classic', { flow, auth_method: config.clientAuthMethod, return_to: returnTo, request_object: config.requestObject });
     tx = { ...draft, expiresAt: Date.now() + config.loginGrace * 1000 + 60_000 };
     for (const [name, value] of form) target.searchParams.append(name, value);
   }
 
+  const first = sessionData(req) === undefined; // a new session: other tabs may be creating theirs now
   const data = sessionData(req, true);
   addTransaction((data.tx ??= {}), tx, config.maxPendingLogins);
   hooks.beforeSave?.(req, tx);
-  await saveSession(req);
-  res.redirect(303, target.href);
+  await Promise.all([saveSession(req), first ? bindFirstLogin(ctx, res, tx) : undefined]);
+  trace.step('login.redirect', { flow, to: `${target.origin}${target.pathname}`, query: [...target.searchParams.keys()] });
+  redirectSeeOther(res, target.href);
 }
 
 /** Build the GET /login handler. */

@@ -14,8 +14,8 @@ import type { ParLoginContext } from './context.js';
 import { ParLoginError } from './errors.js';
 import { escapeHtml, page } from './html.js';
 import { logFailure, correlationId } from './log.js';
-import { wantsHtml } from './respond.js';
-import { destroySession, openTokens, sessionUser } from './session.js';
+import { redirectSeeOther, wantsHtml } from './respond.js';
+import { destroySession, sessionUser, type SessionUser } from './session.js';
 
 /**
  * Whether a state-changing request provably comes from the app's own pages: `Sec-Fetch-Site:
@@ -37,13 +37,22 @@ export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, re
       throw new ParLoginError('csrf_rejected', 'Logging out needs a request from this site’s own page.', { hint: 'Use the app’s log-out button.' });
     }
     const user = sessionUser(req);
-    const idToken = user === undefined ? undefined : openTokens(ctx.sealer, user)?.idToken;
+    const sessionId = req.sessionID;
+    const idToken = user === undefined ? undefined : (await ctx.vault.read(user.tokenRef))?.idToken;
     if (req.session !== undefined) await destroySession(req);
+    if (user !== undefined) await forgetTokens(ctx, user, sessionId);
     onDestroyed(req, res);
+    config.trace.step('logout.local', { was_logged_in: user !== undefined });
     const target = await endSessionUrl(ctx, idToken, req);
-    if (wantsHtml(req) || !String(req.headers.accept ?? '').includes('json')) res.redirect(303, target);
+    config.trace.step('logout.redirect', { to: target.split('?')[0] });
+    if (wantsHtml(req) || !String(req.headers.accept ?? '').includes('json')) redirectSeeOther(res, target);
     else res.json({ redirect: target });
   };
+}
+
+/** Remove a session's token record and its back-channel logout index entries. */
+export async function forgetTokens(ctx: ParLoginContext, user: SessionUser, sessionId: string): Promise<void> {
+  await Promise.all([ctx.vault.remove(user.tokenRef), ctx.sessionIndex.remove(user.claims, { sessionId, tokenRef: user.tokenRef })]);
 }
 
 async function endSessionUrl(ctx: ParLoginContext, idToken: string | undefined, req: Request): Promise<string> {

@@ -21,9 +21,10 @@ export interface AuthorizationServerMetadata {
   readonly authorization_response_iss_parameter_supported?: boolean;
   /** OIDC RP-Initiated Logout 1.0 §2.1. */
   readonly end_session_endpoint?: string;
+  readonly userinfo_endpoint?: string;
   readonly id_token_signing_alg_values_supported?: readonly string[];
   /** RFC 8705 §5: endpoints to use with a client certificate. */
-  readonly mtls_endpoint_aliases?: Readonly<Partial<Record<'token_endpoint' | 'pushed_authorization_request_endpoint', string>>>;
+  readonly mtls_endpoint_aliases?: Readonly<Partial<Record<'token_endpoint' | 'pushed_authorization_request_endpoint' | 'userinfo_endpoint', string>>>;
   /** RFC 9449 §5.1. */
   readonly dpop_signing_alg_values_supported?: readonly string[];
   /** RFC 9396 §10. */
@@ -37,7 +38,7 @@ export interface MetadataSource {
 }
 
 const REQUIRED_ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const;
-const OPTIONAL_ENDPOINTS = ['pushed_authorization_request_endpoint', 'end_session_endpoint'] as const;
+const OPTIONAL_ENDPOINTS = ['pushed_authorization_request_endpoint', 'end_session_endpoint', 'userinfo_endpoint'] as const;
 
 /** The discovery document's URL for an issuer (OIDC Discovery §4.1). */
 export function discoveryUrl(issuer: string): string {
@@ -104,7 +105,7 @@ export function validateMetadata(document: Record<string, unknown>, issuer: stri
   if (aliases !== undefined) {
     const object = asObject(aliases);
     if (object === undefined) throw new ParLoginError('discovery_failed', 'Discovery has an invalid mtls_endpoint_aliases.');
-    for (const name of ['token_endpoint', 'pushed_authorization_request_endpoint']) {
+    for (const name of ['token_endpoint', 'pushed_authorization_request_endpoint', 'userinfo_endpoint']) {
       if (object[name] !== undefined && !isEndpoint(object[name])) throw new ParLoginError('discovery_failed', `Discovery has an invalid mtls_endpoint_aliases.${name}.`);
     }
   }

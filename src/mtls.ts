@@ -78,7 +78,7 @@ export function loadTlsMaterial(
 }
 
 /** Endpoints that have an mTLS alias (RFC 8705 §5). */
-export type AliasedEndpoint = 'token_endpoint' | 'pushed_authorization_request_endpoint';
+export type AliasedEndpoint = 'token_endpoint' | 'pushed_authorization_request_endpoint' | 'userinfo_endpoint';
 
 /**
  * The URL to use for an endpoint: its `mtls_endpoint_aliases` entry when the client presents a

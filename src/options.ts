@@ -161,6 +161,21 @@ export interface ParLoginOptions {
   /** @default `/me` */
   mePath?: string;
   /**
+   * Where the AS POSTs logout tokens (OpenID Connect Back-Channel Logout 1.0); register
+   * `APP_BASE_URL` + this path as the client's `backchannel_logout_uri`. @default `/backchannel-logout`
+   */
+  backchannelLogoutPath?: string;
+  /**
+   * Refresh the access token when it expires within this many seconds (`OIDC_REFRESH_SKEW`).
+   * @default 30
+   */
+  refreshSkew?: number;
+  /**
+   * Fetch the userinfo endpoint's claims at login and merge them over the ID token's
+   * (`OIDC_FETCH_USERINFO=true`); its `sub` must be the ID token's. @default false
+   */
+  fetchUserinfo?: boolean;
+  /**
    * `true` renders errors of the mounted routes itself (an HTML page or JSON);
    * `false` passes them to the app's error handler with `next(err)`.
    * @default true
@@ -168,4 +183,10 @@ export interface ParLoginOptions {
   renderErrors?: boolean;
   /** Where failure records go. @default one JSON line per failure on stderr */
   logger?: ParLoginLogger;
+  /**
+   * Trace every step of logins, refreshes and logouts (secrets redacted): `true` writes lines to
+   * stderr, a function receives each record. Set from the environment by
+   * `DEBUG=express-par-login*` or `NODE_DEBUG=express-par-login`. @default false
+   */
+  debug?: boolean | ((record: Record<string, unknown>) => void);
 }

@@ -52,3 +52,14 @@ function sendError(config: ResolvedConfig, err: ParLoginError, req: Request, res
   res.type('html').send(page('Sign-in problem', `<h1>Sign-in problem</h1><p>${escapeHtml(message)}</p>${asDetail}${hint}${retry}
 <p class="muted">Error <code>${escapeHtml(err.code)}</code> · reference <code>${escapeHtml(id)}</code></p>`));
 }
+
+/**
+ * Answer `303 See Other` to `location` with no body: cheaper than `res.redirect`, which negotiates
+ * a body format the browser never shows. `location` must already be a safe, encoded URL.
+ */
+export function redirectSeeOther(res: Response, location: string): void {
+  res.statusCode = 303;
+  res.setHeader('Location', location);
+  res.setHeader('Content-Length', '0');
+  res.end();
+}

@@ -6,6 +6,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import session from 'express-session';
+import { createAccessTokenSource } from './access-token.js';
 import { createRequestAuth } from './auth.js';
 import { callbackRoute } from './callback.js';
 import { resolveConfig, type ResolvedConfig } from './config.js';
@@ -17,10 +18,12 @@ import { parCapabilities, type ParCapabilities } from './capabilities.js';
 import { loginRoute, startLogin, type LoginRouteHooks } from './login.js';
 import { safeReturnTo } from './return-to.js';
 import { logoutConfirmRoute, logoutRoute } from './logout.js';
+import { backchannelLogoutRoute } from './backchannel-logout.js';
 import { meRoute } from './me.js';
 import type { ParLoginOptions } from './options.js';
 import { handleFailure } from './respond.js';
 import { sessionData } from './session.js';
+import { compactSessionIds } from './session-id.js';
 import { createSessionStore, type SessionStoreHandle } from './session-store.js';
 import type { LoginTransaction } from './transaction.js';
 
@@ -57,6 +60,9 @@ declare global {
 
 const OWN_SESSION = Symbol('express-par-login own session');
 
+/** Where a middleware keeps its context, for this package's tests and tools (not public API). */
+export const INTERNAL_CONTEXT = Symbol.for('express-par-login.context');
+
 /**
  * Create the PAR login middleware. Mount it once, before the routes it protects:
  * `app.use(parLogin())`.
@@ -72,16 +78,17 @@ const OWN_SESSION = Symbol('express-par-login own session');
  */
 export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const config = resolveConfig({ ...configFromEnv(), ...definedOnly(options) });
-  const ctx = createContext(config);
   const storeHandle = createSessionStore(config);
+  const ctx = createContext(config, storeHandle.redis);
   const ownSession = createOwnSession(config, storeHandle);
   const hooks = loginHooks(config);
   const routes = buildRoutes(ctx, hooks);
+  const accessTokens = createAccessTokenSource(ctx);
   let warnedInsecure = false;
 
   function dispatch(req: Request, res: Response, next: NextFunction, storeFailure?: ParLoginError): void {
     endExpiredLogin(req, config.sessionAbsoluteTimeout);
-    req.auth = createRequestAuth(req, config, storeFailure);
+    req.auth = createRequestAuth(req, config, accessTokens, storeFailure);
     res.login = (loginOptions: LoginOptions = {}) => Promise.resolve()
       .then(() => startLogin(ctx, req, res, normalizeLoginOptions({ ...loginOptions, returnTo: undefined }, config), safeReturnTo(loginOptions.returnTo), hooks))
       .catch((err: unknown) => handleFailure(config, err, req, res, next));
@@ -108,8 +115,9 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     });
   } as ParLoginMiddleware;
   Object.defineProperty(middleware, 'config', { value: config });
+  Object.defineProperty(middleware, INTERNAL_CONTEXT, { value: ctx });
   middleware.close = async () => {
-    await Promise.all([ctx.http.close(), storeHandle.close()]);
+    await Promise.all([ctx.close(), storeHandle.close()]);
   };
   middleware.ready = () => storeHandle.ready();
   middleware.capabilities = async () => parCapabilities(await ctx.metadata.get());
@@ -142,7 +150,8 @@ function buildRoutes(ctx: ParLoginContext, hooks: LoginRouteHooks): Map<string, 
     [`GET ${paths.callback}`, callbackRoute(ctx, hooks)],
     [`POST ${paths.logout}`, logoutRoute(ctx, clearCookie)],
     [`GET ${paths.logout}`, logoutConfirmRoute(ctx)],
-    [`GET ${paths.me}`, meRoute()],
+    [`GET ${paths.me}`, meRoute(ctx.config)],
+    [`POST ${paths.backchannelLogout}`, backchannelLogoutRoute(ctx)],
   ]);
 }
 
@@ -157,6 +166,7 @@ function createOwnSession(config: ResolvedConfig, storeHandle: SessionStoreHandl
   const middleware = session({
     name: config.sessionCookieName,
     secret: config.sessionSecret,
+    genid: compactSessionIds(config.sessionCookieName, config.sessionSecret),
     store: storeHandle.store,
     resave: false,
     saveUninitialized: false,

@@ -11,7 +11,7 @@
  */
 import { RedisStore } from 'connect-redis';
 import type session from 'express-session';
-import { createClient } from 'redis';
+import { createClient, type RedisClientType } from 'redis';
 import type { ResolvedConfig } from './config.js';
 import { TtlMemoryStore } from './memory-store.js';
 import type { ParLoginSessionData } from './session.js';
@@ -21,6 +21,8 @@ export interface SessionStoreHandle {
   readonly store: session.Store;
   /** Which kind of store this is. */
   readonly kind: 'redis' | 'memory' | 'app';
+  /** The Redis client behind the store, or the one the app passed beside its own store: shared state goes there too. */
+  readonly redis?: RedisClientType;
   /** Resolves once the store can serve (Redis connected); never rejects. */
   ready(): Promise<void>;
   /** Release what this instance created (a Redis connection it opened, the sweeper). */
@@ -51,7 +53,7 @@ export function sessionTtl(config: ResolvedConfig) {
 export function createSessionStore(config: ResolvedConfig): SessionStoreHandle {
   const ttl = sessionTtl(config);
   if (config.sessionStore !== undefined) {
-    return { store: config.sessionStore, kind: 'app', ready: async () => {}, close: async () => {} };
+    return { store: config.sessionStore, kind: 'app', ...(config.redisClient ? { redis: config.redisClient } : {}), ready: async () => {}, close: async () => {} };
   }
   if (config.redisUrl === undefined && config.redisClient === undefined) {
     const store = new TtlMemoryStore(ttl);
@@ -82,6 +84,7 @@ export function createSessionStore(config: ResolvedConfig): SessionStoreHandle {
   return {
     store,
     kind: 'redis',
+    redis: client as RedisClientType,
     ready: () => connected,
     close: async () => {
       if (!owned) return;

@@ -10,15 +10,14 @@ import { ParLoginError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
 import { importDpopKey, type DpopKey } from './dpop.js';
 import type { Sealer } from './seal.js';
-import type { TokenSet } from './token.js';
 import type { TransactionStore } from './transaction.js';
 
 /** The logged-in user, as kept in the session. */
 export interface SessionUser {
   /** The validated ID token's claims. */
   readonly claims: IdTokenClaims;
-  /** The {@link TokenSet} as JSON, encrypted (see `seal.ts`); never sent to the browser. */
-  readonly sealedTokens: string;
+  /** The reference of the session's tokens in the token vault (`token-vault.ts`); never sent to the browser. */
+  readonly tokenRef: string;
   /** Epoch seconds of the login. */
   readonly loggedInAt: number;
   /** The token type: `Bearer`, or `DPoP` for DPoP-bound tokens (RFC 9449). */
@@ -61,15 +60,6 @@ export function sessionData(req: Request, create = false): ParLoginSessionData |
   if (session === undefined) return undefined;
   if (create && session.parLogin === undefined) session.parLogin = {};
   return session.parLogin;
-}
-
-/** The tokens of a session user, or `undefined` when no configured key opens them (rotated away). */
-export function openTokens(sealer: Sealer, user: SessionUser): TokenSet | undefined {
-  try {
-    return JSON.parse(sealer.open(user.sealedTokens)) as TokenSet;
-  } catch {
-    return undefined;
-  }
 }
 
 /**

@@ -57,9 +57,16 @@ export function s256(verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url');
 }
 
-/** A fresh transaction with unguessable state, nonce and verifier. */
+/** A fresh transaction with unguessable state, nonce and verifier (256 independent random bits each, drawn at once). */
 export function newTransaction(returnTo: string, lifetimeSeconds: number, now = Date.now()): LoginTransaction {
-  return { state: randomToken(), nonce: randomToken(), codeVerifier: randomToken(), returnTo, expiresAt: now + lifetimeSeconds * 1000 };
+  const bits = randomBytes(96);
+  return {
+    state: bits.subarray(0, 32).toString('base64url'),
+    nonce: bits.subarray(32, 64).toString('base64url'),
+    codeVerifier: bits.subarray(64, 96).toString('base64url'),
+    returnTo,
+    expiresAt: now + lifetimeSeconds * 1000,
+  };
 }
 
 /**
@@ -71,6 +78,11 @@ export function addTransaction(store: TransactionStore, tx: LoginTransaction, ma
   while (pending.length >= max) pending.shift();
   pending.push(tx);
   store.pending = Object.fromEntries(pending.map((entry) => [entry.state, entry]));
+}
+
+/** Whether `state` has a pending transaction in the store (expired or not). */
+export function isPending(store: TransactionStore, state: string): boolean {
+  return Object.hasOwn(store.pending ?? {}, state);
 }
 
 /**

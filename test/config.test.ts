@@ -83,6 +83,9 @@ describe('resolveConfig', () => {
     ['bad post-logout URI', { postLogoutRedirectUri: 'javascript:alert(1)' }, 'postLogoutRedirectUri (OIDC_POST_LOGOUT_REDIRECT_URI) must use https'],
     ['bad logger', { logger: {} as never }, 'logger must have warn(record) and error(record)'],
     ['max pending logins', { maxPendingLogins: 0 }, 'maxPendingLogins must be an integer from 1'],
+    ['refresh skew', { refreshSkew: 7200 }, 'refreshSkew (OIDC_REFRESH_SKEW) must be an integer from 0 to 3600'],
+    ['userinfo switch', { fetchUserinfo: 'yes' as never }, 'fetchUserinfo (OIDC_FETCH_USERINFO) must be true or false (got "yes")'],
+    ['back-channel logout path', { backchannelLogoutPath: '/me' }, 'must differ'],
   ])('refuses a %s', (_name, override, expected) => {
     const problems = problemsOf({ ...valid, ...override });
     expect(problems.join('\n')).toContain(expected);
@@ -124,6 +127,7 @@ describe('configFromEnv', () => {
       SESSION_IDLE_TIMEOUT: '600', SESSION_ENCRYPTION_KEY: 'first-key-0123456789, second-key-0123456789', REDIS_URL: 'redis://127.0.0.1:6379',
       SESSION_PREFIX: 'app1:', REDIS_COMMAND_TIMEOUT_MS: '500',
       SESSION_ABSOLUTE_TIMEOUT: '3600', OIDC_POST_LOGOUT_REDIRECT_URI: 'https://app.example/bye',
+      OIDC_REFRESH_SKEW: '45', OIDC_FETCH_USERINFO: 'true',
     });
     expect(options).toEqual({
       issuer: 'https://as.example', clientId: 'app', clientAuthMethod: 'client_secret_basic', clientSecret: ' spaced secret ',
@@ -131,7 +135,7 @@ describe('configFromEnv', () => {
       authorizationParams: { prompt: 'login', acr_values: 'urn:loa:2' }, sessionCookieName: 'sid', assertionAudience: 'endpoint',
       loginGrace: 120, clockTolerance: 5, sessionAbsoluteTimeout: 3600, postLogoutRedirectUri: 'https://app.example/bye',
       sessionIdleTimeout: 600, sessionEncryptionKey: ['first-key-0123456789', 'second-key-0123456789'], redisUrl: 'redis://127.0.0.1:6379',
-      sessionPrefix: 'app1:', redisCommandTimeoutMs: 500,
+      sessionPrefix: 'app1:', redisCommandTimeoutMs: 500, refreshSkew: 45, fetchUserinfo: true,
     });
   });
 

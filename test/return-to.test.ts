@@ -30,6 +30,12 @@ describe('safeReturnTo', () => {
       expect(result.startsWith('/')).toBe(true);
       expect(result.startsWith('//')).toBe(false);
       expect(result).not.toMatch(/[\u0000-\u001f\\]/);
+      expect(result).toMatch(/^[\u0021-\u007e]+$/); // fits a Location header as is
     }), { numRuns: 5000 });
+  });
+
+  it('percent-encodes non-ASCII paths, queries and fragments (a Location header is ASCII)', () => {
+    expect(safeReturnTo('/café?q=ü#ß')).toBe('/caf%C3%A9?q=%C3%BC#%C3%9F');
+    expect(new URL(safeReturnTo('/café'), 'https://app.example').pathname).toBe('/caf%C3%A9');
   });
 });

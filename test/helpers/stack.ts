@@ -30,6 +30,8 @@ export interface StackOptions {
   configureAs?: (configuration: Configuration, context: { appUrl: string; publicJwk: JWK }) => void;
   /** Koa middleware in front of the AS's routes. */
   asMiddleware?: DemoAuthorizationServerOptions['use'];
+  /** Options of the AS (token lifetimes, rotation). */
+  as?: Pick<DemoAuthorizationServerOptions, 'accessTokenTtl' | 'rotateRefreshTokens'>;
 }
 
 /** A running stack. */
@@ -50,12 +52,19 @@ export interface Stack {
   logs: LogEntry[];
   /** The app (its `locals` hold the middleware). */
   app: RequestListener;
+  /** The app's parLogin middleware. */
+  middleware(): ParLoginMiddleware;
   /** A fresh browser that knows the AS's issuer. */
   browser(): Browser;
   /** Stop the AS alone (the app keeps running), to test an AS that goes away. */
   stopAuthorizationServer(): Promise<void>;
   /** Stop the app, its back-channel pool and the AS. */
   close(): Promise<void>;
+}
+
+/** The back-channel requests among recorded AS requests (the browser's visits to the authorization endpoint left out). */
+export function backChannel(records: readonly RecordedAsRequest[]): RecordedAsRequest[] {
+  return records.filter((entry) => entry.endpoint !== 'authorization');
 }
 
 /**
@@ -71,7 +80,10 @@ export async function startStack(stackOptions: StackOptions = {}): Promise<Stack
   const kid = randomUUID();
   const privateJwk: JWK = { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
   const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
-  const uris = { redirect_uris: [`${appUrl}/callback`], post_logout_redirect_uris: [`${appUrl}/`] };
+  const uris = {
+    redirect_uris: [`${appUrl}/callback`], post_logout_redirect_uris: [`${appUrl}/`],
+    backchannel_logout_uri: `${appUrl}/backchannel-logout`, backchannel_logout_session_required: true,
+  };
   const clients: ClientMetadata[] = [
     { client_id: 'basic-client', client_secret: clientSecret, token_endpoint_auth_method: 'client_secret_basic', ...uris },
     {
@@ -86,7 +98,9 @@ export async function startStack(stackOptions: StackOptions = {}): Promise<Stack
   try {
     const configureAs = stackOptions.configureAs;
     as = await createDemoAuthorizationServer({
-      clients, record, ...(stackOptions.asMiddleware ? { use: stackOptions.asMiddleware } : {}), ...(configureAs ? { configure: (config: Configuration) => configureAs(config, { appUrl, publicJwk }) } : {}),
+      clients, record, ...stackOptions.as,
+      ...(stackOptions.asMiddleware ? { use: stackOptions.asMiddleware } : {}),
+      ...(configureAs ? { configure: (config: Configuration) => configureAs(config, { appUrl, publicJwk }) } : {}),
     });
     const options: ParLoginOptions = {
       issuer: as.issuer,
@@ -108,6 +122,7 @@ export async function startStack(stackOptions: StackOptions = {}): Promise<Stack
     const authServer = as;
     return {
       appUrl, issuer, provider, record, options, privateJwk, clientSecret, logs, app,
+      middleware: () => middlewareOf(app)!,
       browser: () => new Browser({ issuer }),
       stopAuthorizationServer: () => authServer.close(),
       close: async () => {

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { backChannel, startStack, type Stack } from '../helpers/stack.js';
 
 describe('client_secret_post', () => {
   let stack: Stack;
@@ -26,7 +26,7 @@ describe('client_secret_post', () => {
     const before = stack.record.length;
     const hops = await stack.browser().login(stack.appUrl, { returnTo: '/profile' });
     expect(hops.at(-1)!.body).toContain('Alice Example');
-    const [par, token] = stack.record.slice(before);
+    const [par, token] = backChannel(stack.record.slice(before));
     for (const req of [par!, token!]) {
       expect(req.status).toBeLessThan(300);
       expect(req.authorization).toBeUndefined();
@@ -54,7 +54,7 @@ describe('JAR with PAR', () => {
     const before = stack.record.length;
     const hops = await stack.browser().login(stack.appUrl, { returnTo: '/profile' });
     expect(hops.at(-1)!.body).toContain('Alice Example');
-    const par = stack.record.slice(before).find((r) => r.endpoint === 'par')!;
+    const par = backChannel(stack.record.slice(before)).find((r) => r.endpoint === 'par')!;
     expect(par.status).toBe(201);
     expect(Object.keys(par.body).sort()).toEqual(['client_assertion', 'client_assertion_type', 'client_id', 'request']);
     const header = decodeProtectedHeader(String(par.body.request));

@@ -9,7 +9,7 @@ import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, type JWK } fr
 import type { Configuration } from 'oidc-provider';
 import { createApp } from '../../sample-app/app.js';
 import type { DpopMode, ParLoginOptions } from '../../src/index.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { backChannel, startStack, type Stack } from '../helpers/stack.js';
 
 function withDetails(options: ParLoginOptions) {
   const app = createApp(options);
@@ -36,7 +36,7 @@ describe.each<DpopMode>(['session', 'instance'])('DPoP with the key per %s', (mo
     const hops = await browser.login(stack.appUrl, { returnTo: '/profile' });
     expect(hops.at(-1)!.body).toContain('Alice Example');
     const tokenType = JSON.parse((await browser.request(`${stack.appUrl}/token-type`, { headers: { accept: 'application/json' } })).body).tokenType;
-    return { requests: stack.record.slice(before), tokenType };
+    return { requests: backChannel(stack.record.slice(before)), tokenType };
   }
 
   it('binds the code with dpop_jkt, retries the token request with the nonce, and gets a DPoP-bound token', async () => {
@@ -78,7 +78,7 @@ describe('without DPoP', () => {
     const before = stack.record.length;
     const browser = stack.browser();
     await browser.login(stack.appUrl);
-    const [par, token] = stack.record.slice(before);
+    const [par, token] = backChannel(stack.record.slice(before));
     expect(par!.body.dpop_jkt).toBeUndefined();
     expect(token!.dpop).toBeUndefined();
     expect(JSON.parse((await browser.request(`${stack.appUrl}/token-type`, { headers: { accept: 'application/json' } })).body).tokenType).toBe('Bearer');

@@ -172,8 +172,11 @@ describe('https deployments', () => {
     app.set('trust proxy', 'loopback');
     const res = await request(app).get('/login').set('X-Forwarded-Proto', 'https');
     expect(res.status).toBe(303);
-    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? [])[0]!;
+    const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
+    const cookie = cookies.find((c) => c.startsWith('__Host-parlogin='))!;
     expect(cookie).toMatch(/^__Host-parlogin=/);
+    // The first login's binding cookie carries the same protections.
+    expect(cookies.find((c) => c.startsWith('__Host-parlogin-tx-'))).toMatch(/HttpOnly; Secure; SameSite=Lax$/);
     expect(cookie).toMatch(/; Secure/);
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; SameSite=Lax/);

@@ -7,7 +7,7 @@ import { decodeJwt } from 'jose';
 import type { Configuration } from 'oidc-provider';
 import { createApp } from '../../sample-app/app.js';
 import type { ParLoginOptions } from '../../src/index.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { backChannel, startStack, type Stack } from '../helpers/stack.js';
 
 function fapi2(config: Configuration): void {
   config.features!.fapi = { enabled: true, profile: '2.0' } as never;
@@ -40,7 +40,7 @@ describe('profile fapi2 against oidc-provider (FAPI 2.0)', () => {
     const browser = stack.browser();
     const hops = await browser.login(stack.appUrl, { returnTo: '/profile' });
     expect(hops.at(-1)!.body).toContain('Alice Example');
-    const [par, token] = stack.record.slice(before).filter((r) => r.status < 300);
+    const [par, token] = backChannel(stack.record.slice(before)).filter((r) => r.status < 300);
     expect(par!.body).toMatchObject({ code_challenge_method: 'S256', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' });
     expect(typeof par!.body.dpop_jkt).toBe('string');
     expect(decodeJwt(String(par!.body.client_assertion)).aud).toBe(stack.issuer);

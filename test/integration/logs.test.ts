@@ -10,8 +10,8 @@ import express from 'express';
 import session from 'express-session';
 import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import { parLogin, requireLogin, type ParLoginOptions } from '../../src/index.js';
-import { createSealer, deriveKey } from '../../src/seal.js';
-import { openTokens, type ParLoginSessionData } from '../../src/session.js';
+import type { ParLoginSessionData } from '../../src/session.js';
+import { tokensOf } from '../helpers/tokens.js';
 import type { Browser, Hop } from '../helpers/browser.js';
 import { failureOf, FETCH_HEADERS } from '../helpers/hostile-stack.js';
 import { startStack, type Stack } from '../helpers/stack.js';
@@ -42,6 +42,8 @@ describe('failure records', () => {
   /** Every failure answer the user saw, with the code expected. */
   const shown: Array<{ hop: Hop; code: string }> = [];
   let stack: Stack;
+  /** Every debug trace record (tracing is on for this whole run). */
+  const traces: Array<Record<string, unknown>> = [];
 
   const browser = (): Browser => {
     const created = stack.browser();
@@ -60,7 +62,7 @@ describe('failure records', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack({ buildApp: appWithStore(store) as never });
+    stack = await startStack({ buildApp: appWithStore(store) as never, overrides: { debug: (record) => void traces.push(record) } });
     const app = stack.appUrl;
 
     for (const user of ['alice', 'bob']) {
@@ -103,9 +105,8 @@ describe('failure records', () => {
   afterAll(() => stack.close());
 
   it('logs no secret, code, token, verifier, state, nonce or session id', async () => {
-    const sealer = createSealer([deriveKey(stack.options.sessionSecret!)]);
     const sessions = await sessionsOf(store);
-    const tokens = sessions.flatMap((s) => (s.parLogin?.user ? [openTokens(sealer, s.parLogin.user)!] : []));
+    const tokens = await tokensOf(stack.middleware(), sessions.flatMap((s) => (s.parLogin?.user ? [s.parLogin.user] : [])));
     const pending = sessions.flatMap((s) => Object.values(s.parLogin?.tx?.pending ?? {}));
     const seenUrls = browsers.flatMap((b) => b.seen.flatMap((hop) => [hop.url, hop.location ?? '']));
     const codes = seenUrls.filter((u) => u.includes('code=')).map((u) => new URL(u).searchParams.get('code')).filter((c) => c !== null);
@@ -128,13 +129,26 @@ describe('failure records', () => {
     expect(secrets.codes.length).toBeGreaterThanOrEqual(8);
     expect(stack.logs.length).toBeGreaterThanOrEqual(shown.length);
 
-    const logged = JSON.stringify(stack.logs);
+    expect(traces.length).toBeGreaterThan(20);
+    const logged = JSON.stringify(stack.logs) + JSON.stringify(traces);
     for (const [kind, values] of Object.entries(secrets)) {
       for (const value of new Set(values)) {
         expect(value.length).toBeGreaterThan(8);
         if (logged.includes(value)) throw new Error(`a ${kind} value appears in the log`);
       }
     }
+  });
+
+  it('traces every step of a login under one flow id, from the push to the session', () => {
+    const done = traces.filter((t) => t.step === 'callback.done');
+    expect(done.length).toBeGreaterThanOrEqual(2);
+    for (const end of done) {
+      // (A replayed callback of the same login may follow: the failure cases replay one.)
+      const steps = traces.filter((t) => t.flow === end.flow).map((t) => t.step).slice(0, 8);
+      expect(steps).toEqual(['login.push', 'login.pushed', 'login.redirect', 'callback.received', 'callback.transaction', 'callback.tokens', 'callback.id_token', 'callback.done']);
+    }
+    const redirect = traces.find((t) => t.step === 'login.redirect')!;
+    expect(redirect.query).toEqual(['client_id', 'request_uri']);
   });
 
   it('gives every failure record a code and a correlation id, the one the user was shown', () => {

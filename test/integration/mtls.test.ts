@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { exportJWK } from 'jose';
 import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { createTestPki, type TestPki } from '../helpers/certs.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { backChannel, startStack, type Stack } from '../helpers/stack.js';
 
 let pki: TestPki;
 let tlsServer: Server;
@@ -75,7 +75,7 @@ describe('tls_client_auth', () => {
     const before = stack.record.length;
     const hops = await stack.browser().login(stack.appUrl, { returnTo: '/profile' });
     expect(hops.at(-1)!.body).toContain('Alice Example');
-    const [par, token] = stack.record.slice(before);
+    const [par, token] = backChannel(stack.record.slice(before));
     expect(par).toMatchObject({ endpoint: 'par', status: 201 });
     expect(token).toMatchObject({ endpoint: 'token', status: 200 });
     for (const req of [par!, token!]) {

@@ -18,8 +18,9 @@ let stack: Stack;
 let second: Listening;
 let secondApp: ReturnType<typeof createApp>;
 
+/** Session keys (`parlogin:<id>`), not the shared state beside them (`parlogin:tokens:…`, `parlogin:bcl:…`). */
 async function sessionKeys(): Promise<string[]> {
-  return (await redis.inspect.keys('parlogin:*')).sort();
+  return (await redis.inspect.keys('parlogin:*')).filter((key) => !key.slice('parlogin:'.length).includes(':')).sort();
 }
 async function sessionOf(key: string): Promise<{ parLogin?: ParLoginSessionData }> {
   return JSON.parse((await redis.inspect.get(key))!);
@@ -91,12 +92,16 @@ describe('keys and lifetimes', () => {
     const browser = stack.browser();
     await browser.login(stack.appUrl);
     const sealer = createSealer([deriveKey(stack.options.sessionSecret!)]);
-    const values = await Promise.all((await sessionKeys()).map((key) => redis.inspect.get(key)));
-    const users = values.map((v) => (JSON.parse(v!) as { parLogin?: ParLoginSessionData }).parLogin?.user).filter((u) => u !== undefined);
+    const sessions = await Promise.all((await sessionKeys()).map((key) => redis.inspect.get(key)));
+    const users = sessions.map((v) => (JSON.parse(v!) as { parLogin?: ParLoginSessionData }).parLogin?.user).filter((u) => u !== undefined);
     expect(users.length).toBeGreaterThan(0);
-    const everything = values.join('\n');
+    const everything = (await Promise.all((await redis.inspect.keys('parlogin:*')).map(async (key) =>
+      (await redis.inspect.type(key)) === 'string' ? redis.inspect.get(key) : (await redis.inspect.sMembers(key)).join(' ')))).join('\n');
     for (const user of users) {
-      const tokens = JSON.parse(sealer.open(user.sealedTokens)) as TokenSet;
+      const record = await redis.inspect.get(`parlogin:tokens:${user.tokenRef}`);
+      expect(record).not.toBeNull();
+      expect(await redis.inspect.ttl(`parlogin:tokens:${user.tokenRef}`)).toBeGreaterThan(3500);
+      const tokens = JSON.parse(sealer.open(record!)) as TokenSet;
       for (const token of [tokens.accessToken, tokens.idToken, tokens.refreshToken].filter(Boolean)) {
         expect(everything).not.toContain(token!);
         expect(everything).not.toContain(token!.slice(0, 40));
@@ -147,7 +152,14 @@ describe('a client the app passes in', () => {
       const res = await http(`${server.url}/login`);
       await res.body.dump();
       expect(res.statusCode).toBe(303);
-      expect(await redis.inspect.keys('custom:*')).toHaveLength(1);
+      // The anonymous session and, because it is the browser's first login, the bound copy of its transaction.
+      const keys = (await redis.inspect.keys('custom:*')).sort();
+      expect(keys).toHaveLength(2);
+      expect(keys[1]).toMatch(/^custom:tx:[\w-]{43}$/);
+      // Both vanish with the abandoned login: the copy lives no longer than the anonymous session.
+      const [sessionTtl, copyTtl] = [await redis.inspect.ttl(keys[0]!), await redis.inspect.ttl(keys[1]!)];
+      expect(copyTtl).toBeGreaterThan(0);
+      expect(copyTtl).toBeLessThanOrEqual(sessionTtl + 1);
     } finally {
       await server.close();
       await (app.locals[PAR_LOGIN_LOCAL] as ParLoginMiddleware).close();

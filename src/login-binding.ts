@@ -1,0 +1,56 @@
+/**
+ * First logins of a browser that has no session yet, started in several tabs at once. Each such
+ * `/login` creates a session, and the browser keeps only the last session cookie it receives: the
+ * other tabs' transactions are in sessions it no longer holds (the "state mismatch" users hit most).
+ *
+ * So the first login of a session is also bound to the browser by a cookie of its own, named after
+ * a digest of its `state` (`<session cookie>-tx-<digest>`: HttpOnly, SameSite=Lax, Secure on https,
+ * living as long as the login), and a copy of its transaction waits in the shared state. A callback
+ * whose state is not in the browser's session takes that copy only when the browser presents the
+ * login's cookie, which no other site can set: the state stays bound to the browser that started
+ * the login (RFC 6749 §10.12), and the copy is single-use like the original.
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type { ParLoginContext } from './context.js';
+import { flowId } from './debug.js';
+import type { LoginTransaction } from './transaction.js';
+
+const key = (state: string): string => `tx:${createHash('sha256').update(state).digest('base64url')}`;
+const cookieName = (ctx: ParLoginContext, state: string): string => `${ctx.config.sessionCookieName}-tx-${flowId(state)}`;
+
+function cookieOptions(ctx: ParLoginContext, maxAge?: number) {
+  return { httpOnly: true, sameSite: 'lax' as const, secure: ctx.config.secure, path: '/', ...(maxAge === undefined ? {} : { maxAge }) };
+}
+
+/** Bind the first login of a new session to the browser: its cookie, and a copy of its transaction. */
+export async function bindFirstLogin(ctx: ParLoginContext, res: Response, tx: LoginTransaction): Promise<void> {
+  const lifetimeMs = Math.max(1000, tx.expiresAt - Date.now());
+  await ctx.shared.set(key(tx.state), JSON.stringify(tx), Math.ceil(lifetimeMs / 1000));
+  res.cookie(cookieName(ctx, tx.state), '1', cookieOptions(ctx, lifetimeMs));
+}
+
+/**
+ * The transaction of `state` bound by {@link bindFirstLogin}, taken (single use), when this browser
+ * presents the login's cookie; else `undefined`. The cookie is cleared either way.
+ */
+export async function takeBoundLogin(ctx: ParLoginContext, req: Request, res: Response, state: string): Promise<LoginTransaction | undefined> {
+  const name = cookieName(ctx, state);
+  if (!String(req.headers.cookie ?? '').split(/;\s*/).some((pair) => pair.startsWith(`${name}=`))) return undefined;
+  res.clearCookie(name, cookieOptions(ctx));
+  const stored = await ctx.shared.get(key(state));
+  if (stored === undefined) return undefined;
+  await ctx.shared.delete(key(state));
+  const tx = JSON.parse(stored) as LoginTransaction;
+  return tx.state === state ? tx : undefined;
+}
+
+/** Forget the bound copy of a transaction taken from the session, and its cookie. */
+export async function releaseBoundLogin(ctx: ParLoginContext, req: Request, res: Response, state: string): Promise<void> {
+  const name = cookieName(ctx, state);
+  if (!String(req.headers.cookie ?? '').split(/;\s*/).some((pair) => pair.startsWith(`${name}=`))) return;
+  res.clearCookie(name, cookieOptions(ctx));
+  await ctx.shared.delete(key(state));
+}

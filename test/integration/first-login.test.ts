@@ -1,0 +1,63 @@
+/**
+ * A browser with no session starting logins in several tabs at once: each /login creates a session
+ * and the browser keeps only the last cookie. The login-binding cookie and the shared copy of each
+ * first transaction let every tab finish, without weakening the state's binding to the browser.
+ */
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser, Hop } from '../helpers/browser.js';
+import { parseFirstForm } from '../helpers/html-form.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+
+let stack: Stack;
+beforeAll(async () => { stack = await startStack(); });
+afterAll(() => stack.close());
+
+/** From the AS's redirect after /login, sign in and consent until the AS sends the browser back; the callback URL. */
+async function throughAs(browser: Browser, loginAnswer: Hop, user = 'alice'): Promise<string> {
+  const stopBefore = (url: URL): boolean => url.href.startsWith(`${stack.appUrl}/callback?`);
+  const hops = await browser.follow(loginAnswer, { stopBefore });
+  for (let step = 0; step < 4 && hops.at(-1)?.status === 200; step += 1) {
+    const page = hops.at(-1)!;
+    const prompt = parseFirstForm(page.body, page.url).fields.find(([name]) => name === 'prompt')?.[1];
+    const posted = await browser.submitForm(page.body, page.url, prompt === 'login' ? { login: user, password: 'pw' } : {});
+    hops.push(posted, ...(await browser.follow(posted, { stopBefore })));
+  }
+  return hops.at(-1)!.location!;
+}
+
+describe('first logins started in several tabs at once', () => {
+  it('finishes every tab, each at its own returnTo, though the browser kept only the last session cookie', async () => {
+    const browser = stack.browser();
+    const starts = await Promise.all(['/a', '/b', '/c'].map((returnTo) => browser.navigate(`${stack.appUrl}/login?returnTo=${encodeURIComponent(returnTo)}`)));
+    const sessionCookies = starts.map((hop) => [hop.headers['set-cookie'] ?? []].flat().find((c) => c.startsWith('parlogin=')));
+    expect(new Set(sessionCookies).size).toBe(3); // three sessions were created; the jar holds one
+    const callbacks: string[] = [];
+    for (const start of starts) callbacks.push(await throughAs(browser, start));
+    const landed = [];
+    for (const callback of callbacks) {
+      const done = await browser.navigate(callback);
+      expect(done.status).toBe(303);
+      landed.push(done.location);
+    }
+    expect(landed).toEqual([`${stack.appUrl}/a`, `${stack.appUrl}/b`, `${stack.appUrl}/c`]);
+    expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
+    // Each binding cookie is cleared at its callback, and a replay is refused.
+    expect(browser.jar.all().filter((c) => c.name.startsWith('parlogin-tx-') && c.value !== '')).toEqual([]);
+    expect((await browser.navigate(callbacks[0]!)).status).toBe(400);
+  });
+
+  it('does not let another browser\'s first login finish here (login CSRF stays impossible)', async () => {
+    const attacker = stack.browser();
+    const attackerStart = await attacker.navigate(`${stack.appUrl}/login`);
+    const attackerCallback = await throughAs(attacker, attackerStart, 'mallory');
+
+    const victim = stack.browser();
+    await victim.navigate(`${stack.appUrl}/login`); // the victim has a first login of its own pending
+    const planted = await victim.navigate(attackerCallback);
+    expect(planted.status).toBe(400);
+    expect(planted.body).toContain('state_unknown');
+    expect((await victim.navigate(`${stack.appUrl}/me`)).status).toBe(401);
+    // The attacker's own browser can still finish it: the copy was not consumed by the refused attempt.
+    expect((await attacker.navigate(attackerCallback)).status).toBe(303);
+  });
+});
