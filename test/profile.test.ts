@@ -3,7 +3,6 @@
  * redirect origins, front-channel extras, and the FAPI 2.0 profile listing every violation at once.
  */
 import { describe, expect, it } from '@jest/globals';
-import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,6 +11,7 @@ import { resolveConfig } from '../src/config.js';
 import { configFromEnv } from '../src/env.js';
 import { ConfigError } from '../src/errors.js';
 import type { ParLoginOptions } from '../src/options.js';
+import { createTestPki } from './helpers/certs.js';
 
 const SECRET = 'x'.repeat(40);
 const base: ParLoginOptions = { issuer: 'https://as.example', clientId: 'app', baseUrl: 'https://app.example', sessionSecret: SECRET };
@@ -75,15 +75,18 @@ describe('problems', () => {
   });
 
   it('reports a certificate and a key that do not belong together, without quoting either', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'parlogin-'));
-    const key = join(dir, 'k.pem');
-    const other = join(dir, 'other.pem');
-    const cert = join(dir, 'c.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', key, '-out', cert, '-subj', '/CN=app', '-days', '1'], { stdio: 'ignore' });
-    writeFileSync(other, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }));
-    expect(resolveConfig({ ...base, clientAuthMethod: 'tls_client_auth', tlsClientCert: cert, tlsClientKey: key }).useMtls).toBe(true);
-    const problems = problemsOf({ ...base, clientAuthMethod: 'tls_client_auth', tlsClientCert: cert, tlsClientKey: other });
-    expect(problems).toEqual(['tlsClientKey (OIDC_TLS_CLIENT_KEY) does not belong to tlsClientCert']);
+    const pki = createTestPki();
+    try {
+      const { certFile: cert, keyFile: key } = pki.client('app');
+      const other = join(mkdtempSync(join(tmpdir(), 'parlogin-')), 'other.pem');
+      writeFileSync(other, generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'pem', type: 'pkcs8' }));
+      expect(resolveConfig({ ...base, clientAuthMethod: 'tls_client_auth', tlsClientCert: cert, tlsClientKey: key }).useMtls).toBe(true);
+      const problems = problemsOf({ ...base, clientAuthMethod: 'tls_client_auth', tlsClientCert: cert, tlsClientKey: other });
+      expect(problems).toEqual(['tlsClientKey (OIDC_TLS_CLIENT_KEY) does not belong to tlsClientCert']);
+      expect(problemsOf({ ...base, tlsClientCert: cert, tlsClientKey: key, tlsCa: key })).toEqual(['tlsCa (OIDC_TLS_CA) is not a PEM certificate']);
+    } finally {
+      pki.remove();
+    }
   });
 });
 
