@@ -46,11 +46,15 @@ export interface LoginOptions {
 
 /** A checked, normalized login request, as kept in the transaction (JSON-safe). */
 export interface LoginRequest {
+  /** The scope of this login, replacing the configured one (OIDC Core §3.1.2.1). */
   readonly scope?: string;
   /** Parameters in push order; a name may repeat. They replace same-named configured `authorizationParams`. */
   readonly params: ReadonlyArray<readonly [string, string]>;
+  /** `max_age` in seconds: the ID token's `auth_time` is then checked (OIDC Core §3.1.3.7 item 13). */
   readonly maxAge?: number;
+  /** Rich Authorization Requests (RFC 9396 §2) asked for, kept to report them with what was granted. */
   readonly authorizationDetails?: ReadonlyArray<Record<string, unknown>>;
+  /** This login's own redirect URI, on one of the configured `redirectOrigins` (RFC 9126 §2.4). */
   readonly redirectUri?: string;
 }
 

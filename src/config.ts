@@ -36,8 +36,11 @@ export interface ResolvedConfig {
   readonly assertionAudience: AssertionAudience;
   readonly scope: string;
   readonly authorizationParams: Readonly<Record<string, string>>;
+  /** PAR policy (RFC 9126 §5): `required` refuses an AS without a PAR endpoint; `auto` falls back to a classic request. */
   readonly par: ParPolicy;
+  /** The security profile checked at start-up: `fapi2` (FAPI 2.0 Security Profile) or `none`. */
   readonly profile: SecurityProfile;
+  /** Where the DPoP key lives (RFC 9449): `off`, per `session` or per `instance`. */
   readonly dpop: DpopMode;
   /** Push a signed request object (RFC 9101) instead of form parameters. */
   readonly requestObject: boolean;
@@ -47,6 +50,7 @@ export interface ResolvedConfig {
   readonly useMtls: boolean;
   /** Origins per-request redirect URIs may use (`appOrigin` first). */
   readonly redirectOrigins: readonly string[];
+  /** Parameters repeated in the browser leg beside `client_id` and `request_uri` (RFC 9126 §4), off by default. */
   readonly frontChannelParams: readonly FrontChannelParam[];
   /** Whether the callback must carry `iss` even when the AS does not advertise RFC 9207. */
   readonly requireIss: boolean;

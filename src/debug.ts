@@ -21,6 +21,7 @@ export interface Tracer {
   step(step: string, fields?: Record<string, unknown>): void;
 }
 
+/** The debug namespace: `DEBUG=express-par-login*` turns tracing on. */
 export const NAMESPACE = 'express-par-login';
 const SECRET_FIELD = /token|secret|code|verifier|nonce|state|assertion|password|cookie|authorization|session_?id|key/i;
 const SAFE_FIELDS = new Set(['flow', 'req', 'step', 'msg', 'status', 'expires_in', 'token_type', 'has_refresh_token', 'has_id_token', 'error', 'return_to', 'sessions', 'grant']);

@@ -14,6 +14,7 @@ import { calculateJwkThumbprint, SignJWT, type JWK } from 'jose';
 
 /** A DPoP key pair with its public JWK and thumbprint. */
 export interface DpopKey {
+  /** The private key (P-256), never leaving the server; it signs every proof. */
   readonly privateKey: KeyObject;
   /** The public JWK, put in every proof's header. */
   readonly publicJwk: JWK;

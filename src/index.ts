@@ -12,7 +12,7 @@ export { ConfigError, ERROR_CODES, ParLoginError, isParLoginError, type ErrorCod
 export type {
   AssertionAudience, ClientAuthMethod, DpopMode, FrontChannelParam, ParLoginLogger, ParLoginOptions, ParPolicy, SecurityProfile,
 } from './options.js';
-export type { LoginOptions } from './auth-params.js';
+export type { LoginOptions, LoginRequest } from './auth-params.js';
 export type { ParCapabilities } from './capabilities.js';
 export { createDpopProof, type DpopKey, type DpopProofClaims } from './dpop.js';
 export type { RequestAuth } from './auth.js';
@@ -26,3 +26,4 @@ export { runDoctor, type DoctorOptions, type DoctorReport } from './doctor/run-d
 export type { CheckResult, CheckStatus } from './doctor/check.js';
 export type { SigningKey } from './signing-key.js';
 export type { Tracer } from './debug.js';
+export type { TlsMaterial } from './mtls.js';

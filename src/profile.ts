@@ -30,14 +30,19 @@ export const FAPI2_MAX_LOGIN_GRACE = 300;
 
 /** The settings a profile constrains, as the configuration resolved them. */
 export interface ProfileSubject {
+  /** The PAR policy: FAPI 2.0 §5.3.2.2 requires PAR. */
   readonly par: ParPolicy;
+  /** The client authentication: FAPI 2.0 §5.3.2.1 allows `private_key_jwt` and mTLS only. */
   readonly clientAuthMethod: ClientAuthMethod;
+  /** The assertion audience: FAPI 2.0 §5.3.2.1 wants the issuer. */
   readonly assertionAudience: AssertionAudience;
+  /** The DPoP mode: with mTLS-bound tokens absent, FAPI 2.0 §5.3.2.1 needs DPoP for sender-constrained tokens. */
   readonly dpop: DpopMode;
   /** The client's signing key algorithm, when it has a key. */
   readonly signingAlg?: string;
   /** Whether a client certificate is configured (mTLS-bound tokens). */
   readonly hasClientCertificate: boolean;
+  /** Seconds a login may take beyond the `request_uri` lifetime. */
   readonly loginGrace: number;
 }
 

@@ -26,7 +26,9 @@ export interface SessionUser {
   readonly sealedDpopKey?: string;
   /** Rich Authorization Requests (RFC 9396): what this login asked for and what the AS granted. */
   readonly authorizationDetails?: {
+    /** The `authorization_details` pushed with the login (RFC 9396 §2). */
     readonly requested: ReadonlyArray<Record<string, unknown>>;
+    /** The `authorization_details` of the token response (RFC 9396 §7), when the AS returned them. */
     readonly granted?: ReadonlyArray<Record<string, unknown>>;
   };
 }
