@@ -123,7 +123,11 @@ function fitProblems(document: Record<string, unknown>, config: ResolvedConfig):
 export function checkParEndpoint(metadata: AuthorizationServerMetadata | undefined, par: ResolvedConfig['par'] = 'required'): CheckResult {
   if (metadata === undefined) return skipped(PAR_ENDPOINT, 'discovery failed');
   const endpoint = metadata.pushed_authorization_request_endpoint;
-  if (endpoint === undefined && par === 'auto' && metadata.require_pushed_authorization_requests !== true) {
+  if (endpoint === undefined && metadata.require_pushed_authorization_requests === true) {
+    return failed(PAR_ENDPOINT, 'the AS sets require_pushed_authorization_requests but publishes no pushed_authorization_request_endpoint',
+      'The AS requires Pushed Authorization Requests (RFC 9126) but its metadata is inconsistent: enable and publish its PAR endpoint (logins fail with par_required until then).');
+  }
+  if (endpoint === undefined && par === 'auto') {
     return passed(PAR_ENDPOINT, 'no pushed_authorization_request_endpoint: with OIDC_PAR=auto logins go through the browser as classic authorization requests');
   }
   if (endpoint === undefined) {

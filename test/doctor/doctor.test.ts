@@ -151,6 +151,16 @@ describe('doctor against a scripted AS', () => {
     expect(hostile.count('par')).toBe(0);
   });
 
+  it('passes the PAR endpoint check without one when OIDC_PAR=auto allows classic requests, and still fails it when the AS requires PAR', async () => {
+    hostile.reset();
+    hostile.script.discovery = { body: (normal: Record<string, unknown>) => ({ ...normal, pushed_authorization_request_endpoint: undefined, require_pushed_authorization_requests: false }) };
+    const auto = line(await runDoctor({ ...env(), OIDC_PAR: 'auto' }), 'PAR endpoint');
+    expect(auto).toEqual([expect.objectContaining({ status: 'ok', detail: expect.stringContaining('OIDC_PAR=auto') })]);
+    hostile.script.discovery = { body: (normal: Record<string, unknown>) => ({ ...normal, pushed_authorization_request_endpoint: undefined, require_pushed_authorization_requests: true }) };
+    const required = line(await runDoctor({ ...env(), OIDC_PAR: 'auto' }), 'PAR endpoint');
+    expect(required).toEqual([expect.objectContaining({ status: 'fail', fix: expect.stringContaining('par_required') })]);
+  });
+
   it('fails discovery when the AS names another issuer, and proposes the published one', async () => {
     hostile.reset();
     hostile.script.discovery = { body: (normal: Record<string, unknown>) => ({ ...normal, issuer: `${hostile.issuer}/tenant` }) };
