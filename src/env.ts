@@ -22,6 +22,7 @@ export const ENV_NAMES = Object.freeze({
   baseUrl: 'APP_BASE_URL',
   postLogoutRedirectUri: 'OIDC_POST_LOGOUT_REDIRECT_URI',
   sessionSecret: 'SESSION_SECRET',
+  previousSessionSecrets: 'SESSION_SECRET_PREVIOUS',
   sessionCookieName: 'SESSION_COOKIE_NAME',
   sessionAbsoluteTimeout: 'SESSION_ABSOLUTE_TIMEOUT',
   sessionIdleTimeout: 'SESSION_IDLE_TIMEOUT',
@@ -57,7 +58,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ParLoginOpt
     else if (option === 'debug') continue; // below: DEBUG or NODE_DEBUG
     else if (option === 'fetchUserinfo') options[option] = value === 'true' ? true : value === 'false' ? false : value;
     else if (option === 'authorizationParams') options[option] = Object.fromEntries(new URLSearchParams(value));
-    else if (option === 'sessionEncryptionKey') options[option] = value.split(',').map((key) => key.trim()).filter(Boolean);
+    else if (option === 'sessionEncryptionKey' || option === 'previousSessionSecrets') options[option] = value.split(',').map((key) => key.trim()).filter(Boolean);
     else if (option === 'privateKey' || option === 'clientSecret' || option === 'sessionSecret') options[option] = raw;
     else options[option] = value;
   }
