@@ -69,6 +69,8 @@ export interface ResolvedConfig {
   readonly redirectUri: string;
   readonly postLogoutRedirectUri: string;
   readonly sessionSecret: string;
+  /** Every secret that verifies session cookies: `sessionSecret` first (it signs), then the previous ones. */
+  readonly sessionSecrets: readonly string[];
   readonly sessionCookieName: string;
   readonly sessionAbsoluteTimeout: number;
   readonly sessionIdleTimeout: number;
@@ -168,6 +170,11 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
   if (sessionSecret.length < 32) {
     problem('sessionSecret', sessionSecret === '' ? 'is required: a random string of at least 32 characters' : 'is too short: use at least 32 random characters');
   }
+  const previousSessionSecrets = options.previousSessionSecrets ?? [];
+  if (!Array.isArray(previousSessionSecrets) || previousSessionSecrets.some((old) => typeof old !== 'string' || old.length < 32)) {
+    problem('previousSessionSecrets', 'must be earlier session secrets of at least 32 characters each, comma-separated');
+  }
+  const sessionSecrets = [sessionSecret, ...(Array.isArray(previousSessionSecrets) ? previousSessionSecrets : [])];
 
   const paths = {
     login: checkPath(options.loginPath, '/login', 'loginPath', problem),
@@ -255,9 +262,10 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
     redirectUri: `${baseUrl}${paths.callback}`,
     postLogoutRedirectUri,
     sessionSecret,
+    sessionSecrets: Object.freeze(sessionSecrets),
     sessionCookieName,
     ...numbers,
-    sessionEncryptionKeys: Object.freeze((keyMaterial.length > 0 ? keyMaterial : [sessionSecret]).map(deriveKey)),
+    sessionEncryptionKeys: Object.freeze((keyMaterial.length > 0 ? keyMaterial : sessionSecrets).map(deriveKey)),
     ...(redisUrl ? { redisUrl } : {}),
     ...(options.redisClient ? { redisClient: options.redisClient } : {}),
     ...(options.sessionStore ? { sessionStore: options.sessionStore } : {}),

@@ -31,6 +31,7 @@ export const ENV_NAMES = Object.freeze({
   baseUrl: 'APP_BASE_URL',
   postLogoutRedirectUri: 'OIDC_POST_LOGOUT_REDIRECT_URI',
   sessionSecret: 'SESSION_SECRET',
+  previousSessionSecrets: 'SESSION_SECRET_PREVIOUS',
   sessionCookieName: 'SESSION_COOKIE_NAME',
   sessionAbsoluteTimeout: 'SESSION_ABSOLUTE_TIMEOUT',
   sessionIdleTimeout: 'SESSION_IDLE_TIMEOUT',
@@ -46,7 +47,7 @@ export const ENV_NAMES = Object.freeze({
   debug: 'DEBUG',
 } as const satisfies Partial<Record<keyof ParLoginOptions, string>>);
 
-const LISTS = new Set<string>(['sessionEncryptionKey', 'redirectOrigins', 'frontChannelParams']);
+const LISTS = new Set<string>(['sessionEncryptionKey', 'previousSessionSecrets', 'redirectOrigins', 'frontChannelParams']);
 const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
 const NUMERIC = new Set<string>(['sessionAbsoluteTimeout', 'sessionIdleTimeout', 'redisCommandTimeoutMs', 'httpTimeoutMs', 'loginGrace', 'clockTolerance', 'refreshSkew']);
 

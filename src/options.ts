@@ -114,6 +114,14 @@ export interface ParLoginOptions {
   postLogoutRedirectUri?: string;
   /** Secret signing the session cookie (`SESSION_SECRET`), at least 32 characters. */
   sessionSecret?: string;
+  /**
+   * Earlier session secrets that still verify cookies (`SESSION_SECRET_PREVIOUS`, comma-separated),
+   * so that `sessionSecret` can be rotated without logging everyone out. They also still decrypt
+   * tokens sealed under a key derived from them (when `sessionEncryptionKey` is not set). Drop them
+   * once `sessionAbsoluteTimeout` has passed since the rotation.
+   * @default none
+   */
+  previousSessionSecrets?: readonly string[];
   /** Session cookie name (`SESSION_COOKIE_NAME`). @default `__Host-parlogin` on https, `parlogin` on http */
   sessionCookieName?: string;
   /** Absolute session lifetime in seconds, counted from login (`SESSION_ABSOLUTE_TIMEOUT`). @default 28800 (8 h) */

@@ -165,7 +165,7 @@ function createOwnSession(config: ResolvedConfig, storeHandle: SessionStoreHandl
   let warned = storeHandle.kind !== 'memory';
   const middleware = session({
     name: config.sessionCookieName,
-    secret: config.sessionSecret,
+    secret: [...config.sessionSecrets],
     genid: compactSessionIds(config.sessionCookieName, config.sessionSecret),
     store: storeHandle.store,
     resave: false,

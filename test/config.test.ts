@@ -66,6 +66,7 @@ describe('resolveConfig', () => {
     ['scope without openid', { scope: 'profile' }, 'scope (OIDC_SCOPE) must include "openid"'],
     ['protected extra parameter', { authorizationParams: { state: 'x', prompt: 'login' } }, 'authorizationParams (OIDC_AUTH_PARAMS) may not set state'],
     ['short session secret', { sessionSecret: 'short' }, 'sessionSecret (SESSION_SECRET) is too short'],
+    ['short previous session secret', { previousSessionSecrets: ['an-old-short-one'] }, 'previousSessionSecrets (SESSION_SECRET_PREVIOUS) must be earlier session secrets of at least 32'],
     ['bad cookie name', { sessionCookieName: 'a b' }, 'sessionCookieName (SESSION_COOKIE_NAME) is not a valid cookie name'],
     ['__Host- on http', { baseUrl: 'http://localhost:3000', sessionCookieName: '__Host-x' }, 'uses the __Host- prefix'],
     ['non-numeric timeout', { httpTimeoutMs: 'soon' as never }, 'httpTimeoutMs (OIDC_HTTP_TIMEOUT_MS) must be an integer from 100 to 120000 (got "soon")'],
@@ -95,13 +96,14 @@ describe('resolveConfig', () => {
     const secretKey = JSON.stringify({ kty: 'oct', k: 'c2VjcmV0LWtleS1tYXRlcmlhbA' });
     const err = (() => {
       try {
-        return resolveConfig({ ...valid, sessionSecret: 'tiny-secret', clientAuthMethod: 'private_key_jwt', privateKey: secretKey, clientSecret: 'client-secret-123' });
+        return resolveConfig({ ...valid, sessionSecret: 'tiny-secret', previousSessionSecrets: ['old-tiny-secret'], clientAuthMethod: 'private_key_jwt', privateKey: secretKey, clientSecret: 'client-secret-123' });
       } catch (e) {
         return e as ConfigError;
       }
     })() as ConfigError;
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).not.toContain('tiny-secret');
+    expect(err.problems.join('\n')).toContain('SESSION_SECRET_PREVIOUS');
     expect(err.message).not.toContain('c2VjcmV0LWtleS1tYXRlcmlhbA');
     expect(err.message).not.toContain('client-secret-123');
     expect(() => resolveConfig({ ...valid, redisUrl: 'http://u:hunter2@cache:6379' })).toThrow(/^(?![\s\S]*hunter2)/);
@@ -127,7 +129,7 @@ describe('configFromEnv', () => {
       SESSION_IDLE_TIMEOUT: '600', SESSION_ENCRYPTION_KEY: 'first-key-0123456789, second-key-0123456789', REDIS_URL: 'redis://127.0.0.1:6379',
       SESSION_PREFIX: 'app1:', REDIS_COMMAND_TIMEOUT_MS: '500',
       SESSION_ABSOLUTE_TIMEOUT: '3600', OIDC_POST_LOGOUT_REDIRECT_URI: 'https://app.example/bye',
-      OIDC_REFRESH_SKEW: '45', OIDC_FETCH_USERINFO: 'true',
+      OIDC_REFRESH_SKEW: '45', OIDC_FETCH_USERINFO: 'true', SESSION_SECRET_PREVIOUS: `${'a'.repeat(32)}, ${'b'.repeat(32)}`,
     });
     expect(options).toEqual({
       issuer: 'https://as.example', clientId: 'app', clientAuthMethod: 'client_secret_basic', clientSecret: ' spaced secret ',
@@ -136,6 +138,7 @@ describe('configFromEnv', () => {
       loginGrace: 120, clockTolerance: 5, sessionAbsoluteTimeout: 3600, postLogoutRedirectUri: 'https://app.example/bye',
       sessionIdleTimeout: 600, sessionEncryptionKey: ['first-key-0123456789', 'second-key-0123456789'], redisUrl: 'redis://127.0.0.1:6379',
       sessionPrefix: 'app1:', redisCommandTimeoutMs: 500, refreshSkew: 45, fetchUserinfo: true,
+      previousSessionSecrets: ['a'.repeat(32), 'b'.repeat(32)],
     });
   });
 

@@ -3,11 +3,12 @@
  * outages, and floods of abandoned logins.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import express from 'express';
 import { request as http } from 'undici';
 import { createApp, PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import { listen, type Listening } from '../../sample-app/listen.js';
 import { createSealer, deriveKey } from '../../src/seal.js';
-import type { ParLoginMiddleware, ParLoginSessionData, TokenSet } from '../../src/index.js';
+import { parLogin, type ParLoginMiddleware, type ParLoginOptions, type ParLoginSessionData, type TokenSet } from '../../src/index.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -59,6 +60,43 @@ describe('two instances sharing one Redis', () => {
   });
 });
 
+describe('rotating SESSION_SECRET', () => {
+  /** An instance of the app with other session secrets, sharing the Redis, with a route that needs the user's tokens. */
+  async function instance(overrides: Partial<ParLoginOptions>): Promise<{ url: string; close(): Promise<void> }> {
+    const middleware = parLogin({ ...stack.options, ...overrides });
+    const app = express();
+    app.use(middleware);
+    app.get('/token-length', async (req, res, next) => {
+      try {
+        res.json({ length: (await req.auth!.accessToken()).length });
+      } catch (err) {
+        next(err);
+      }
+    });
+    const server = await listen(0, '127.0.0.1', app);
+    return { url: server.url, close: async () => { await server.close(); await middleware.close(); } };
+  }
+
+  it('keeps sessions and their tokens on an instance whose new secret lists the old one as previous, and on no other', async () => {
+    const browser = stack.browser();
+    await browser.login(stack.appUrl);
+    const newSecret = 'rotated-session-secret-0123456789abcdefghij';
+    const rotated = await instance({ sessionSecret: newSecret, previousSessionSecrets: [stack.options.sessionSecret!] });
+    const forgetful = await instance({ sessionSecret: newSecret });
+    try {
+      const me = await browser.navigate(`${rotated.url}/me`);
+      expect(me.status).toBe(200);
+      const token = await browser.request(`${rotated.url}/token-length`, { headers: { accept: 'application/json' } });
+      expect(token.status).toBe(200);
+      expect(JSON.parse(token.body).length).toBeGreaterThan(20);
+      expect((await browser.navigate(`${forgetful.url}/me`)).status).toBe(401);
+    } finally {
+      await rotated.close();
+      await forgetful.close();
+    }
+  });
+});
+
 describe('keys and lifetimes', () => {
   it('gives an abandoned login a key that lives the PAR lifetime plus the grace, and no longer', async () => {
     const before = new Set(await sessionKeys());
@@ -76,11 +114,12 @@ describe('keys and lifetimes', () => {
 
   it('gives a logged-in session the idle timeout, renewed by activity', async () => {
     const browser = stack.browser();
+    const before = new Set(await sessionKeys());
     await browser.login(stack.appUrl);
-    const keys = await sessionKeys();
     const loggedIn = [];
-    for (const key of keys) if ((await sessionOf(key)).parLogin?.user) loggedIn.push(key);
-    const key = loggedIn.at(-1)!;
+    for (const key of await sessionKeys()) if (!before.has(key) && (await sessionOf(key)).parLogin?.user) loggedIn.push(key);
+    expect(loggedIn).toHaveLength(1);
+    const key = loggedIn[0]!;
     expect(await redis.inspect.ttl(key)).toBeGreaterThan(IDLE - 10);
     expect(await redis.inspect.ttl(key)).toBeLessThanOrEqual(IDLE);
     await redis.inspect.expire(key, 100);
@@ -146,26 +185,32 @@ describe('a client the app passes in', () => {
     const { createClient } = await import('redis');
     const client = createClient({ url: redis.url });
     await client.connect();
-    const app = createApp({ ...stack.options, redisUrl: undefined, redisClient: client as never, sessionPrefix: 'custom:' });
-    const server = await listen(0, '127.0.0.1', app);
     try {
-      const res = await http(`${server.url}/login`);
-      await res.body.dump();
-      expect(res.statusCode).toBe(303);
-      // The anonymous session and, because it is the browser's first login, the bound copy of its transaction.
-      const keys = (await redis.inspect.keys('custom:*')).sort();
-      expect(keys).toHaveLength(2);
-      expect(keys[1]).toMatch(/^custom:tx:[\w-]{43}$/);
-      // Both vanish with the abandoned login: the copy lives no longer than the anonymous session.
-      const [sessionTtl, copyTtl] = [await redis.inspect.ttl(keys[0]!), await redis.inspect.ttl(keys[1]!)];
-      expect(copyTtl).toBeGreaterThan(0);
-      expect(copyTtl).toBeLessThanOrEqual(sessionTtl + 1);
+      const app = createApp({ ...stack.options, redisUrl: undefined, redisClient: client as never, sessionPrefix: 'custom:' });
+      const server = await listen(0, '127.0.0.1', app);
+      try {
+        const res = await http(`${server.url}/login`);
+        await res.body.dump();
+        expect(res.statusCode).toBe(303);
+        // The anonymous session and, because it is the browser's first login, the bound copy of its transaction.
+        const keys = await redis.inspect.keys('custom:*');
+        expect(keys).toHaveLength(2);
+        const copy = keys.find((key) => key.startsWith('custom:tx:'));
+        const sessionKey = keys.find((key) => key !== copy);
+        expect(copy).toMatch(/^custom:tx:[\w-]{43}$/);
+        expect(sessionKey).toMatch(/^custom:[\w-]{22}$/);
+        // Both vanish with the abandoned login: the copy lives no longer than the anonymous session.
+        const [sessionTtl, copyTtl] = [await redis.inspect.ttl(sessionKey!), await redis.inspect.ttl(copy!)];
+        expect(copyTtl).toBeGreaterThan(0);
+        expect(copyTtl).toBeLessThanOrEqual(sessionTtl + 1);
+      } finally {
+        await server.close();
+        await (app.locals[PAR_LOGIN_LOCAL] as ParLoginMiddleware).close();
+      }
+      expect(await client.ping()).toBe('PONG');
     } finally {
-      await server.close();
-      await (app.locals[PAR_LOGIN_LOCAL] as ParLoginMiddleware).close();
+      client.destroy();
     }
-    expect(await client.ping()).toBe('PONG');
-    client.destroy();
   });
 });
 
