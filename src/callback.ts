@@ -21,11 +21,13 @@ import { startLogin, type LoginRouteHooks } from './login.js';
 import type { AuthorizationServerMetadata } from './metadata.js';
 import { takeBoundLogin, releaseBoundLogin } from './login-binding.js';
 import { endpointFor } from './mtls.js';
-import { redirectSeeOther } from './respond.js';
+import { redirectSeeOther, wantsHtml } from './respond.js';
 import { regenerateSession, saveSession, sessionData, type SessionUser } from './session.js';
 import { exchangeCode, type TokenSet } from './token.js';
 import { mergeUserinfo } from './userinfo.js';
-import { isPending, takeLikelyPending, takeTransaction, type LoginTransaction, type TransactionStore } from './transaction.js';
+import {
+  isPending, RESTART_STATE_PREFIX, takeLikelyPending, takeTransaction, type LoginTransaction, type TransactionStore,
+} from './transaction.js';
 
 const SINGLE_VALUED = ['state', 'code', 'iss', 'error', 'error_description'] as const;
 const COOKIE_HINT = 'If this keeps happening, the session cookie did not come back: the app must be reached at its configured APP_BASE_URL ' +
@@ -144,10 +146,20 @@ export function callbackRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {})
     // (it is modified); on success the session is regenerated and the old one destroyed.
     const flow = trace.enabled ? flowId(params.state) : '';
     trace.step('callback.received', { flow, params: Object.keys(params), has_session: data !== undefined });
-    const bound = isPending(store, params.state) ? undefined : await takeBoundLogin(ctx, req, res, params.state);
-    const tx = bound ?? takeOrExplain(store, params.state, data !== undefined);
-    if (bound === undefined) await releaseBoundLogin(ctx, req, res, params.state);
-    else if (bound.expiresAt <= Date.now()) throw takeFailure('expired', true);
+    let tx: LoginTransaction;
+    let bound: LoginTransaction | undefined;
+    try {
+      bound = isPending(store, params.state) ? undefined : await takeBoundLogin(ctx, req, res, params.state);
+      tx = bound ?? takeOrExplain(store, params.state, data !== undefined);
+      if (bound === undefined) await releaseBoundLogin(ctx, req, res, params.state);
+      else if (bound.expiresAt <= Date.now()) throw takeFailure('expired', true);
+    } catch (err) {
+      if (!restartable(err)) throw err;
+      // USERS.md #1: an anonymous user with a stale sign-in response just wants to sign in.
+      config.logger.warn({ msg: 'A stale sign-in response reached the callback of an anonymous browser: starting a fresh login once.', code: 'login_restarted', cause: (err as ParLoginError).code, path: req.path });
+      trace.step('callback.restart', { flow, cause: (err as ParLoginError).code });
+      return startLogin(ctx, req, res, { params: [] }, '/', hooks, { restart: true });
+    }
     trace.step('callback.transaction', { flow, bound: bound !== undefined });
 
     const metadata = await ctx.metadata.get();
@@ -183,6 +195,17 @@ export function callbackRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {})
     const origin = tx.request?.redirectUri ? new URL(tx.request.redirectUri).origin + config.basePath : config.baseUrl;
     redirectSeeOther(res, origin + tx.returnTo);
 
+    /**
+     * Whether a failed take of the transaction is one to answer with a fresh login: the state is
+     * unknown or expired, the browser is anonymous and navigating, the AS sent a code (not an
+     * error the user should see), and this is not already a restarted login.
+     */
+    function restartable(err: unknown): boolean {
+      return config.restartStaleLogins && err instanceof ParLoginError && (err.code === 'state_unknown' || err.code === 'state_expired')
+        && sessionData(req)?.user === undefined && req.method === 'GET' && wantsHtml(req)
+        && params.error === undefined && (params.code ?? '') !== '' && !params.state!.startsWith(RESTART_STATE_PREFIX);
+    }
+
     async function retryOrFail(pending: LoginTransaction | undefined): Promise<void> {
       if (pending === undefined || pending.retried) {
         if (pending !== undefined) await saveSession(req);
@@ -190,7 +213,7 @@ export function callbackRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {})
       }
       // Once per login: push the same request again and send the user back to the AS.
       config.logger.warn({ msg: 'The request_uri expired or was unknown at the AS: starting a fresh push once.', code: 'request_uri_expired', path: req.path });
-      await startLogin(ctx, req, res, pending.request ?? { params: [] }, pending.returnTo, hooks, true);
+      await startLogin(ctx, req, res, pending.request ?? { params: [] }, pending.returnTo, hooks, { retried: true });
     }
   };
 }

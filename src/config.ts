@@ -91,6 +91,8 @@ export interface ResolvedConfig {
   readonly refreshSkew: number;
   /** Whether the userinfo endpoint's claims are fetched and merged at login. */
   readonly fetchUserinfo: boolean;
+  /** Whether a stale callback of an anonymous browser starts a fresh login once. */
+  readonly restartStaleLogins: boolean;
   readonly paths: Readonly<{ login: string; callback: string; logout: string; me: string; backchannelLogout: string }>;
   readonly renderErrors: boolean;
   readonly logger: ParLoginLogger;
@@ -232,6 +234,8 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
   if (options.debug !== undefined && typeof options.debug !== 'boolean' && typeof options.debug !== 'function') problem('debug', 'must be true, false or a function');
   const fetchUserinfo = options.fetchUserinfo ?? false;
   if (typeof fetchUserinfo !== 'boolean') problem('fetchUserinfo', `must be true or false (got "${String(fetchUserinfo)}")`);
+  const restartStaleLogins = options.restartStaleLogins ?? true;
+  if (typeof restartStaleLogins !== 'boolean') problem('restartStaleLogins', `must be true or false (got "${String(restartStaleLogins)}")`);
   if (problems.length > 0) throw new ConfigError(problems);
   const appOrigin = (baseUrlObject as URL).origin;
 
@@ -273,6 +277,7 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
     paths: Object.freeze(paths),
     renderErrors: options.renderErrors ?? true,
     fetchUserinfo,
+    restartStaleLogins,
     logger: options.logger ?? defaultLogger,
     trace: createTracer(options.debug),
   });

@@ -44,6 +44,7 @@ export const ENV_NAMES = Object.freeze({
   clockTolerance: 'OIDC_CLOCK_TOLERANCE',
   refreshSkew: 'OIDC_REFRESH_SKEW',
   fetchUserinfo: 'OIDC_FETCH_USERINFO',
+  restartStaleLogins: 'OIDC_RESTART_STALE_LOGINS',
   debug: 'DEBUG',
 } as const satisfies Partial<Record<keyof ParLoginOptions, string>>);
 
@@ -67,7 +68,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ParLoginOpt
     const value = raw.trim();
     if (NUMERIC.has(option)) options[option] = /^\d+$/.test(value) ? Number(value) : value;
     else if (option === 'debug') continue; // below: DEBUG or NODE_DEBUG
-    else if (option === 'fetchUserinfo') options[option] = value === 'true' ? true : value === 'false' ? false : value;
+    else if (option === 'fetchUserinfo' || option === 'restartStaleLogins') options[option] = value === 'true' ? true : value === 'false' ? false : value;
     else if (option === 'authorizationParams') options[option] = Object.fromEntries(new URLSearchParams(value));
     else if (LISTS.has(option)) options[option] = value.split(',').map((item) => item.trim()).filter(Boolean);
     else if (option === 'requestObject') options[option] = BOOLEANS[value.toLowerCase()] ?? value;

@@ -96,7 +96,7 @@ async function dpopKeyFor(ctx: ParLoginContext): Promise<{ key: DpopKey; sealed?
  */
 export async function startLogin(
   ctx: ParLoginContext, req: Request, res: Response, request: LoginRequest, returnTo: string,
-  hooks: LoginRouteHooks = {}, retried = false,
+  hooks: LoginRouteHooks = {}, { retried = false, restart = false }: { retried?: boolean; restart?: boolean } = {},
 ): Promise<void> {
   const { config } = ctx;
   const { trace } = config;
@@ -106,7 +106,7 @@ export async function startLogin(
   const mode = authorizationMode(config.par, capabilities, config.issuer);
   const dpop = await dpopKeyFor(ctx);
   const draft: LoginTransaction = {
-    ...newTransaction(returnTo, 0), request,
+    ...newTransaction(returnTo, 0, Date.now(), restart), request,
     ...(retried ? { retried } : {}), ...(mode === 'classic' ? { classic: true } : {}),
     ...(dpop?.sealed ? { sealedDpopKey: dpop.sealed } : {}),
   };
@@ -119,7 +119,7 @@ export async function startLogin(
     const endpoint = endpointFor(metadata, 'pushed_authorization_request_endpoint', config.useMtls)!;
     trace.step('login.push', {
       flow, endpoint, auth_method: config.clientAuthMethod, return_to: returnTo,
-      request_object: config.requestObject, dpop: dpop !== undefined, retried,
+      request_object: config.requestObject, dpop: dpop !== undefined, retried, restart,
     });
     const pushed = await pushAuthorizationRequest(ctx.http, ctx.clientAuth, endpoint, form, config.maxRequestUriLifetime);
     trace.step('login.pushed', { flow, expires_in: pushed.expiresIn });

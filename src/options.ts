@@ -184,6 +184,13 @@ export interface ParLoginOptions {
    */
   fetchUserinfo?: boolean;
   /**
+   * When an anonymous browser navigates to the callback with a code whose `state` is unknown or
+   * expired (a bookmarked or stale sign-in page, a lost cookie), start a fresh login once instead of
+   * showing the error (`OIDC_RESTART_STALE_LOGINS`). The fresh login's state is marked, so it is never
+   * restarted again. @default true
+   */
+  restartStaleLogins?: boolean;
+  /**
    * `true` renders errors of the mounted routes itself (an HTML page or JSON);
    * `false` passes them to the app's error handler with `next(err)`.
    * @default true

@@ -57,11 +57,19 @@ export function s256(verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url');
 }
 
+/**
+ * Prefix of the `state` of a login that the callback started by itself for a stale response (see
+ * callback.ts). The mark travels in the state, so it is seen even when the browser lost its
+ * session cookie: such a login is never restarted a second time, and a browser that keeps losing
+ * its cookie gets the explanation instead of a loop.
+ */
+export const RESTART_STATE_PREFIX = 'r.';
+
 /** A fresh transaction with unguessable state, nonce and verifier (256 independent random bits each, drawn at once). */
-export function newTransaction(returnTo: string, lifetimeSeconds: number, now = Date.now()): LoginTransaction {
+export function newTransaction(returnTo: string, lifetimeSeconds: number, now = Date.now(), restart = false): LoginTransaction {
   const bits = randomBytes(96);
   return {
-    state: bits.subarray(0, 32).toString('base64url'),
+    state: (restart ? RESTART_STATE_PREFIX : '') + bits.subarray(0, 32).toString('base64url'),
     nonce: bits.subarray(32, 64).toString('base64url'),
     codeVerifier: bits.subarray(64, 96).toString('base64url'),
     returnTo,

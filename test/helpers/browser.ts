@@ -219,7 +219,20 @@ export class Browser {
     const app = new URL(appUrl);
     const start = new URL(`${app.pathname.replace(/\/$/, '')}${options.loginPath ?? '/login'}`, app);
     if (options.returnTo !== undefined) start.searchParams.set('returnTo', options.returnTo);
-    const hops = await this.follow(start.href, { stopBefore });
+    return this.#throughAs(await this.follow(start.href, { stopBefore }), app, options, stopBefore);
+  }
+
+  /**
+   * Carry on a login from an answer of the app that sends the browser to the AS (a `/login`, or a
+   * callback that started a fresh login): sign in and consent at the AS, and follow the redirects
+   * through the app's callback. Returns every hop; the last is the app's page after login, or with
+   * `stopBefore`, the hop whose redirect it stopped before.
+   */
+  async continueLogin(from: Hop, appUrl: string, options: LoginOptions = {}, stopBefore?: FollowOptions['stopBefore']): Promise<Hop[]> {
+    return this.#throughAs([from, ...(await this.follow(from, { stopBefore }))], new URL(appUrl), options, stopBefore);
+  }
+
+  async #throughAs(hops: Hop[], app: URL, options: LoginOptions, stopBefore: FollowOptions['stopBefore']): Promise<Hop[]> {
     for (let step = 0; step < 5; step += 1) {
       const page = hops.at(-1);
       if (page === undefined || page.status !== 200 || new URL(page.url).origin === app.origin) break;

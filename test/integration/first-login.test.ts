@@ -53,9 +53,15 @@ describe('first logins started in several tabs at once', () => {
 
     const victim = stack.browser();
     await victim.navigate(`${stack.appUrl}/login`); // the victim has a first login of its own pending
+    const tokenCalls = stack.record.filter((r) => r.endpoint === 'token').length;
+    const refused = await victim.request(attackerCallback, { headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' } });
+    expect(refused.status).toBe(400);
+    expect(JSON.parse(refused.body).error).toBe('state_unknown');
+    // Navigated to, the planted response only sends the victim into a fresh login of its own.
     const planted = await victim.navigate(attackerCallback);
-    expect(planted.status).toBe(400);
-    expect(planted.body).toContain('state_unknown');
+    expect(planted.status).toBe(303);
+    expect([...new URL(planted.location!).searchParams.keys()]).toEqual(['client_id', 'request_uri']);
+    expect(stack.record.filter((r) => r.endpoint === 'token')).toHaveLength(tokenCalls);
     expect((await victim.navigate(`${stack.appUrl}/me`)).status).toBe(401);
     // The attacker's own browser can still finish it: the copy was not consumed by the refused attempt.
     expect((await attacker.navigate(attackerCallback)).status).toBe(303);

@@ -92,7 +92,8 @@ describe('against the hostile AS', () => {
 
   beforeAll(async () => {
     as = await startHostileAs();
-    app = await startHostileApp(as, { maxPendingLogins: 20 });
+    // Stale states would start fresh logins (a property of its own, below); here every layer's refusal is fuzzed.
+    app = await startHostileApp(as, { maxPendingLogins: 20, restartStaleLogins: false });
     const lastPushedState = (): string => as.requests.filter((r) => r.endpoint === 'par').at(-1)!.form.state!;
     target = { appUrl: app.url, pools: { states: [], codes: [], issuer: as.issuer }, victimCookie: '', lastPushedState };
     for (let i = 0; i < 5; i += 1) await victimStartsLogin(target);
@@ -130,6 +131,36 @@ describe('against the hostile AS', () => {
     expect(as.count('auth')).toBe(authorizations);
   });
 
+  it('GET /callback with restarts on: a stale navigation starts one fresh login at most, never a login, never a 500', async () => {
+    const restarting = await startHostileApp(as);
+    try {
+      const pushes = (): number => as.requests.filter((r) => r.endpoint === 'par').length;
+      const issued = as.issued.length;
+      await fc.assert(fc.asyncProperty(fuzzCallbackQuery(), fc.constantFrom('html', 'json'), async (query, kind) => {
+        const before = pushes();
+        const res = await rawGet(restarting.url, `/callback?${renderQuery(query, target.pools)}`, kind === 'html' ? NAVIGATION : JSON_FETCH);
+        if (res.status === 303) {
+          expect(kind).toBe('html');
+          const location = new URL(res.headers.location!);
+          expect(location.origin + location.pathname).toBe(as.url('auth'));
+          expect([...location.searchParams.keys()]).toEqual(['client_id', 'request_uri']);
+          expect(pushes()).toBe(before + 1);
+          // The fresh login's state is marked: delivered without its cookie, it is refused, not restarted.
+          const state = as.requests.filter((r) => r.endpoint === 'par').at(-1)!.form.state!;
+          expect(state.startsWith('r.')).toBe(true);
+          const again = await rawGet(restarting.url, `/callback?state=${state}&code=x&iss=${encodeURIComponent(as.issuer)}`, NAVIGATION);
+          expect(again.status).toBe(400);
+        } else {
+          expect(res.status).toBe(400);
+          expect(pushes()).toBe(before);
+        }
+      }), { numRuns: 400 });
+      expect(as.issued).toHaveLength(issued);
+    } finally {
+      await restarting.close();
+    }
+  });
+
   it('a full login lands on the app itself, whatever returnTo was', async () => {
     const returnTo = fc.oneof(
       fuzzValue(false).filter((v): v is string => typeof v === 'string'),
@@ -158,7 +189,7 @@ describe('against the real oidc-provider', () => {
   let target: Target;
 
   beforeAll(async () => {
-    stack = await startStack({ overrides: { maxPendingLogins: 20 } });
+    stack = await startStack({ overrides: { maxPendingLogins: 20, restartStaleLogins: false } });
     const lastPushedState = (): string => String(stack.record.filter((r) => r.endpoint === 'par').at(-1)!.body.state);
     target = { appUrl: stack.appUrl, pools: { states: [], codes: [], issuer: stack.issuer }, victimCookie: '', lastPushedState };
     for (let i = 0; i < 5; i += 1) await victimStartsLogin(target);
