@@ -23,6 +23,7 @@ import type { RequestAuth } from './auth.js';
 import { isParLoginError, ParLoginError } from './errors.js';
 import { correlationId, defaultLogger, logFailure } from './log.js';
 import { isSameOrigin } from './logout.js';
+import { loadTlsMaterial, tlsConnectOptions } from './mtls.js';
 import type { ParLoginLogger } from './options.js';
 
 /** Options of {@link apiProxy}. */
@@ -39,6 +40,16 @@ export interface ApiProxyOptions {
   timeoutMs?: number;
   /** Where failure records go. @default one JSON line per failure on stderr */
   logger?: ParLoginLogger;
+  /**
+   * A client certificate chain to present to the API (PEM text or a file path), for APIs that
+   * check certificate-bound access tokens (RFC 8705 §3): give the certificate the tokens are bound
+   * to, the same as parLogin()'s `tlsClientCert`. @default none
+   */
+  tlsClientCert?: string;
+  /** Its private key (PEM text or a file path). Required with `tlsClientCert`. */
+  tlsClientKey?: string;
+  /** Extra CA certificates (PEM text or a file path) trusted for the API's TLS certificate, besides the system's. */
+  tlsCa?: string;
 }
 
 /** A proxy middleware, with a way to release its connections. */
@@ -72,7 +83,13 @@ export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
   const csrfHeader = antiForgery === 'same-origin' ? undefined : antiForgery.header.toLowerCase();
   const timeoutMs = options.timeoutMs ?? 10_000;
   if (!Number.isInteger(timeoutMs) || timeoutMs < 100) throw invalidArg('timeoutMs must be an integer of at least 100');
-  const agent = new Agent({ keepAliveTimeout: 30_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  const tlsProblems: string[] = [];
+  const tls = loadTlsMaterial(options, (option, text) => void tlsProblems.push(`${option} ${text}`));
+  if (tlsProblems.length > 0) throw invalidArg(tlsProblems.join('; '));
+  const agent = new Agent({
+    keepAliveTimeout: 30_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+    ...tlsConnectOptions(tls),
+  });
   const basePath = target.pathname.replace(/\/$/, '');
   const nonces = new Map<string, string>(); // the API's latest DPoP-Nonce by origin (RFC 9449 §9)
   const logger = options.logger ?? defaultLogger;

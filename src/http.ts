@@ -5,10 +5,9 @@
  *
  * @module
  */
-import { rootCertificates } from 'node:tls';
 import { Agent, request } from 'undici';
 import { ParLoginError } from './errors.js';
-import type { TlsMaterial } from './mtls.js';
+import { tlsConnectOptions, type TlsMaterial } from './mtls.js';
 
 /** A back-channel response, its body read in full. */
 export interface BackChannelResponse {
@@ -47,7 +46,7 @@ const FORM_TYPE = 'application/x-www-form-urlencoded';
 export function createBackChannel({ timeoutMs, maxResponseBytes, tls }: BackChannelOptions): BackChannel {
   const agent = new Agent({
     keepAliveTimeout: 30_000, connections: 64, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
-    ...(tls ? { connect: { ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}), ...(tls.ca ? { ca: [...tlsRootCertificates(), tls.ca] } : {}) } } : {}),
+    ...tlsConnectOptions(tls),
   });
 
   async function send(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body: string | undefined, what: string): Promise<BackChannelResponse> {
@@ -80,11 +79,6 @@ export function createBackChannel({ timeoutMs, maxResponseBytes, tls }: BackChan
     postForm: (url, form, headers, what) => send(url, 'POST', { 'content-type': FORM_TYPE, ...headers }, form.toString(), what),
     close: () => agent.close(),
   };
-}
-
-/** The system's CA certificates, kept when extra CAs are added (`ca` replaces them otherwise). */
-function tlsRootCertificates(): readonly string[] {
-  return rootCertificates;
 }
 
 async function readLimited(body: AsyncIterable<Buffer> & { destroy?: () => void }, limit: number, what: string): Promise<string> {

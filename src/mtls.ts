@@ -11,6 +11,7 @@
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { rootCertificates, type ConnectionOptions } from 'node:tls';
 import type { AuthorizationServerMetadata } from './metadata.js';
 
 /** PEM material for the back channel's TLS connections. */
@@ -21,6 +22,15 @@ export interface TlsMaterial {
   readonly key?: string;
   /** Extra trusted CA certificates (PEM). */
   readonly ca?: string;
+}
+
+/**
+ * The undici `connect` options that present `tls`'s client certificate (RFC 8705 §2) and trust its
+ * extra CAs on top of the system's (a `ca` option alone would replace them).
+ */
+export function tlsConnectOptions(tls: TlsMaterial | undefined): { connect?: ConnectionOptions } {
+  if (tls === undefined) return {};
+  return { connect: { ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}), ...(tls.ca ? { ca: [...rootCertificates, tls.ca] } : {}) } };
 }
 
 type Problem = (option: string, text: string) => void;

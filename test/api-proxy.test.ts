@@ -14,6 +14,20 @@ describe('apiProxy options', () => {
     expect(() => apiProxy(options)).toThrow(expect.objectContaining({ name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' }));
   });
 
+  it('refuses a client certificate without its key, or one that is not PEM, naming the option and never the content', () => {
+    const pem = '-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n';
+    expect(() => apiProxy({ target: 'https://api.example/', tlsClientCert: pem })).toThrow(/tlsClientKey is required with tlsClientCert/);
+    let message = '';
+    try {
+      apiProxy({ target: 'https://api.example/', tlsClientCert: pem, tlsClientKey: '-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----\n' });
+    } catch (err) {
+      message = (err as Error).message;
+    }
+    expect(message).toMatch(/tlsClientCert is not a PEM certificate/);
+    expect(message).toMatch(/tlsClientKey is not a PEM private key/);
+    expect(message).not.toContain('c2VjcmV0');
+  });
+
   it('accepts a plain target and closes its pool', async () => {
     const proxy = apiProxy({ target: 'https://api.example/v1' });
     expect(typeof proxy).toBe('function');

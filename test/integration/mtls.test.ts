@@ -14,7 +14,7 @@ import express from 'express';
 import { exportJWK } from 'jose';
 import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
-import { parLogin, requireLogin, type ParLoginOptions } from '../../src/index.js';
+import { apiProxy, parLogin, requireLogin, type ParLoginOptions } from '../../src/index.js';
 import { sessionUser } from '../../src/session.js';
 import { createTestPki, type TestCertificate, type TestPki } from '../helpers/certs.js';
 import { backChannel, startStack, type Stack } from '../helpers/stack.js';
@@ -33,16 +33,34 @@ let pki: TestPki;
 let mtlsServer: Server;
 /** Serves the aliases without asking for a client certificate: the AS gets none. */
 let plainTlsServer: Server;
+/**
+ * A resource server that requires a client certificate (TLS refuses a connection without one from
+ * the test CA) and checks certificate binding (RFC 8705 §3): the presented certificate's
+ * thumbprint must be the access token's `x5t#S256`, as the AS that issued it saved it.
+ */
+let apiServer: Server;
+/** The AS whose tokens the API checks. */
+let apiProvider: Stack['provider'] | undefined;
 const base = (server: Server): string => `https://127.0.0.1:${(server.address() as { port: number }).port}`;
 
 beforeAll(async () => {
   pki = createTestPki();
   mtlsServer = createServer({ key: pki.server.key, cert: pki.server.cert, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: false });
   plainTlsServer = createServer({ key: pki.server.key, cert: pki.server.cert });
-  await Promise.all([mtlsServer, plainTlsServer].map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+  apiServer = createServer({ key: pki.server.key, cert: pki.server.cert, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    const peer = (req.socket as TLSSocket).getPeerCertificate(false);
+    const presented = peer?.raw ? createHash('sha256').update(peer.raw).digest('base64url') : undefined;
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    void (token && apiProvider ? apiProvider.AccessToken.find(token) : Promise.resolve(undefined)).then((saved) => {
+      const bound = saved?.['x5t#S256'];
+      res.writeHead(presented !== undefined && bound === presented ? 200 : 401, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ presented, bound: bound ?? null }));
+    });
+  });
+  await Promise.all([mtlsServer, plainTlsServer, apiServer].map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
 });
 afterAll(async () => {
-  for (const server of [mtlsServer, plainTlsServer]) {
+  for (const server of [mtlsServer, plainTlsServer, apiServer]) {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
@@ -79,6 +97,10 @@ function buildApp(options: ParLoginOptions) {
   const auth = parLogin(options);
   app.locals[PAR_LOGIN_LOCAL] = auth;
   app.use(auth);
+  // The API proxy, presenting the certificate the tokens are bound to, and without it.
+  const tls = { tlsCa: options.tlsCa as string };
+  app.use('/api', apiProxy({ target: base(apiServer), ...tls, tlsClientCert: options.tlsClientCert as string, tlsClientKey: options.tlsClientKey as string }));
+  app.use('/api-without-cert', apiProxy({ target: base(apiServer), ...tls }));
   app.get('/profile', requireLogin(), (req, res) => void res.send(`hello ${String(req.auth!.claims!.name)}`));
   // Test only: the session's token record reference, to read the tokens from the vault.
   app.get('/token-ref', requireLogin(), (req, res) => void res.json({ ref: sessionUser(req)!.tokenRef }));
@@ -158,6 +180,21 @@ describe('tls_client_auth', () => {
     expect(saved?.['x5t#S256']).toBe(thumbprint(client));
     expect([...bound.values()].at(-1)).toBe(thumbprint(client));
     expect(JSON.parse((await browser.navigate(`${stack.appUrl}/me`)).body).claims.email).toBe('frank@example.test'); // from userinfo
+  });
+
+  it('apiProxy() presents the certificate the token is bound to, and an API that checks the binding accepts the call', async () => {
+    const { stack } = env;
+    apiProvider = stack.provider;
+    const browser = stack.browser();
+    await browser.login(stack.appUrl);
+    const call = await browser.request(`${stack.appUrl}/api/accounts`, { headers: { 'x-csrf': '1', accept: 'application/json' } });
+    expect(call.status).toBe(200);
+    expect(JSON.parse(call.body)).toEqual({ presented: thumbprint(client), bound: thumbprint(client) });
+    // Without the certificate the API's TLS refuses the connection: a coded 502, the app keeps serving.
+    const refused = await browser.request(`${stack.appUrl}/api-without-cert/accounts`, { headers: { 'x-csrf': '1', accept: 'application/json' } });
+    expect(refused.status).toBe(502);
+    expect(JSON.parse(refused.body).error).toBe('api_unreachable');
+    expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
   });
 
   it('refreshes at the token endpoint alias with the client certificate, and the new token is bound to it too', async () => {

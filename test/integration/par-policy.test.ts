@@ -26,6 +26,42 @@ describe('capabilities() against oidc-provider', () => {
   });
 });
 
+describe('the par policy against oidc-provider with PAR turned off', () => {
+  let auto: Stack;
+  let required: Stack;
+  const withoutParFeature = (config: { features?: Record<string, unknown> }): void => {
+    config.features = { ...config.features, pushedAuthorizationRequests: { enabled: false } };
+  };
+  beforeAll(async () => {
+    [auto, required] = await Promise.all([
+      startStack({ configureAs: withoutParFeature as never, overrides: { par: 'auto' } }),
+      startStack({ configureAs: withoutParFeature as never }),
+    ]);
+  });
+  afterAll(async () => { await Promise.all([auto.close(), required.close()]); });
+
+  it('par: auto logs in with a classic authorization request, PKCE and all, and never pushes', async () => {
+    expect(await middlewareOf(auto).capabilities()).toEqual({ offersPar: false, requiresPar: false });
+    const browser = auto.browser();
+    const hops = await browser.login(auto.appUrl, { returnTo: '/profile' });
+    const toAs = new URL(hops.find((hop) => hop.location?.startsWith(`${auto.issuer}/auth`))!.location!);
+    expect(toAs.searchParams.get('response_type')).toBe('code');
+    expect(toAs.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(toAs.searchParams.get('state')).toMatch(/^[\w-]{43}$/);
+    expect(toAs.searchParams.get('request_uri')).toBeNull();
+    expect(auto.record.filter((r) => r.endpoint === 'par')).toEqual([]);
+    expect(hops.at(-1)!.url).toBe(`${auto.appUrl}/profile`);
+    expect((await browser.navigate(`${auto.appUrl}/me`)).status).toBe(200);
+  });
+
+  it('the default policy refuses to log in there (no_par_endpoint, 502) and sends nobody to the AS', async () => {
+    const res = await required.browser().request(`${required.appUrl}/login`, { headers: FETCH_HEADERS });
+    expect(res.status).toBe(502);
+    expect(JSON.parse(res.body).error).toBe('no_par_endpoint');
+    expect(res.headers.location).toBeUndefined();
+  });
+});
+
 describe('the par policy against a scripted AS', () => {
   let as: HostileAs;
   let app: HostileApp | undefined;
