@@ -7,12 +7,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { RequestListener } from 'node:http';
-import { expect } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, expect } from '@jest/globals';
 import { createApp, PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import { listen } from '../../sample-app/listen.js';
 import type { ParLoginMiddleware, ParLoginOptions } from '../../src/index.js';
 import { Browser, type Hop } from './browser.js';
-import type { HostileAs } from './hostile-as.js';
+import { startHostileAs, type HostileAs } from './hostile-as.js';
 import type { LogEntry } from './stack.js';
 
 /** Headers of a `fetch()` from the app's own page: the middleware answers such requests with JSON. */
@@ -137,4 +137,30 @@ export function trackUnhandledRejections(): { reasons: unknown[]; stop(): void }
   const host = hostProcess();
   host.on('unhandledRejection', listener);
   return { reasons, stop: () => void host.off('unhandledRejection', listener) };
+}
+
+/** What {@link useHostileStack} keeps for a test file; read it inside tests (set in `beforeAll`). */
+export interface HostileFixture { as: HostileAs; app: HostileApp }
+
+/**
+ * Register the hooks most hostile-AS test files share: the scripted AS and the app against it
+ * started once, the script reset after each test, and at the end no unhandled rejection, then both
+ * closed.
+ */
+export function useHostileStack(overrides: Partial<ParLoginOptions> = {}): HostileFixture {
+  const fixture = {} as HostileFixture;
+  let rejections: ReturnType<typeof trackUnhandledRejections>;
+  beforeAll(async () => {
+    fixture.as = await startHostileAs();
+    fixture.app = await startHostileApp(fixture.as, overrides);
+    rejections = trackUnhandledRejections();
+  });
+  afterEach(() => fixture.as.reset());
+  afterAll(async () => {
+    rejections.stop();
+    expect(rejections.reasons).toEqual([]);
+    await fixture.app.close();
+    await fixture.as.close();
+  });
+  return fixture;
 }

@@ -5,23 +5,21 @@
  * DPoP-bound answer) and the API proxy's calls (§7.1: `Authorization: DPoP`, a proof per call with
  * `ath`, the resource server's nonce retried and remembered).
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import express from 'express';
 import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, EmbeddedJWK, jwtVerify, type JWK } from 'jose';
 import type { Configuration } from 'oidc-provider';
-import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
-import { apiProxy, parLogin, requireLogin, type DpopMode, type ParLoginOptions } from '../../src/index.js';
+import type { DpopMode } from '../../src/index.js';
 import { backChannel, startStack, type Stack } from '../helpers/stack.js';
 import type { Browser } from '../helpers/browser.js';
+import { sha, tokenApp } from '../helpers/token-app.js';
 import { contextOf } from '../helpers/tokens.js';
 
 const TTL = 10;
 const SKEW = 7;
 const untilRefreshDue = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, (TTL - SKEW) * 1000 + 200));
-const sha = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
 function requireDpopNonces(config: Configuration): void {
   config.features!.dPoP = { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true } as never;
@@ -47,26 +45,9 @@ async function startNonceApi(): Promise<{ url: string; seen: Seen[]; server: Ser
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server, nonce };
 }
 
+/** The app under test, its API proxies pointed at the test API. */
 function buildApp(apiUrl: string) {
-  return (options: ParLoginOptions) => {
-    const app = express();
-    const auth = parLogin(options);
-    app.locals[PAR_LOGIN_LOCAL] = auth;
-    app.use(auth);
-    app.get('/profile', requireLogin(), (req, res) => void res.send(`hello ${String(req.auth!.claims!.name)}`));
-    app.get('/call', requireLogin(), async (req, res, next) => {
-      try {
-        res.json({ token: sha(await req.auth!.accessToken()), type: req.auth!.tokenType });
-      } catch (err) {
-        next(err);
-      }
-    });
-    app.use('/api', apiProxy({ target: `${apiUrl}/v1` }));
-    app.use((err: { status?: number; code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      res.status(err.status ?? 500).json({ error: err.code ?? 'internal' });
-    });
-    return app;
-  };
+  return tokenApp({ '/api': { target: `${apiUrl}/v1` } });
 }
 
 /** The vault's tokens of the browser's session, found through the back-channel logout index by the user's sid. */

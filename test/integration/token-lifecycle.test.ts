@@ -5,18 +5,19 @@
  * sharing a real Redis.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { createServer, request as nodeRequest, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express from 'express';
+import type express from 'express';
 import type { Provider } from 'oidc-provider';
 import { request as http } from 'undici';
 import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import { listen, type Listening } from '../../sample-app/listen.js';
-import { apiProxy, parLogin, requireLogin, type ParLoginMiddleware, type ParLoginOptions } from '../../src/index.js';
+import type { ParLoginMiddleware } from '../../src/index.js';
 import type { Browser } from '../helpers/browser.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
+import { sha, tokenApp } from '../helpers/token-app.js';
 import { contextOf } from '../helpers/tokens.js';
 
 /** Access tokens live TTL seconds and are refreshed SKEW seconds before they expire: after TTL - SKEW. */
@@ -24,7 +25,6 @@ const TTL = 10;
 const SKEW = 7;
 const untilRefreshDue = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, (TTL - SKEW) * 1000 + 200));
 
-const sha = (value: string): string => createHash('sha256').update(value).digest('base64url');
 
 /** A stand-in for the app's API: records what reaches it, answers with a cookie it must not leak. */
 async function startApi(): Promise<{ url: string; seen: Array<{ method: string; url: string; headers: IncomingHttpHeaders; body: string }>; server: Server }> {
@@ -43,31 +43,14 @@ async function startApi(): Promise<{ url: string; seen: Array<{ method: string; 
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen, server };
 }
 
-/** The app under test: parLogin, a route that uses the access token server-side, and the proxy. */
+/** The app under test, its API proxies pointed at the test API. */
 function buildApp(apiUrl: string) {
-  return (options: ParLoginOptions) => {
-    const app = express();
-    const auth = parLogin(options);
-    app.locals[PAR_LOGIN_LOCAL] = auth;
-    app.use(auth);
-    app.get('/profile', requireLogin(), (req, res) => void res.send(`hello ${String(req.auth!.claims!.name)}`));
-    // Reports only a digest of the token: the test compares it with the vault, the browser learns nothing.
-    app.get('/call', requireLogin(), async (req, res, next) => {
-      try {
-        res.json({ token: sha(await req.auth!.accessToken()) });
-      } catch (err) {
-        next(err);
-      }
-    });
-    app.use('/api', apiProxy({ target: `${apiUrl}/v1` }));
-    app.use('/same-origin-api', apiProxy({ target: `${apiUrl}/v1`, antiForgery: 'same-origin' }));
-    app.use('/impatient-api', apiProxy({ target: `${apiUrl}/v1`, timeoutMs: 300 }));
-    app.use('/dead-api', apiProxy({ target: 'http://127.0.0.1:9/v1' }));
-    app.use((err: { status?: number; code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      res.status(err.status ?? 500).json({ error: err.code ?? 'internal' });
-    });
-    return app;
-  };
+  return tokenApp({
+    '/api': { target: `${apiUrl}/v1` },
+    '/same-origin-api': { target: `${apiUrl}/v1`, antiForgery: 'same-origin' },
+    '/impatient-api': { target: `${apiUrl}/v1`, timeoutMs: 300 },
+    '/dead-api': { target: 'http://127.0.0.1:9/v1' },
+  });
 }
 
 const refreshes = (stack: Stack): number => stack.record.filter((r) => r.endpoint === 'token' && r.body.grant_type === 'refresh_token').length;
