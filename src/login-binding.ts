@@ -1,9 +1,13 @@
 /**
- * First logins of a browser that has no session yet, started in several tabs at once. Each such
- * `/login` creates a session, and the browser keeps only the last session cookie it receives: the
- * other tabs' transactions are in sessions it no longer holds (the "state mismatch" users hit most).
+ * Logins in several tabs at once. A transaction lives in the session of the `/login` that started
+ * it, and the browser keeps only the last session cookie it receives, so a tab's callback can arrive
+ * with a session that does not hold its transaction (the "state mismatch" users hit most):
+ * - first logins of a browser without a session: each `/login` creates a session of its own;
+ * - a login started while another tab's callback is finishing: that callback regenerates the
+ *   session it loaded (without the new transaction, saved a moment later), and the browser ends up
+ *   with the regenerated session.
  *
- * So the first login of a session is also bound to the browser by a cookie of its own, named after
+ * So every login is also bound to the browser by a cookie of its own, named after
  * a digest of its `state` (`<session cookie>-tx-<digest>`: HttpOnly, SameSite=Lax, Secure on https,
  * living as long as the login), and a copy of its transaction waits in the shared state. A callback
  * whose state is not in the browser's session takes that copy only when the browser presents the
@@ -25,15 +29,15 @@ function cookieOptions(ctx: ParLoginContext, maxAge?: number) {
   return { httpOnly: true, sameSite: 'lax' as const, secure: ctx.config.secure, path: '/', ...(maxAge === undefined ? {} : { maxAge }) };
 }
 
-/** Bind the first login of a new session to the browser: its cookie, and a copy of its transaction. */
-export async function bindFirstLogin(ctx: ParLoginContext, res: Response, tx: LoginTransaction): Promise<void> {
+/** Bind a login to the browser: its cookie, and a copy of its transaction. */
+export async function bindLogin(ctx: ParLoginContext, res: Response, tx: LoginTransaction): Promise<void> {
   const lifetimeMs = Math.max(1000, tx.expiresAt - Date.now());
   await ctx.shared.set(key(tx.state), JSON.stringify(tx), Math.ceil(lifetimeMs / 1000));
   res.cookie(cookieName(ctx, tx.state), '1', cookieOptions(ctx, lifetimeMs));
 }
 
 /**
- * The transaction of `state` bound by {@link bindFirstLogin}, taken (single use), when this browser
+ * The transaction of `state` bound by {@link bindLogin}, taken (single use), when this browser
  * presents the login's cookie; else `undefined`. The cookie is cleared either way.
  */
 export async function takeBoundLogin(ctx: ParLoginContext, req: Request, res: Response, state: string): Promise<LoginTransaction | undefined> {

@@ -21,7 +21,7 @@ import type { ParLoginContext } from './context.js';
 import { flowId } from './debug.js';
 import { exportDpopKey, generateDpopKey, type DpopKey } from './dpop.js';
 import { signedRequestForm } from './jar.js';
-import { bindFirstLogin } from './login-binding.js';
+import { bindLogin } from './login-binding.js';
 import { endpointFor } from './mtls.js';
 import { pushAuthorizationRequest } from './par.js';
 import { redirectSeeOther } from './respond.js';
@@ -134,11 +134,11 @@ export async function startLogin(
     for (const [name, value] of form) target.searchParams.append(name, value);
   }
 
-  const first = sessionData(req) === undefined; // a new session: other tabs may be creating theirs now
   const data = sessionData(req, true);
   addTransaction((data.tx ??= {}), tx, config.maxPendingLogins);
   hooks.beforeSave?.(req, tx);
-  await Promise.all([saveSession(req), first ? bindFirstLogin(ctx, res, tx) : undefined]);
+  // Bound too, in case the browser's session cookie changes under it (other tabs; see login-binding.ts).
+  await Promise.all([saveSession(req), bindLogin(ctx, res, tx)]);
   trace.step('login.redirect', { flow, to: `${target.origin}${target.pathname}`, query: [...target.searchParams.keys()] });
   redirectSeeOther(res, target.href);
 }

@@ -1,7 +1,9 @@
 /**
- * A browser with no session starting logins in several tabs at once: each /login creates a session
- * and the browser keeps only the last cookie. The login-binding cookie and the shared copy of each
- * first transaction let every tab finish, without weakening the state's binding to the browser.
+ * Logins in several tabs of one browser at once. A browser with no session starting logins in
+ * several tabs: each /login creates a session and the browser keeps only the last cookie. A login
+ * started while another tab's callback is finishing: the callback regenerates the session without
+ * it. The login-binding cookie and the shared copy of each transaction let every tab finish, without
+ * weakening the state's binding to the browser.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Hop } from '../helpers/browser.js';
@@ -9,7 +11,14 @@ import { parseFirstForm } from '../helpers/html-form.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 let stack: Stack;
-beforeAll(async () => { stack = await startStack(); });
+/** While set, the AS's token endpoint waits for it: a callback can be held in the middle. */
+let tokenGate: Promise<void> | undefined;
+beforeAll(async () => {
+  stack = await startStack({ asMiddleware: [async (ctx, next) => {
+    if (ctx.path === '/token' && tokenGate) await tokenGate;
+    await next();
+  }] });
+});
 afterAll(() => stack.close());
 
 /** From the AS's redirect after /login, sign in and consent until the AS sends the browser back; the callback URL. */
@@ -65,5 +74,31 @@ describe('first logins started in several tabs at once', () => {
     expect((await victim.navigate(`${stack.appUrl}/me`)).status).toBe(401);
     // The attacker's own browser can still finish it: the copy was not consumed by the refused attempt.
     expect((await attacker.navigate(attackerCallback)).status).toBe(303);
+  });
+});
+
+describe('a login started while another tab\'s callback is finishing', () => {
+  it('finishes too, though that callback regenerated the session it was saved into', async () => {
+    const browser = stack.browser();
+    const { callbackUrl: firstCallback } = await browser.stepUntilCallback(stack.appUrl, { returnTo: '/a' });
+    // Tab A's callback loads the session and waits at the token endpoint...
+    let release!: () => void;
+    tokenGate = new Promise<void>((resolve) => { release = resolve; });
+    const finishing = browser.navigate(firstCallback);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // ...while tab B starts a login in that same session, saved after A's callback loaded it.
+    const startB = await browser.navigate(`${stack.appUrl}/login?returnTo=%2Fb`);
+    expect(startB.status).toBe(303);
+    release();
+    tokenGate = undefined;
+    expect((await finishing).location).toBe(`${stack.appUrl}/a`);
+    // The browser now holds A's regenerated session, which never had B's transaction.
+    const secondCallback = await throughAs(browser, startB);
+    const done = await browser.navigate(secondCallback);
+    expect(done.status).toBe(303);
+    expect(done.location).toBe(`${stack.appUrl}/b`);
+    expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
+    expect(browser.jar.all().filter((c) => c.name.startsWith('parlogin-tx-') && c.value !== '')).toEqual([]);
+    expect((await browser.navigate(secondCallback)).status).toBe(400); // single use
   });
 });
