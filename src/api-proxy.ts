@@ -20,7 +20,9 @@ import { once } from 'node:events';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Agent, request } from 'undici';
 import type { RequestAuth } from './auth.js';
+import { resourceServerNonce } from './dpop.js';
 import { isParLoginError, ParLoginError } from './errors.js';
+import { isTimeout } from './http.js';
 import { correlationId, defaultLogger, logFailure } from './log.js';
 import { isSameOrigin } from './logout.js';
 import { loadTlsMaterial, tlsConnectOptions } from './mtls.js';
@@ -135,7 +137,7 @@ export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
     res.once('close', () => controller.abort()); // the browser went away: stop the API call
     try {
       let upstream = await send(authorization);
-      const asked = dpopNonceAsked(upstream.statusCode, upstream.headers);
+      const asked = resourceServerNonce(upstream.statusCode, upstream.headers);
       if (asked !== undefined) {
         nonces.set(url.origin, asked);
         if (!streamed) { // a streamed body cannot be sent twice
@@ -211,14 +213,4 @@ function invalidArg(message: string): TypeError {
   return Object.assign(new TypeError(`apiProxy: ${message}`), { code: 'ERR_INVALID_ARG_VALUE' });
 }
 
-/** The nonce of a 401 `WWW-Authenticate: DPoP error="use_dpop_nonce"` with a `DPoP-Nonce` header (RFC 9449 §9). */
-function dpopNonceAsked(status: number, headers: Record<string, string | string[] | undefined>): string | undefined {
-  const nonce = headers['dpop-nonce'];
-  if (status !== 401 || typeof nonce !== 'string' || !/^[\x21\x23-\x5b\x5d-\x7e]{1,512}$/.test(nonce)) return undefined;
-  return /use_dpop_nonce/.test(String(headers['www-authenticate'] ?? '')) ? nonce : undefined;
-}
 
-function isTimeout(err: unknown): boolean {
-  const code = (err as { code?: unknown } | null)?.code;
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
-}

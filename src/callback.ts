@@ -53,17 +53,13 @@ export function callbackParameters(req: Request): CallbackParams {
 function takeOrExplain(store: TransactionStore, state: string, hadSession: boolean): LoginTransaction {
   const taken = takeTransaction(store, state);
   if (typeof taken !== 'string') return taken;
-  throw takeFailure(taken, hadSession);
-}
-
-function takeFailure(taken: 'used' | 'expired' | 'unknown', hadSession: boolean): ParLoginError {
   if (taken === 'used') {
-    return new ParLoginError('state_used', 'This sign-in response was already used.', { hint: 'Each sign-in can finish only once. Start a new sign-in.' });
+    throw new ParLoginError('state_used', 'This sign-in response was already used.', { hint: 'Each sign-in can finish only once. Start a new sign-in.' });
   }
   if (taken === 'expired') {
-    return new ParLoginError('state_expired', 'This sign-in took too long and expired.', { hint: 'Start a new sign-in and complete it within the time allowed.' });
+    throw new ParLoginError('state_expired', 'This sign-in took too long and expired.', { hint: 'Start a new sign-in and complete it within the time allowed.' });
   }
-  return new ParLoginError('state_unknown', hadSession
+  throw new ParLoginError('state_unknown', hadSession
     ? 'This sign-in response does not belong to a sign-in started in this browser.'
     : 'This sign-in response arrived without a session: no sign-in was started in this browser, or its cookie was lost.', { hint: COOKIE_HINT });
 }
@@ -150,9 +146,9 @@ export function callbackRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {})
     let bound: LoginTransaction | undefined;
     try {
       bound = isPending(store, params.state) ? undefined : await takeBoundLogin(ctx, req, res, params.state);
-      tx = bound ?? takeOrExplain(store, params.state, data !== undefined);
+      // The bound copy is taken like the session's own: the same expiry and single-use rules.
+      tx = takeOrExplain(bound ? { pending: { [params.state]: bound } } : store, params.state, data !== undefined || bound !== undefined);
       if (bound === undefined) await releaseBoundLogin(ctx, req, res, params.state);
-      else if (bound.expiresAt <= Date.now()) throw takeFailure('expired', true);
     } catch (err) {
       if (!restartable(err)) throw err;
       // USERS.md #1: an anonymous user with a stale sign-in response just wants to sign in.
@@ -202,7 +198,7 @@ export function callbackRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {})
      */
     function restartable(err: unknown): boolean {
       return config.restartStaleLogins && err instanceof ParLoginError && (err.code === 'state_unknown' || err.code === 'state_expired')
-        && sessionData(req)?.user === undefined && req.method === 'GET' && wantsHtml(req)
+        && sessionData(req)?.user === undefined && wantsHtml(req) // routes: GET only
         && params.error === undefined && (params.code ?? '') !== '' && !params.state!.startsWith(RESTART_STATE_PREFIX);
     }
 

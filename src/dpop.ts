@@ -76,9 +76,21 @@ export async function createDpopProof(key: DpopKey, claims: DpopProofClaims): Pr
     .sign(key.privateKey);
 }
 
-/** Whether an error response asks for a DPoP nonce (§8): `use_dpop_nonce` with a `DPoP-Nonce` header. Returns the nonce. */
-export function requestedNonce(status: number, error: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+/** A `DPoP-Nonce` header value (§8.1: NQCHAR, here at most 512 of them), or `undefined`. */
+function nonceOf(headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
   const nonce = headers['dpop-nonce'];
-  if ((status === 400 || status === 401) && error === 'use_dpop_nonce' && typeof nonce === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]{1,512}$/.test(nonce)) return nonce;
-  return undefined;
+  return typeof nonce === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]{1,512}$/.test(nonce) ? nonce : undefined;
+}
+
+/** Whether an AS's error response asks for a DPoP nonce (§8): `use_dpop_nonce` with a `DPoP-Nonce` header. Returns the nonce. */
+export function requestedNonce(status: number, error: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+  return (status === 400 || status === 401) && error === 'use_dpop_nonce' ? nonceOf(headers) : undefined;
+}
+
+/**
+ * Whether a resource server's answer asks for a DPoP nonce (§9): 401 with `use_dpop_nonce` in
+ * `WWW-Authenticate` and a `DPoP-Nonce` header. Returns the nonce.
+ */
+export function resourceServerNonce(status: number, headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+  return status === 401 && /use_dpop_nonce/.test(String(headers['www-authenticate'] ?? '')) ? nonceOf(headers) : undefined;
 }

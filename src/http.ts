@@ -103,7 +103,8 @@ function parseJson(text: string): unknown {
   }
 }
 
-function isTimeout(err: unknown): boolean {
+/** Whether an undici failure is one of its timeouts (connect, headers, body). */
+export function isTimeout(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
 }

@@ -25,6 +25,11 @@ import type { LoginTransaction } from './transaction.js';
 const key = (state: string): string => `tx:${createHash('sha256').update(state).digest('base64url')}`;
 const cookieName = (ctx: ParLoginContext, state: string): string => `${ctx.config.sessionCookieName}-tx-${flowId(state)}`;
 
+/** Whether the request carries a cookie named `name` (its value does not matter). */
+function presents(req: Request, name: string): boolean {
+  return String(req.headers.cookie ?? '').split(/;\s*/).some((pair) => pair.startsWith(`${name}=`));
+}
+
 function cookieOptions(ctx: ParLoginContext, maxAge?: number) {
   return { httpOnly: true, sameSite: 'lax' as const, secure: ctx.config.secure, path: '/', ...(maxAge === undefined ? {} : { maxAge }) };
 }
@@ -42,7 +47,7 @@ export async function bindLogin(ctx: ParLoginContext, res: Response, tx: LoginTr
  */
 export async function takeBoundLogin(ctx: ParLoginContext, req: Request, res: Response, state: string): Promise<LoginTransaction | undefined> {
   const name = cookieName(ctx, state);
-  if (!String(req.headers.cookie ?? '').split(/;\s*/).some((pair) => pair.startsWith(`${name}=`))) return undefined;
+  if (!presents(req, name)) return undefined;
   res.clearCookie(name, cookieOptions(ctx));
   const stored = await ctx.shared.get(key(state));
   if (stored === undefined) return undefined;
@@ -54,7 +59,7 @@ export async function takeBoundLogin(ctx: ParLoginContext, req: Request, res: Re
 /** Forget the bound copy of a transaction taken from the session, and its cookie. */
 export async function releaseBoundLogin(ctx: ParLoginContext, req: Request, res: Response, state: string): Promise<void> {
   const name = cookieName(ctx, state);
-  if (!String(req.headers.cookie ?? '').split(/;\s*/).some((pair) => pair.startsWith(`${name}=`))) return;
+  if (!presents(req, name)) return;
   res.clearCookie(name, cookieOptions(ctx));
   await ctx.shared.delete(key(state));
 }

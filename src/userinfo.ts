@@ -9,7 +9,7 @@
  * @module
  */
 import type { IdTokenClaims } from './id-token.js';
-import { createDpopProof, type DpopKey } from './dpop.js';
+import { createDpopProof, resourceServerNonce, type DpopKey } from './dpop.js';
 import { ParLoginError } from './errors.js';
 import { asObject, type BackChannel } from './http.js';
 import type { TokenSet } from './token.js';
@@ -29,8 +29,8 @@ export async function mergeUserinfo(http: BackChannel, endpoint: string, tokens:
     ? { authorization: `Bearer ${tokens.accessToken}` }
     : { authorization: `DPoP ${tokens.accessToken}`, dpop: await createDpopProof(dpop, { htm: 'GET', htu: endpoint, accessToken: tokens.accessToken, ...(nonce ? { nonce } : {}) }) };
   let response = await http.get(endpoint, 'userinfo', await headers());
-  const nonce = response.headers['dpop-nonce'];
-  if (dpop !== undefined && response.status === 401 && typeof nonce === 'string' && /use_dpop_nonce/.test(String(response.headers['www-authenticate'] ?? ''))) {
+  const nonce = dpop === undefined ? undefined : resourceServerNonce(response.status, response.headers);
+  if (nonce !== undefined) {
     response = await http.get(endpoint, 'userinfo', await headers(nonce));
   }
   if (response.status !== 200) throw new ParLoginError('userinfo_error', `The userinfo endpoint answered ${response.status}.`);

@@ -130,6 +130,7 @@ describe('configFromEnv', () => {
       SESSION_PREFIX: 'app1:', REDIS_COMMAND_TIMEOUT_MS: '500',
       SESSION_ABSOLUTE_TIMEOUT: '3600', OIDC_POST_LOGOUT_REDIRECT_URI: 'https://app.example/bye',
       OIDC_REFRESH_SKEW: '45', OIDC_FETCH_USERINFO: 'true', SESSION_SECRET_PREVIOUS: `${'a'.repeat(32)}, ${'b'.repeat(32)}`,
+      OIDC_RESTART_STALE_LOGINS: 'no',
     });
     expect(options).toEqual({
       issuer: 'https://as.example', clientId: 'app', clientAuthMethod: 'client_secret_basic', clientSecret: ' spaced secret ',
@@ -138,13 +139,14 @@ describe('configFromEnv', () => {
       loginGrace: 120, clockTolerance: 5, sessionAbsoluteTimeout: 3600, postLogoutRedirectUri: 'https://app.example/bye',
       sessionIdleTimeout: 600, sessionEncryptionKey: ['first-key-0123456789', 'second-key-0123456789'], redisUrl: 'redis://127.0.0.1:6379',
       sessionPrefix: 'app1:', redisCommandTimeoutMs: 500, refreshSkew: 45, fetchUserinfo: true,
-      previousSessionSecrets: ['a'.repeat(32), 'b'.repeat(32)],
+      previousSessionSecrets: ['a'.repeat(32), 'b'.repeat(32)], restartStaleLogins: false,
     });
   });
 
   it('treats empty variables as unset and keeps non-numbers for validation to report', () => {
     const options = configFromEnv({ OIDC_ISSUER: '  ', OIDC_HTTP_TIMEOUT_MS: '5s' });
     expect(options).toEqual({ httpTimeoutMs: '5s' });
+    expect(() => resolveConfig({ ...valid, ...configFromEnv({ OIDC_FETCH_USERINFO: 'maybe' }) })).toThrow(/OIDC_FETCH_USERINFO\) must be true or false \(got "maybe"\)/);
     expect(() => resolveConfig({ ...valid, ...options })).toThrow(/OIDC_HTTP_TIMEOUT_MS.*got "5s"/);
   });
 });

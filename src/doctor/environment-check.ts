@@ -22,7 +22,7 @@ const NAME = 'Environment variables';
 const FIXES: Readonly<Record<string, string>> = {
   OIDC_ISSUER: "Set OIDC_ISSUER to the AS's issuer identifier, exactly as its discovery document states it (e.g. https://login.example.com).",
   OIDC_CLIENT_ID: 'Set OIDC_CLIENT_ID to the client id registered at the AS.',
-  OIDC_CLIENT_AUTH_METHOD: 'Set OIDC_CLIENT_AUTH_METHOD to client_secret_basic or private_key_jwt, or unset it.',
+  OIDC_CLIENT_AUTH_METHOD: 'Set OIDC_CLIENT_AUTH_METHOD to client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or self_signed_tls_client_auth, or unset it.',
   OIDC_CLIENT_SECRET: 'Set OIDC_CLIENT_SECRET to the secret registered at the AS, or use OIDC_PRIVATE_KEY with private_key_jwt.',
   OIDC_PRIVATE_KEY: 'Set OIDC_PRIVATE_KEY to the private key (a private JWK as JSON, or a PKCS#8 PEM) whose public part is registered at the AS.',
   OIDC_PRIVATE_KEY_ALG: 'Set OIDC_PRIVATE_KEY_ALG to an algorithm that fits the key (RS256, ES256, EdDSA, …), or unset it to derive it.',
@@ -37,7 +37,12 @@ const FIXES: Readonly<Record<string, string>> = {
   REDIS_URL: 'Set REDIS_URL to a redis:// or rediss:// URL, or unset it to keep sessions in memory.',
 };
 
-const NUMBER_FIX = 'Set it to an integer in the range the message gives, or unset it for the default.';
+/** The fix of a variable without one of its own: from the kind of problem. */
+function genericFix(variable: string, problem: string): string {
+  return /must be an integer/.test(problem)
+    ? `${variable}: set it to an integer in the range the message gives, or unset it for the default.`
+    : `${variable}: set it as the message says (README.md, "Configuration"), or unset it for the default.`;
+}
 
 /** The variable a problem sentence names: `clientSecret (OIDC_CLIENT_SECRET) is required…`. */
 function variableOf(problem: string): string | undefined {
@@ -59,7 +64,7 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): EnvironmentCheck {
     if (!(err instanceof ConfigError)) throw err;
     const results = err.problems.map((problem) => {
       const variable = variableOf(problem);
-      return failed(NAME, problem, (variable && FIXES[variable]) ?? (variable ? `${variable}: ${NUMBER_FIX}` : 'See README.md, "Configuration".'));
+      return failed(NAME, problem, (variable && FIXES[variable]) ?? (variable ? genericFix(variable, problem) : 'See README.md, "Configuration".'));
     });
     return { results };
   }

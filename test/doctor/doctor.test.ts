@@ -107,6 +107,13 @@ describe('doctor against oidc-provider', () => {
     expect(out).not.toContain('tiny-secret'); // a secret's value is never echoed, even a bad one
   });
 
+  it('gives each bad variable a fix that fits it: an integer range for numbers, the message for the rest', async () => {
+    const report = await runDoctor({ ...basicEnv(), OIDC_PAR: 'sometimes', OIDC_HTTP_TIMEOUT_MS: 'soon' });
+    const fixes = line(report, 'Environment variables').map((result) => result.fix ?? '');
+    expect(fixes).toContainEqual(expect.stringMatching(/^OIDC_PAR: set it as the message says/));
+    expect(fixes).toContainEqual(expect.stringMatching(/^OIDC_HTTP_TIMEOUT_MS: set it to an integer/));
+  });
+
   it('fails when the issuer does not answer, naming the URL, and skips what needs it', async () => {
     const issuer = (await refusedUrl('')).replace(/\/$/, '');
     const report = await runDoctor({ ...basicEnv(), OIDC_ISSUER: issuer });
