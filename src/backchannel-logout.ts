@@ -11,10 +11,11 @@
  * @module
  */
 import type { Request, Response } from 'express';
-import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { JWTPayload } from 'jose';
 import type { ParLoginContext } from './context.js';
 import { ParLoginError } from './errors.js';
 import { ID_TOKEN_ALGORITHMS } from './id-token.js';
+import { JwtRejected, verifyJwt } from './jwt.js';
 
 const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const MAX_BODY_BYTES = 64 * 1024;
@@ -60,17 +61,17 @@ export async function validateLogoutToken(ctx: ParLoginContext, token: string): 
   const { config } = ctx;
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(token, ctx.jwks, {
+    payload = await verifyJwt(token, ctx.jwks, {
       issuer: config.issuer,
       audience: config.clientId,
       typ: 'logout+jwt',
-      algorithms: [...ID_TOKEN_ALGORITHMS],
+      algorithms: ID_TOKEN_ALGORITHMS,
       clockTolerance: config.clockTolerance,
       maxTokenAge: MAX_TOKEN_AGE + config.clockTolerance,
       requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti', 'events'],
-    }));
+    });
   } catch (err) {
-    if (err instanceof joseErrors.JOSEError) throw invalid(err.code, err);
+    if (err instanceof JwtRejected) throw invalid(err.message, err);
     throw err;
   }
   const events = payload.events as Record<string, unknown> | undefined;

@@ -8,13 +8,12 @@
 import { createClientAuthentication, type ClientAuthentication } from './client-auth.js';
 import type { ResolvedConfig } from './config.js';
 import { createBackChannel, type BackChannel } from './http.js';
-import { createJwksResolver } from './jwks.js';
+import { createJwksResolver, type KeyResolver } from './jwks.js';
 import { createMetadataSource, type MetadataSource } from './metadata.js';
 import { createSealer, type Sealer } from './seal.js';
 import { createSessionIndex, type SessionIndex } from './session-index.js';
 import { memorySharedState, redisSharedState, type SharedState } from './shared-state.js';
 import { createTokenVault, type TokenVault } from './token-vault.js';
-import type { JWTVerifyGetKey } from 'jose';
 import { generateDpopKey, type DpopKey } from './dpop.js';
 import type { RedisClientType } from 'redis';
 
@@ -24,7 +23,7 @@ export interface ParLoginContext {
   readonly http: BackChannel;
   readonly metadata: MetadataSource;
   readonly clientAuth: ClientAuthentication;
-  readonly jwks: JWTVerifyGetKey;
+  readonly jwks: KeyResolver;
   /** Encrypts token material before it reaches the shared state. */
   readonly sealer: Sealer;
   /** The instance's DPoP key (`dpop: 'instance'`), generated on first use (RFC 9449). */

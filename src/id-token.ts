@@ -5,8 +5,10 @@
  *
  * @module
  */
-import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { JWTPayload } from 'jose';
 import { ParLoginError } from './errors.js';
+import type { KeyResolver } from './jwks.js';
+import { JwtRejected, verifyJwt } from './jwt.js';
 
 /** The claims of a validated ID token. */
 export type IdTokenClaims = JWTPayload & { sub: string };
@@ -33,7 +35,7 @@ export interface IdTokenExpectations {
  *
  * @throws {ParLoginError} `id_token_invalid`, or `jwks_error` / a transport code when the keys cannot be had.
  */
-export async function validateIdToken(idToken: string, keys: JWTVerifyGetKey, expected: IdTokenExpectations): Promise<IdTokenClaims> {
+export async function validateIdToken(idToken: string, keys: KeyResolver, expected: IdTokenExpectations): Promise<IdTokenClaims> {
   const claims = await verifyIdToken(idToken, keys, expected);
   if (claims.nonce !== expected.nonce) {
     throw new ParLoginError('id_token_invalid', 'The ID token is invalid: its nonce does not match this login.');
@@ -48,7 +50,7 @@ export async function validateIdToken(idToken: string, keys: JWTVerifyGetKey, ex
  * @throws {ParLoginError} `id_token_invalid`, or `jwks_error` / a transport code.
  */
 export async function validateRefreshedIdToken(
-  idToken: string, keys: JWTVerifyGetKey, expected: Omit<IdTokenExpectations, 'nonce'>, original: IdTokenClaims,
+  idToken: string, keys: KeyResolver, expected: Omit<IdTokenExpectations, 'nonce'>, original: IdTokenClaims,
 ): Promise<IdTokenClaims> {
   const claims = await verifyIdToken(idToken, keys, expected);
   if (claims.sub !== original.sub) throw new ParLoginError('id_token_invalid', 'The refreshed ID token is for another user (sub differs).');
@@ -61,22 +63,19 @@ export async function validateRefreshedIdToken(
   return claims;
 }
 
-async function verifyIdToken(idToken: string, keys: JWTVerifyGetKey, expected: Omit<IdTokenExpectations, 'nonce'>): Promise<IdTokenClaims> {
+async function verifyIdToken(idToken: string, keys: KeyResolver, expected: Omit<IdTokenExpectations, 'nonce'>): Promise<IdTokenClaims> {
   let payload: JWTPayload;
   try {
-    ({ payload } = await jwtVerify(idToken, keys, {
+    payload = await verifyJwt(idToken, keys, {
       issuer: expected.issuer,
       audience: expected.clientId,
-      algorithms: [...(expected.algorithms ?? ID_TOKEN_ALGORITHMS)],
+      algorithms: expected.algorithms ?? ID_TOKEN_ALGORITHMS,
       clockTolerance: expected.clockTolerance,
       maxTokenAge: MAX_TOKEN_AGE + expected.clockTolerance,
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
-    }));
+    });
   } catch (err) {
-    if (err instanceof ParLoginError) throw err;
-    if (err instanceof joseErrors.JOSEError) {
-      throw new ParLoginError('id_token_invalid', `The ID token is invalid: ${describeJoseError(err)}.`, { cause: err });
-    }
+    if (err instanceof JwtRejected) throw new ParLoginError('id_token_invalid', `The ID token is invalid: ${err.message}.`, { cause: err });
     throw err;
   }
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
@@ -90,12 +89,4 @@ async function verifyIdToken(idToken: string, keys: JWTVerifyGetKey, expected: O
     throw new ParLoginError('id_token_invalid', 'The ID token is invalid: sub is missing.');
   }
   return payload as IdTokenClaims;
-}
-
-function describeJoseError(err: InstanceType<typeof joseErrors.JOSEError>): string {
-  if (err instanceof joseErrors.JWTClaimValidationFailed || err instanceof joseErrors.JWTExpired) return `claim "${err.claim}" failed (${err.reason})`;
-  if (err instanceof joseErrors.JWKSNoMatchingKey) return 'no key of the AS matches its kid';
-  if (err instanceof joseErrors.JOSEAlgNotAllowed) return 'its signing algorithm is not allowed';
-  if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'its signature does not verify';
-  return err.code;
 }

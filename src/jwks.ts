@@ -1,25 +1,103 @@
 /**
  * The AS's JSON Web Key Set (RFC 7517 §5), fetched through the instance's back channel, cached,
- * and refetched once when a token names an unknown `kid` (key rotation), at most once per cooldown.
+ * and refetched once when a token names a key the set does not have (key rotation, OIDC Core
+ * §10.1.1), at most once per cooldown.
+ *
+ * Keys are selected for a JWS header the way RFC 7517 §4 describes their members: the `kid`, the
+ * key type (and curve) the `alg` needs, `alg` when the key names one, `use` = `sig` and `key_ops`
+ * containing `verify` when present. Each selected key is imported once with `node:crypto` and kept
+ * with the set; a key with private members, or one that cannot be imported, is a broken JWKS
+ * (`jwks_error`), never an internal error.
  *
  * @module
  */
-import { createLocalJWKSet, errors as joseErrors, type JSONWebKeySet, type JWTVerifyGetKey } from 'jose';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ParLoginError } from './errors.js';
 import { asObject, type BackChannel } from './http.js';
+import { keyFitsAlgorithm } from './jws.js';
+
+/** The header members a key is selected by. */
+export interface KeySelector {
+  readonly alg: string;
+  readonly kid?: unknown;
+}
 
 /**
- * Create a key resolver for `jwtVerify`.
+ * The AS's keys that may have signed a JWS with this header: usually one; several when the set has
+ * several that fit (which verifyJwt refuses, OIDC Core §10.1). Empty when none does, even after a refetch.
+ *
+ * @throws {ParLoginError} `jwks_error`, or a transport code, when the set cannot be had.
+ */
+export type KeyResolver = (header: KeySelector) => Promise<readonly KeyObject[]>;
+
+/** RFC 7518 §6.2.2, §6.3.2, RFC 8037 §2: members only a private or secret key has. */
+const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
+const KTY_OF_ALG: Readonly<Record<string, string>> = { RS: 'RSA', PS: 'RSA', ES: 'EC', Ed: 'OKP' };
+/** RFC 7518 §3.4, RFC 8037 §3.1: the curve an EC or OKP key must be on for the alg. */
+const CRV_OF_ALG: Readonly<Record<string, string>> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521', EdDSA: 'Ed25519', Ed25519: 'Ed25519' };
+
+type Jwk = Record<string, unknown>;
+
+/** Whether the JWK may be the key of a JWS with `header` (RFC 7517 §4.1–§4.5). */
+function selectable(jwk: Jwk, header: KeySelector): boolean {
+  if (header.kid !== undefined && jwk.kid !== header.kid) return false;
+  if (jwk.kty !== KTY_OF_ALG[header.alg.slice(0, 2)]) return false;
+  if (jwk.alg !== undefined && jwk.alg !== header.alg) return false;
+  if (Object.hasOwn(CRV_OF_ALG, header.alg) && jwk.crv !== CRV_OF_ALG[header.alg]) return false;
+  if (jwk.use !== undefined && jwk.use !== 'sig') return false;
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return false;
+  return true;
+}
+
+/** A fetched key set: its JWKs and the keys imported from them so far. */
+class KeySet {
+  readonly #jwks: readonly Jwk[];
+  readonly #imported = new Map<Jwk, KeyObject>();
+
+  constructor(jwks: readonly Jwk[]) {
+    this.#jwks = jwks;
+  }
+
+  /** The keys fitting `header`, imported (once each). */
+  select(header: KeySelector): KeyObject[] {
+    const keys: KeyObject[] = [];
+    for (const jwk of this.#jwks) {
+      if (!selectable(jwk, header)) continue;
+      const key = this.#import(jwk);
+      // The curve (EC, OKP) must be the one the alg names: ES256 is P-256 only (RFC 7518 §3.4).
+      if (keyFitsAlgorithm(key, header.alg)) keys.push(key);
+    }
+    return keys;
+  }
+
+  #import(jwk: Jwk): KeyObject {
+    let key = this.#imported.get(jwk);
+    if (key !== undefined) return key;
+    if (PRIVATE_MEMBERS.some((name) => jwk[name] !== undefined)) {
+      throw new ParLoginError('jwks_error', 'The JWKS publishes a private or secret key; an AS publishes public keys only.');
+    }
+    try {
+      key = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+    } catch (err) {
+      throw new ParLoginError('jwks_error', 'The JWKS has a key that cannot be imported.', { cause: err });
+    }
+    this.#imported.set(jwk, key);
+    return key;
+  }
+}
+
+/**
+ * Create the key resolver of one instance.
  *
  * @param jwksUri Resolves the `jwks_uri` (from discovery).
- * @param cooldownSeconds Minimum time between refetches triggered by an unknown `kid`.
+ * @param cooldownSeconds Minimum time between refetches triggered by a key the set does not have.
  */
-export function createJwksResolver(http: BackChannel, jwksUri: () => Promise<string>, cooldownSeconds: number): JWTVerifyGetKey {
-  let keySet: JWTVerifyGetKey | undefined;
+export function createJwksResolver(http: BackChannel, jwksUri: () => Promise<string>, cooldownSeconds: number): KeyResolver {
+  let keySet: KeySet | undefined;
   let fetchedAt = 0;
-  let inFlight: Promise<JWTVerifyGetKey> | undefined;
+  let inFlight: Promise<KeySet> | undefined;
 
-  function load(): Promise<JWTVerifyGetKey> {
+  function load(): Promise<KeySet> {
     inFlight ??= (async () => {
       try {
         const uri = await jwksUri();
@@ -28,11 +106,11 @@ export function createJwksResolver(http: BackChannel, jwksUri: () => Promise<str
         if (response.status !== 200 || !Array.isArray(body?.keys)) {
           throw new ParLoginError('jwks_error', `The JWKS endpoint answered ${response.status}${body ? '' : ' without a JSON object'}; expected a JWK Set.`);
         }
-        try {
-          keySet = createLocalJWKSet(body as unknown as JSONWebKeySet);
-        } catch (err) {
-          throw new ParLoginError('jwks_error', 'The JWKS endpoint returned an invalid JWK Set.', { cause: err });
+        const jwks = (body.keys as unknown[]).map(asObject);
+        if (jwks.some((jwk) => jwk === undefined || typeof jwk.kty !== 'string')) {
+          throw new ParLoginError('jwks_error', 'The JWKS endpoint returned an invalid JWK Set (every key must be an object with a kty).');
         }
+        keySet = new KeySet(jwks as Jwk[]);
         fetchedAt = Date.now();
         return keySet;
       } finally {
@@ -42,27 +120,9 @@ export function createJwksResolver(http: BackChannel, jwksUri: () => Promise<str
     return inFlight;
   }
 
-  return async (header, token) => {
-    const current = keySet ?? (await load());
-    try {
-      return await pick(current, header, token);
-    } catch (err) {
-      const canRefetch = Date.now() - fetchedAt >= cooldownSeconds * 1000;
-      if (!(err instanceof joseErrors.JWKSNoMatchingKey) || !canRefetch) throw err;
-      return pick(await load(), header, token);
-    }
+  return async (header) => {
+    const keys = (keySet ?? (await load())).select(header);
+    if (keys.length > 0 || Date.now() - fetchedAt < cooldownSeconds * 1000) return keys;
+    return (await load()).select(header);
   };
-}
-
-/**
- * Select the token's key. A published key that cannot be imported (bad key material, a private
- * key) makes WebCrypto throw a plain `DataError`: that is a broken JWKS, not an internal error.
- */
-async function pick(keys: JWTVerifyGetKey, ...args: Parameters<JWTVerifyGetKey>): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> {
-  try {
-    return await keys(...args);
-  } catch (err) {
-    if (err instanceof joseErrors.JOSEError || err instanceof ParLoginError) throw err;
-    throw new ParLoginError('jwks_error', 'The JWKS has a key that cannot be imported.', { cause: err });
-  }
 }

@@ -6,6 +6,7 @@
  */
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
+import { keyFitsAlgorithm } from './jws.js';
 
 /** A private key ready to sign client assertions. */
 export interface SigningKey {
@@ -57,7 +58,7 @@ export function importSigningKey(
   }
   if (key.type !== 'private') return { problem: 'is not a private key (a public or secret key was given)' };
   const wanted = alg ?? jwkAlg ?? defaultAlg(key);
-  if (wanted === undefined || !algFitsKey(wanted, key)) {
+  if (wanted === undefined || !keyFitsAlgorithm(key, wanted)) {
     return { problem: `has a key type (${describeKey(key)}) that cannot sign with ${wanted ?? 'any supported algorithm'}` };
   }
   return Object.freeze({ key, alg: wanted, kid: kid ?? jwkKid ?? thumbprint(key) });
@@ -72,12 +73,6 @@ function defaultAlg(key: KeyObject): string | undefined {
   if (type === 'ec') return CURVE_ALG[key.asymmetricKeyDetails?.namedCurve ?? ''];
   if (type === 'ed25519') return 'EdDSA';
   return ALGS_BY_TYPE[type]?.[0];
-}
-
-function algFitsKey(alg: string, key: KeyObject): boolean {
-  const type = key.asymmetricKeyType ?? '';
-  if (type === 'ec') return CURVE_ALG[key.asymmetricKeyDetails?.namedCurve ?? ''] === alg;
-  return ALGS_BY_TYPE[type]?.includes(alg) ?? false;
 }
 
 function describeKey(key: KeyObject): string {
