@@ -1,12 +1,14 @@
 /**
  * GET /callback: finish a login (RFC 6749 §4.1.2, RFC 9207, OIDC Core §3.1.2.5–§3.1.3.7).
  *
- * The transaction is taken by `state` (single use, saved at once); `iss` is checked (RFC 9207 §2.4);
+ * The transaction is taken by `state` (single use, bound to this browser: login-binding.ts); `iss`
+ * is checked (RFC 9207 §2.4);
  * an error response is reported — except an expired or unknown `request_uri`, which starts a fresh
  * push once, transparently (RFC 9126 §4); the code is exchanged with the PKCE verifier, the same
  * client authentication and, with DPoP, a proof (RFC 9449 §5); the ID token is validated
  * (`auth_time` too when `max_age` was asked); the session id is regenerated (session fixation,
- * RFC 9700 §4.3.3 spirit) keeping other tabs' pending logins; then the browser goes to `returnTo`.
+ * RFC 9700 §4.3.3 spirit); then the browser goes to `returnTo`. Other tabs' pending logins are not
+ * in the session, so nothing of theirs is lost.
  *
  * @module
  */
@@ -17,17 +19,15 @@ import { flowId } from './debug.js';
 import { importDpopKey, type DpopKey } from './dpop.js';
 import { ParLoginError } from './errors.js';
 import { validateIdToken, type IdTokenClaims } from './id-token.js';
-import { startLogin, type LoginRouteHooks } from './login.js';
+import { startLogin } from './login.js';
 import type { AuthorizationServerMetadata } from './metadata.js';
-import { takeBoundLogin, releaseBoundLogin } from './login-binding.js';
+import { takeBoundLogin, takeLikelyBoundLogin } from './login-binding.js';
 import { endpointFor } from './mtls.js';
 import { redirectSeeOther, wantsHtml } from './respond.js';
 import { regenerateSession, saveSession, sessionData, type SessionUser } from './session.js';
 import { exchangeCode, type TokenSet } from './token.js';
 import { mergeUserinfo } from './userinfo.js';
-import {
-  isPending, RESTART_STATE_PREFIX, takeLikelyPending, takeTransaction, type LoginTransaction, type TransactionStore,
-} from './transaction.js';
+import { RESTART_STATE_PREFIX, type LoginTransaction, type TakeFailure } from './transaction.js';
 
 const SINGLE_VALUED = ['state', 'code', 'iss', 'error', 'error_description'] as const;
 const COOKIE_HINT = 'If this keeps happening, the session cookie did not come back: the app must be reached at its configured APP_BASE_URL ' +
@@ -50,8 +50,7 @@ export function callbackParameters(req: Request): CallbackParams {
   return params;
 }
 
-function takeOrExplain(store: TransactionStore, state: string, hadSession: boolean): LoginTransaction {
-  const taken = takeTransaction(store, state);
+function explainFailedTake(taken: LoginTransaction | TakeFailure, hadSession: boolean): LoginTransaction {
   if (typeof taken !== 'string') return taken;
   if (taken === 'used') {
     throw new ParLoginError('state_used', 'This sign-in response was already used.', { hint: 'Each sign-in can finish only once. Start a new sign-in.' });
@@ -118,7 +117,7 @@ function sessionUserOf(tx: LoginTransaction, claims: IdTokenClaims, tokens: Toke
 }
 
 /** Build the GET /callback handler. */
-export function callbackRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {}) {
+export function callbackRoute(ctx: ParLoginContext) {
   const { config } = ctx;
   const { trace } = config;
   return async function callback(req: Request, res: Response): Promise<void> {
@@ -129,34 +128,27 @@ export function callbackRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {})
       // The AS no longer knows the request, so it cannot send the state back: the newest pending login is the one.
       const metadata = await ctx.metadata.get();
       checkIssuer(metadata, params.iss, config.issuer, false);
-      const tx = data?.tx ? takeLikelyPending(data.tx) : undefined;
+      const tx = await takeLikelyBoundLogin(ctx, req, res);
       trace.step('callback.request_uri_expired', { flow: tx && trace.enabled ? flowId(tx.state) : '', has_session: data !== undefined });
-      if (tx !== undefined) await releaseBoundLogin(ctx, req, res, tx.state);
       return retryOrFail(tx);
     }
     if (params.state === undefined || params.state === '') {
       throw new ParLoginError('state_missing', 'The sign-in response has no state.', { hint: 'Open the app and sign in from there; this address is only for the authorization server.' });
     }
-    const store = data?.tx ?? {};
-    // Taken: single use. On failure express-session saves the session with the transaction gone
-    // (it is modified); on success the session is regenerated and the old one destroyed.
+    // Taken: single use, whatever happens next.
     const flow = trace.enabled ? flowId(params.state) : '';
     trace.step('callback.received', { flow, params: Object.keys(params), has_session: data !== undefined });
     let tx: LoginTransaction;
-    let bound: LoginTransaction | undefined;
     try {
-      bound = isPending(store, params.state) ? undefined : await takeBoundLogin(ctx, req, res, params.state);
-      // The bound copy is taken like the session's own: the same expiry and single-use rules.
-      tx = takeOrExplain(bound ? { pending: { [params.state]: bound } } : store, params.state, data !== undefined || bound !== undefined);
-      if (bound === undefined) await releaseBoundLogin(ctx, req, res, params.state);
+      tx = explainFailedTake(await takeBoundLogin(ctx, req, res, params.state), data !== undefined);
     } catch (err) {
       if (!restartable(err)) throw err;
       // USERS.md #1: an anonymous user with a stale sign-in response just wants to sign in.
       config.logger.warn({ msg: 'A stale sign-in response reached the callback of an anonymous browser: starting a fresh login once.', code: 'login_restarted', cause: (err as ParLoginError).code, path: req.path });
       trace.step('callback.restart', { flow, cause: (err as ParLoginError).code });
-      return startLogin(ctx, req, res, { params: [] }, '/', hooks, { restart: true });
+      return startLogin(ctx, req, res, { params: [] }, '/', { restart: true });
     }
-    trace.step('callback.transaction', { flow, bound: bound !== undefined });
+    trace.step('callback.transaction', { flow });
 
     const metadata = await ctx.metadata.get();
     checkIssuer(metadata, params.iss, config.issuer, config.requireIss);
@@ -182,9 +174,7 @@ export function callbackRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {})
     const tokenRef = ctx.vault.newReference();
     await ctx.vault.write(tokenRef, tokens, config.sessionAbsoluteTimeout);
     await regenerateSession(req);
-    const fresh = sessionData(req, true);
-    if (data?.tx !== undefined) fresh.tx = data.tx; // other tabs' pending logins, and the used-state record
-    fresh.user = sessionUserOf(tx, claims, tokens, tokenRef);
+    sessionData(req, true).user = sessionUserOf(tx, claims, tokens, tokenRef);
     await Promise.all([saveSession(req), ctx.sessionIndex.add(claims, { sessionId: req.sessionID, tokenRef }, config.sessionAbsoluteTimeout)]);
     trace.step('callback.done', { flow, session: 'regenerated', return_to: tx.returnTo });
     // The configured URL (or this login's own redirect origin), whichever instance or proxy path served the callback.
@@ -203,13 +193,10 @@ export function callbackRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {})
     }
 
     async function retryOrFail(pending: LoginTransaction | undefined): Promise<void> {
-      if (pending === undefined || pending.retried) {
-        if (pending !== undefined) await saveSession(req);
-        throw authorizationError(params, pending);
-      }
+      if (pending === undefined || pending.retried) throw authorizationError(params, pending);
       // Once per login: push the same request again and send the user back to the AS.
       config.logger.warn({ msg: 'The request_uri expired or was unknown at the AS: starting a fresh push once.', code: 'request_uri_expired', path: req.path });
-      await startLogin(ctx, req, res, pending.request ?? { params: [] }, pending.returnTo, hooks, { retried: true });
+      await startLogin(ctx, req, res, pending.request ?? { params: [] }, pending.returnTo, { retried: true });
     }
   };
 }

@@ -21,7 +21,7 @@ export type { ParLoginSessionData, SessionUser } from './session.js';
 export type { TokenSet } from './token.js';
 export type { SessionInfo } from './me.js';
 export type { ResolvedConfig } from './config.js';
-export type { LoginTransaction, TransactionStore } from './transaction.js';
+export type { LoginTransaction } from './transaction.js';
 export { runDoctor, type DoctorOptions, type DoctorReport } from './doctor/run-doctor.js';
 export type { CheckResult, CheckStatus } from './doctor/check.js';
 export type { SigningKey } from './signing-key.js';

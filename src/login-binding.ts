@@ -1,65 +1,127 @@
 /**
- * Logins in several tabs at once. A transaction lives in the session of the `/login` that started
- * it, and the browser keeps only the last session cookie it receives, so a tab's callback can arrive
- * with a session that does not hold its transaction (the "state mismatch" users hit most):
- * - first logins of a browser without a session: each `/login` creates a session of its own;
- * - a login started while another tab's callback is finishing: that callback regenerates the
- *   session it loaded (without the new transaction, saved a moment later), and the browser ends up
- *   with the regenerated session.
+ * Where a pending login lives between `/login` and `/callback`: bound to the browser, not in its
+ * session.
  *
- * So every login is also bound to the browser by a cookie of its own, named after
- * a digest of its `state` (`<session cookie>-tx-<digest>`: HttpOnly, SameSite=Lax, Secure on https,
- * living as long as the login), and a copy of its transaction waits in the shared state. A callback
- * whose state is not in the browser's session takes that copy only when the browser presents the
- * login's cookie, which no other site can set: the state stays bound to the browser that started
- * the login (RFC 6749 §10.12), and the copy is single-use like the original.
+ * A login is a transaction (transaction.ts) kept in the shared state (shared-state.ts: Redis when
+ * sessions are, else memory) under a digest of its `state`, and a cookie of its own in the browser,
+ * named after that digest (`<session cookie>-tx-<flow id>`: HttpOnly, SameSite=Lax, Secure and the
+ * `__Host-` prefix on https, living as long as the login). The callback takes the transaction of
+ * its `state` only when the browser presents that login's cookie, which no other site can set: the
+ * state is bound to the browser that started the login (RFC 6749 §10.12, RFC 9700 §4.7.1).
+ *
+ * Why not the session: the browser keeps only the last session cookie it was sent, so logins in
+ * several tabs at once (USERS.md #2), or a login started while another tab's callback regenerates
+ * the session, lost their transactions. One cookie and one entry per login cannot be overwritten
+ * by another tab. And an anonymous `/login` then creates no session at all: no store write, no
+ * signed session cookie, nothing kept for an abandoned login but the entry itself.
+ *
+ * Single use: taking a transaction swaps its entry for a tombstone atomically (a replayed or
+ * double-submitted callback finds `used`), which lives until the login would have expired. A
+ * browser holds at most `maxPendingLogins` of these cookies: the oldest are dropped.
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { ParLoginContext } from './context.js';
 import { flowId } from './debug.js';
-import type { LoginTransaction } from './transaction.js';
+import type { LoginTransaction, TakeFailure } from './transaction.js';
 
-const key = (state: string): string => `tx:${createHash('sha256').update(state).digest('base64url')}`;
-const cookieName = (ctx: ParLoginContext, state: string): string => `${ctx.config.sessionCookieName}-tx-${flowId(state)}`;
+/** The value a taken transaction's entry is swapped for. */
+const USED = 'used';
 
-/** Whether the request carries a cookie named `name` (its value does not matter). */
-function presents(req: Request, name: string): boolean {
-  return String(req.headers.cookie ?? '').split(/;\s*/).some((pair) => pair.startsWith(`${name}=`));
+const key = (flow: string): string => `tx:${flow}`;
+const prefixOf = (ctx: ParLoginContext): string => `${ctx.config.sessionCookieName}-tx-`;
+
+/** A pending login's cookie as the browser presents it: its flow id, and the login's expiry (epoch ms). */
+interface PresentedLogin {
+  readonly flow: string;
+  readonly expiresAt: number;
 }
 
-function cookieOptions(ctx: ParLoginContext, maxAge?: number) {
-  return { httpOnly: true, sameSite: 'lax' as const, secure: ctx.config.secure, path: '/', ...(maxAge === undefined ? {} : { maxAge }) };
+/** The pending logins' cookies the request carries. */
+function presentedLogins(ctx: ParLoginContext, req: Request): PresentedLogin[] {
+  const header = req.headers.cookie;
+  if (header === undefined) return [];
+  const prefix = prefixOf(ctx);
+  const found: PresentedLogin[] = [];
+  for (const pair of header.split(';')) {
+    const trimmed = pair.trim();
+    if (!trimmed.startsWith(prefix)) continue;
+    const equals = trimmed.indexOf('=');
+    if (equals < 0) continue;
+    const expiresAt = Number.parseInt(trimmed.slice(equals + 1), 36);
+    found.push({ flow: trimmed.slice(prefix.length, equals), expiresAt: Number.isFinite(expiresAt) ? expiresAt : 0 });
+  }
+  return found;
 }
 
-/** Bind a login to the browser: its cookie, and a copy of its transaction. */
-export async function bindLogin(ctx: ParLoginContext, res: Response, tx: LoginTransaction): Promise<void> {
-  const lifetimeMs = Math.max(1000, tx.expiresAt - Date.now());
-  await ctx.shared.set(key(tx.state), JSON.stringify(tx), Math.ceil(lifetimeMs / 1000));
-  res.cookie(cookieName(ctx, tx.state), '1', cookieOptions(ctx, lifetimeMs));
+/** A `Set-Cookie` value for a pending login's cookie; `maxAgeSeconds` 0 deletes it. */
+function loginCookie(ctx: ParLoginContext, flow: string, value: string, maxAgeSeconds: number): string {
+  return `${prefixOf(ctx)}${flow}=${value}; Max-Age=${maxAgeSeconds}; Path=/; HttpOnly; SameSite=Lax${ctx.config.secure ? '; Secure' : ''}`;
+}
+
+/** Seconds a tombstone or entry must live for a login expiring at `expiresAt`: at least 1, at most the longest login. */
+function secondsUntil(ctx: ParLoginContext, expiresAt: number): number {
+  const longest = ctx.config.maxRequestUriLifetime + ctx.config.loginGrace;
+  return Math.min(longest, Math.max(1, Math.ceil((expiresAt - Date.now()) / 1000)));
 }
 
 /**
- * The transaction of `state` bound by {@link bindLogin}, taken (single use), when this browser
- * presents the login's cookie; else `undefined`. The cookie is cleared either way.
+ * Bind a login to the browser: its entry in the shared state, and its cookie. When the browser
+ * already holds `maxPendingLogins` pending logins, the oldest are forgotten to make room.
+ *
+ * @throws {ParLoginError} `session_store_unavailable` when the shared state cannot be written.
  */
-export async function takeBoundLogin(ctx: ParLoginContext, req: Request, res: Response, state: string): Promise<LoginTransaction | undefined> {
-  const name = cookieName(ctx, state);
-  if (!presents(req, name)) return undefined;
-  res.clearCookie(name, cookieOptions(ctx));
-  const stored = await ctx.shared.get(key(state));
-  if (stored === undefined) return undefined;
-  await ctx.shared.delete(key(state));
-  const tx = JSON.parse(stored) as LoginTransaction;
-  return tx.state === state ? tx : undefined;
+export async function bindLogin(ctx: ParLoginContext, req: Request, res: Response, tx: LoginTransaction): Promise<void> {
+  const flow = flowId(tx.state);
+  const seconds = secondsUntil(ctx, tx.expiresAt);
+  const presented = presentedLogins(ctx, req);
+  const dropped = presented.length < ctx.config.maxPendingLogins ? []
+    : presented.sort((a, b) => a.expiresAt - b.expiresAt).slice(0, presented.length - ctx.config.maxPendingLogins + 1);
+  await (dropped.length === 0
+    ? ctx.shared.set(key(flow), JSON.stringify(tx), seconds)
+    : Promise.all([ctx.shared.set(key(flow), JSON.stringify(tx), seconds), ctx.shared.delete(...dropped.map((login) => key(login.flow)))]));
+  const cookie = loginCookie(ctx, flow, tx.expiresAt.toString(36), seconds);
+  res.append('Set-Cookie', dropped.length === 0 ? cookie : [cookie, ...dropped.map((login) => loginCookie(ctx, login.flow, '', 0))]);
 }
 
-/** Forget the bound copy of a transaction taken from the session, and its cookie. */
-export async function releaseBoundLogin(ctx: ParLoginContext, req: Request, res: Response, state: string): Promise<void> {
-  const name = cookieName(ctx, state);
-  if (!presents(req, name)) return;
-  res.clearCookie(name, cookieOptions(ctx));
-  await ctx.shared.delete(key(state));
+/**
+ * Take the transaction of `state` (single use) when this browser presents its login's cookie, or
+ * say why there is none: `used` (taken before, whichever browser asks), `expired`, or `unknown`
+ * (never started, gone, or started in another browser). The login's cookie is cleared.
+ *
+ * @throws {ParLoginError} `session_store_unavailable` when the shared state cannot be read.
+ */
+export async function takeBoundLogin(ctx: ParLoginContext, req: Request, res: Response, state: string): Promise<LoginTransaction | TakeFailure> {
+  const flow = flowId(state);
+  const login = presentedLogins(ctx, req).find((candidate) => candidate.flow === flow);
+  if (login === undefined) return (await ctx.shared.get(key(flow))) === USED ? 'used' : 'unknown';
+  res.append('Set-Cookie', loginCookie(ctx, flow, '', 0));
+  const stored = await ctx.shared.swap(key(flow), USED, secondsUntil(ctx, login.expiresAt));
+  if (stored === USED) return 'used';
+  if (stored === undefined) return 'unknown';
+  const tx = JSON.parse(stored) as LoginTransaction;
+  if (tx.state !== state) return 'unknown';
+  return tx.expiresAt <= Date.now() ? 'expired' : tx;
+}
+
+/**
+ * The pending login an error response without `state` most likely belongs to (RFC 9126 §4: the AS
+ * no longer knows the request): of the logins this browser presents, the newest whose `request_uri`
+ * has expired, else the newest. Taken like {@link takeBoundLogin}; `undefined` when none is pending.
+ */
+export async function takeLikelyBoundLogin(ctx: ParLoginContext, req: Request, res: Response): Promise<LoginTransaction | undefined> {
+  const now = Date.now();
+  const pending: LoginTransaction[] = [];
+  for (const login of presentedLogins(ctx, req)) {
+    const stored = await ctx.shared.get(key(login.flow));
+    if (stored === undefined || stored === USED) continue;
+    const tx = JSON.parse(stored) as LoginTransaction;
+    if (flowId(tx.state) === login.flow && tx.expiresAt > now) pending.push(tx);
+  }
+  pending.sort((a, b) => b.expiresAt - a.expiresAt);
+  const likely = pending.find((tx) => (tx.requestUriExpiresAt ?? Infinity) <= now) ?? pending[0];
+  if (likely === undefined) return undefined;
+  const taken = await takeBoundLogin(ctx, req, res, likely.state);
+  return typeof taken === 'string' ? undefined : taken;
 }

@@ -4,10 +4,11 @@
  *
  * A fresh transaction (state, nonce, PKCE S256 verifier) is created; the authorization request —
  * configured and per-request parameters, `dpop_jkt` with DPoP (RFC 9449 §10), as a signed request
- * object with JAR (RFC 9101) — is pushed over the back channel; only then is the transaction
- * written to the session, which is saved before the browser is sent to the authorization endpoint
- * with **only** `client_id` and `request_uri` (RFC 9126 §4), plus the opt-in `frontChannelParams`.
- * Nothing of the request, and no PII such as `login_hint`, is in the URL.
+ * object with JAR (RFC 9101) — is pushed over the back channel; only then is the transaction bound
+ * to the browser (login-binding.ts: an entry in the shared state and a cookie of its own; the
+ * session is not touched), before the browser is sent to the authorization endpoint with **only**
+ * `client_id` and `request_uri` (RFC 9126 §4), plus the opt-in `frontChannelParams`. Nothing of the
+ * request, and no PII such as `login_hint`, is in the URL.
  *
  * With `par: 'auto'` and an AS that neither offers nor requires PAR, the request goes through the
  * browser instead (RFC 6749 §4.1.1), signed when JAR is on.
@@ -26,14 +27,7 @@ import { endpointFor } from './mtls.js';
 import { pushAuthorizationRequest } from './par.js';
 import { redirectSeeOther } from './respond.js';
 import { safeReturnTo } from './return-to.js';
-import { saveSession, sessionData } from './session.js';
-import { addTransaction, newTransaction, s256, type LoginTransaction } from './transaction.js';
-
-/** Hooks a login route accepts from the router. */
-export interface LoginRouteHooks {
-  /** Called before the session is saved, with the new transaction; the router sets an anonymous session's lifetime. */
-  beforeSave?(req: Request, tx: LoginTransaction): void;
-}
+import { newTransaction, s256, type LoginTransaction } from './transaction.js';
 
 /** The authorization request parameters of a transaction (OIDC Core §3.1.2.1, RFC 7636 §4.3). */
 export function authorizationParameters(ctx: ParLoginContext, tx: LoginTransaction, dpopJkt?: string): URLSearchParams {
@@ -90,13 +84,13 @@ async function dpopKeyFor(ctx: ParLoginContext): Promise<{ key: DpopKey; sealed?
 
 /**
  * Start a login: push (or, with `par: 'auto'` and no PAR at the AS, build a classic request),
- * record the transaction, save the session and redirect the browser (303).
+ * bind the transaction to the browser and redirect it (303).
  *
  * @throws {ParLoginError} `no_par_endpoint`, `par_required`, `par_error`, `invalid_request`, or a transport or store code.
  */
 export async function startLogin(
   ctx: ParLoginContext, req: Request, res: Response, request: LoginRequest, returnTo: string,
-  hooks: LoginRouteHooks = {}, { retried = false, restart = false }: { retried?: boolean; restart?: boolean } = {},
+  { retried = false, restart = false }: { retried?: boolean; restart?: boolean } = {},
 ): Promise<void> {
   const { config } = ctx;
   const { trace } = config;
@@ -134,20 +128,16 @@ export async function startLogin(
     for (const [name, value] of form) target.searchParams.append(name, value);
   }
 
-  const data = sessionData(req, true);
-  addTransaction((data.tx ??= {}), tx, config.maxPendingLogins);
-  hooks.beforeSave?.(req, tx);
-  // Bound too, in case the browser's session cookie changes under it (other tabs; see login-binding.ts).
-  await Promise.all([saveSession(req), bindLogin(ctx, res, tx)]);
+  await bindLogin(ctx, req, res, tx);
   trace.step('login.redirect', { flow, to: `${target.origin}${target.pathname}`, query: [...target.searchParams.keys()] });
   redirectSeeOther(res, target.href);
 }
 
 /** Build the GET /login handler. */
-export function loginRoute(ctx: ParLoginContext, hooks: LoginRouteHooks = {}) {
+export function loginRoute(ctx: ParLoginContext) {
   return async function login(req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store');
     const returnTo = safeReturnTo(typeof req.query.returnTo === 'string' ? req.query.returnTo : undefined);
-    await startLogin(ctx, req, res, queryLoginRequest(req, ctx.config), returnTo, hooks);
+    await startLogin(ctx, req, res, queryLoginRequest(req, ctx.config), returnTo);
   };
 }

@@ -15,7 +15,7 @@ import { configFromEnv } from './env.js';
 import { ParLoginError } from './errors.js';
 import { normalizeLoginOptions, type LoginOptions } from './auth-params.js';
 import { parCapabilities, type ParCapabilities } from './capabilities.js';
-import { loginRoute, startLogin, type LoginRouteHooks } from './login.js';
+import { loginRoute, startLogin } from './login.js';
 import { safeReturnTo } from './return-to.js';
 import { logoutConfirmRoute, logoutRoute } from './logout.js';
 import { backchannelLogoutRoute } from './backchannel-logout.js';
@@ -25,7 +25,6 @@ import { handleFailure } from './respond.js';
 import { sessionData } from './session.js';
 import { compactSessionIds } from './session-id.js';
 import { createSessionStore, type SessionStoreHandle } from './session-store.js';
-import type { LoginTransaction } from './transaction.js';
 
 type Route = (req: Request, res: Response) => Promise<void>;
 
@@ -81,8 +80,9 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const storeHandle = createSessionStore(config);
   const ctx = createContext(config, storeHandle.redis);
   const ownSession = createOwnSession(config, storeHandle);
-  const hooks = loginHooks(config);
-  const routes = buildRoutes(ctx, hooks);
+  const routes = buildRoutes(ctx);
+  const loginKey = `GET ${config.paths.login}`;
+  const sessionCookie = `${config.sessionCookieName}=`;
   const accessTokens = createAccessTokenSource(ctx);
   let warnedInsecure = false;
 
@@ -90,7 +90,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     endExpiredLogin(req, config.sessionAbsoluteTimeout);
     req.auth = createRequestAuth(req, config, accessTokens, storeFailure);
     res.login = (loginOptions: LoginOptions = {}) => Promise.resolve()
-      .then(() => startLogin(ctx, req, res, normalizeLoginOptions({ ...loginOptions, returnTo: undefined }, config), safeReturnTo(loginOptions.returnTo), hooks))
+      .then(() => startLogin(ctx, req, res, normalizeLoginOptions({ ...loginOptions, returnTo: undefined }, config), safeReturnTo(loginOptions.returnTo)))
       .catch((err: unknown) => handleFailure(config, err, req, res, next));
     const route = routes.get(`${req.method} ${req.path}`);
     if (route === undefined) return next();
@@ -103,6 +103,9 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
 
   const middleware = function parLoginMiddleware(req: Request, res: Response, next: NextFunction): void {
     if (req.session !== undefined) return dispatch(req, res, next);
+    // A login start keeps nothing in the session (login-binding.ts): a browser without a session
+    // cookie needs none loaded, created or signed for it.
+    if (`${req.method} ${req.path}` === loginKey && !(req.headers.cookie ?? '').includes(sessionCookie)) return dispatch(req, res, next);
     (req as unknown as Record<symbol, boolean>)[OWN_SESSION] = true;
     ownSession(req, res, (err?: unknown) => {
       if (err) {
@@ -124,30 +127,17 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   return middleware;
 }
 
-function loginHooks(config: ResolvedConfig): LoginRouteHooks {
-  return {
-    beforeSave(req: Request, tx: LoginTransaction): void {
-      // An abandoned login must not keep a session for the full lifetime: the cookie of an
-      // anonymous session that only holds pending logins lives as long as its newest login may take.
-      // (The store's lifetime follows the same rule: see sessionTtl.)
-      if ((req as unknown as Record<symbol, boolean>)[OWN_SESSION] && sessionData(req)?.user === undefined && req.session) {
-        req.session.cookie.maxAge = Math.max(1000, tx.expiresAt - Date.now());
-      }
-    },
-  };
-}
-
-function buildRoutes(ctx: ParLoginContext, hooks: LoginRouteHooks): Map<string, Route> {
+function buildRoutes(ctx: ParLoginContext): Map<string, Route> {
   const { paths } = ctx.config;
   const clearCookie = (req: Request, res: Response): void => {
     if ((req as unknown as Record<symbol, boolean>)[OWN_SESSION]) {
       res.clearCookie(ctx.config.sessionCookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.secure });
     }
   };
-  const login = loginRoute(ctx, hooks);
+  const login = loginRoute(ctx);
   return new Map<string, Route>([
     [`GET ${paths.login}`, login],
-    [`GET ${paths.callback}`, callbackRoute(ctx, hooks)],
+    [`GET ${paths.callback}`, callbackRoute(ctx)],
     [`POST ${paths.logout}`, logoutRoute(ctx, clearCookie)],
     [`GET ${paths.logout}`, logoutConfirmRoute(ctx)],
     [`GET ${paths.me}`, meRoute(ctx.config)],

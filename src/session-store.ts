@@ -32,8 +32,8 @@ export interface SessionStoreHandle {
 /**
  * Seconds a session lives in the store from its last write or touch:
  * - logged in: the idle timeout, cut to what is left of the absolute lifetime;
- * - only pending logins: until the last of them expires (an abandoned login vanishes quickly);
  * - anything else (an app's own data): the idle timeout.
+ * Pending logins are not in sessions (login-binding.ts): an abandoned login leaves no session.
  */
 export function sessionTtl(config: ResolvedConfig) {
   return (sess: session.SessionData): number => {
@@ -43,8 +43,6 @@ export function sessionTtl(config: ResolvedConfig) {
       const absoluteLeft = data.user.loggedInAt + config.sessionAbsoluteTimeout - Math.floor(now / 1000);
       return Math.max(0, Math.min(config.sessionIdleTimeout, absoluteLeft));
     }
-    const pending = Object.values(data?.tx?.pending ?? {});
-    if (pending.length > 0) return Math.max(1, Math.ceil((Math.max(...pending.map((tx) => tx.expiresAt)) - now) / 1000));
     return config.sessionIdleTimeout;
   };
 }

@@ -1,6 +1,7 @@
 /**
- * The middleware's state inside express-session: pending login transactions and the logged-in
- * user (claims and tokens, server-side only). Store failures become `session_store_unavailable`.
+ * The middleware's state inside express-session: the logged-in user (claims and a reference to the
+ * tokens, server-side only). Pending logins live beside it (login-binding.ts). Store failures
+ * become `session_store_unavailable`.
  *
  * @module
  */
@@ -10,7 +11,6 @@ import { ParLoginError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
 import { importDpopKey, type DpopKey } from './dpop.js';
 import type { Sealer } from './seal.js';
-import type { TransactionStore } from './transaction.js';
 
 /** The logged-in user, as kept in the session. */
 export interface SessionUser {
@@ -35,7 +35,6 @@ export interface SessionUser {
 
 /** Everything the middleware keeps in one session, under `req.session.parLogin`. */
 export interface ParLoginSessionData {
-  tx?: TransactionStore;
   user?: SessionUser;
 }
 

@@ -23,6 +23,8 @@ export interface SharedState {
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** Delete values. */
   delete(...keys: string[]): Promise<void>;
+  /** Replace a value atomically, returning the one it replaced (or `undefined`): a single-use take. */
+  swap(key: string, value: string, ttlSeconds: number): Promise<string | undefined>;
   /**
    * Take the lock `key` for at most `ttlMs`: a release function, or `undefined` while another holder
    * (this process or another instance) has it. Releasing never frees a lock someone else took since.
@@ -60,6 +62,8 @@ export function redisSharedState(client: RedisClientType, prefix: string): Share
     get: (key) => run(async () => (await client.get(k(key))) ?? undefined),
     set: (key, value, ttlSeconds) => run(async () => void await client.set(k(key), value, { expiration: { type: 'EX', value: Math.max(1, Math.ceil(ttlSeconds)) } })),
     delete: (...keys) => run(async () => void (keys.length > 0 && await client.del(keys.map(k)))),
+    // SET … GET (Redis 6.2): two callbacks taking the same value cannot both get it.
+    swap: (key, value, ttlSeconds) => run(async () => (await client.set(k(key), value, { expiration: { type: 'EX', value: Math.max(1, Math.ceil(ttlSeconds)) }, GET: true })) ?? undefined),
     lock: (key, ttlMs) => run(async () => {
       const token = randomBytes(16).toString('base64url');
       const taken = await client.set(k(key), token, { condition: 'NX', expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } });
@@ -123,6 +127,11 @@ export function memorySharedState(sweepIntervalMs = 30_000): SharedState & { clo
     set: async (key, value, ttlSeconds) => put(key, value, ttlSeconds * 1000),
     delete: async (...keys) => {
       for (const key of keys) values.delete(key);
+    },
+    swap: async (key, value, ttlSeconds) => {
+      const previous = live(values, key)?.value;
+      put(key, value, ttlSeconds * 1000);
+      return previous;
     },
     lock: async (key, ttlMs) => {
       if (live(values, key) !== undefined) return undefined;

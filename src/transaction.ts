@@ -1,7 +1,7 @@
 /**
- * The login transaction: what `/callback` needs to finish a login that `/login` started. Kept in
- * the server-side session, keyed by its `state`, so several tabs can log in at once (one entry
- * each); single-use, capped in number and age.
+ * The login transaction: what `/callback` needs to finish a login that `/login` started. Kept
+ * server-side, bound to the browser and keyed by its `state` (login-binding.ts), so several tabs
+ * can log in at once (one entry each); single-use, capped in number and age.
  *
  * - `state`: RFC 6749 §10.12 (CSRF), 256 random bits.
  * - `nonce`: OIDC Core §3.1.2.1 and §15.5.2, 256 random bits.
@@ -37,16 +37,6 @@ export interface LoginTransaction {
 /** Why a `state` could not be taken. */
 export type TakeFailure = 'unknown' | 'used' | 'expired';
 
-/** The login transactions of one session, as stored in it. */
-export interface TransactionStore {
-  /** Pending logins by state. */
-  pending?: Record<string, LoginTransaction>;
-  /** States completed or abandoned recently, with the time their record may be forgotten. */
-  used?: Record<string, number>;
-}
-
-const MAX_USED = 10;
-
 /** 256 random bits, base64url (43 characters). */
 export function randomToken(): string {
   return randomBytes(32).toString('base64url');
@@ -75,60 +65,4 @@ export function newTransaction(returnTo: string, lifetimeSeconds: number, now = 
     returnTo,
     expiresAt: now + lifetimeSeconds * 1000,
   };
-}
-
-/**
- * Add a transaction, first dropping expired ones and then, when `max` are pending, the oldest.
- */
-export function addTransaction(store: TransactionStore, tx: LoginTransaction, max: number, now = Date.now()): void {
-  const pending = Object.values(store.pending ?? {}).filter((entry) => entry.expiresAt > now);
-  pending.sort((a, b) => a.expiresAt - b.expiresAt);
-  while (pending.length >= max) pending.shift();
-  pending.push(tx);
-  store.pending = Object.fromEntries(pending.map((entry) => [entry.state, entry]));
-}
-
-/** Whether `state` has a pending transaction in the store (expired or not). */
-export function isPending(store: TransactionStore, state: string): boolean {
-  return Object.hasOwn(store.pending ?? {}, state);
-}
-
-/**
- * Take the transaction of `state` out of the store (single use), or say why there is none.
- * A taken state is remembered until its transaction would have expired, to tell "used" from "unknown".
- */
-export function takeTransaction(store: TransactionStore, state: string, now = Date.now()): LoginTransaction | TakeFailure {
-  const tx = Object.hasOwn(store.pending ?? {}, state) ? store.pending![state] : undefined;
-  if (tx === undefined) {
-    const usedUntil = Object.hasOwn(store.used ?? {}, state) ? store.used![state]! : 0;
-    return usedUntil > now ? 'used' : 'unknown';
-  }
-  delete store.pending![state];
-  if (Object.keys(store.pending!).length === 0) delete store.pending;
-  if (tx.expiresAt <= now) return 'expired';
-  rememberUsed(store, state, tx.expiresAt, now);
-  return tx;
-}
-
-/**
- * Take the pending transaction an error response without `state` most likely belongs to: the
- * newest one whose `request_uri` has expired, else the newest one. `undefined` when none is pending.
- */
-export function takeLikelyPending(store: TransactionStore, now = Date.now()): LoginTransaction | undefined {
-  const pending = Object.values(store.pending ?? {}).filter((tx) => tx.expiresAt > now).sort((a, b) => b.expiresAt - a.expiresAt);
-  const tx = pending.find((entry) => (entry.requestUriExpiresAt ?? Infinity) <= now) ?? pending[0];
-  if (tx === undefined) return undefined;
-  const taken = takeTransaction(store, tx.state, now);
-  return typeof taken === 'string' ? undefined : taken;
-}
-
-function rememberUsed(store: TransactionStore, state: string, until: number, now: number): void {
-  const used = Object.entries(store.used ?? {}).filter(([, expiry]) => expiry > now);
-  used.push([state, until]);
-  store.used = Object.fromEntries(used.slice(-MAX_USED));
-}
-
-/** Whether anything is pending or remembered (an empty store need not be kept). */
-export function isEmpty(store: TransactionStore): boolean {
-  return Object.keys(store.pending ?? {}).length === 0 && Object.keys(store.used ?? {}).length === 0;
 }

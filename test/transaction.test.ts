@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { addTransaction, isEmpty, newTransaction, s256, takeTransaction, type TransactionStore } from '../src/transaction.js';
+import { newTransaction, RESTART_STATE_PREFIX, s256 } from '../src/transaction.js';
 
 describe('login transactions', () => {
   it('makes fresh 256-bit state, nonce and verifier every time', () => {
@@ -20,42 +20,10 @@ describe('login transactions', () => {
     expect(s256('abc')).toBe(createHash('sha256').update('abc').digest('base64url'));
   });
 
-  it('takes a transaction once, then says it was used', () => {
-    const store: TransactionStore = {};
-    const tx = newTransaction('/p', 600);
-    addTransaction(store, tx, 5);
-    expect(takeTransaction(store, tx.state)).toEqual(tx);
-    expect(takeTransaction(store, tx.state)).toBe('used');
-    expect(takeTransaction(store, 'other')).toBe('unknown');
-  });
-
-  it('keeps several pending logins, dropping the oldest beyond the cap', () => {
-    const store: TransactionStore = {};
-    const now = Date.now();
-    const txs = [0, 1, 2, 3].map((i) => newTransaction('/', 600, now + i));
-    for (const tx of txs) addTransaction(store, tx, 3, now);
-    expect(Object.keys(store.pending!)).toEqual([txs[1]!.state, txs[2]!.state, txs[3]!.state]);
-    expect(takeTransaction(store, txs[0]!.state)).toBe('unknown');
-    expect(takeTransaction(store, txs[2]!.state)).toEqual(txs[2]);
-  });
-
-  it('refuses and forgets expired transactions', () => {
-    const store: TransactionStore = {};
-    const tx = newTransaction('/', 60, 1_000);
-    addTransaction(store, tx, 5, 1_000);
-    expect(takeTransaction(store, tx.state, 1_000 + 61_000)).toBe('expired');
-    expect(store.pending).toBeUndefined();
-    const later = newTransaction('/', 60, 100_000);
-    addTransaction(store, newTransaction('/', 60, 1_000), 5, 1_000);
-    addTransaction(store, later, 5, 100_000);
-    expect(Object.keys(store.pending!)).toEqual([later.state]);
-  });
-
-  it('does not treat inherited property names as states', () => {
-    const store: TransactionStore = {};
-    addTransaction(store, newTransaction('/', 60), 5);
-    expect(takeTransaction(store, '__proto__')).toBe('unknown');
-    expect(takeTransaction(store, 'constructor')).toBe('unknown');
-    expect(isEmpty({})).toBe(true);
+  it('marks the state of a restarted login and keeps its expiry', () => {
+    const tx = newTransaction('/', 60, 1_000, true);
+    expect(tx.state.startsWith(RESTART_STATE_PREFIX)).toBe(true);
+    expect(tx.expiresAt).toBe(61_000);
+    expect(newTransaction('/', 60).state.startsWith(RESTART_STATE_PREFIX)).toBe(false);
   });
 });

@@ -158,6 +158,21 @@ export function cookieFrom(headers: IncomingHttpHeaders, name: string): string |
   return headers['set-cookie']?.find((c) => c.startsWith(`${name}=`))?.split(';')[0];
 }
 
+/**
+ * The `Cookie` header a browser sends after receiving these `Set-Cookie` headers on top of
+ * `cookieHeader`: new cookies added or replaced, `Max-Age=0` ones removed.
+ */
+export function applySetCookies(cookieHeader: string, headers: IncomingHttpHeaders): string {
+  const jar = new Map(cookieHeader.split('; ').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair] as const));
+  for (const header of headers['set-cookie'] ?? []) {
+    const pair = header.split(';')[0]!;
+    const name = pair.slice(0, pair.indexOf('='));
+    if (/;\s*Max-Age=0(;|$)/i.test(header) || /;\s*Expires=Thu, 01 Jan 1970/i.test(header)) jar.delete(name);
+    else jar.set(name, pair);
+  }
+  return [...jar.values()].join('; ');
+}
+
 /** Tags the middleware's own pages use; any other tag in a page is an injection. */
 const PAGE_TAGS = new Set(['!doctype', 'html', 'head', 'meta', 'title', 'style', 'body', 'h1', 'p', 'code', 'a', 'form', 'button']);
 

@@ -164,19 +164,26 @@ describe('PAR answers a real AS would not give', () => {
 });
 
 describe('https deployments', () => {
-  it('sets a Secure, __Host- prefixed cookie behind a TLS-terminating proxy', async () => {
+  it('sets Secure, __Host- prefixed cookies behind a TLS-terminating proxy', async () => {
     // A scripted AS answers the push: the test AS only knows loopback redirect URIs.
     const { issuer: fakeIssuer, server } = await scriptedAs((url, iss) => (url.startsWith('/.well-known')
       ? { status: 200, body: discovery(iss) } : { status: 201, body: { request_uri: 'urn:x', expires_in: 60 } }));
     const app = createApp({ ...base, issuer: fakeIssuer, baseUrl: 'https://app.example' });
     app.set('trust proxy', 'loopback');
+    app.get('/session-touch', (req, res) => {
+      (req.session as unknown as Record<string, unknown>).touched = true;
+      res.send('ok');
+    });
     const res = await request(app).get('/login').set('X-Forwarded-Proto', 'https');
     expect(res.status).toBe(303);
     const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
-    const cookie = cookies.find((c) => c.startsWith('__Host-parlogin='))!;
+    // The login start sets only the login's own cookie (no session yet), with every protection.
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatch(/^__Host-parlogin-tx-[\w-]{10}=\w+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
+    // The session cookie an app route creates carries them too.
+    const session = await request(app).get('/session-touch').set('X-Forwarded-Proto', 'https');
+    const cookie = ([] as string[]).concat(session.headers['set-cookie'] ?? []).find((c) => c.startsWith('__Host-parlogin='))!;
     expect(cookie).toMatch(/^__Host-parlogin=/);
-    // The first login's binding cookie carries the same protections.
-    expect(cookies.find((c) => c.startsWith('__Host-parlogin-tx-'))).toMatch(/HttpOnly; Secure; SameSite=Lax$/);
     expect(cookie).toMatch(/; Secure/);
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; SameSite=Lax/);

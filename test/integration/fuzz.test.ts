@@ -14,7 +14,7 @@ import fc from 'fast-check';
 import { startHostileAs, type HostileAs } from '../helpers/hostile-as.js';
 import { startHostileApp, trackUnhandledRejections, walkToCallback, type HostileApp } from '../helpers/hostile-stack.js';
 import {
-  closeRawClient, cookieFrom, foreignTags, fuzzCallbackQuery, fuzzQuery, fuzzValue, rawGet, renderQuery, wire, type FuzzPools, type RawResponse,
+  applySetCookies, closeRawClient, foreignTags, fuzzCallbackQuery, fuzzQuery, fuzzValue, rawGet, renderQuery, wire, type FuzzPools, type RawResponse,
 } from '../helpers/fuzz-query.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -37,11 +37,11 @@ afterAll(() => {
   tracker.stop();
 });
 
-/** Start one more pending login in the victim's session; its state joins the pool. */
+/** Start one more pending login in the victim's browser; its state joins the pool. */
 async function victimStartsLogin(target: Target): Promise<void> {
   const res = await rawGet(target.appUrl, '/login', target.victimCookie ? { cookie: target.victimCookie } : {});
   expect(res.status).toBe(303);
-  target.victimCookie ||= cookieFrom(res.headers, 'parlogin')!;
+  target.victimCookie = applySetCookies(target.victimCookie, res.headers);
   target.pools.states.push(target.lastPushedState());
 }
 
@@ -170,7 +170,7 @@ describe('against the hostile AS', () => {
     );
     await fc.assert(fc.asyncProperty(returnTo, fc.constantFrom('percent' as const, 'form' as const, 'raw' as const), async (value, encoding) => {
       const login = await rawGet(app.url, `/login?returnTo=${wire(value, encoding)}`);
-      const cookie = cookieFrom(login.headers, 'parlogin')!;
+      const cookie = applySetCookies('', login.headers);
       const authorize = new URL(login.headers.location!);
       const callback = new URL((await rawGet(authorize.origin, authorize.pathname + authorize.search)).headers.location!);
       const done = await rawGet(app.url, callback.pathname + callback.search, { cookie });

@@ -10,6 +10,7 @@ import { parLogin, requireLogin, type ParLoginOptions } from '../../src/index.js
 import type { ParLoginSessionData } from '../../src/session.js';
 import { tokensOf } from '../helpers/tokens.js';
 import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
+import { middlewareOf, pendingLoginsOf } from '../helpers/middleware.js';
 import { backChannel, startStack, type Stack } from '../helpers/stack.js';
 
 /** An app that mounts its own express-session, so the test can read the server-side sessions. */
@@ -21,6 +22,10 @@ function appWithStore(store: session.MemoryStore) {
     app.locals[PAR_LOGIN_LOCAL] = auth;
     app.use(auth);
     app.get('/', (_req, res) => void res.send('home'));
+    app.get('/visit', (req, res) => {
+      (req.session as unknown as Record<string, unknown>).visited = true;
+      res.send('visited');
+    });
     app.get('/profile', requireLogin(), (req, res) => void res.send(`hello ${String(req.auth!.claims!.name)}`));
     return app;
   };
@@ -144,9 +149,12 @@ describe('login (basic client)', () => {
 
   it('regenerates the session id at login and keeps tokens only on the server', async () => {
     const browser = stack.browser();
-    const login = await browser.navigate(`${stack.appUrl}/login`);
-    const anonymousId = cookieValue(login.headers['set-cookie'], 'app.sid');
+    // The app gave this browser a session before the login (the login start itself creates none).
+    const visit = await browser.navigate(`${stack.appUrl}/visit`);
+    const anonymousId = cookieValue(visit.headers['set-cookie'], 'app.sid');
     expect(anonymousId).toBeDefined();
+    const login = await browser.navigate(`${stack.appUrl}/login`);
+    expect(cookieValue(login.headers['set-cookie'], 'app.sid')).toBeUndefined();
     const { callbackUrl } = await browser.stepUntilCallback(stack.appUrl);
     const callback = await browser.navigate(callbackUrl);
     expect(callback.status).toBe(303);
@@ -229,9 +237,7 @@ describe('login (basic client)', () => {
       const browser = stack.browser();
       const res = await browser.navigate(`${stack.appUrl}/login?returnTo=${encodeURIComponent(returnTo)}`);
       expect(res.status).toBe(303);
-      const sid = decodeURIComponent(cookieValue(res.headers['set-cookie'], 'app.sid')!).slice(2).split('.')[0]!;
-      const data = await new Promise<{ parLogin?: ParLoginSessionData }>((resolve) => store.get(sid, (_e, s) => resolve(s as never)));
-      const pending = Object.values(data.parLogin!.tx!.pending!);
+      const pending = await pendingLoginsOf(middlewareOf(stack), [res.headers['set-cookie'] ?? []].flat());
       expect(pending.map((tx) => tx.returnTo)).toEqual(['/']);
     });
 
@@ -257,8 +263,13 @@ describe('guard, logout and cookies', () => {
     expect(fetchLike.status).toBe(401);
   });
 
-  it('sets an HttpOnly, SameSite=Lax session cookie without Secure on http', async () => {
-    const res = await stack.browser().navigate(`${stack.appUrl}/login`);
+  it('sets HttpOnly, SameSite=Lax login and session cookies without Secure on http', async () => {
+    const browser = stack.browser();
+    const login = await browser.navigate(`${stack.appUrl}/login`);
+    const loginCookies = ([] as string[]).concat(login.headers['set-cookie'] ?? []);
+    expect(loginCookies).toEqual([expect.stringMatching(/^parlogin-tx-[\w-]{10}=\w+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/)]);
+    const { callbackUrl } = await browser.stepUntilCallback(stack.appUrl);
+    const res = await browser.navigate(callbackUrl);
     const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('parlogin='))!;
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; SameSite=Lax/);

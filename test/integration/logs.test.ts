@@ -14,6 +14,7 @@ import type { ParLoginSessionData } from '../../src/session.js';
 import { tokensOf } from '../helpers/tokens.js';
 import type { Browser, Hop } from '../helpers/browser.js';
 import { failureOf, FETCH_HEADERS } from '../helpers/hostile-stack.js';
+import { pendingLoginsOf } from '../helpers/middleware.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const FAILURE = 'express-par-login request failed';
@@ -107,7 +108,8 @@ describe('failure records', () => {
   it('logs no secret, code, token, verifier, state, nonce or session id', async () => {
     const sessions = await sessionsOf(store);
     const tokens = await tokensOf(stack.middleware(), sessions.flatMap((s) => (s.parLogin?.user ? [s.parLogin.user] : [])));
-    const pending = sessions.flatMap((s) => Object.values(s.parLogin?.tx?.pending ?? {}));
+    const setCookies = browsers.flatMap((b) => b.seen.flatMap((hop) => ([] as string[]).concat(hop.headers['set-cookie'] ?? [])));
+    const pending = await pendingLoginsOf(stack.middleware(), setCookies);
     const seenUrls = browsers.flatMap((b) => b.seen.flatMap((hop) => [hop.url, hop.location ?? '']));
     const codes = seenUrls.filter((u) => u.includes('code=')).map((u) => new URL(u).searchParams.get('code')).filter((c) => c !== null);
     const pushed = stack.record.filter((r) => r.endpoint === 'par').map((r) => r.body);

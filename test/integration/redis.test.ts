@@ -23,6 +23,10 @@ let secondApp: ReturnType<typeof createApp>;
 async function sessionKeys(): Promise<string[]> {
   return (await redis.inspect.keys('parlogin:*')).filter((key) => !key.slice('parlogin:'.length).includes(':')).sort();
 }
+/** The keys of pending logins (login-binding.ts). */
+async function pendingKeys(): Promise<string[]> {
+  return (await redis.inspect.keys('parlogin:tx:*')).sort();
+}
 async function sessionOf(key: string): Promise<{ parLogin?: ParLoginSessionData }> {
   return JSON.parse((await redis.inspect.get(key))!);
 }
@@ -98,18 +102,20 @@ describe('rotating SESSION_SECRET', () => {
 });
 
 describe('keys and lifetimes', () => {
-  it('gives an abandoned login a key that lives the PAR lifetime plus the grace, and no longer', async () => {
-    const before = new Set(await sessionKeys());
+  it('gives an abandoned login one key that lives the PAR lifetime plus the grace, and no session', async () => {
+    const sessionsBefore = (await sessionKeys()).length;
+    const before = new Set(await pendingKeys());
     const login = await stack.browser().navigate(`${stack.appUrl}/login`);
     expect(login.status).toBe(303);
-    const added = (await sessionKeys()).filter((key) => !before.has(key));
+    expect([login.headers['set-cookie']].flat().filter((c) => c?.startsWith('parlogin='))).toEqual([]);
+    const added = (await pendingKeys()).filter((key) => !before.has(key));
     expect(added).toHaveLength(1);
     const ttl = await redis.inspect.ttl(added[0]!);
     expect(ttl).toBeGreaterThan(GRACE);
     expect(ttl).toBeLessThanOrEqual(60 + GRACE); // oidc-provider's request_uri lives 60 s
-    const data = await sessionOf(added[0]!);
-    expect(Object.keys(data.parLogin!)).toEqual(['tx']);
-    expect(data.parLogin!.user).toBeUndefined();
+    const tx = JSON.parse((await redis.inspect.get(added[0]!))!) as Record<string, unknown>;
+    expect(Object.keys(tx)).toEqual(expect.arrayContaining(['state', 'nonce', 'codeVerifier', 'expiresAt']));
+    expect((await sessionKeys()).length).toBe(sessionsBefore);
   });
 
   it('gives a logged-in session the idle timeout, renewed by activity', async () => {
@@ -192,17 +198,14 @@ describe('a client the app passes in', () => {
         const res = await http(`${server.url}/login`);
         await res.body.dump();
         expect(res.statusCode).toBe(303);
-        // The anonymous session and, because it is the browser's first login, the bound copy of its transaction.
+        // The pending login only (an anonymous login start creates no session), under the prefix.
         const keys = await redis.inspect.keys('custom:*');
-        expect(keys).toHaveLength(2);
-        const copy = keys.find((key) => key.startsWith('custom:tx:'));
-        const sessionKey = keys.find((key) => key !== copy);
-        expect(copy).toMatch(/^custom:tx:[\w-]{43}$/);
-        expect(sessionKey).toMatch(/^custom:[\w-]{22}$/);
-        // Both vanish with the abandoned login: the copy lives no longer than the anonymous session.
-        const [sessionTtl, copyTtl] = [await redis.inspect.ttl(sessionKey!), await redis.inspect.ttl(copy!)];
+        expect(keys).toHaveLength(1);
+        expect(keys[0]).toMatch(/^custom:tx:[\w-]{10}$/);
+        // It vanishes with the abandoned login.
+        const copyTtl = await redis.inspect.ttl(keys[0]!);
         expect(copyTtl).toBeGreaterThan(0);
-        expect(copyTtl).toBeLessThanOrEqual(sessionTtl + 1);
+        expect(copyTtl).toBeLessThanOrEqual(60 + 240);
       } finally {
         await server.close();
         await (app.locals[PAR_LOGIN_LOCAL] as ParLoginMiddleware).close();
@@ -217,7 +220,8 @@ describe('a client the app passes in', () => {
 describe('floods of abandoned logins', () => {
   it('costs one short-lived key per login and bounded memory', async () => {
     const COUNT = 2000;
-    const before = (await sessionKeys()).length;
+    const sessionsBefore = (await sessionKeys()).length;
+    const before = (await pendingKeys()).length;
     global.gc?.();
     const heapBefore = process.memoryUsage().heapUsed;
     let next = 0;
@@ -231,8 +235,9 @@ describe('floods of abandoned logins', () => {
       }
     }));
     expect(statuses.get(303)).toBe(COUNT);
-    const keys = await sessionKeys();
-    expect(keys.length - before).toBeLessThanOrEqual(COUNT);
+    expect((await sessionKeys()).length).toBe(sessionsBefore);
+    const keys = await pendingKeys();
+    expect(keys.length - before).toBe(COUNT);
     const sample = keys.slice(-50);
     for (const key of sample) expect(await redis.inspect.ttl(key)).toBeLessThanOrEqual(60 + GRACE);
     const sizes = await Promise.all(sample.map((key) => redis.inspect.strLen(key)));
@@ -241,13 +246,13 @@ describe('floods of abandoned logins', () => {
     expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(150 * 1024 * 1024);
   }, 120_000);
 
-  it('keeps one key for a flood from one browser, with at most five pending logins', async () => {
+  it('keeps at most five pending logins, and five cookies, for a flood from one browser', async () => {
     const browser = stack.browser();
-    const before = (await sessionKeys()).length;
+    const sessionsBefore = (await sessionKeys()).length;
+    const before = (await pendingKeys()).length;
     for (let i = 0; i < 30; i += 1) expect((await browser.navigate(`${stack.appUrl}/login`)).status).toBe(303);
-    const keys = await sessionKeys();
-    expect(keys.length - before).toBe(1);
-    const pending = (await Promise.all(keys.map(sessionOf))).map((s) => Object.keys(s.parLogin?.tx?.pending ?? {}).length);
-    expect(Math.max(...pending)).toBe(5);
+    expect((await sessionKeys()).length).toBe(sessionsBefore);
+    expect((await pendingKeys()).length - before).toBe(5);
+    expect(browser.jar.all().filter((cookie) => cookie.name.startsWith('parlogin-tx-'))).toHaveLength(5);
   });
 });
