@@ -7,8 +7,8 @@
  * push once, transparently (RFC 9126 §4); the code is exchanged with the PKCE verifier, the same
  * client authentication and, with DPoP, a proof (RFC 9449 §5); the ID token is validated
  * (`auth_time` too when `max_age` was asked); the session id is regenerated (session fixation,
- * RFC 9700 §4.3.3 spirit); then the browser goes to `returnTo`. Other tabs' pending logins are not
- * in the session, so nothing of theirs is lost.
+ * RFC 9700 §4.3.3 spirit) unless the session was created by this very request; then the browser
+ * goes to `returnTo`. Other tabs' pending logins are not in the session: nothing of theirs is lost.
  *
  * @module
  */
@@ -24,7 +24,7 @@ import type { AuthorizationServerMetadata } from './metadata.js';
 import { takeBoundLogin, takeLikelyBoundLogin } from './login-binding.js';
 import { endpointFor } from './mtls.js';
 import { redirectSeeOther, wantsHtml } from './respond.js';
-import { regenerateSession, saveSession, sessionData, type SessionUser } from './session.js';
+import { isFreshSession, regenerateSession, saveSession, sessionData, type SessionUser } from './session.js';
 import { exchangeCode, type TokenSet } from './token.js';
 import { mergeUserinfo } from './userinfo.js';
 import { RESTART_STATE_PREFIX, type LoginTransaction, type TakeFailure } from './transaction.js';
@@ -173,10 +173,12 @@ export function callbackRoute(ctx: ParLoginContext) {
     trace.step('callback.id_token', { flow, valid: true, userinfo: config.fetchUserinfo });
     const tokenRef = ctx.vault.newReference();
     await ctx.vault.write(tokenRef, tokens, config.sessionAbsoluteTimeout);
-    await regenerateSession(req);
+    // Session fixation needs an id someone knew before the login: a session this request created has none.
+    const fixable = !isFreshSession(req);
+    if (fixable) await regenerateSession(req);
     sessionData(req, true).user = sessionUserOf(tx, claims, tokens, tokenRef);
     await Promise.all([saveSession(req), ctx.sessionIndex.add(claims, { sessionId: req.sessionID, tokenRef }, config.sessionAbsoluteTimeout)]);
-    trace.step('callback.done', { flow, session: 'regenerated', return_to: tx.returnTo });
+    trace.step('callback.done', { flow, session: fixable ? 'regenerated' : 'new', return_to: tx.returnTo });
     // The configured URL (or this login's own redirect origin), whichever instance or proxy path served the callback.
     const origin = tx.request?.redirectUri ? new URL(tx.request.redirectUri).origin + config.basePath : config.baseUrl;
     redirectSeeOther(res, origin + tx.returnTo);

@@ -22,7 +22,7 @@ import { backchannelLogoutRoute } from './backchannel-logout.js';
 import { meRoute } from './me.js';
 import type { ParLoginOptions } from './options.js';
 import { handleFailure } from './respond.js';
-import { sessionData } from './session.js';
+import { markFreshSession, sessionData } from './session.js';
 import { compactSessionIds } from './session-id.js';
 import { createSessionStore, type SessionStoreHandle } from './session-store.js';
 
@@ -105,8 +105,10 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     if (req.session !== undefined) return dispatch(req, res, next);
     // A login start keeps nothing in the session (login-binding.ts): a browser without a session
     // cookie needs none loaded, created or signed for it.
-    if (`${req.method} ${req.path}` === loginKey && !(req.headers.cookie ?? '').includes(sessionCookie)) return dispatch(req, res, next);
+    const hasSessionCookie = (req.headers.cookie ?? '').includes(sessionCookie);
+    if (!hasSessionCookie && `${req.method} ${req.path}` === loginKey) return dispatch(req, res, next);
     (req as unknown as Record<symbol, boolean>)[OWN_SESSION] = true;
+    if (!hasSessionCookie) markFreshSession(req);
     ownSession(req, res, (err?: unknown) => {
       if (err) {
         const failure = new ParLoginError('session_store_unavailable', 'The session store is not available.', { cause: err });

@@ -93,6 +93,22 @@ function storeCall(req: Request, what: 'save' | 'regenerate' | 'destroy'): Promi
   });
 }
 
+const FRESH = Symbol('express-par-login fresh session');
+
+/**
+ * Mark the request's session as created for this very request by `parLogin()`'s own session
+ * middleware (the browser presented no session cookie): nobody, the browser included, knew its id
+ * before this response.
+ */
+export function markFreshSession(req: Request): void {
+  (req as unknown as Record<symbol, boolean>)[FRESH] = true;
+}
+
+/** Whether {@link markFreshSession} marked the request's session. */
+export function isFreshSession(req: Request): boolean {
+  return (req as unknown as Record<symbol, boolean>)[FRESH] === true;
+}
+
 /** Save the session now (before a redirect, so the next request finds it). */
 export const saveSession = (req: Request): Promise<void> => storeCall(req, 'save');
 /** Replace the session with a new one under a new id (session fixation defence). */

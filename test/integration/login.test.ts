@@ -263,6 +263,18 @@ describe('guard, logout and cookies', () => {
     expect(fetchLike.status).toBe(401);
   });
 
+  it('regenerates its own session id when a logged-in browser logs in again, and ends the old session', async () => {
+    const browser = stack.browser();
+    await browser.login(stack.appUrl);
+    const first = browser.jar.all().find((c) => c.name === 'parlogin')!.value;
+    await browser.login(stack.appUrl);
+    const second = browser.jar.all().find((c) => c.name === 'parlogin')!.value;
+    expect(second).not.toBe(first);
+    expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
+    const old = await request(stack.appUrl).get('/me').set('Cookie', `parlogin=${first}`).set('Accept', 'application/json');
+    expect(old.status).toBe(401);
+  });
+
   it('sets HttpOnly, SameSite=Lax login and session cookies without Secure on http', async () => {
     const browser = stack.browser();
     const login = await browser.navigate(`${stack.appUrl}/login`);
