@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 import { ParLoginError } from './errors.js';
 import { tlsConnectOptions, type TlsMaterial } from './mtls.js';
 
@@ -49,29 +49,80 @@ export function createBackChannel({ timeoutMs, maxResponseBytes, tls }: BackChan
     ...tlsConnectOptions(tls),
   });
 
-  async function send(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body: string | undefined, what: string): Promise<BackChannelResponse> {
-    const controller = new AbortController();
-    let timedOut = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      controller.abort();
-    }, timeoutMs);
-    try {
-      const response = await request(url, {
-        dispatcher: agent, method, headers: { 'user-agent': USER_AGENT, accept: 'application/json', ...headers },
-        body, signal: controller.signal,
-      } as Parameters<typeof request>[1]);
-      const text = await readLimited(response.body, maxResponseBytes, what);
-      return { status: response.statusCode, headers: response.headers, json: parseJson(text) };
-    } catch (err) {
-      if (err instanceof ParLoginError) throw err;
-      if (timedOut || isTimeout(err)) {
-        throw new ParLoginError('as_timeout', `The authorization server did not answer the ${what} request within ${timeoutMs} ms.`, { cause: err });
-      }
-      throw new ParLoginError('as_unreachable', `The authorization server could not be reached for the ${what} request.`, { cause: err });
-    } finally {
-      clearTimeout(timer);
+  /** Where a URL goes, parsed once per URL (the back channel talks to a handful of endpoints). */
+  const targets = new Map<string, { origin: string; path: string }>();
+  function targetOf(url: string): { origin: string; path: string } {
+    let target = targets.get(url);
+    if (target === undefined) {
+      const parsed = new URL(url);
+      target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+      if (targets.size < 64) targets.set(url, target);
     }
+    return target;
+  }
+
+  /**
+   * One exchange through undici's dispatcher with a handler that collects the body in memory:
+   * cheaper than `request()`, which wraps every body in a Readable stream read back by an async
+   * iterator. The deadline covers the whole exchange; the size limit aborts the body as it comes.
+   */
+  function send(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body: string | undefined, what: string): Promise<BackChannelResponse> {
+    let target: { origin: string; path: string };
+    try {
+      target = targetOf(url);
+    } catch (err) {
+      return Promise.reject(new ParLoginError('as_unreachable', `The authorization server could not be reached for the ${what} request.`, { cause: err }));
+    }
+    return new Promise((resolve, reject) => {
+      let controller: { abort(reason: Error): void } | undefined;
+      let timedOut = false;
+      let status = 0;
+      let responseHeaders: BackChannelResponse['headers'] = {};
+      const chunks: Buffer[] = [];
+      let size = 0;
+      const timer = setTimeout(() => {
+        timedOut = true;
+        controller?.abort(new Error('deadline'));
+      }, timeoutMs);
+      const fail = (err: unknown): void => {
+        clearTimeout(timer);
+        if (err instanceof ParLoginError) return reject(err);
+        if (timedOut || isTimeout(err)) {
+          return reject(new ParLoginError('as_timeout', `The authorization server did not answer the ${what} request within ${timeoutMs} ms.`, { cause: err }));
+        }
+        reject(new ParLoginError('as_unreachable', `The authorization server could not be reached for the ${what} request.`, { cause: err }));
+      };
+      try {
+        agent.dispatch({
+          origin: target.origin, path: target.path, method, body: body ?? null,
+          headers: { 'user-agent': USER_AGENT, accept: 'application/json', ...headers },
+        }, {
+          onRequestStart(started) {
+            controller = started;
+            if (timedOut) started.abort(new Error('deadline'));
+          },
+          onResponseStart(_controller, statusCode, received) {
+            status = statusCode;
+            responseHeaders = received;
+          },
+          onResponseData(receiving, chunk) {
+            size += chunk.length;
+            if (size > maxResponseBytes) receiving.abort(new ParLoginError('as_bad_response', `The ${what} response is larger than ${maxResponseBytes} bytes.`));
+            else chunks.push(chunk);
+          },
+          onResponseEnd() {
+            clearTimeout(timer);
+            const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+            resolve({ status, headers: responseHeaders, json: parseJson(text) });
+          },
+          onResponseError(_controller, err) {
+            fail(err);
+          },
+        });
+      } catch (err) {
+        fail(err);
+      }
+    });
   }
 
   return {
@@ -79,20 +130,6 @@ export function createBackChannel({ timeoutMs, maxResponseBytes, tls }: BackChan
     postForm: (url, form, headers, what) => send(url, 'POST', { 'content-type': FORM_TYPE, ...headers }, form.toString(), what),
     close: () => agent.close(),
   };
-}
-
-async function readLimited(body: AsyncIterable<Buffer> & { destroy?: () => void }, limit: number, what: string): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) {
-      body.destroy?.();
-      throw new ParLoginError('as_bad_response', `The ${what} response is larger than ${limit} bytes.`);
-    }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
 }
 
 function parseJson(text: string): unknown {

@@ -58,10 +58,10 @@ export function authorizationParameters(ctx: ParLoginContext, tx: LoginTransacti
  * Like `returnTo`, a repeated or malformed one is ignored (the login goes on without it): a link
  * to the login route must always lead to a login.
  */
-function queryLoginRequest(req: Request, config: ParLoginContext['config']): LoginRequest {
+function queryLoginRequest(query: Request['query'], config: ParLoginContext['config']): LoginRequest {
   const options: Record<string, unknown> = {};
   for (const [name, option] of Object.entries(LOGIN_QUERY_OPTIONS)) {
-    const value = req.query[name];
+    const value = query[name];
     if (typeof value !== 'string') continue;
     try {
       normalizeLoginOptions({ [option]: value }, config);
@@ -94,7 +94,7 @@ export async function startLogin(
 ): Promise<void> {
   const { config } = ctx;
   const { trace } = config;
-  res.set('Cache-Control', 'no-store');
+  res.setHeader('Cache-Control', 'no-store');
   const metadata = await ctx.metadata.get();
   const capabilities = parCapabilities(metadata);
   const mode = authorizationMode(config.par, capabilities, config.issuer);
@@ -107,37 +107,49 @@ export async function startLogin(
   const flow = trace.enabled ? flowId(draft.state) : '';
   const params = authorizationParameters(ctx, draft, dpop?.key.jkt);
   const form = config.requestObject ? await signedRequestForm(params, config.signingKey!, config.clientId, config.issuer) : params;
-  const target = new URL(metadata.authorization_endpoint);
   let tx: LoginTransaction;
+  let query: URLSearchParams;
   if (mode === 'par') {
     const endpoint = endpointFor(metadata, 'pushed_authorization_request_endpoint', config.useMtls)!;
-    trace.step('login.push', {
-      flow, endpoint, auth_method: config.clientAuthMethod, return_to: returnTo,
-      request_object: config.requestObject, dpop: dpop !== undefined, retried, restart,
-    });
+    if (trace.enabled) {
+      trace.step('login.push', {
+        flow, endpoint, auth_method: config.clientAuthMethod, return_to: returnTo,
+        request_object: config.requestObject, dpop: dpop !== undefined, retried, restart,
+      });
+    }
     const pushed = await pushAuthorizationRequest(ctx.http, ctx.clientAuth, endpoint, form, config.maxRequestUriLifetime);
-    trace.step('login.pushed', { flow, expires_in: pushed.expiresIn });
+    if (trace.enabled) trace.step('login.pushed', { flow, expires_in: pushed.expiresIn });
     // The login may take as long as the request_uri lives, plus a grace for the user at the AS.
-    tx = { ...draft, expiresAt: Date.now() + (pushed.expiresIn + config.loginGrace) * 1000, requestUriExpiresAt: Date.now() + pushed.expiresIn * 1000 };
-    target.searchParams.set('client_id', config.clientId);
-    target.searchParams.set('request_uri', pushed.requestUri);
-    for (const name of config.frontChannelParams) target.searchParams.set(name, params.get(name)!);
+    const now = Date.now();
+    tx = { ...draft, expiresAt: now + (pushed.expiresIn + config.loginGrace) * 1000, requestUriExpiresAt: now + pushed.expiresIn * 1000 };
+    query = new URLSearchParams([['client_id', config.clientId], ['request_uri', pushed.requestUri]]);
+    for (const name of config.frontChannelParams) query.set(name, params.get(name)!);
   } else {
-    trace.step('login.classic', { flow, auth_method: config.clientAuthMethod, return_to: returnTo, request_object: config.requestObject });
+    if (trace.enabled) trace.step('login.classic', { flow, auth_method: config.clientAuthMethod, return_to: returnTo, request_object: config.requestObject });
     tx = { ...draft, expiresAt: Date.now() + config.loginGrace * 1000 + 60_000 };
-    for (const [name, value] of form) target.searchParams.append(name, value);
+    query = form;
   }
 
   await bindLogin(ctx, req, res, tx);
-  trace.step('login.redirect', { flow, to: `${target.origin}${target.pathname}`, query: [...target.searchParams.keys()] });
-  redirectSeeOther(res, target.href);
+  const location = withQuery(metadata.authorization_endpoint, query);
+  if (trace.enabled) trace.step('login.redirect', { flow, to: location.slice(0, location.indexOf('?')), query: [...query.keys()] });
+  redirectSeeOther(res, location);
+}
+
+/** `endpoint` with `query` added to the query it may already have (RFC 6749 §3.1 allows one; no fragment). */
+function withQuery(endpoint: string, query: URLSearchParams): string {
+  const url = new URL(endpoint);
+  if (url.search === '') return `${url.href}?${query.toString()}`;
+  for (const [name, value] of query) url.searchParams.append(name, value);
+  return url.href;
 }
 
 /** Build the GET /login handler. */
 export function loginRoute(ctx: ParLoginContext) {
   return async function login(req: Request, res: Response): Promise<void> {
-    res.set('Cache-Control', 'no-store');
-    const returnTo = safeReturnTo(typeof req.query.returnTo === 'string' ? req.query.returnTo : undefined);
-    await startLogin(ctx, req, res, queryLoginRequest(req, ctx.config), returnTo);
+    // Express 5 parses the query string again on every read of req.query: read it once, if at all.
+    const query = req.url.includes('?') ? req.query : {};
+    const returnTo = safeReturnTo(typeof query.returnTo === 'string' ? query.returnTo : undefined);
+    await startLogin(ctx, req, res, queryLoginRequest(query, ctx.config), returnTo);
   };
 }

@@ -86,13 +86,13 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const accessTokens = createAccessTokenSource(ctx);
   let warnedInsecure = false;
 
-  function dispatch(req: Request, res: Response, next: NextFunction, storeFailure?: ParLoginError): void {
+  function dispatch(req: Request, res: Response, next: NextFunction, routeKey: string, storeFailure?: ParLoginError): void {
     endExpiredLogin(req, config.sessionAbsoluteTimeout);
     req.auth = createRequestAuth(req, config, accessTokens, storeFailure);
     res.login = (loginOptions: LoginOptions = {}) => Promise.resolve()
       .then(() => startLogin(ctx, req, res, normalizeLoginOptions({ ...loginOptions, returnTo: undefined }, config), safeReturnTo(loginOptions.returnTo)))
       .catch((err: unknown) => handleFailure(config, err, req, res, next));
-    const route = routes.get(`${req.method} ${req.path}`);
+    const route = routes.get(routeKey);
     if (route === undefined) return next();
     if (config.secure && !req.secure && !warnedInsecure) {
       warnedInsecure = true;
@@ -102,21 +102,22 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   }
 
   const middleware = function parLoginMiddleware(req: Request, res: Response, next: NextFunction): void {
-    if (req.session !== undefined) return dispatch(req, res, next);
+    const routeKey = `${req.method} ${req.path}`;
+    if (req.session !== undefined) return dispatch(req, res, next, routeKey);
     // A login start keeps nothing in the session (login-binding.ts): a browser without a session
     // cookie needs none loaded, created or signed for it.
     const hasSessionCookie = (req.headers.cookie ?? '').includes(sessionCookie);
-    if (!hasSessionCookie && `${req.method} ${req.path}` === loginKey) return dispatch(req, res, next);
+    if (!hasSessionCookie && routeKey === loginKey) return dispatch(req, res, next, routeKey);
     (req as unknown as Record<symbol, boolean>)[OWN_SESSION] = true;
     if (!hasSessionCookie) markFreshSession(req);
     ownSession(req, res, (err?: unknown) => {
       if (err) {
         const failure = new ParLoginError('session_store_unavailable', 'The session store is not available.', { cause: err });
         // Public routes keep working without a session; only our routes and guards need one.
-        if (routes.has(`${req.method} ${req.path}`)) return handleFailure(config, failure, req, res, next);
-        return dispatch(req, res, next, failure);
+        if (routes.has(routeKey)) return handleFailure(config, failure, req, res, next);
+        return dispatch(req, res, next, routeKey, failure);
       }
-      dispatch(req, res, next);
+      dispatch(req, res, next, routeKey);
     });
   } as ParLoginMiddleware;
   Object.defineProperty(middleware, 'config', { value: config });
