@@ -24,7 +24,7 @@ import type { AuthorizationServerMetadata } from './metadata.js';
 import { takeBoundLogin, takeLikelyBoundLogin } from './login-binding.js';
 import { endpointFor } from './mtls.js';
 import { redirectSeeOther, wantsHtml } from './respond.js';
-import { isFreshSession, regenerateSession, saveSession, sessionData, type SessionUser } from './session.js';
+import { regenerateSession, saveSession, sessionData, sessionStarter, type SessionUser } from './session.js';
 import { exchangeCode, type TokenSet } from './token.js';
 import { mergeUserinfo } from './userinfo.js';
 import { RESTART_STATE_PREFIX, type LoginTransaction, type TakeFailure } from './transaction.js';
@@ -173,12 +173,19 @@ export function callbackRoute(ctx: ParLoginContext) {
     trace.step('callback.id_token', { flow, valid: true, userinfo: config.fetchUserinfo });
     const tokenRef = ctx.vault.newReference();
     await ctx.vault.write(tokenRef, tokens, config.sessionAbsoluteTimeout);
-    // Session fixation needs an id someone knew before the login: a session this request created has none.
-    const fixable = !isFreshSession(req);
-    if (fixable) await regenerateSession(req);
-    sessionData(req, true).user = sessionUserOf(tx, claims, tokens, tokenRef);
-    await Promise.all([saveSession(req), ctx.sessionIndex.add(claims, { sessionId: req.sessionID, tokenRef }, config.sessionAbsoluteTimeout)]);
-    trace.step('callback.done', { flow, session: fixable ? 'regenerated' : 'new', return_to: tx.returnTo });
+    const user = sessionUserOf(tx, claims, tokens, tokenRef);
+    const start = req.session === undefined ? sessionStarter(req) : undefined;
+    let session: { readonly id: string; readonly saved: Promise<void> };
+    if (start !== undefined) {
+      // No session came with the request: the new one's id was never known to anyone (nothing to fix).
+      session = start(res, { user });
+    } else {
+      await regenerateSession(req); // session fixation defence
+      sessionData(req, true).user = user;
+      session = { id: req.sessionID, saved: saveSession(req) };
+    }
+    await Promise.all([session.saved, ctx.sessionIndex.add(claims, { sessionId: session.id, tokenRef }, config.sessionAbsoluteTimeout)]);
+    trace.step('callback.done', { flow, session: start === undefined ? 'regenerated' : 'new', return_to: tx.returnTo });
     // The configured URL (or this login's own redirect origin), whichever instance or proxy path served the callback.
     const origin = tx.request?.redirectUri ? new URL(tx.request.redirectUri).origin + config.basePath : config.baseUrl;
     redirectSeeOther(res, origin + tx.returnTo);

@@ -22,9 +22,9 @@ import { backchannelLogoutRoute } from './backchannel-logout.js';
 import { meRoute } from './me.js';
 import type { ParLoginOptions } from './options.js';
 import { handleFailure } from './respond.js';
-import { markFreshSession, sessionData } from './session.js';
-import { compactSessionIds } from './session-id.js';
-import { createSessionStore, type SessionStoreHandle } from './session-store.js';
+import { offerSessionStart, sessionData } from './session.js';
+import { createOwnSession } from './own-session.js';
+import { createSessionStore } from './session-store.js';
 
 type Route = (req: Request, res: Response) => Promise<void>;
 
@@ -81,7 +81,8 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const ctx = createContext(config, storeHandle.redis);
   const ownSession = createOwnSession(config, storeHandle);
   const routes = buildRoutes(ctx);
-  const loginKey = `GET ${config.paths.login}`;
+  // Routes that need no session loaded for a browser without one (own-session.ts).
+  const sessionless = new Set([`GET ${config.paths.login}`, `GET ${config.paths.callback}`]);
   const sessionCookie = `${config.sessionCookieName}=`;
   const accessTokens = createAccessTokenSource(ctx);
   let warnedInsecure = false;
@@ -104,13 +105,14 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const middleware = function parLoginMiddleware(req: Request, res: Response, next: NextFunction): void {
     const routeKey = `${req.method} ${req.path}`;
     if (req.session !== undefined) return dispatch(req, res, next, routeKey);
-    // A login start keeps nothing in the session (login-binding.ts): a browser without a session
-    // cookie needs none loaded, created or signed for it.
-    const hasSessionCookie = (req.headers.cookie ?? '').includes(sessionCookie);
-    if (!hasSessionCookie && routeKey === loginKey) return dispatch(req, res, next, routeKey);
     (req as unknown as Record<symbol, boolean>)[OWN_SESSION] = true;
-    if (!hasSessionCookie) markFreshSession(req);
-    ownSession(req, res, (err?: unknown) => {
+    // A login start keeps nothing in the session (login-binding.ts) and a callback starts its own:
+    // a browser without a session cookie needs none loaded or generated for them.
+    if (sessionless.has(routeKey) && !(req.headers.cookie ?? '').includes(sessionCookie)) {
+      offerSessionStart(req, ownSession.start);
+      return dispatch(req, res, next, routeKey);
+    }
+    ownSession.middleware(req, res, (err?: unknown) => {
       if (err) {
         const failure = new ParLoginError('session_store_unavailable', 'The session store is not available.', { cause: err });
         // Public routes keep working without a session; only our routes and guards need one.
@@ -152,28 +154,6 @@ function buildRoutes(ctx: ParLoginContext): Map<string, Route> {
 function endExpiredLogin(req: Request, absoluteTimeout: number): void {
   const data = sessionData(req);
   if (data?.user !== undefined && data.user.loggedInAt + absoluteTimeout <= Math.floor(Date.now() / 1000)) delete data.user;
-}
-
-function createOwnSession(config: ResolvedConfig, storeHandle: SessionStoreHandle): RequestHandler {
-  let warned = storeHandle.kind !== 'memory';
-  const middleware = session({
-    name: config.sessionCookieName,
-    secret: [...config.sessionSecrets],
-    genid: compactSessionIds(config.sessionCookieName, config.sessionSecret),
-    store: storeHandle.store,
-    resave: false,
-    saveUninitialized: false,
-    rolling: false,
-    unset: 'destroy',
-    cookie: { httpOnly: true, sameSite: 'lax', secure: config.secure, path: '/', maxAge: config.sessionAbsoluteTimeout * 1000 },
-  });
-  return (req, res, next) => {
-    if (!warned && process.env.NODE_ENV === 'production') {
-      warned = true;
-      config.logger.error({ msg: 'express-par-login is using an in-memory session store in production: sessions are lost on restart and not shared between instances. Mount express-session with a real store (e.g. connect-redis) before parLogin().' });
-    }
-    middleware(req, res, next);
-  };
 }
 
 function definedOnly(options: ParLoginOptions): ParLoginOptions {

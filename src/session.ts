@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import type { Session } from 'express-session';
 import { ParLoginError } from './errors.js';
 import type { IdTokenClaims } from './id-token.js';
@@ -93,20 +93,22 @@ function storeCall(req: Request, what: 'save' | 'regenerate' | 'destroy'): Promi
   });
 }
 
-const FRESH = Symbol('express-par-login fresh session');
+const STARTER = Symbol('express-par-login session starter');
+
+/** Starts a logged-in session for a browser without one (own-session.ts): its id, and when it is saved. */
+export type SessionStarter = (res: Response, data: ParLoginSessionData) => { readonly id: string; readonly saved: Promise<void> };
 
 /**
- * Mark the request's session as created for this very request by `parLogin()`'s own session
- * middleware (the browser presented no session cookie): nobody, the browser included, knew its id
- * before this response.
+ * Tell the routes that this request runs without a session (the browser presented no session
+ * cookie to `parLogin()`'s own session middleware), and how to start one.
  */
-export function markFreshSession(req: Request): void {
-  (req as unknown as Record<symbol, boolean>)[FRESH] = true;
+export function offerSessionStart(req: Request, start: SessionStarter): void {
+  (req as unknown as Record<symbol, SessionStarter>)[STARTER] = start;
 }
 
-/** Whether {@link markFreshSession} marked the request's session. */
-export function isFreshSession(req: Request): boolean {
-  return (req as unknown as Record<symbol, boolean>)[FRESH] === true;
+/** How to start a session for this request, when {@link offerSessionStart} offered one. */
+export function sessionStarter(req: Request): SessionStarter | undefined {
+  return (req as unknown as Record<symbol, SessionStarter | undefined>)[STARTER];
 }
 
 /** Save the session now (before a redirect, so the next request finds it). */
