@@ -121,7 +121,8 @@ export function callbackRoute(ctx: ParLoginContext) {
   const { config } = ctx;
   const { trace } = config;
   return async function callback(req: Request, res: Response): Promise<void> {
-    res.set('Cache-Control', 'no-store').set('Referrer-Policy', 'no-referrer');
+    res.setHeader('Cache-Control', 'no-store');
+    res.setHeader('Referrer-Policy', 'no-referrer');
     const params = callbackParameters(req);
     const data = sessionData(req);
     if (params.error !== undefined && EXPIRED_REQUEST_URI.has(params.error) && (params.state ?? '') === '') {
@@ -137,7 +138,7 @@ export function callbackRoute(ctx: ParLoginContext) {
     }
     // Taken: single use, whatever happens next.
     const flow = trace.enabled ? flowId(params.state) : '';
-    trace.step('callback.received', { flow, params: Object.keys(params), has_session: data !== undefined });
+    if (trace.enabled) trace.step('callback.received', { flow, params: Object.keys(params), has_session: data !== undefined });
     let tx: LoginTransaction;
     try {
       tx = explainFailedTake(await takeBoundLogin(ctx, req, res, params.state), data !== undefined);
@@ -148,7 +149,7 @@ export function callbackRoute(ctx: ParLoginContext) {
       trace.step('callback.restart', { flow, cause: (err as ParLoginError).code });
       return startLogin(ctx, req, res, { params: [] }, '/', { restart: true });
     }
-    trace.step('callback.transaction', { flow });
+    if (trace.enabled) trace.step('callback.transaction', { flow });
 
     const metadata = await ctx.metadata.get();
     checkIssuer(metadata, params.iss, config.issuer, config.requireIss);
@@ -161,7 +162,7 @@ export function callbackRoute(ctx: ParLoginContext) {
       code: params.code, codeVerifier: tx.codeVerifier, redirectUri, clientId: config.clientId,
       ...(dpopKey ? { dpopKey, requireDpopBinding: config.profile === 'fapi2' } : {}),
     });
-    trace.step('callback.tokens', { flow, token_type: tokens.tokenType, has_refresh_token: tokens.refreshToken !== undefined, expires_at: tokens.expiresAt });
+    if (trace.enabled) trace.step('callback.tokens', { flow, token_type: tokens.tokenType, has_refresh_token: tokens.refreshToken !== undefined, expires_at: tokens.expiresAt });
     const validated = await validateIdToken(tokens.idToken, ctx.jwks, {
       issuer: config.issuer, clientId: config.clientId, nonce: tx.nonce, clockTolerance: config.clockTolerance, algorithms: config.idTokenAlgorithms,
     });
@@ -170,7 +171,7 @@ export function callbackRoute(ctx: ParLoginContext) {
       ? await mergeUserinfo(ctx.http, endpointFor(metadata, 'userinfo_endpoint', config.useMtls)!, tokens, validated, dpopKey)
       : validated;
 
-    trace.step('callback.id_token', { flow, valid: true, userinfo: config.fetchUserinfo });
+    if (trace.enabled) trace.step('callback.id_token', { flow, valid: true, userinfo: config.fetchUserinfo });
     const tokenRef = ctx.vault.newReference();
     await ctx.vault.write(tokenRef, tokens, config.sessionAbsoluteTimeout);
     const user = sessionUserOf(tx, claims, tokens, tokenRef);
@@ -185,7 +186,7 @@ export function callbackRoute(ctx: ParLoginContext) {
       session = { id: req.sessionID, saved: saveSession(req) };
     }
     await Promise.all([session.saved, ctx.sessionIndex.add(claims, { sessionId: session.id, tokenRef }, config.sessionAbsoluteTimeout)]);
-    trace.step('callback.done', { flow, session: start === undefined ? 'regenerated' : 'new', return_to: tx.returnTo });
+    if (trace.enabled) trace.step('callback.done', { flow, session: start === undefined ? 'regenerated' : 'new', return_to: tx.returnTo });
     // The configured URL (or this login's own redirect origin), whichever instance or proxy path served the callback.
     const origin = tx.request?.redirectUri ? new URL(tx.request.redirectUri).origin + config.basePath : config.baseUrl;
     redirectSeeOther(res, origin + tx.returnTo);

@@ -13,12 +13,11 @@
  *
  * @module
  */
-import { createHmac } from 'node:crypto';
 import type { RequestHandler, Response } from 'express';
 import session from 'express-session';
 import type { ResolvedConfig } from './config.js';
 import { ParLoginError } from './errors.js';
-import { compactSessionIds } from './session-id.js';
+import { compactSignedSessionIds } from './session-id.js';
 import type { SessionStoreHandle } from './session-store.js';
 import type { ParLoginSessionData } from './session.js';
 
@@ -38,11 +37,11 @@ export interface OwnSession {
 export function createOwnSession(config: ResolvedConfig, storeHandle: SessionStoreHandle): OwnSession {
   let warned = storeHandle.kind !== 'memory';
   const maxAge = config.sessionAbsoluteTimeout * 1000;
-  const genid = compactSessionIds(config.sessionCookieName, config.sessionSecret);
+  const signedIds = compactSignedSessionIds(config.sessionCookieName, config.sessionSecret);
   const express = session({
     name: config.sessionCookieName,
     secret: [...config.sessionSecrets],
-    genid,
+    genid: () => signedIds().id,
     store: storeHandle.store,
     resave: false,
     saveUninitialized: false,
@@ -61,7 +60,7 @@ export function createOwnSession(config: ResolvedConfig, storeHandle: SessionSto
       express(req, res, next);
     },
     start(res, data) {
-      const id = genid();
+      const { id, signature } = signedIds();
       const expires = new Date(Date.now() + maxAge);
       const record = {
         cookie: { originalMaxAge: maxAge, expires: expires.toISOString(), secure: config.secure, httpOnly: true, path: '/', sameSite: 'lax' },
@@ -70,8 +69,7 @@ export function createOwnSession(config: ResolvedConfig, storeHandle: SessionSto
       const saved = new Promise<void>((resolve, reject) => {
         storeHandle.store.set(id, record as unknown as session.SessionData, (err?: unknown) => {
           if (err) return reject(new ParLoginError('session_store_unavailable', 'The session store failed to save the session.', { cause: err }));
-          // cookie-signature's format, as express-session sends it: s:<id>.<base64 HMAC-SHA256 without padding>.
-          const signature = createHmac('sha256', config.sessionSecret).update(id).digest('base64').replace(/=+$/, '');
+          // The format express-session sends: s:<id>.<signature>, URI-encoded.
           res.append('Set-Cookie', `${config.sessionCookieName}=${encodeURIComponent(`s:${id}.${signature}`)}${attributes.replace('%', expires.toUTCString())}`);
           resolve();
         });

@@ -17,9 +17,13 @@ const ID_BYTES = 16;
 /** `s%3A` + 22-character id + `.` + 43-character signature, before percent-encoding `+` and `/`. */
 const FIXED_VALUE_LENGTH = 4 + 22 + 1 + 43;
 
+/** The signature express-session (cookie-signature) appends to a session id: base64 HMAC-SHA256 without padding. */
+export function signSessionId(id: string, secret: string): string {
+  return createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '');
+}
+
 /** How many bytes `name=value` takes once express-session has signed and encoded `id`. */
-export function signedCookieLength(name: string, id: string, secret: string): number {
-  const signature = createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '');
+export function signedCookieLength(name: string, id: string, secret: string, signature = signSessionId(id, secret)): number {
   let encoded = 0;
   for (const char of signature) if (char === '+' || char === '/') encoded += 1;
   return name.length + 1 + 4 + id.length + 1 + signature.length + 2 * encoded;
@@ -33,11 +37,18 @@ export function signedCookieLength(name: string, id: string, secret: string): nu
  * @param secret The secret express-session signs with (its first secret).
  */
 export function compactSessionIds(cookieName: string, secret: string): () => string {
+  const next = compactSignedSessionIds(cookieName, secret);
+  return () => next().id;
+}
+
+/** Like {@link compactSessionIds}, with each id's signature (computed anyway to measure the cookie). */
+export function compactSignedSessionIds(cookieName: string, secret: string): () => { readonly id: string; readonly signature: string } {
   const fits = cookieName.length + 1 + FIXED_VALUE_LENGTH <= COOKIE_BUDGET;
   return () => {
     for (;;) {
       const id = randomBytes(ID_BYTES).toString('base64url');
-      if (!fits || signedCookieLength(cookieName, id, secret) <= COOKIE_BUDGET) return id;
+      const signature = signSessionId(id, secret);
+      if (!fits || signedCookieLength(cookieName, id, secret, signature) <= COOKIE_BUDGET) return { id, signature };
     }
   };
 }
