@@ -14,7 +14,9 @@ import type { RequestListener } from 'node:http';
 import express from 'express';
 import type { ConfigParams } from 'express-openid-connect';
 import session from 'express-session';
+import type { ParLoginContext } from '../src/context.js';
 import { parLogin, requireLogin, type ParLoginOptions } from '../src/index.js';
+import { INTERNAL_CONTEXT } from '../src/router.js';
 import { TtlMemoryStore } from '../src/memory-store.js';
 import type { BareStore, EocSettings } from './protocol.js';
 
@@ -24,6 +26,8 @@ export interface BuiltApp {
   close(): Promise<void>;
   /** Store a session under `sid` (bare-session only). */
   seed?(sid: string, json: string): Promise<void>;
+  /** Entries in the app's in-memory shared state (ours only). */
+  sharedKeys?(): number;
 }
 
 function baseApp(): express.Express {
@@ -40,7 +44,8 @@ export function oursApp(options: ParLoginOptions): BuiltApp {
   app.use(middleware);
   app.get('/', (_req, res) => void res.type('text').send('home'));
   app.get('/private', requireLogin(), (req, res) => void res.json({ sub: req.auth!.claims!.sub }));
-  return { handler: app, close: () => middleware.close() };
+  const shared = (middleware as unknown as Record<symbol, ParLoginContext>)[INTERNAL_CONTEXT]!.shared as { size?: number };
+  return { handler: app, close: () => middleware.close(), sharedKeys: () => shared.size ?? 0 };
 }
 
 /** express-openid-connect with PAR and the code flow, against the same AS. */

@@ -71,6 +71,7 @@ const handlers: { [T in keyof ChildCalls]: (payload: ChildCalls[T]['in']) => Pro
     return { heapUsed, rss };
   },
   keys: () => memoryStoreKeys(),
+  sharedKeys: () => running?.app?.sharedKeys?.() ?? 0,
   session: ({ sid }) => storedSession(sid),
   seed: async ({ sid, json }) => {
     if (running?.app?.seed === undefined) throw new Error('this child cannot seed sessions');

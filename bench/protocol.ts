@@ -46,6 +46,8 @@ export interface ChildCalls {
   mem: { in: undefined; out: MemoryReading };
   /** Number of sessions in the in-memory session stores of the child. */
   keys: { in: undefined; out: number };
+  /** Entries in the in-memory shared state of our middleware (pending logins, token records, logout index); 0 for other apps. */
+  sharedKeys: { in: undefined; out: number };
   /** The stored JSON of one session of an in-memory store. */
   session: { in: { sid: string }; out: string | undefined };
   /** Put a session into the child's own store (bare-session only). */

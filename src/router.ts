@@ -84,6 +84,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   // Routes that need no session loaded for a browser without one (own-session.ts).
   const sessionless = new Set([`GET ${config.paths.login}`, `GET ${config.paths.callback}`]);
   const sessionCookie = `${config.sessionCookieName}=`;
+  const routePaths = new Set([...routes.keys()].map((key) => key.slice(key.indexOf(' ') + 1)));
   const accessTokens = createAccessTokenSource(ctx);
   let warnedInsecure = false;
 
@@ -103,7 +104,8 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   }
 
   const middleware = function parLoginMiddleware(req: Request, res: Response, next: NextFunction): void {
-    const routeKey = `${req.method} ${req.path}`;
+    const path = req.path;
+    const routeKey = routePaths.has(path) ? `${req.method} ${path}` : '';
     if (req.session !== undefined) return dispatch(req, res, next, routeKey);
     (req as unknown as Record<symbol, boolean>)[OWN_SESSION] = true;
     // A login start keeps nothing in the session (login-binding.ts) and a callback starts its own:

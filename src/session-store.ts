@@ -47,6 +47,39 @@ export function sessionTtl(config: ResolvedConfig) {
   };
 }
 
+/**
+ * connect-redis that renews a session's idle timer in the command that reads it. express-session
+ * touches every session it does not save, on every request: for connect-redis an `EXPIRE`, a second
+ * command and round trip before the response ends. Here `get` is `GETEX … EX <idle timeout>`
+ * (Redis 6.2), so reading renews; `touch` only has work left when the session's absolute lifetime
+ * ends sooner than the idle timeout (its `EXPIRE` then shortens the lifetime to what is left).
+ */
+export class RenewingRedisStore extends RedisStore {
+  readonly #idle: number;
+  readonly #ttl: (sess: session.SessionData) => number;
+
+  constructor(options: ConstructorParameters<typeof RedisStore>[0] & { ttl: (sess: session.SessionData) => number }, idleTimeout: number) {
+    super(options);
+    this.#ttl = options.ttl;
+    this.#idle = idleTimeout;
+  }
+
+  override async get(sid: string, callback?: (err: unknown, data?: session.SessionData | null) => void): Promise<unknown> {
+    try {
+      const data = await this.client.getEx(this.prefix + sid, { type: 'EX', value: this.#idle });
+      if (!data) return callback?.(null, null);
+      return callback?.(null, (await this.serializer.parse(String(data))) as session.SessionData);
+    } catch (err) {
+      return callback?.(err, null);
+    }
+  }
+
+  override async touch(sid: string, sess: session.SessionData, callback?: (err?: unknown) => void): Promise<unknown> {
+    if (this.#ttl(sess) >= this.#idle) return callback?.(null); // renewed by the read
+    return super.touch(sid, sess, callback as never);
+  }
+}
+
 /** Build the store for a configuration. */
 export function createSessionStore(config: ResolvedConfig): SessionStoreHandle {
   const ttl = sessionTtl(config);
@@ -78,7 +111,7 @@ export function createSessionStore(config: ResolvedConfig): SessionStoreHandle {
     down = false;
   });
   const connected = owned ? client.connect().then(() => undefined, () => undefined) : Promise.resolve();
-  const store = new RedisStore({ client, prefix: config.sessionPrefix, ttl });
+  const store = new RenewingRedisStore({ client, prefix: config.sessionPrefix, ttl }, config.sessionIdleTimeout);
   return {
     store,
     kind: 'redis',

@@ -46,8 +46,10 @@ const APPS: App[] = [
 interface Reading {
   before: MemoryReading;
   after: MemoryReading;
-  /** Store keys added by the measured part. */
+  /** Session-store keys added by the measured part. */
   keys: number;
+  /** Shared-state entries added by the measured part (ours: pending logins, token records, logout index). */
+  shared: number;
 }
 
 /**
@@ -61,9 +63,10 @@ async function measure(app: App, issuer: string, warmUp: number, count: number, 
     await drive(child, warmUp);
     const before = await child.call('mem');
     const keysBefore = await child.call('keys');
+    const sharedBefore = await child.call('sharedKeys');
     await drive(child, count);
     const after = await child.call('mem');
-    return { before, after, keys: (await child.call('keys')) - keysBefore };
+    return { before, after, keys: (await child.call('keys')) - keysBefore, shared: (await child.call('sharedKeys')) - sharedBefore };
   } finally {
     await child.stop();
   }
@@ -73,7 +76,8 @@ function describe(count: number, reading: Reading): string {
   const heap = reading.after.heapUsed - reading.before.heapUsed;
   const rss = reading.after.rss - reading.before.rss;
   const signed = (bytes: number): string => `${bytes < 0 ? '−' : '+'}${formatBytes(Math.abs(bytes))}`;
-  return `heapUsed ${signed(heap)} (${formatNumber(heap / count)} B each), RSS ${signed(rss)}, +${formatNumber(reading.keys)} store keys`;
+  return `heapUsed ${signed(heap)} (${formatNumber(heap / count)} B each), RSS ${signed(rss)}, +${formatNumber(reading.keys)} session-store keys, `
+    + `+${formatNumber(reading.shared)} shared-state entries`;
 }
 
 /** Run scenario 4 and add its rows. */
@@ -98,7 +102,9 @@ export async function footprint(settings: Settings, report: Report): Promise<voi
       report.add({ scenario: SCENARIO, measurement: `${app.label}: after ${formatNumber(abandoned)} abandoned logins`, result: describe(abandoned, left) });
     }
     report.note(`${SCENARIO}: memory is read in a fresh app process (after ${settings.footprintWarmUp} warm-up logins) before and after, `
-      + 'each time after two full GCs; "store keys" counts the entries added to the in-memory session store. Logins are driven against '
+      + 'each time after two full GCs; "session-store keys" counts the entries added to the in-memory session store, "shared-state '
+      + 'entries" those of our in-memory shared state (a pending login each; per logged-in session a token record, logout-index '
+      + 'sets shared by sid and sub, and the used-state tombstone of its login). Logins are driven against '
       + `the scripted AS (bench/scripted-as.ts), not oidc-provider: only the app is measured, and ${formatNumber(settings.abandoned)} PARs `
       + 'at the real AS would take minutes. express-openid-connect keeps its sessions and login transactions in cookies, so it is driven '
       + 'with a tenth of the counts.');

@@ -63,9 +63,9 @@ export async function loginStart(settings: Settings, report: Report, cpuProfileD
     });
     if (pool.signedLate > 0) report.note(`${SCENARIO}: ${pool.signedLate} client assertions were signed during a run (the pool ran dry).`);
     addRows(report, results, targets, stack.apps);
-    report.note(`${SCENARIO}: every login start is anonymous (no cookie), as a new visitor's is: ours creates one server-side session `
-      + 'per request (kept for the PAR lifetime plus the login grace, 5 minutes here), so its in-memory store grows during the runs; '
-      + 'express-openid-connect keeps its transaction in a cookie. App CPU is process-wide (all threads) per expected response.');
+    report.note(`${SCENARIO}: every login start is anonymous (no cookie), as a new visitor's is: ours creates no session but keeps `
+      + 'one pending-login entry per request (for the PAR lifetime plus the login grace, 5 minutes here), so its in-memory shared state '
+      + 'grows during the runs; express-openid-connect keeps its transaction in a cookie. App CPU is process-wide (all threads) per expected response.');
   } finally {
     await stack.stop();
   }

@@ -133,6 +133,23 @@ describe('keys and lifetimes', () => {
     expect(await redis.inspect.ttl(key)).toBeGreaterThan(IDLE - 10);
   });
 
+  it('renews the idle timer with the read itself, and cuts it to what is left of the absolute lifetime', async () => {
+    const browser = stack.browser();
+    const before = new Set(await sessionKeys());
+    await browser.login(stack.appUrl);
+    const key = (await sessionKeys()).find((candidate) => !before.has(candidate))!;
+    await redis.inspect.expire(key, IDLE - 200);
+    expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
+    expect(await redis.inspect.ttl(key)).toBeGreaterThan(IDLE - 10);
+    // 100 s of the absolute lifetime left: the session lives no longer than that.
+    const stored = await sessionOf(key) as { parLogin: { user: { loggedInAt: number } } };
+    stored.parLogin.user.loggedInAt = Math.floor(Date.now() / 1000) - 3600 + 100;
+    await redis.inspect.set(key, JSON.stringify(stored), { expiration: { type: 'EX', value: IDLE } });
+    expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
+    expect(await redis.inspect.ttl(key)).toBeLessThanOrEqual(100);
+    expect(await redis.inspect.ttl(key)).toBeGreaterThan(90);
+  });
+
   it('keeps no token readable in Redis', async () => {
     const browser = stack.browser();
     await browser.login(stack.appUrl);
