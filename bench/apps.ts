@@ -5,11 +5,13 @@
  * - `eoc`: express-openid-connect with PAR, the alternative users pick today;
  * - `bare`: no session at all (the ceiling of any logged-in route);
  * - `bare-session`: express-session with the same settings as ours (the ceiling of any
- *   session-backed route), with express-session's MemoryStore, ours's TTL memory store, or Redis.
+ *   session-backed route), with express-session's MemoryStore, ours's TTL memory store, or Redis;
+ * - `floor`: the protocol steps of a login and nothing else (scenario 3's floor): `/login` pushes
+ *   and redirects, `/callback` exchanges the code and redirects; no check, no session.
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import express from 'express';
 import type { ConfigParams } from 'express-openid-connect';
@@ -18,7 +20,7 @@ import type { ParLoginContext } from '../src/context.js';
 import { parLogin, requireLogin, type ParLoginOptions } from '../src/index.js';
 import { INTERNAL_CONTEXT } from '../src/router.js';
 import { TtlMemoryStore } from '../src/memory-store.js';
-import type { BareStore, EocSettings } from './protocol.js';
+import type { BareStore, EocSettings, FloorSettings } from './protocol.js';
 
 /** A built app and how to release what it holds. */
 export interface BuiltApp {
@@ -78,6 +80,50 @@ export function bareApp(): BuiltApp {
   const app = baseApp();
   app.get('/private', (_req, res) => void res.json({ sub: 'alice' }));
   return { handler: app, close: async () => {} };
+}
+
+/**
+ * The least an Express app can do for a complete PAR login (scenario 3's floor, not a client anyone
+ * should run): no ID token validation, no iss or state binding beyond a lookup, no session.
+ */
+export async function floorApp(baseUrl: string, settings: FloorSettings): Promise<BuiltApp> {
+  const { Agent, request } = await import('undici');
+  const agent = new Agent({ keepAliveTimeout: 30_000 });
+  const discovery = await request(`${settings.issuer}/.well-known/openid-configuration`, { dispatcher: agent });
+  const metadata = (await discovery.body.json()) as Record<string, string>;
+  const headers = {
+    authorization: `Basic ${Buffer.from(`${settings.clientId}:${settings.clientSecret}`).toString('base64')}`,
+    'content-type': 'application/x-www-form-urlencoded',
+  };
+  const redirectUri = `${baseUrl}/callback`;
+  const verifiers = new Map<string, string>();
+  const app = baseApp();
+  app.get('/login', async (_req, res) => {
+    const state = randomBytes(32).toString('base64url');
+    const verifier = randomBytes(32).toString('base64url');
+    verifiers.set(state, verifier);
+    const pushed = await request(metadata.pushed_authorization_request_endpoint!, {
+      dispatcher: agent, method: 'POST', headers,
+      body: new URLSearchParams({
+        response_type: 'code', client_id: settings.clientId, redirect_uri: redirectUri, scope: 'openid profile email', state, nonce: state,
+        code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+      }).toString(),
+    });
+    const { request_uri: requestUri } = (await pushed.body.json()) as { request_uri: string };
+    res.redirect(303, `${metadata.authorization_endpoint}?client_id=${encodeURIComponent(settings.clientId)}&request_uri=${encodeURIComponent(requestUri)}`);
+  });
+  app.get('/callback', async (req, res) => {
+    const state = String(req.query.state);
+    const verifier = verifiers.get(state) ?? '';
+    verifiers.delete(state);
+    const tokens = await request(metadata.token_endpoint!, {
+      dispatcher: agent, method: 'POST', headers,
+      body: new URLSearchParams({ grant_type: 'authorization_code', code: String(req.query.code), redirect_uri: redirectUri, code_verifier: verifier }).toString(),
+    });
+    await tokens.body.json();
+    res.redirect(303, '/');
+  });
+  return { handler: app, close: () => agent.close() };
 }
 
 /** Idle lifetime of a session in the bare app's TTL store: ours's default idle timeout. */

@@ -48,6 +48,7 @@ async function build(init: Exclude<ChildInit, { role: 'as' }>, url: string): Pro
     case 'ours': return apps.oursApp(init.options);
     case 'eoc': return apps.eocApp(url, init.settings);
     case 'bare': return apps.bareApp();
+    case 'floor': return apps.floorApp(url, init.settings);
     case 'bare-session': return apps.bareSessionApp(init.secret, init.cookieName, init.store);
   }
 }

@@ -25,9 +25,17 @@ export type ChildInit =
   | { role: 'ours'; port: number; options: ParLoginOptions & { redisUrl?: string } }
   | { role: 'eoc'; port: number; settings: EocSettings }
   | { role: 'bare'; port: number }
+  | { role: 'floor'; port: number; settings: FloorSettings }
   | { role: 'bare-session'; port: number; secret: string; cookieName: string; store: BareStore };
 
 /** The store of a bare express-session app: express-session's MemoryStore, ours's TtlMemoryStore, or Redis. */
+/** What the floor app (apps.ts) needs to log in: its client, with client_secret_basic. */
+export interface FloorSettings {
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+}
+
 export type BareStore = { kind: 'memory' } | { kind: 'ttl-memory' } | { kind: 'redis'; url: string };
 
 export type Role = ChildInit['role'];

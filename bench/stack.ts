@@ -13,7 +13,7 @@ import { freePorts, startChild, type Child, type ChildOptions } from './children
 import type { ChildInit } from './protocol.js';
 
 /** The kinds of app a stack can run. */
-export type AppKind = 'ours-basic' | 'ours-jwt' | 'ours-redis' | 'eoc-basic' | 'eoc-jwt' | 'bare' | 'bare-session' | 'bare-session-ttl' | 'bare-session-redis';
+export type AppKind = 'ours-basic' | 'ours-jwt' | 'ours-redis' | 'eoc-basic' | 'eoc-jwt' | 'floor' | 'bare' | 'bare-session' | 'bare-session-ttl' | 'bare-session-redis';
 
 /** A client's credentials: a secret, or an ES256 key pair. */
 export interface ClientCredentials {
@@ -124,6 +124,7 @@ function appInit(
     case 'ours-redis': return { role: 'ours', port, options: { ...oursOptions(issuer, url, credentials.oursBasic, sessionSecret), redisUrl } };
     case 'eoc-basic': return { role: 'eoc', port, settings: { issuer, clientId: 'eoc-basic', clientSecret: credentials.eocBasic.secret } };
     case 'eoc-jwt': return { role: 'eoc', port, settings: { issuer, clientId: 'eoc-jwt', privateJwk: credentials.eocJwt.privateJwk } };
+    case 'floor': return { role: 'floor', port, settings: { issuer, clientId: credentials.oursBasic.clientId, clientSecret: credentials.oursBasic.secret! } };
     case 'bare': return { role: 'bare', port };
     case 'bare-session': return { role: 'bare-session', port, secret: sessionSecret, cookieName: SESSION_COOKIE, store: { kind: 'memory' } };
     case 'bare-session-ttl': return { role: 'bare-session', port, secret: sessionSecret, cookieName: SESSION_COOKIE, store: { kind: 'ttl-memory' } };
