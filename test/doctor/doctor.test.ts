@@ -52,6 +52,7 @@ describe('doctor against oidc-provider', () => {
     }
     expect(out).toContain('the AS requires PAR for every client');
     expect(out).toContain(`${stack.appUrl}/callback accepted`);
+    expect(out).toMatch(/^  ok    Redis: .* \(Redis \d+\.\d+\.\d+\)$/m);
     expect(out).toMatch(/8 checks: 8 passed, 0 failed, 0 skipped\. All good\./);
     expectNoSecret(out);
   });
@@ -239,5 +240,18 @@ describe('the command line', () => {
     } finally {
       await rm(dir, { recursive: true });
     }
+  });
+});
+
+describe('the Redis version check', () => {
+  it('reads the version from INFO server and compares it with 6.2', async () => {
+    const { atLeast, MIN_REDIS_VERSION, redisVersion } = await import('../../src/doctor/redis-check.js');
+    expect(redisVersion('# Server\r\nredis_version:7.0.15\r\nredis_git_sha1:0\r\n')).toBe('7.0.15');
+    expect(redisVersion('# Server\r\n')).toBeUndefined();
+    expect(atLeast('7.0.15', MIN_REDIS_VERSION)).toBe(true);
+    expect(atLeast('6.2.0', MIN_REDIS_VERSION)).toBe(true);
+    expect(atLeast('6.0.16', MIN_REDIS_VERSION)).toBe(false);
+    expect(atLeast('5.9.9', MIN_REDIS_VERSION)).toBe(false);
+    expect(atLeast('10.0.0', MIN_REDIS_VERSION)).toBe(true);
   });
 });
