@@ -5,9 +5,13 @@
  * A login is a transaction (transaction.ts) kept in the shared state (shared-state.ts: Redis when
  * sessions are, else memory) under a digest of its `state`, and a cookie of its own in the browser,
  * named after that digest (`<session cookie>-tx-<flow id>`: HttpOnly, SameSite=Lax, Secure and the
- * `__Host-` prefix on https, living as long as the login). The callback takes the transaction of
- * its `state` only when the browser presents that login's cookie, which no other site can set: the
- * state is bound to the browser that started the login (RFC 6749 §10.12, RFC 9700 §4.7.1).
+ * `__Host-` prefix on https, living as long as the login) and holding a random secret whose
+ * digest is stored with the transaction. The callback takes the transaction of its `state` only
+ * when the browser presents that cookie with that secret: the state is bound to the browser that
+ * started the login (RFC 6749 §10.12, RFC 9700 §4.7.1). The name alone is not enough, since anyone
+ * who knows the state can compute it: whoever steals an authorization response (code and state, from
+ * a log or a history) cannot finish that login in another browser, and PKCE keeps its meaning (the
+ * verifier goes to the token request only for the browser holding the secret).
  *
  * Why not the session: the browser keeps only the last session cookie it was sent, so logins in
  * several tabs at once (USERS.md #2), or a login started while another tab's callback regenerates
@@ -21,6 +25,7 @@
  *
  * @module
  */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { ParLoginContext } from './context.js';
 import { flowId } from './debug.js';
@@ -32,10 +37,28 @@ const USED = 'used';
 const key = (flow: string): string => `tx:${flow}`;
 const prefixOf = (ctx: ParLoginContext): string => `${ctx.config.sessionCookieName}-tx-`;
 
-/** A pending login's cookie as the browser presents it: its flow id, and the login's expiry (epoch ms). */
+/** A pending login's cookie as the browser presents it: its flow id, the login's expiry (epoch ms), its secret. */
 interface PresentedLogin {
   readonly flow: string;
   readonly expiresAt: number;
+  readonly secret: string;
+}
+
+/** What the shared state holds for a pending login: the transaction and the digest of its cookie's secret. */
+interface StoredLogin {
+  readonly binding: string;
+  readonly tx: LoginTransaction;
+}
+
+const digest = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+
+/** The stored login's transaction, when `stored` is one and `login` presents its secret; else `undefined`. */
+function opened(stored: string | undefined, login: PresentedLogin): LoginTransaction | undefined {
+  if (stored === undefined || stored === USED) return undefined;
+  const { binding, tx } = JSON.parse(stored) as StoredLogin;
+  const expected = Buffer.from(binding, 'base64url');
+  const presented = digest(login.secret);
+  return expected.length === presented.length && timingSafeEqual(expected, presented) ? tx : undefined;
 }
 
 /** The pending logins' cookies the request carries. */
@@ -49,8 +72,9 @@ function presentedLogins(ctx: ParLoginContext, req: Request): PresentedLogin[] {
     if (!trimmed.startsWith(prefix)) continue;
     const equals = trimmed.indexOf('=');
     if (equals < 0) continue;
-    const expiresAt = Number.parseInt(trimmed.slice(equals + 1), 36);
-    found.push({ flow: trimmed.slice(prefix.length, equals), expiresAt: Number.isFinite(expiresAt) ? expiresAt : 0 });
+    const [expiry = '', secret = ''] = trimmed.slice(equals + 1).split('.');
+    const expiresAt = Number.parseInt(expiry, 36);
+    found.push({ flow: trimmed.slice(prefix.length, equals), expiresAt: Number.isFinite(expiresAt) ? expiresAt : 0, secret });
   }
   return found;
 }
@@ -75,49 +99,53 @@ function secondsUntil(ctx: ParLoginContext, expiresAt: number): number {
 export async function bindLogin(ctx: ParLoginContext, req: Request, res: Response, tx: LoginTransaction): Promise<void> {
   const flow = flowId(tx.state);
   const seconds = secondsUntil(ctx, tx.expiresAt);
+  const secret = randomBytes(16).toString('base64url');
+  const stored = JSON.stringify({ binding: digest(secret).toString('base64url'), tx } satisfies StoredLogin);
   const presented = presentedLogins(ctx, req);
   const dropped = presented.length < ctx.config.maxPendingLogins ? []
     : presented.sort((a, b) => a.expiresAt - b.expiresAt).slice(0, presented.length - ctx.config.maxPendingLogins + 1);
   await (dropped.length === 0
-    ? ctx.shared.set(key(flow), JSON.stringify(tx), seconds)
-    : Promise.all([ctx.shared.set(key(flow), JSON.stringify(tx), seconds), ctx.shared.delete(...dropped.map((login) => key(login.flow)))]));
-  const cookie = loginCookie(ctx, flow, tx.expiresAt.toString(36), seconds);
+    ? ctx.shared.set(key(flow), stored, seconds)
+    : Promise.all([ctx.shared.set(key(flow), stored, seconds), ctx.shared.delete(...dropped.map((login) => key(login.flow)))]));
+  const cookie = loginCookie(ctx, flow, `${tx.expiresAt.toString(36)}.${secret}`, seconds);
   res.append('Set-Cookie', dropped.length === 0 ? cookie : [cookie, ...dropped.map((login) => loginCookie(ctx, login.flow, '', 0))]);
 }
 
 /**
- * Take the transaction of `state` (single use) when this browser presents its login's cookie, or
- * say why there is none: `used` (taken before, whichever browser asks), `expired`, or `unknown`
- * (never started, gone, or started in another browser). The login's cookie is cleared.
+ * Take the transaction of `state` (single use) when this browser presents its login's cookie with
+ * its secret, or say why there is none: `used` (taken before, whichever browser asks), `expired`, or
+ * `unknown` (never started, gone, or started in another browser). A login this browser cannot open
+ * is left as it is, for the browser that can. The login's cookie is cleared.
  *
  * @throws {ParLoginError} `session_store_unavailable` when the shared state cannot be read.
  */
 export async function takeBoundLogin(ctx: ParLoginContext, req: Request, res: Response, state: string): Promise<LoginTransaction | TakeFailure> {
   const flow = flowId(state);
   const login = presentedLogins(ctx, req).find((candidate) => candidate.flow === flow);
-  if (login === undefined) return (await ctx.shared.get(key(flow))) === USED ? 'used' : 'unknown';
+  const stored = await ctx.shared.get(key(flow));
+  if (login === undefined) return stored === USED ? 'used' : 'unknown';
   res.append('Set-Cookie', loginCookie(ctx, flow, '', 0));
-  const stored = await ctx.shared.swap(key(flow), USED, secondsUntil(ctx, login.expiresAt));
   if (stored === USED) return 'used';
-  if (stored === undefined) return 'unknown';
-  const tx = JSON.parse(stored) as LoginTransaction;
-  if (tx.state !== state) return 'unknown';
+  const tx = opened(stored, login);
+  if (tx === undefined || tx.state !== state) return 'unknown';
+  // The swap is the single use: of two callbacks racing with the same cookie, one gets the login.
+  const previous = await ctx.shared.swap(key(flow), USED, secondsUntil(ctx, tx.expiresAt));
+  if (previous !== stored) return previous === USED ? 'used' : 'unknown';
   return tx.expiresAt <= Date.now() ? 'expired' : tx;
 }
 
 /**
  * The pending login an error response without `state` most likely belongs to (RFC 9126 §4: the AS
- * no longer knows the request): of the logins this browser presents, the newest whose `request_uri`
- * has expired, else the newest. Taken like {@link takeBoundLogin}; `undefined` when none is pending.
+ * no longer knows the request): of the logins whose cookie and secret this browser presents, the
+ * newest whose `request_uri` has expired, else the newest. Taken like {@link takeBoundLogin};
+ * `undefined` when none is pending.
  */
 export async function takeLikelyBoundLogin(ctx: ParLoginContext, req: Request, res: Response): Promise<LoginTransaction | undefined> {
   const now = Date.now();
   const pending: LoginTransaction[] = [];
   for (const login of presentedLogins(ctx, req)) {
-    const stored = await ctx.shared.get(key(login.flow));
-    if (stored === undefined || stored === USED) continue;
-    const tx = JSON.parse(stored) as LoginTransaction;
-    if (flowId(tx.state) === login.flow && tx.expiresAt > now) pending.push(tx);
+    const tx = opened(await ctx.shared.get(key(login.flow)), login);
+    if (tx !== undefined && flowId(tx.state) === login.flow && tx.expiresAt > now) pending.push(tx);
   }
   pending.sort((a, b) => b.expiresAt - a.expiresAt);
   const likely = pending.find((tx) => (tx.requestUriExpiresAt ?? Infinity) <= now) ?? pending[0];

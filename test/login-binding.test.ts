@@ -54,7 +54,7 @@ describe('bindLogin and takeBoundLogin', () => {
     const browser = new Browser();
     const tx = pending();
     await bindLogin(contextOf(), browser.request(), browser.response(), tx);
-    expect(browser.setCookies[0]).toMatch(new RegExp(`^app-tx-${flowId(tx.state)}=[0-9a-z]+; Max-Age=(300|299); Path=/; HttpOnly; SameSite=Lax$`));
+    expect(browser.setCookies[0]).toMatch(new RegExp(`^app-tx-${flowId(tx.state)}=[0-9a-z]+\\.[\\w-]{22}; Max-Age=(300|299); Path=/; HttpOnly; SameSite=Lax$`));
     const secure = new Browser();
     await bindLogin(contextOf({ sessionCookieName: '__Host-app', secure: true }), secure.request(), secure.response(), pending());
     expect(secure.setCookies[0]).toMatch(/^__Host-app-tx-.*; Secure$/);
@@ -75,6 +75,24 @@ describe('bindLogin and takeBoundLogin', () => {
     expect(await takeBoundLogin(ctx, request, browser.response(), tx.state)).toBe('used');
     expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toBe('used');
     expect(await takeBoundLogin(ctx, stranger.request(), stranger.response(), tx.state)).toBe('used');
+  });
+
+  it('does not hand a login to a browser that only knows its state: the cookie must hold the login\'s secret', async () => {
+    const ctx = contextOf();
+    const browser = new Browser();
+    const tx = pending();
+    await bindLogin(ctx, browser.request(), browser.response(), tx);
+    // An attacker with the victim's state (a stolen authorization response) computes the cookie's name.
+    const name = `app-tx-${flowId(tx.state)}`;
+    const [expiry] = browser.cookies.get(name)!.split('.');
+    for (const forged of ['1', `${expiry}`, `${expiry}.${'A'.repeat(22)}`, `${expiry}.`]) {
+      const attacker = new Browser();
+      attacker.cookies.set(name, forged);
+      expect(await takeBoundLogin(ctx, attacker.request(), attacker.response(), tx.state)).toBe('unknown');
+    }
+    expect(await takeLikelyBoundLogin(ctx, (() => { const a = new Browser(); a.cookies.set(name, `${expiry}.${'B'.repeat(22)}`); return a.request(); })(), new Browser().response())).toBeUndefined();
+    // Left for the browser that started it.
+    expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toEqual(tx);
   });
 
   it('does not take a login whose cookie names the flow but whose state differs', async () => {

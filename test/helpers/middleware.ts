@@ -27,7 +27,7 @@ export async function pendingLoginsOf(middleware: ParLoginMiddleware, setCookies
   const found: LoginTransaction[] = [];
   for (const flow of flows) {
     const stored = await ctx.shared.get(`tx:${flow}`);
-    if (stored !== undefined && stored !== 'used') found.push(JSON.parse(stored) as LoginTransaction);
+    if (stored !== undefined && stored !== 'used') found.push((JSON.parse(stored) as { tx: LoginTransaction }).tx);
   }
   return found;
 }

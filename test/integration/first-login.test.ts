@@ -7,6 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Hop } from '../helpers/browser.js';
+import { flowId } from '../../src/debug.js';
 import { parseFirstForm } from '../helpers/html-form.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -76,6 +77,26 @@ describe('first logins started in several tabs at once', () => {
     expect((await victim.navigate(`${stack.appUrl}/me`)).status).toBe(401);
     // The attacker's own browser can still finish it: the copy was not consumed by the refused attempt.
     expect((await attacker.navigate(attackerCallback)).status).toBe(303);
+  });
+
+  it('does not let a stolen authorization response finish in the thief\'s browser, even with a cookie of the right name', async () => {
+    const victim = stack.browser();
+    const victimStart = await victim.navigate(`${stack.appUrl}/login`);
+    const stolen = await throughAs(victim, victimStart); // code and state, as a log or a history would keep them
+    const state = new URL(stolen).searchParams.get('state')!;
+    const name = `parlogin-tx-${flowId(state)}`;
+    const [expiry] = victim.jar.all().find((c) => c.name === name)!.value.split('.');
+    const tokenCalls = stack.record.filter((r) => r.endpoint === 'token').length;
+    for (const forged of ['1', `${expiry}.${'A'.repeat(22)}`]) {
+      const thief = stack.browser();
+      const refused = await thief.request(stolen, { headers: { accept: 'application/json', 'sec-fetch-mode': 'cors', cookie: `${name}=${forged}` } });
+      expect(refused.status).toBe(400);
+      expect(JSON.parse(refused.body).error).toBe('state_unknown');
+    }
+    // The code never reached the token endpoint (the PKCE verifier was never handed out), and the victim still finishes.
+    expect(stack.record.filter((r) => r.endpoint === 'token')).toHaveLength(tokenCalls);
+    expect((await victim.navigate(stolen)).status).toBe(303);
+    expect((await victim.navigate(`${stack.appUrl}/me`)).status).toBe(200);
   });
 });
 

@@ -2,6 +2,7 @@
  * Sessions in a real redis-server: several instances, key lifetimes, tokens encrypted at rest,
  * outages, and floods of abandoned logins.
  */
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import express from 'express';
 import { request as http } from 'undici';
@@ -113,8 +114,12 @@ describe('keys and lifetimes', () => {
     const ttl = await redis.inspect.ttl(added[0]!);
     expect(ttl).toBeGreaterThan(GRACE);
     expect(ttl).toBeLessThanOrEqual(60 + GRACE); // oidc-provider's request_uri lives 60 s
-    const tx = JSON.parse((await redis.inspect.get(added[0]!))!) as Record<string, unknown>;
-    expect(Object.keys(tx)).toEqual(expect.arrayContaining(['state', 'nonce', 'codeVerifier', 'expiresAt']));
+    const stored = JSON.parse((await redis.inspect.get(added[0]!))!) as { binding: string; tx: Record<string, unknown> };
+    expect(Object.keys(stored.tx)).toEqual(expect.arrayContaining(['state', 'nonce', 'codeVerifier', 'expiresAt']));
+    // The cookie's secret is kept only as a digest.
+    const secret = String([login.headers['set-cookie']].flat().find((c) => c?.startsWith('parlogin-tx-'))).split(';')[0]!.split('.')[1]!;
+    expect(stored.binding).toBe(createHash('sha256').update(secret).digest('base64url'));
+    expect(JSON.stringify(stored)).not.toContain(secret);
     expect((await sessionKeys()).length).toBe(sessionsBefore);
   });
 
