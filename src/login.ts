@@ -59,6 +59,7 @@ export function authorizationParameters(ctx: ParLoginContext, tx: LoginTransacti
  * to the login route must always lead to a login.
  */
 function queryLoginRequest(query: Request['query'], config: ParLoginContext['config']): LoginRequest {
+  if (!Object.keys(LOGIN_QUERY_OPTIONS).some((name) => name in query)) return NO_REQUEST_OPTIONS;
   const options: Record<string, unknown> = {};
   for (const [name, option] of Object.entries(LOGIN_QUERY_OPTIONS)) {
     const value = query[name];
@@ -72,6 +73,9 @@ function queryLoginRequest(query: Request['query'], config: ParLoginContext['con
   }
   return normalizeLoginOptions(options as LoginOptions, config);
 }
+
+/** The login request of a plain `GET /login` (nothing asked for in the query). */
+const NO_REQUEST_OPTIONS: LoginRequest = Object.freeze({ params: Object.freeze([]) as unknown as LoginRequest['params'] });
 
 async function dpopKeyFor(ctx: ParLoginContext): Promise<{ key: DpopKey; sealed?: string } | undefined> {
   if (ctx.config.dpop === 'instance') return { key: await ctx.instanceDpopKey() };
@@ -98,7 +102,7 @@ export async function startLogin(
   const metadata = await ctx.metadata.get();
   const capabilities = parCapabilities(metadata);
   const mode = authorizationMode(config.par, capabilities, config.issuer);
-  const dpop = await dpopKeyFor(ctx);
+  const dpop = config.dpop === 'instance' || config.dpop === 'session' ? await dpopKeyFor(ctx) : undefined;
   const draft: LoginTransaction = {
     ...newTransaction(returnTo, 0, Date.now(), restart), request,
     ...(retried ? { retried } : {}), ...(mode === 'classic' ? { classic: true } : {}),
