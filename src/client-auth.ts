@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from './random.js';
 import { signCompact } from './jws.js';
 import type { ResolvedConfig } from './config.js';
 import type { ClientAuthMethod } from './options.js';
@@ -82,7 +82,7 @@ export function createClientAuthentication(config: ResolvedConfig): ClientAuthen
         iss: config.clientId,
         sub: config.clientId,
         aud: config.assertionAudience === 'endpoint' ? endpoint : config.issuer,
-        jti: randomBytes(16).toString('base64url'),
+        jti: randomToken(16),
         iat: now,
         exp: now + ASSERTION_LIFETIME,
       }, key);

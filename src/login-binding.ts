@@ -25,10 +25,11 @@
  *
  * @module
  */
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { ParLoginContext } from './context.js';
 import { flowId } from './debug.js';
+import { randomToken } from './random.js';
 import type { LoginTransaction, TakeFailure } from './transaction.js';
 
 /** The value a taken transaction's entry is swapped for. */
@@ -99,7 +100,7 @@ function secondsUntil(ctx: ParLoginContext, expiresAt: number): number {
 export async function bindLogin(ctx: ParLoginContext, req: Request, res: Response, tx: LoginTransaction): Promise<void> {
   const flow = flowId(tx.state);
   const seconds = secondsUntil(ctx, tx.expiresAt);
-  const secret = randomBytes(16).toString('base64url');
+  const secret = randomToken(16);
   const stored = JSON.stringify({ binding: digest(secret).toString('base64url'), tx } satisfies StoredLogin);
   const presented = presentedLogins(ctx, req);
   const dropped = presented.length < ctx.config.maxPendingLogins ? []

@@ -5,7 +5,8 @@
  *
  * @module
  */
-import { createCipheriv, createDecipheriv, createHash, hkdfSync, randomBytes } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto';
+import { randomBuffer } from './random.js';
 
 /** Seals and opens strings. */
 export interface Sealer {
@@ -34,7 +35,7 @@ export function createSealer(keys: readonly Buffer[]): Sealer {
   if (current === undefined) throw new TypeError('createSealer needs at least one key');
   return {
     seal(plain) {
-      const iv = randomBytes(IV_BYTES);
+      const iv = randomBuffer(IV_BYTES);
       const cipher = createCipheriv('aes-256-gcm', current.key, iv);
       cipher.setAAD(Buffer.from(`${VERSION}.${current.id}`));
       const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);

@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { createHmac, randomBytes } from 'node:crypto';
+import { createHmac } from 'node:crypto';
+import { randomToken } from './random.js';
 
 /** The largest `name=value` the generator aims for, in bytes. */
 export const COOKIE_BUDGET = 99;
@@ -46,7 +47,7 @@ export function compactSignedSessionIds(cookieName: string, secret: string): () 
   const fits = cookieName.length + 1 + FIXED_VALUE_LENGTH <= COOKIE_BUDGET;
   return () => {
     for (;;) {
-      const id = randomBytes(ID_BYTES).toString('base64url');
+      const id = randomToken(ID_BYTES);
       const signature = signSessionId(id, secret);
       if (!fits || signedCookieLength(cookieName, id, secret, signature) <= COOKIE_BUDGET) return { id, signature };
     }

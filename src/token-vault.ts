@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from './random.js';
 import type { Sealer } from './seal.js';
 import type { SharedState } from './shared-state.js';
 import type { TokenSet } from './token.js';
@@ -29,7 +29,7 @@ const key = (ref: string): string => `tokens:${ref}`;
 /** Build the vault over the shared state. */
 export function createTokenVault(shared: SharedState, sealer: Sealer): TokenVault {
   return {
-    newReference: () => randomBytes(16).toString('base64url'),
+    newReference: () => randomToken(16),
     async read(ref) {
       const sealed = await shared.get(key(ref));
       if (sealed === undefined) return undefined;

@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomBuffer } from './random.js';
 import type { LoginRequest } from './auth-params.js';
 
 /** One pending login. */
@@ -37,11 +38,6 @@ export interface LoginTransaction {
 /** Why a `state` could not be taken. */
 export type TakeFailure = 'unknown' | 'used' | 'expired';
 
-/** 256 random bits, base64url (43 characters). */
-export function randomToken(): string {
-  return randomBytes(32).toString('base64url');
-}
-
 /** The S256 code challenge of a verifier (RFC 7636 §4.2). */
 export function s256(verifier: string): string {
   return createHash('sha256').update(verifier).digest('base64url');
@@ -57,7 +53,7 @@ export const RESTART_STATE_PREFIX = 'r.';
 
 /** A fresh transaction with unguessable state, nonce and verifier (256 independent random bits each, drawn at once). */
 export function newTransaction(returnTo: string, lifetimeSeconds: number, now = Date.now(), restart = false): LoginTransaction {
-  const bits = randomBytes(96);
+  const bits = randomBuffer(96);
   return {
     state: (restart ? RESTART_STATE_PREFIX : '') + bits.subarray(0, 32).toString('base64url'),
     nonce: bits.subarray(32, 64).toString('base64url'),
