@@ -5,7 +5,6 @@
  * @module
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import session from 'express-session';
 import { createAccessTokenSource } from './access-token.js';
 import { createRequestAuth } from './auth.js';
 import { callbackRoute } from './callback.js';
