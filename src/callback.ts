@@ -6,9 +6,10 @@
  * an error response is reported — except an expired or unknown `request_uri`, which starts a fresh
  * push once, transparently (RFC 9126 §4); the code is exchanged with the PKCE verifier, the same
  * client authentication and, with DPoP, a proof (RFC 9449 §5); the ID token is validated
- * (`auth_time` too when `max_age` was asked); the session id is regenerated (session fixation,
- * RFC 9700 §4.3.3 spirit) unless the session was created by this very request; then the browser
- * goes to `returnTo`. Other tabs' pending logins are not in the session: nothing of theirs is lost.
+ * (`auth_time` too when `max_age` was asked); a session the browser brought gets a new id (session
+ * fixation, RFC 9700 §4.3.3 spirit), a browser that brought none gets a new session (own-session.ts);
+ * then the browser goes to `returnTo`. Other tabs' pending logins are not in the session: nothing of
+ * theirs is lost.
  *
  * @module
  */
