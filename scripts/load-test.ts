@@ -47,9 +47,11 @@ try {
     const me = await browser.navigate(`${stack.appUrl}/me`);
     if (me.status !== 200) lost += 1;
   }
-  const keys = (await redis.inspect.keys('parlogin:*')).length;
+  const all = await redis.inspect.keys('parlogin:*');
+  // Session keys are `parlogin:<id>`; the rest (`parlogin:tokens:…`, `tx:…`, `bcl:…`) is shared state.
+  const sessionKeys = all.filter((key) => !key.slice('parlogin:'.length).includes(':')).length;
   console.log(`logins: ${logins}, concurrency: ${concurrency}, time: ${seconds.toFixed(1)} s (${(logins / seconds).toFixed(1)} logins/s)`);
-  console.log(`failures: ${failures.length}, lost sessions: ${lost}, Redis session keys: ${keys}`);
+  console.log(`failures: ${failures.length}, lost sessions: ${lost}, Redis keys: ${sessionKeys} sessions, ${all.length - sessionKeys} shared state (tokens, used logins, logout index)`);
   for (const failure of failures.slice(0, 10)) console.log(`  ${failure}`);
   process.exitCode = failures.length === 0 && lost === 0 ? 0 : 1;
 } finally {
