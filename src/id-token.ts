@@ -8,13 +8,14 @@
 import type { JWTPayload } from 'jose';
 import { ParLoginError } from './errors.js';
 import type { KeyResolver } from './jwks.js';
+import { JWS_ALGORITHMS } from './jws.js';
 import { JwtRejected, verifyJwt } from './jwt.js';
 
 /** The claims of a validated ID token. */
 export type IdTokenClaims = JWTPayload & { sub: string };
 
 /** Asymmetric JWS algorithms accepted for ID tokens. */
-export const ID_TOKEN_ALGORITHMS = Object.freeze(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
+export const ID_TOKEN_ALGORITHMS: readonly string[] = JWS_ALGORITHMS;
 
 /** An ID token older than this (seconds, by `iat`) at the callback is refused. */
 const MAX_TOKEN_AGE = 300;

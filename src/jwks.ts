@@ -14,7 +14,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { ParLoginError } from './errors.js';
 import { asObject, type BackChannel } from './http.js';
-import { keyFitsAlgorithm } from './jws.js';
+import { jwkFitsAlgorithm } from './jws.js';
 
 /** The header members a key is selected by. */
 export interface KeySelector {
@@ -32,18 +32,15 @@ export type KeyResolver = (header: KeySelector) => Promise<readonly KeyObject[]>
 
 /** RFC 7518 §6.2.2, §6.3.2, RFC 8037 §2: members only a private or secret key has. */
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-const KTY_OF_ALG: Readonly<Record<string, string>> = { RS: 'RSA', PS: 'RSA', ES: 'EC', Ed: 'OKP' };
-/** RFC 7518 §3.4, RFC 8037 §3.1: the curve an EC or OKP key must be on for the alg. */
-const CRV_OF_ALG: Readonly<Record<string, string>> = { ES256: 'P-256', ES384: 'P-384', ES512: 'P-521', EdDSA: 'Ed25519', Ed25519: 'Ed25519' };
 
 type Jwk = Record<string, unknown>;
 
 /** Whether the JWK may be the key of a JWS with `header` (RFC 7517 §4.1–§4.5). */
 function selectable(jwk: Jwk, header: KeySelector): boolean {
   if (header.kid !== undefined && jwk.kid !== header.kid) return false;
-  if (jwk.kty !== KTY_OF_ALG[header.alg.slice(0, 2)]) return false;
+  // The key type and curve the alg needs: ES256 is P-256 only (RFC 7518 §3.4).
+  if (!jwkFitsAlgorithm(jwk, header.alg)) return false;
   if (jwk.alg !== undefined && jwk.alg !== header.alg) return false;
-  if (Object.hasOwn(CRV_OF_ALG, header.alg) && jwk.crv !== CRV_OF_ALG[header.alg]) return false;
   if (jwk.use !== undefined && jwk.use !== 'sig') return false;
   if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return false;
   return true;
@@ -60,14 +57,7 @@ class KeySet {
 
   /** The keys fitting `header`, imported (once each). */
   select(header: KeySelector): KeyObject[] {
-    const keys: KeyObject[] = [];
-    for (const jwk of this.#jwks) {
-      if (!selectable(jwk, header)) continue;
-      const key = this.#import(jwk);
-      // The curve (EC, OKP) must be the one the alg names: ES256 is P-256 only (RFC 7518 §3.4).
-      if (keyFitsAlgorithm(key, header.alg)) keys.push(key);
-    }
-    return keys;
+    return this.#jwks.filter((jwk) => selectable(jwk, header)).map((jwk) => this.#import(jwk));
   }
 
   #import(jwk: Jwk): KeyObject {

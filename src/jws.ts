@@ -19,34 +19,46 @@ interface AlgorithmSpec {
   readonly hash: string | null;
   /** The key type it needs (`KeyObject.asymmetricKeyType`). */
   readonly keyTypes: readonly string[];
-  /** The EC curve it needs (RFC 7518 §3.4), for ESxxx. */
+  /** The EC curve it needs (RFC 7518 §3.4), for ESxxx, as OpenSSL names it. */
   readonly curve?: string;
+  /** The JWK `kty` of its keys (RFC 7518 §6.1, RFC 8037 §2). */
+  readonly kty: 'RSA' | 'EC' | 'OKP';
+  /** The JWK `crv` its keys must have, for EC and OKP keys (RFC 7518 §6.2.1.1, RFC 8037 §3.1). */
+  readonly crv?: string;
   /** RSASSA-PSS with a salt as long as the digest (RFC 7518 §3.5). */
   readonly pss?: boolean;
 }
 
 const ALGORITHMS: Readonly<Record<string, AlgorithmSpec>> = Object.freeze({
-  RS256: { hash: 'sha256', keyTypes: ['rsa'] },
-  RS384: { hash: 'sha384', keyTypes: ['rsa'] },
-  RS512: { hash: 'sha512', keyTypes: ['rsa'] },
-  PS256: { hash: 'sha256', keyTypes: ['rsa', 'rsa-pss'], pss: true },
-  PS384: { hash: 'sha384', keyTypes: ['rsa', 'rsa-pss'], pss: true },
-  PS512: { hash: 'sha512', keyTypes: ['rsa', 'rsa-pss'], pss: true },
-  ES256: { hash: 'sha256', keyTypes: ['ec'], curve: 'prime256v1' },
-  ES384: { hash: 'sha384', keyTypes: ['ec'], curve: 'secp384r1' },
-  ES512: { hash: 'sha512', keyTypes: ['ec'], curve: 'secp521r1' },
-  EdDSA: { hash: null, keyTypes: ['ed25519'] },
-  Ed25519: { hash: null, keyTypes: ['ed25519'] },
+  RS256: { hash: 'sha256', keyTypes: ['rsa'], kty: 'RSA' },
+  RS384: { hash: 'sha384', keyTypes: ['rsa'], kty: 'RSA' },
+  RS512: { hash: 'sha512', keyTypes: ['rsa'], kty: 'RSA' },
+  PS256: { hash: 'sha256', keyTypes: ['rsa', 'rsa-pss'], pss: true, kty: 'RSA' },
+  PS384: { hash: 'sha384', keyTypes: ['rsa', 'rsa-pss'], pss: true, kty: 'RSA' },
+  PS512: { hash: 'sha512', keyTypes: ['rsa', 'rsa-pss'], pss: true, kty: 'RSA' },
+  ES256: { hash: 'sha256', keyTypes: ['ec'], curve: 'prime256v1', kty: 'EC', crv: 'P-256' },
+  ES384: { hash: 'sha384', keyTypes: ['ec'], curve: 'secp384r1', kty: 'EC', crv: 'P-384' },
+  ES512: { hash: 'sha512', keyTypes: ['ec'], curve: 'secp521r1', kty: 'EC', crv: 'P-521' },
+  EdDSA: { hash: null, keyTypes: ['ed25519'], kty: 'OKP', crv: 'Ed25519' },
+  Ed25519: { hash: null, keyTypes: ['ed25519'], kty: 'OKP', crv: 'Ed25519' },
 });
 
 /** The JWS algorithms this module signs and verifies. */
 export const JWS_ALGORITHMS: readonly string[] = Object.freeze(Object.keys(ALGORITHMS));
 
+const specOf = (alg: string): AlgorithmSpec | undefined => (Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined);
+
 /** Whether `key` can sign or verify with `alg` (type and, for EC, curve). */
 export function keyFitsAlgorithm(key: KeyObject, alg: string): boolean {
-  const spec = Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined;
+  const spec = specOf(alg);
   if (spec === undefined || !spec.keyTypes.includes(key.asymmetricKeyType ?? '')) return false;
   return spec.curve === undefined || key.asymmetricKeyDetails?.namedCurve === spec.curve;
+}
+
+/** Whether a JWK's `kty` (and `crv`) are those `alg` needs, before the key is imported. */
+export function jwkFitsAlgorithm(jwk: { readonly kty?: unknown; readonly crv?: unknown }, alg: string): boolean {
+  const spec = specOf(alg);
+  return spec !== undefined && jwk.kty === spec.kty && (spec.crv === undefined || jwk.crv === spec.crv);
 }
 
 function keyInput(key: KeyObject, spec: AlgorithmSpec) {

@@ -28,6 +28,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Request, Response } from 'express';
 import type { ParLoginContext } from './context.js';
+import { setCookieValue } from './cookies.js';
 import { flowId } from './debug.js';
 import { randomToken } from './random.js';
 import type { LoginTransaction, TakeFailure } from './transaction.js';
@@ -53,10 +54,22 @@ interface StoredLogin {
 
 const digest = (secret: string): Buffer => createHash('sha256').update(secret).digest();
 
+/** A stored login read back, or `undefined` for anything else (a tombstone, or an entry of another shape). */
+function parseStored(stored: string | undefined): StoredLogin | undefined {
+  if (stored === undefined || stored === USED) return undefined;
+  try {
+    const parsed = JSON.parse(stored) as Partial<StoredLogin> | null;
+    return typeof parsed?.binding === 'string' && typeof parsed.tx?.state === 'string' ? (parsed as StoredLogin) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The stored login's transaction, when `stored` is one and `login` presents its secret; else `undefined`. */
 function opened(stored: string | undefined, login: PresentedLogin): LoginTransaction | undefined {
-  if (stored === undefined || stored === USED) return undefined;
-  const { binding, tx } = JSON.parse(stored) as StoredLogin;
+  const entry = parseStored(stored);
+  if (entry === undefined) return undefined;
+  const { binding, tx } = entry;
   const expected = Buffer.from(binding, 'base64url');
   const presented = digest(login.secret);
   return expected.length === presented.length && timingSafeEqual(expected, presented) ? tx : undefined;
@@ -82,7 +95,7 @@ function presentedLogins(ctx: ParLoginContext, req: Request): PresentedLogin[] {
 
 /** A `Set-Cookie` value for a pending login's cookie; `maxAgeSeconds` 0 deletes it. */
 function loginCookie(ctx: ParLoginContext, flow: string, value: string, maxAgeSeconds: number): string {
-  return `${prefixOf(ctx)}${flow}=${value}; Max-Age=${maxAgeSeconds}; Path=/; HttpOnly; SameSite=Lax${ctx.config.secure ? '; Secure' : ''}`;
+  return setCookieValue(`${prefixOf(ctx)}${flow}`, value, { maxAgeSeconds }, ctx.config.secure);
 }
 
 /** Seconds a tombstone or entry must live for a login expiring at `expiresAt`: at least 1, at most the longest login. */

@@ -58,8 +58,8 @@ export function authorizationParameters(ctx: ParLoginContext, tx: LoginTransacti
  * Like `returnTo`, a repeated or malformed one is ignored (the login goes on without it): a link
  * to the login route must always lead to a login.
  */
-function queryLoginRequest(query: Request['query'], config: ParLoginContext['config']): LoginRequest {
-  if (!Object.keys(LOGIN_QUERY_OPTIONS).some((name) => name in query)) return NO_REQUEST_OPTIONS;
+function queryLoginRequest(query: Request['query'], config: ParLoginContext['config'], plain: LoginRequest): LoginRequest {
+  if (!QUERY_OPTION_NAMES.some((name) => name in query)) return plain;
   const options: Record<string, unknown> = {};
   for (const [name, option] of Object.entries(LOGIN_QUERY_OPTIONS)) {
     const value = query[name];
@@ -74,8 +74,7 @@ function queryLoginRequest(query: Request['query'], config: ParLoginContext['con
   return normalizeLoginOptions(options as LoginOptions, config);
 }
 
-/** The login request of a plain `GET /login` (nothing asked for in the query). */
-const NO_REQUEST_OPTIONS: LoginRequest = Object.freeze({ params: Object.freeze([]) as unknown as LoginRequest['params'] });
+const QUERY_OPTION_NAMES = Object.keys(LOGIN_QUERY_OPTIONS);
 
 async function dpopKeyFor(ctx: ParLoginContext): Promise<{ key: DpopKey; sealed?: string } | undefined> {
   if (ctx.config.dpop === 'instance') return { key: await ctx.instanceDpopKey() };
@@ -102,7 +101,7 @@ export async function startLogin(
   const metadata = await ctx.metadata.get();
   const capabilities = parCapabilities(metadata);
   const mode = authorizationMode(config.par, capabilities, config.issuer);
-  const dpop = config.dpop === 'instance' || config.dpop === 'session' ? await dpopKeyFor(ctx) : undefined;
+  const dpop = await dpopKeyFor(ctx);
   const draft: LoginTransaction = {
     ...newTransaction(returnTo, 0, Date.now(), restart), request,
     ...(retried ? { retried } : {}), ...(mode === 'classic' ? { classic: true } : {}),
@@ -150,10 +149,12 @@ function withQuery(endpoint: string, query: URLSearchParams): string {
 
 /** Build the GET /login handler. */
 export function loginRoute(ctx: ParLoginContext) {
+  // The login request of a plain `GET /login` (no login option in the query), built once.
+  const plain = normalizeLoginOptions({}, ctx.config);
   return async function login(req: Request, res: Response): Promise<void> {
     // Express 5 parses the query string again on every read of req.query: read it once, if at all.
     const query = req.url.includes('?') ? req.query : {};
     const returnTo = safeReturnTo(typeof query.returnTo === 'string' ? query.returnTo : undefined);
-    await startLogin(ctx, req, res, queryLoginRequest(query, ctx.config), returnTo);
+    await startLogin(ctx, req, res, queryLoginRequest(query, ctx.config, plain), returnTo);
   };
 }

@@ -16,6 +16,7 @@
 import type { RequestHandler, Response } from 'express';
 import session from 'express-session';
 import type { ResolvedConfig } from './config.js';
+import { setCookieValue } from './cookies.js';
 import { ParLoginError } from './errors.js';
 import { compactSignedSessionIds } from './session-id.js';
 import type { SessionStoreHandle } from './session-store.js';
@@ -35,7 +36,8 @@ export interface OwnSession {
 
 /** Build the instance's own session middleware. */
 export function createOwnSession(config: ResolvedConfig, storeHandle: SessionStoreHandle): OwnSession {
-  let warned = storeHandle.kind !== 'memory';
+  // Read once: a process's NODE_ENV does not change under a running app.
+  let warned = storeHandle.kind !== 'memory' || process.env.NODE_ENV !== 'production';
   const maxAge = config.sessionAbsoluteTimeout * 1000;
   const signedIds = compactSignedSessionIds(config.sessionCookieName, config.sessionSecret);
   const express = session({
@@ -49,11 +51,10 @@ export function createOwnSession(config: ResolvedConfig, storeHandle: SessionSto
     unset: 'destroy',
     cookie: { httpOnly: true, sameSite: 'lax', secure: config.secure, path: '/', maxAge },
   });
-  const attributes = `; Path=/; Expires=%; HttpOnly${config.secure ? '; Secure' : ''}; SameSite=Lax`;
 
   return {
     middleware(req, res, next) {
-      if (!warned && process.env.NODE_ENV === 'production') {
+      if (!warned) {
         warned = true;
         config.logger.error({ msg: 'express-par-login is using an in-memory session store in production: sessions are lost on restart and not shared between instances. Mount express-session with a real store (e.g. connect-redis) before parLogin().' });
       }
@@ -70,7 +71,7 @@ export function createOwnSession(config: ResolvedConfig, storeHandle: SessionSto
         storeHandle.store.set(id, record as unknown as session.SessionData, (err?: unknown) => {
           if (err) return reject(new ParLoginError('session_store_unavailable', 'The session store failed to save the session.', { cause: err }));
           // The format express-session sends: s:<id>.<signature>, URI-encoded.
-          res.append('Set-Cookie', `${config.sessionCookieName}=${encodeURIComponent(`s:${id}.${signature}`)}${attributes.replace('%', expires.toUTCString())}`);
+          res.append('Set-Cookie', setCookieValue(config.sessionCookieName, encodeURIComponent(`s:${id}.${signature}`), { expires }, config.secure));
           resolve();
         });
       });

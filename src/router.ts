@@ -22,6 +22,7 @@ import { meRoute } from './me.js';
 import type { ParLoginOptions } from './options.js';
 import { handleFailure } from './respond.js';
 import { offerSessionStart, sessionData } from './session.js';
+import { hasCookie } from './cookies.js';
 import { createOwnSession } from './own-session.js';
 import { createSessionStore } from './session-store.js';
 
@@ -82,7 +83,6 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const routes = buildRoutes(ctx);
   // Routes that need no session loaded for a browser without one (own-session.ts).
   const sessionless = new Set([`GET ${config.paths.login}`, `GET ${config.paths.callback}`]);
-  const sessionCookie = `${config.sessionCookieName}=`;
   const routePaths = new Set([...routes.keys()].map((key) => key.slice(key.indexOf(' ') + 1)));
   const accessTokens = createAccessTokenSource(ctx);
   let warnedInsecure = false;
@@ -109,7 +109,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     (req as unknown as Record<symbol, boolean>)[OWN_SESSION] = true;
     // A login start keeps nothing in the session (login-binding.ts) and a callback starts its own:
     // a browser without a session cookie needs none loaded or generated for them.
-    if (sessionless.has(routeKey) && !(req.headers.cookie ?? '').includes(sessionCookie)) {
+    if (sessionless.has(routeKey) && !hasCookie(req.headers.cookie, config.sessionCookieName)) {
       offerSessionStart(req, ownSession.start);
       return dispatch(req, res, next, routeKey);
     }

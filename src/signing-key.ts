@@ -6,7 +6,7 @@
  */
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
-import { keyFitsAlgorithm } from './jws.js';
+import { JWS_ALGORITHMS, keyFitsAlgorithm } from './jws.js';
 
 /** A private key ready to sign client assertions. */
 export interface SigningKey {
@@ -17,13 +17,6 @@ export interface SigningKey {
   /** The JWS `kid` header. */
   readonly kid: string;
 }
-
-const CURVE_ALG: Record<string, string> = { 'prime256v1': 'ES256', 'secp384r1': 'ES384', 'secp521r1': 'ES512' };
-const ALGS_BY_TYPE: Record<string, readonly string[]> = {
-  rsa: ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512'],
-  'rsa-pss': ['PS256', 'PS384', 'PS512'],
-  ed25519: ['EdDSA', 'Ed25519'],
-};
 
 /**
  * Import a private key given as a JWK (object or JSON text), a PKCS#8 PEM, or a `KeyObject`.
@@ -68,11 +61,9 @@ function isPlainJwk(value: unknown): value is JWK {
   return typeof value === 'object' && value !== null && 'kty' in value;
 }
 
+/** The first algorithm of jws.ts's table the key fits: RS256, PS256 (RSA-PSS keys), ESxxx by curve, EdDSA. */
 function defaultAlg(key: KeyObject): string | undefined {
-  const type = key.asymmetricKeyType ?? '';
-  if (type === 'ec') return CURVE_ALG[key.asymmetricKeyDetails?.namedCurve ?? ''];
-  if (type === 'ed25519') return 'EdDSA';
-  return ALGS_BY_TYPE[type]?.[0];
+  return JWS_ALGORITHMS.find((alg) => keyFitsAlgorithm(key, alg));
 }
 
 function describeKey(key: KeyObject): string {

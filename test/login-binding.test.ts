@@ -57,7 +57,7 @@ describe('bindLogin and takeBoundLogin', () => {
     expect(browser.setCookies[0]).toMatch(new RegExp(`^app-tx-${flowId(tx.state)}=[0-9a-z]+\\.[\\w-]{22}; Max-Age=(300|299); Path=/; HttpOnly; SameSite=Lax$`));
     const secure = new Browser();
     await bindLogin(contextOf({ sessionCookieName: '__Host-app', secure: true }), secure.request(), secure.response(), pending());
-    expect(secure.setCookies[0]).toMatch(/^__Host-app-tx-.*; Secure$/);
+    expect(secure.setCookies[0]).toMatch(/^__Host-app-tx-.*; HttpOnly; Secure; SameSite=Lax$/);
   });
 
   it('takes a login once, in the browser that started it, then says it was used', async () => {
@@ -93,6 +93,18 @@ describe('bindLogin and takeBoundLogin', () => {
     expect(await takeLikelyBoundLogin(ctx, (() => { const a = new Browser(); a.cookies.set(name, `${expiry}.${'B'.repeat(22)}`); return a.request(); })(), new Browser().response())).toBeUndefined();
     // Left for the browser that started it.
     expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toEqual(tx);
+  });
+
+  it('answers unknown, never an exception, for an entry of another shape (a corrupt or foreign value)', async () => {
+    const ctx = contextOf();
+    for (const foreign of ['not json', '{}', 'null', '{"binding":1,"tx":{}}', JSON.stringify(pending())]) {
+      const browser = new Browser();
+      const tx = pending();
+      await bindLogin(ctx, browser.request(), browser.response(), tx);
+      await shared.set(`tx:${flowId(tx.state)}`, foreign, 60);
+      expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toBe('unknown');
+      expect(await takeLikelyBoundLogin(ctx, browser.request(), browser.response())).toBeUndefined();
+    }
   });
 
   it('does not take a login whose cookie names the flow but whose state differs', async () => {

@@ -179,7 +179,7 @@ describe('https deployments', () => {
     const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
     // The login start sets only the login's own cookie (no session yet), with every protection.
     expect(cookies).toHaveLength(1);
-    expect(cookies[0]).toMatch(/^__Host-parlogin-tx-[\w-]{10}=[\w.-]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax; Secure$/);
+    expect(cookies[0]).toMatch(/^__Host-parlogin-tx-[\w-]{10}=[\w.-]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
     // The session cookie an app route creates carries them too.
     const session = await request(app).get('/session-touch').set('X-Forwarded-Proto', 'https');
     const cookie = ([] as string[]).concat(session.headers['set-cookie'] ?? []).find((c) => c.startsWith('__Host-parlogin='))!;

@@ -78,6 +78,8 @@ describe('rotating SESSION_SECRET', () => {
         next(err);
       }
     });
+    // Connected before the first request: without an offline queue, a request racing the connect gets 503.
+    await middleware.ready();
     const server = await listen(0, '127.0.0.1', app);
     return { url: server.url, close: async () => { await server.close(); await middleware.close(); } };
   }

@@ -1,0 +1,28 @@
+/**
+ * The cookies the middleware writes itself (the session cookie of a session the callback starts,
+ * and each pending login's cookie), built in one place so that their attributes cannot drift: always
+ * `Path=/`, `HttpOnly` and `SameSite=Lax`, and `Secure` on https (RFC 6265 §4.1; the `__Host-`
+ * prefix of the names, RFC 6265bis §4.1.3.2, needs `Secure`, `Path=/` and no `Domain`). Written as
+ * strings rather than through `res.cookie`, which merges options and formats a date on every call.
+ *
+ * @module
+ */
+
+/** When a cookie ends: after `maxAgeSeconds` (0 deletes it), or at `expires`. */
+export type CookieLifetime = { readonly maxAgeSeconds: number } | { readonly expires: Date };
+
+/**
+ * A `Set-Cookie` value, its attributes in the order the `cookie` package (Express, express-session)
+ * writes them. `value` must already be a valid cookie value (the caller encodes it).
+ */
+export function setCookieValue(name: string, value: string, lifetime: CookieLifetime, secure: boolean): string {
+  const ends = 'expires' in lifetime ? `; Path=/; Expires=${lifetime.expires.toUTCString()}` : `; Max-Age=${lifetime.maxAgeSeconds}; Path=/`;
+  return `${name}=${value}${ends}; HttpOnly${secure ? '; Secure' : ''}; SameSite=Lax`;
+}
+
+/** Whether a `Cookie` header holds a cookie named `name` (whatever its value). */
+export function hasCookie(header: string | undefined, name: string): boolean {
+  if (header === undefined) return false;
+  for (const pair of header.split(';')) if (pair.trimStart().startsWith(`${name}=`)) return true;
+  return false;
+}
