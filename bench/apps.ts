@@ -18,8 +18,8 @@ import type { ConfigParams } from 'express-openid-connect';
 import session from 'express-session';
 import type { ParLoginContext } from '../src/context.js';
 import { parLogin, requireLogin, type ParLoginOptions } from '../src/index.js';
-import { INTERNAL_CONTEXT } from '../src/router.js';
-import { TtlMemoryStore } from '../src/memory-store.js';
+import { INTERNAL_CONTEXT } from '../src/par-login.js';
+import { TtlMemoryStore } from '../src/session/memory-store.js';
 import type { BareStore, EocSettings, FloorSettings } from './protocol.js';
 
 /** A built app and how to release what it holds. */

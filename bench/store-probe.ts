@@ -7,7 +7,7 @@
  * @module
  */
 import session from 'express-session';
-import { TtlMemoryStore } from '../src/memory-store.js';
+import { TtlMemoryStore } from '../src/session/memory-store.js';
 
 const stores = new Set<session.Store>();
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
 // The installed command: `npx express-par-login doctor`. It runs the compiled CLI from dist/.
-import { runCli } from '../dist/cli.js';
+import { runCli } from '../dist/doctor/cli.js';
 
 process.exitCode = await runCli(process.argv.slice(2));

@@ -5,16 +5,16 @@
  *
  * @module
  */
-import { createClientAuthentication, type ClientAuthentication } from './client-auth.js';
-import type { ResolvedConfig } from './config.js';
-import { createBackChannel, type BackChannel } from './http.js';
-import { createJwksResolver, type KeyResolver } from './jwks.js';
-import { createMetadataSource, type MetadataSource } from './metadata.js';
-import { createSealer, type Sealer } from './seal.js';
-import { createSessionIndex, type SessionIndex } from './session-index.js';
-import { memorySharedState, redisSharedState, type SharedState } from './shared-state.js';
-import { createTokenVault, type TokenVault } from './token-vault.js';
-import { generateDpopKey, type DpopKey } from './dpop.js';
+import { createClientAuthentication, type ClientAuthentication } from './client/client-auth.js';
+import type { ResolvedConfig } from './config/resolve-config.js';
+import { createBackChannel, type BackChannel } from './client/http.js';
+import { createJwksResolver, type KeyResolver } from './client/jwks.js';
+import { createMetadataSource, type MetadataSource } from './client/metadata.js';
+import { createSealer, type Sealer } from './crypto/seal.js';
+import { createSessionIndex, type SessionIndex } from './state/session-index.js';
+import { memorySharedState, redisSharedState, type SharedState } from './state/shared-state.js';
+import { createTokenVault, type TokenVault } from './state/token-vault.js';
+import { generateDpopKey, type DpopKey } from './client/dpop.js';
 import type { RedisClientType } from 'redis';
 
 /** One instance's shared machinery. */

@@ -4,26 +4,26 @@
  *
  * @packageDocumentation
  */
-export { parLogin, type ParLoginMiddleware } from './router.js';
-export { requireLogin, type RequireLoginOptions } from './guard.js';
-export { apiProxy, type ApiProxyMiddleware, type ApiProxyOptions } from './api-proxy.js';
-export { configFromEnv, ENV_NAMES } from './env.js';
+export { parLogin, type ParLoginMiddleware } from './par-login.js';
+export { requireLogin, type RequireLoginOptions } from './app/guard.js';
+export { apiProxy, type ApiProxyMiddleware, type ApiProxyOptions } from './app/api-proxy.js';
+export { configFromEnv, ENV_NAMES } from './config/env.js';
 export { ConfigError, ERROR_CODES, ParLoginError, isParLoginError, type ErrorCode, type ParLoginErrorDetails } from './errors.js';
 export type {
   AssertionAudience, ClientAuthMethod, DpopMode, FrontChannelParam, ParLoginLogger, ParLoginOptions, ParPolicy, SecurityProfile,
-} from './options.js';
-export type { LoginOptions, LoginRequest } from './auth-params.js';
-export type { ParCapabilities } from './capabilities.js';
-export { createDpopProof, type DpopKey, type DpopProofClaims } from './dpop.js';
-export type { RequestAuth } from './auth.js';
-export type { IdTokenClaims } from './id-token.js';
-export type { ParLoginSessionData, SessionUser } from './session.js';
-export type { TokenSet } from './token.js';
-export type { SessionInfo } from './me.js';
-export type { ResolvedConfig } from './config.js';
-export type { LoginTransaction } from './transaction.js';
+} from './config/options.js';
+export type { LoginOptions, LoginRequest } from './client/login-options.js';
+export type { ParCapabilities } from './client/capabilities.js';
+export { createDpopProof, type DpopKey, type DpopProofClaims } from './client/dpop.js';
+export type { RequestAuth } from './app/request-auth.js';
+export type { IdTokenClaims } from './client/id-token.js';
+export type { ParLoginSessionData, SessionUser } from './session/session.js';
+export type { TokenSet } from './client/token.js';
+export type { SessionInfo } from './routes/me.js';
+export type { ResolvedConfig } from './config/resolve-config.js';
+export type { LoginTransaction } from './state/transaction.js';
 export { runDoctor, type DoctorOptions, type DoctorReport } from './doctor/run-doctor.js';
 export type { CheckResult, CheckStatus } from './doctor/check.js';
-export type { SigningKey } from './signing-key.js';
-export type { Tracer } from './debug.js';
-export type { TlsMaterial } from './mtls.js';
+export type { SigningKey } from './crypto/signing-key.js';
+export type { Tracer } from './observability/debug.js';
+export type { TlsMaterial } from './config/tls-material.js';

@@ -8,7 +8,7 @@
  * @module
  */
 import { randomBytes } from 'node:crypto';
-import { compactSessionIds, signedCookieLength } from '../../src/session-id.js';
+import { compactSessionIds, signedCookieLength } from '../../src/session/session-id.js';
 import { createClient } from 'redis';
 import { request } from 'undici';
 import type { Child } from '../children.js';

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { ResolvedConfig } from '../config.js';
+import type { ResolvedConfig } from '../config/resolve-config.js';
 import { failed, passed, skipped, warned, type CheckResult } from './check.js';
 import type { DiscoveryProbe } from './discovery-checks.js';
 

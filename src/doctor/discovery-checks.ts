@@ -5,11 +5,11 @@
  *
  * @module
  */
-import type { ResolvedConfig } from '../config.js';
+import type { ResolvedConfig } from '../config/resolve-config.js';
 import type { ParLoginContext } from '../context.js';
 import { isParLoginError } from '../errors.js';
-import { asObject, type BackChannelResponse } from '../http.js';
-import { discoveryUrl, type AuthorizationServerMetadata } from '../metadata.js';
+import { asObject, type BackChannelResponse } from '../client/http.js';
+import { discoveryUrl, type AuthorizationServerMetadata } from '../client/metadata.js';
 import { failed, passed, skipped, type CheckResult } from './check.js';
 
 /** One timed request to the discovery URL: what the clock check and the messages need. */

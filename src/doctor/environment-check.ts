@@ -5,8 +5,8 @@
  *
  * @module
  */
-import { resolveConfig, type ResolvedConfig } from '../config.js';
-import { configFromEnv, ENV_NAMES } from '../env.js';
+import { resolveConfig, type ResolvedConfig } from '../config/resolve-config.js';
+import { configFromEnv, ENV_NAMES } from '../config/env.js';
 import { ConfigError } from '../errors.js';
 import { failed, passed, type CheckResult } from './check.js';
 

@@ -9,12 +9,12 @@
  */
 import type { ParLoginContext } from '../context.js';
 import { isParLoginError, type ParLoginError } from '../errors.js';
-import { signedRequestForm } from '../jar.js';
-import { authorizationParameters } from '../login.js';
-import type { AuthorizationServerMetadata } from '../metadata.js';
-import { endpointFor } from '../mtls.js';
-import { pushAuthorizationRequest } from '../par.js';
-import { newTransaction } from '../transaction.js';
+import { signedRequestForm } from '../client/jar.js';
+import { authorizationParameters } from '../routes/login.js';
+import type { AuthorizationServerMetadata } from '../client/metadata.js';
+import { endpointFor } from '../config/tls-material.js';
+import { pushAuthorizationRequest } from '../client/par.js';
+import { newTransaction } from '../state/transaction.js';
 import { failed, passed, skipped, type CheckResult } from './check.js';
 
 const CLIENT_AUTH = 'Client authentication';

@@ -7,7 +7,7 @@
  * @module
  */
 import { createClient } from 'redis';
-import type { ResolvedConfig } from '../config.js';
+import type { ResolvedConfig } from '../config/resolve-config.js';
 import { failed, passed, type CheckResult } from './check.js';
 
 const NAME = 'Redis';

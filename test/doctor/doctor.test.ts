@@ -5,7 +5,7 @@
  * is ever printed.
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runCli } from '../../src/cli.js';
+import { runCli } from '../../src/doctor/cli.js';
 import { runDoctor, type DoctorOptions, type DoctorReport } from '../../src/doctor/run-doctor.js';
 import { startHostileAs, type HostileAs } from '../helpers/hostile-as.js';
 import { refusedUrl } from '../helpers/hostile-stack.js';
@@ -212,7 +212,7 @@ describe('the command line', () => {
   it('runs as a process: `npm run doctor` exits 0 on a healthy configuration and 1 on a broken one', async () => {
     const { execFile } = await import('node:child_process');
     const run = (env: NodeJS.ProcessEnv) => new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'doctor'], { env: { PATH: process.env.PATH, ...env }, timeout: 60_000 }, (error, stdout) => {
+      execFile(process.execPath, ['--import', 'tsx', 'src/doctor/cli.ts', 'doctor'], { env: { PATH: process.env.PATH, ...env }, timeout: 60_000 }, (error, stdout) => {
         resolve({ code: error === null ? 0 : Number((error as { code?: number }).code), stdout });
       });
     });

@@ -8,8 +8,8 @@ import type { RequestListener } from 'node:http';
 import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import type { ParLoginContext } from '../../src/context.js';
 import type { ParLoginMiddleware } from '../../src/index.js';
-import { INTERNAL_CONTEXT } from '../../src/router.js';
-import type { LoginTransaction } from '../../src/transaction.js';
+import { INTERNAL_CONTEXT } from '../../src/par-login.js';
+import type { LoginTransaction } from '../../src/state/transaction.js';
 
 /** The middleware the stack's app mounted. */
 export function middlewareOf(stack: { app: RequestListener }): ParLoginMiddleware {

@@ -5,8 +5,8 @@
  */
 import type { ParLoginContext } from '../../src/context.js';
 import type { ParLoginMiddleware, TokenSet } from '../../src/index.js';
-import { INTERNAL_CONTEXT } from '../../src/router.js';
-import type { SessionUser } from '../../src/session.js';
+import { INTERNAL_CONTEXT } from '../../src/par-login.js';
+import type { SessionUser } from '../../src/session/session.js';
 
 /** The context of a middleware. */
 export function contextOf(middleware: ParLoginMiddleware): ParLoginContext {

@@ -7,7 +7,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser, Hop } from '../helpers/browser.js';
-import { flowId } from '../../src/debug.js';
+import { flowId } from '../../src/observability/debug.js';
 import { parseFirstForm } from '../helpers/html-form.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 

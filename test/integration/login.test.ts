@@ -7,7 +7,7 @@ import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
 import { parLogin, requireLogin, type ParLoginOptions } from '../../src/index.js';
-import type { ParLoginSessionData } from '../../src/session.js';
+import type { ParLoginSessionData } from '../../src/session/session.js';
 import { tokensOf } from '../helpers/tokens.js';
 import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import { middlewareOf, pendingLoginsOf } from '../helpers/middleware.js';

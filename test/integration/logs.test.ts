@@ -10,7 +10,7 @@ import express from 'express';
 import session from 'express-session';
 import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import { parLogin, requireLogin, type ParLoginOptions } from '../../src/index.js';
-import type { ParLoginSessionData } from '../../src/session.js';
+import type { ParLoginSessionData } from '../../src/session/session.js';
 import { tokensOf } from '../helpers/tokens.js';
 import type { Browser, Hop } from '../helpers/browser.js';
 import { failureOf, FETCH_HEADERS } from '../helpers/hostile-stack.js';

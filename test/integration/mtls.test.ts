@@ -15,7 +15,7 @@ import { exportJWK } from 'jose';
 import type { ClientMetadata, Configuration, KoaContextWithOIDC } from 'oidc-provider';
 import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import { apiProxy, parLogin, requireLogin, type ParLoginOptions } from '../../src/index.js';
-import { sessionUser } from '../../src/session.js';
+import { sessionUser } from '../../src/session/session.js';
 import { createTestPki, type TestCertificate, type TestPki } from '../helpers/certs.js';
 import { backChannel, startStack, type Stack } from '../helpers/stack.js';
 import { contextOf } from '../helpers/tokens.js';

@@ -8,7 +8,7 @@ import express from 'express';
 import { request as http } from 'undici';
 import { createApp, PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import { listen, type Listening } from '../../sample-app/listen.js';
-import { createSealer, deriveKey } from '../../src/seal.js';
+import { createSealer, deriveKey } from '../../src/crypto/seal.js';
 import { parLogin, type ParLoginMiddleware, type ParLoginOptions, type ParLoginSessionData, type TokenSet } from '../../src/index.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';

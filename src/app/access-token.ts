@@ -1,0 +1,152 @@
+/**
+ * `req.auth.accessToken()`: a valid access token for the app's server-side calls, refreshed with the
+ * refresh token shortly before it expires (RFC 6749 §6, OIDC Core §12).
+ *
+ * Refresh is single-flight: concurrent requests of one session share one refresh in this process,
+ * and instances sharing Redis take a lock with a lifetime first, then re-read the token record (an
+ * instance that waited finds the tokens another one stored). Rotated refresh tokens are stored at
+ * once. `invalid_grant` ends the session everywhere: the token record and the session are removed,
+ * so the guard asks for a login again.
+ *
+ * Sender-constrained tokens keep their constraint through refresh: the refresh request goes to the
+ * token endpoint's mTLS alias with the client certificate (RFC 8705 §5, §3) and, for DPoP-bound
+ * tokens, carries a proof with the session's (or instance's) DPoP key and insists on a DPoP-bound
+ * answer (RFC 9449 §5). {@link AccessTokenSource.authorizationHeaders} builds the `Authorization`
+ * and `DPoP` headers of a call to a resource server (RFC 9449 §7.1).
+ *
+ * @module
+ */
+import type { Request } from 'express';
+import type { ParLoginContext } from '../context.js';
+import { flowId } from '../observability/debug.js';
+import { createDpopProof, type DpopKey } from '../client/dpop.js';
+import { ParLoginError } from '../errors.js';
+import { validateRefreshedIdToken } from '../client/id-token.js';
+import { forgetTokens } from '../routes/logout.js';
+import { endpointFor } from '../config/tls-material.js';
+import { openDpopKey, sessionData, sessionUser, type SessionUser } from '../session/session.js';
+import { refreshTokens, type TokenSet } from '../client/token.js';
+
+/** Hands out access tokens of the request's session. */
+export interface AccessTokenSource {
+  /** A valid access token of the request's session, refreshed when needed. */
+  accessToken(req: Request): Promise<string>;
+  /**
+   * The headers that authorize a call to a resource server with the session's access token:
+   * `Authorization: Bearer …`, or for a DPoP-bound token `Authorization: DPoP …` with a fresh
+   * `DPoP` proof for `method` and `url` carrying `ath` (RFC 9449 §7.1) and the server's `nonce`
+   * when given (§9).
+   */
+  authorizationHeaders(req: Request, method: string, url: string, nonce?: string): Promise<Record<string, string>>;
+}
+
+const POLL_MS = 25;
+
+/** Build the source of one instance. */
+export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource {
+  const { config } = ctx;
+  const inFlight = new Map<string, Promise<TokenSet>>();
+  const lockTtlMs = config.httpTimeoutMs * 2 + 1_000;
+  const fresh = (tokens: TokenSet): boolean => tokens.expiresAt === undefined || tokens.expiresAt - config.refreshSkew > Date.now() / 1000;
+  // Refreshed by someone else since `seen` was read, and still valid: use it (even within refreshSkew).
+  const renewed = (tokens: TokenSet, seen: TokenSet): boolean =>
+    tokens.accessToken !== seen.accessToken && (tokens.expiresAt === undefined || tokens.expiresAt > Date.now() / 1000);
+
+  async function refreshShared(req: Request, user: SessionUser, seen: TokenSet): Promise<TokenSet> {
+    const deadline = Date.now() + lockTtlMs * 2;
+    for (;;) {
+      const release = await ctx.shared.lock(`refresh:${user.tokenRef}`, lockTtlMs);
+      if (release !== undefined) {
+        try {
+          return await refreshHolding(req, user, seen);
+        } finally {
+          await release();
+        }
+      }
+      // Another request or instance is refreshing: wait for the tokens it stores.
+      await new Promise((resolve) => setTimeout(resolve, POLL_MS));
+      const current = await readOrEnd(req, user);
+      if (fresh(current) || renewed(current, seen)) return current;
+      if (Date.now() > deadline) throw new ParLoginError('as_timeout', 'Refreshing the access token took too long.');
+    }
+  }
+
+  async function refreshHolding(req: Request, user: SessionUser, seen: TokenSet): Promise<TokenSet> {
+    const current = await readOrEnd(req, user); // re-read under the lock: another instance may have refreshed
+    if (fresh(current) || renewed(current, seen)) return current;
+    if (current.refreshToken === undefined) {
+      throw new ParLoginError('login_required', 'The access token has expired and there is no refresh token.', { hint: 'Log in again.' });
+    }
+    const metadata = await ctx.metadata.get();
+    config.trace.step('refresh.start', { flow: flowId(user.tokenRef) });
+    const dpopKey = await dpopKeyOf(req, user, current);
+    let refreshed: TokenSet;
+    try {
+      refreshed = await refreshTokens(ctx.http, ctx.clientAuth, endpointFor(metadata, 'token_endpoint', config.useMtls)!, current, config.clientId,
+        dpopKey ? { dpopKey, requireDpopBinding: true } : {});
+    } catch (err) {
+      config.trace.step('refresh.failed', { flow: flowId(user.tokenRef), error: err instanceof ParLoginError ? err.code : 'internal' });
+      if (err instanceof ParLoginError && err.asError === 'invalid_grant') await endSession(req, user);
+      throw err instanceof ParLoginError && err.asError === 'invalid_grant'
+        ? new ParLoginError('login_required', 'The session has ended at the authorization server.', { hint: 'Log in again.', cause: err })
+        : err;
+    }
+    if (refreshed.idToken !== current.idToken) {
+      await validateRefreshedIdToken(refreshed.idToken, ctx.jwks, { issuer: config.issuer, clientId: config.clientId, clockTolerance: config.clockTolerance, algorithms: config.idTokenAlgorithms }, user.claims);
+    }
+    const lifetime = user.loggedInAt + config.sessionAbsoluteTimeout - Math.floor(Date.now() / 1000);
+    await ctx.vault.write(user.tokenRef, refreshed, Math.max(1, lifetime));
+    config.trace.step('refresh.done', { flow: flowId(user.tokenRef), rotated: refreshed.refreshToken !== current.refreshToken, expires_at: refreshed.expiresAt });
+    return refreshed;
+  }
+
+  async function readOrEnd(req: Request, user: SessionUser): Promise<TokenSet> {
+    const tokens = await ctx.vault.read(user.tokenRef);
+    if (tokens !== undefined) return tokens;
+    // Gone: logged out elsewhere (back-channel logout, invalid_grant on another instance) or expired.
+    await endSession(req, user);
+    throw new ParLoginError('login_required', 'The session has ended.', { hint: 'Log in again.' });
+  }
+
+  /** The DPoP key of DPoP-bound tokens; `undefined` for Bearer tokens. A key no configured key opens ends the session. */
+  async function dpopKeyOf(req: Request, user: SessionUser, tokens: TokenSet): Promise<DpopKey | undefined> {
+    if (tokens.tokenType.toLowerCase() !== 'dpop') return undefined;
+    const key = await openDpopKey(ctx.sealer, { ...user, tokenType: tokens.tokenType }, ctx.instanceDpopKey);
+    if (key !== undefined) return key;
+    await endSession(req, user);
+    throw new ParLoginError('login_required', 'The DPoP key of the session can no longer be opened (SESSION_ENCRYPTION_KEY rotated away).', { hint: 'Log in again.' });
+  }
+
+  async function endSession(req: Request, user: SessionUser): Promise<void> {
+    if (sessionUser(req)?.tokenRef === user.tokenRef) delete sessionData(req)!.user;
+    await forgetTokens(ctx, user, req.sessionID);
+    await new Promise<void>((resolve) => {
+      if (req.sessionStore === undefined || req.sessionID === undefined) return resolve();
+      req.sessionStore.destroy(req.sessionID, () => resolve()); // the other requests of this session find nothing
+    });
+  }
+
+  async function validTokens(req: Request): Promise<{ user: SessionUser; tokens: TokenSet }> {
+    const user = sessionUser(req);
+    if (user === undefined) throw new ParLoginError('unauthenticated', 'Not logged in.');
+    const tokens = await readOrEnd(req, user);
+    if (fresh(tokens)) return { user, tokens };
+    let flight = inFlight.get(user.tokenRef);
+    if (flight === undefined) {
+      flight = refreshShared(req, user, tokens).finally(() => inFlight.delete(user.tokenRef));
+      inFlight.set(user.tokenRef, flight);
+    }
+    return { user, tokens: await flight };
+  }
+
+  return {
+    accessToken: async (req) => (await validTokens(req)).tokens.accessToken,
+    async authorizationHeaders(req, method, url, nonce): Promise<Record<string, string>> {
+      const { user, tokens } = await validTokens(req);
+      const key = await dpopKeyOf(req, user, tokens);
+      if (key === undefined) return { authorization: `Bearer ${tokens.accessToken}` };
+      const proof = await createDpopProof(key, { htm: method.toUpperCase(), htu: url, accessToken: tokens.accessToken, ...(nonce !== undefined ? { nonce } : {}) });
+      return { authorization: `DPoP ${tokens.accessToken}`, dpop: proof };
+    },
+  };
+}

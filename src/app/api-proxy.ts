@@ -1,0 +1,216 @@
+/**
+ * `apiProxy({ target })`: forward a front end's API calls to the app's API with the user's access
+ * token attached, so a single-page front end never holds a token (the backend-for-frontend
+ * pattern of the OAuth 2.0 for Browser-Based Applications BCP, §6.1).
+ *
+ * Every proxied request needs an anti-forgery proof: by default the header `X-CSRF: 1`, which a
+ * cross-site form cannot send and a cross-site `fetch` cannot send without a CORS preflight the app
+ * never grants; or, with `antiForgery: 'same-origin'`, `Sec-Fetch-Site: same-origin` (else an
+ * `Origin` equal to the app's). The browser's cookies and `Authorization` never reach the API; the
+ * API's `Set-Cookie` never reaches the browser. Paths stay under the target's path.
+ *
+ * A DPoP-bound access token (RFC 9449 §7.1) goes as `Authorization: DPoP …` with a fresh proof for
+ * each call's method and URL; when the API answers 401 asking for a `DPoP-Nonce` (§9), a call
+ * without a streamed body is sent once more with that nonce, and the nonce is remembered for the
+ * next calls to that origin.
+ *
+ * @module
+ */
+import { once } from 'node:events';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { Agent, request } from 'undici';
+import type { RequestAuth } from './request-auth.js';
+import { resourceServerNonce } from '../client/dpop.js';
+import { isParLoginError, ParLoginError } from '../errors.js';
+import { isTimeout } from '../client/http.js';
+import { correlationId, defaultLogger, logFailure } from '../observability/log.js';
+import { isSameOrigin } from '../routes/logout.js';
+import { loadTlsMaterial, tlsConnectOptions } from '../config/tls-material.js';
+import type { ParLoginLogger } from '../config/options.js';
+
+/** Options of {@link apiProxy}. */
+export interface ApiProxyOptions {
+  /** The API's base URL; the path after the proxy's mount point is appended to its path. */
+  target: string;
+  /**
+   * The anti-forgery proof required on every proxied request: a header (`{ header: 'x-csrf', value: '1' }`
+   * by default) or `'same-origin'` (Fetch Metadata, else `Origin`). It cannot be turned off.
+   * @default { header: 'x-csrf', value: '1' }
+   */
+  antiForgery?: { header: string; value: string } | 'same-origin';
+  /** Timeout of each API call in milliseconds. @default 10000 */
+  timeoutMs?: number;
+  /** Where failure records go. @default one JSON line per failure on stderr */
+  logger?: ParLoginLogger;
+  /**
+   * A client certificate chain to present to the API (PEM text or a file path), for APIs that
+   * check certificate-bound access tokens (RFC 8705 §3): give the certificate the tokens are bound
+   * to, the same as parLogin()'s `tlsClientCert`. @default none
+   */
+  tlsClientCert?: string;
+  /** Its private key (PEM text or a file path). Required with `tlsClientCert`. */
+  tlsClientKey?: string;
+  /** Extra CA certificates (PEM text or a file path) trusted for the API's TLS certificate, besides the system's. */
+  tlsCa?: string;
+}
+
+/** A proxy middleware, with a way to release its connections. */
+export interface ApiProxyMiddleware extends RequestHandler {
+  /** Close the proxy's connection pool. */
+  close(): Promise<void>;
+}
+
+// Hop-by-hop headers (RFC 9110 §7.6.1) and what must not cross the proxy in either direction.
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length']);
+const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'cookie', 'authorization', 'proxy-authorization', 'origin', 'referer']);
+const NOT_RETURNED = new Set([...HOP_BY_HOP, 'set-cookie']);
+const WITHOUT_BODY = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
+
+/**
+ * Create a token-attaching proxy to the app's API. Mount it after `parLogin()`:
+ * `app.use('/api', apiProxy({ target: 'https://api.internal/v1' }))`.
+ *
+ * Answers: 401 `unauthenticated` / `login_required` without a usable session, 403 `csrf_rejected`
+ * without the anti-forgery proof, 400 `invalid_request` for a path that leaves the target's path,
+ * 502 `api_unreachable`, 504 `api_timeout`; otherwise the API's own answer.
+ *
+ * @throws {TypeError} with code `ERR_INVALID_ARG_VALUE` when `target` is not an http(s) URL or an option is invalid.
+ */
+export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
+  const target = parseTarget(options.target);
+  const antiForgery = options.antiForgery ?? { header: 'x-csrf', value: '1' };
+  if (antiForgery !== 'same-origin' && (typeof antiForgery?.header !== 'string' || antiForgery.header === '' || typeof antiForgery.value !== 'string' || antiForgery.value === '')) {
+    throw invalidArg('antiForgery must be "same-origin" or { header, value } with non-empty strings');
+  }
+  const csrfHeader = antiForgery === 'same-origin' ? undefined : antiForgery.header.toLowerCase();
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100) throw invalidArg('timeoutMs must be an integer of at least 100');
+  const tlsProblems: string[] = [];
+  const tls = loadTlsMaterial(options, (option, text) => void tlsProblems.push(`${option} ${text}`));
+  if (tlsProblems.length > 0) throw invalidArg(tlsProblems.join('; '));
+  const agent = new Agent({
+    keepAliveTimeout: 30_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+    ...tlsConnectOptions(tls),
+  });
+  const basePath = target.pathname.replace(/\/$/, '');
+  const nonces = new Map<string, string>(); // the API's latest DPoP-Nonce by origin (RFC 9449 §9)
+  const logger = options.logger ?? defaultLogger;
+
+  const middleware = function apiProxyMiddleware(req: Request, res: Response, next: NextFunction): void {
+    forward(req, res).catch((err: unknown) => {
+      const id = correlationId();
+      logFailure(logger, err, id, req.method, req.baseUrl + req.path);
+      if (!isParLoginError(err) || res.headersSent) return next(err);
+      res.status(err.status).set('Cache-Control', 'no-store')
+        .json({ error: err.code, error_description: err.expose ? err.message : 'The API is not available right now.', correlation_id: id });
+    });
+  } as ApiProxyMiddleware;
+  middleware.close = async () => {
+    await agent.close();
+  };
+
+  async function forward(req: Request, res: Response): Promise<void> {
+    res.set('Cache-Control', 'no-store');
+    const auth = req.auth as (RequestAuth & { appOrigin?: string }) | undefined;
+    if (auth === undefined) throw new ParLoginError('not_mounted', 'apiProxy() needs parLogin() mounted before it.');
+    const proven = csrfHeader === undefined ? isSameOrigin(req, auth.appOrigin ?? '') : req.headers[csrfHeader] === (antiForgery as { value: string }).value;
+    if (!proven) {
+      throw new ParLoginError('csrf_rejected', csrfHeader === undefined ? 'API calls must come from the app\'s own pages.' : `API calls need the header ${csrfHeader}.`);
+    }
+    if (!auth.isAuthenticated()) throw new ParLoginError('unauthenticated', 'Not logged in.');
+    const url = targetUrl(req.url);
+
+    const headers: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(req.headers)) {
+      if (value !== undefined && !NOT_FORWARDED.has(name) && name !== csrfHeader) headers[name] = value;
+    }
+    const streamed = !WITHOUT_BODY.has(req.method) && !req.readableEnded;
+    if (streamed && req.headers['content-length'] !== undefined) headers['content-length'] = req.headers['content-length'];
+    const body = streamed ? undefined : bodyOfParsed(req, headers);
+    const authorization = await auth.authorizationHeaders(req.method, url.href, nonces.get(url.origin)); // may refresh: coded errors
+    const controller = new AbortController();
+    const send = (extra: Record<string, string>) => request(url, {
+      dispatcher: agent, method: req.method as 'GET', signal: controller.signal, headers: { ...headers, ...extra },
+      body: streamed ? req : body,
+    });
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    res.once('close', () => controller.abort()); // the browser went away: stop the API call
+    try {
+      let upstream = await send(authorization);
+      const asked = resourceServerNonce(upstream.statusCode, upstream.headers);
+      if (asked !== undefined) {
+        nonces.set(url.origin, asked);
+        if (!streamed) { // a streamed body cannot be sent twice
+          await upstream.body.dump();
+          upstream = await send(await auth.authorizationHeaders(req.method, url.href, asked));
+        }
+      }
+      res.status(upstream.statusCode);
+      for (const [name, value] of Object.entries(upstream.headers)) {
+        if (value !== undefined && !NOT_RETURNED.has(name)) res.setHeader(name, value);
+      }
+      res.set('Cache-Control', String(upstream.headers['cache-control'] ?? 'no-store'));
+      for await (const chunk of upstream.body) {
+        if (!res.write(chunk)) await once(res, 'drain', { signal: controller.signal }); // backpressure: a slow browser does not fill memory
+      }
+      res.end();
+    } catch (err) {
+      if (isParLoginError(err)) throw err;
+      if (res.headersSent) {
+        res.destroy();
+        return;
+      }
+      if (controller.signal.aborted || isTimeout(err)) throw new ParLoginError('api_timeout', `The API did not answer within ${timeoutMs} ms.`, { cause: err });
+      throw new ParLoginError('api_unreachable', 'The API could not be reached.', { cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  function targetUrl(relative: string): URL {
+    const [path = '/', search = ''] = splitOnce(relative, '?');
+    const url = new URL(target.href);
+    url.pathname = basePath + (path.startsWith('/') ? path : `/${path}`);
+    url.search = search;
+    // Dot segments (also percent-encoded) are resolved by the URL parser: stay under the target's path.
+    if (url.origin !== target.origin || !(url.pathname === basePath || url.pathname.startsWith(`${basePath}/`) || basePath === '')) {
+      throw new ParLoginError('invalid_request', 'The API path leaves the proxied API.');
+    }
+    return url;
+  }
+
+  return middleware;
+}
+
+/** A body an app's body parser already consumed, serialized again as JSON or form; else none. */
+function bodyOfParsed(req: Request, headers: Record<string, string | string[]>): string | undefined {
+  if (WITHOUT_BODY.has(req.method) || req.body === undefined || (typeof req.body === 'object' && Object.keys(req.body as object).length === 0)) return undefined;
+  const type = String(req.headers['content-type'] ?? '');
+  if (typeof req.body === 'string') return req.body;
+  if (type.includes('application/x-www-form-urlencoded')) return new URLSearchParams(req.body as Record<string, string>).toString();
+  headers['content-type'] = 'application/json';
+  return JSON.stringify(req.body);
+}
+
+function splitOnce(value: string, separator: string): [string, string] {
+  const at = value.indexOf(separator);
+  return at < 0 ? [value, ''] : [value.slice(0, at), value.slice(at + 1)];
+}
+
+function parseTarget(value: unknown): URL {
+  let url: URL;
+  try {
+    url = new URL(String(value));
+  } catch {
+    throw invalidArg('target must be an absolute http(s) URL');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidArg('target must be an absolute http(s) URL');
+  if (url.username || url.password || url.search || url.hash) throw invalidArg('target must not have credentials, a query or a fragment');
+  return url;
+}
+
+function invalidArg(message: string): TypeError {
+  return Object.assign(new TypeError(`apiProxy: ${message}`), { code: 'ERR_INVALID_ARG_VALUE' });
+}
+
+

@@ -1,0 +1,53 @@
+/**
+ * `requireLogin()`: protect routes. An anonymous HTML navigation is sent into the login flow with
+ * `returnTo` set to the requested path; any other request (fetch, XHR, API clients) gets
+ * `401 {"error":"unauthenticated"}`, because a redirect to a login page is useless to a script.
+ *
+ * @module
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { STORE_FAILURE } from './request-auth.js';
+import { ParLoginError } from '../errors.js';
+import { redirectSeeOther, wantsHtml } from '../web/respond.js';
+
+/** Options of {@link requireLogin}. */
+export interface RequireLoginOptions {
+  /**
+   * `auto` redirects HTML navigations and answers 401 to the rest; `never` always answers 401
+   * (for API routes); `always` always redirects.
+   * @default 'auto'
+   */
+  redirect?: 'auto' | 'never' | 'always';
+}
+
+const UNAUTHENTICATED = JSON.stringify({ error: 'unauthenticated', error_description: 'Log in first.' });
+
+/**
+ * Guard routes behind a login.
+ *
+ * @throws {TypeError} at creation when an option is invalid.
+ * @returns Middleware that calls `next()` for logged-in requests. Used without `parLogin()` mounted
+ *   before it, it fails every request with `not_mounted` (500) and says so in the error.
+ */
+export function requireLogin(options: RequireLoginOptions = {}): RequestHandler {
+  const mode = options.redirect ?? 'auto';
+  if (!['auto', 'never', 'always'].includes(mode)) {
+    throw Object.assign(new TypeError(`requireLogin: redirect must be "auto", "never" or "always" (got "${String(mode)}")`), { code: 'ERR_INVALID_ARG_VALUE' });
+  }
+  return function guard(req: Request, res: Response, next: NextFunction): void {
+    const auth = req.auth;
+    if (auth === undefined) {
+      next(new ParLoginError('not_mounted', 'requireLogin() needs app.use(parLogin()) before it; no login state is available for this request.'));
+      return;
+    }
+    const storeFailure = (auth as { [STORE_FAILURE]?: ParLoginError })[STORE_FAILURE];
+    if (storeFailure !== undefined) return next(storeFailure);
+    if (auth.isAuthenticated()) return next();
+    const redirect = mode === 'always' || (mode === 'auto' && (req.method === 'GET' || req.method === 'HEAD') && wantsHtml(req));
+    if (redirect) {
+      redirectSeeOther(res, auth.loginUrl(req.originalUrl));
+      return;
+    }
+    res.status(401).set('Cache-Control', 'no-store').type('json').send(UNAUTHENTICATED);
+  };
+}

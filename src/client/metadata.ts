@@ -1,0 +1,124 @@
+/**
+ * Discovery of the AS's metadata (OpenID Connect Discovery 1.0 §4, RFC 8414 §3), per instance:
+ * cached after success, single-flight while in progress, retried on the next request after a failure.
+ *
+ * @module
+ */
+import { ParLoginError } from '../errors.js';
+import { asObject, type BackChannel } from './http.js';
+
+/** The AS metadata the middleware uses. */
+export interface AuthorizationServerMetadata {
+  readonly issuer: string;
+  readonly authorization_endpoint: string;
+  readonly token_endpoint: string;
+  readonly jwks_uri: string;
+  /** RFC 9126 §5. */
+  readonly pushed_authorization_request_endpoint?: string;
+  /** RFC 9126 §5. */
+  readonly require_pushed_authorization_requests?: boolean;
+  /** RFC 9207 §3. */
+  readonly authorization_response_iss_parameter_supported?: boolean;
+  /** OIDC RP-Initiated Logout 1.0 §2.1. */
+  readonly end_session_endpoint?: string;
+  readonly userinfo_endpoint?: string;
+  readonly id_token_signing_alg_values_supported?: readonly string[];
+  /** RFC 8705 §5: endpoints to use with a client certificate. */
+  readonly mtls_endpoint_aliases?: Readonly<Partial<Record<'token_endpoint' | 'pushed_authorization_request_endpoint' | 'userinfo_endpoint', string>>>;
+  /** RFC 9449 §5.1. */
+  readonly dpop_signing_alg_values_supported?: readonly string[];
+  /** RFC 9396 §10. */
+  readonly authorization_details_types_supported?: readonly string[];
+}
+
+/** A cached, single-flight metadata source. */
+export interface MetadataSource {
+  /** The metadata, discovered on first use. */
+  get(): Promise<AuthorizationServerMetadata>;
+}
+
+const REQUIRED_ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const;
+const OPTIONAL_ENDPOINTS = ['pushed_authorization_request_endpoint', 'end_session_endpoint', 'userinfo_endpoint'] as const;
+
+/** The discovery document's URL for an issuer (OIDC Discovery §4.1). */
+export function discoveryUrl(issuer: string): string {
+  return `${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`;
+}
+
+/**
+ * Create the metadata source of one instance.
+ *
+ * @param issuer The configured issuer; the document's `issuer` must equal it exactly (§4.3).
+ * @param http The instance's back channel.
+ */
+export function createMetadataSource(issuer: string, http: BackChannel): MetadataSource {
+  let cached: AuthorizationServerMetadata | undefined;
+  let inFlight: Promise<AuthorizationServerMetadata> | undefined;
+
+  async function discover(): Promise<AuthorizationServerMetadata> {
+    const response = await http.get(discoveryUrl(issuer), 'discovery');
+    const document = asObject(response.json);
+    if (response.status !== 200 || document === undefined) {
+      throw new ParLoginError('discovery_failed', `Discovery at ${discoveryUrl(issuer)} answered ${response.status}${document ? '' : ' without a JSON object'}.`);
+    }
+    return validateMetadata(document, issuer);
+  }
+
+  return {
+    get() {
+      if (cached) return Promise.resolve(cached);
+      inFlight ??= discover().then(
+        (metadata) => {
+          cached = metadata;
+          inFlight = undefined;
+          return metadata;
+        },
+        (err: unknown) => {
+          inFlight = undefined;
+          throw err;
+        },
+      );
+      return inFlight;
+    },
+  };
+}
+
+/**
+ * Check a discovery document: the issuer matches and every endpoint used is an absolute https URL
+ * (http only on loopback hosts).
+ *
+ * @throws {ParLoginError} `discovery_failed`
+ */
+export function validateMetadata(document: Record<string, unknown>, issuer: string): AuthorizationServerMetadata {
+  if (document.issuer !== issuer) {
+    throw new ParLoginError('discovery_failed', `Discovery returned issuer "${String(document.issuer)}", not the configured "${issuer}".`);
+  }
+  for (const name of REQUIRED_ENDPOINTS) {
+    if (!isEndpoint(document[name])) throw new ParLoginError('discovery_failed', `Discovery has no valid ${name}.`);
+  }
+  for (const name of OPTIONAL_ENDPOINTS) {
+    if (document[name] !== undefined && !isEndpoint(document[name])) {
+      throw new ParLoginError('discovery_failed', `Discovery has an invalid ${name}.`);
+    }
+  }
+  const aliases = document.mtls_endpoint_aliases;
+  if (aliases !== undefined) {
+    const object = asObject(aliases);
+    if (object === undefined) throw new ParLoginError('discovery_failed', 'Discovery has an invalid mtls_endpoint_aliases.');
+    for (const name of ['token_endpoint', 'pushed_authorization_request_endpoint', 'userinfo_endpoint']) {
+      if (object[name] !== undefined && !isEndpoint(object[name])) throw new ParLoginError('discovery_failed', `Discovery has an invalid mtls_endpoint_aliases.${name}.`);
+    }
+  }
+  return Object.freeze({ ...document }) as unknown as AuthorizationServerMetadata;
+}
+
+function isEndpoint(value: unknown): value is string {
+  if (typeof value !== 'string') return false;
+  try {
+    const url = new URL(value);
+    if (url.hash) return false;
+    return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
+  } catch {
+    return false;
+  }
+}

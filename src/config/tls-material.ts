@@ -1,0 +1,99 @@
+/**
+ * Mutual TLS material (RFC 8705): the client certificate and key that authenticate the client
+ * (`tls_client_auth`, §2.1; `self_signed_tls_client_auth`, §2.2) and bind tokens to the certificate
+ * (§3), and extra CA certificates for an AS whose TLS certificate a private CA issued. Read once,
+ * at start-up, from files (or PEM text), and checked to belong together.
+ *
+ * The AS may publish other URLs for endpoints that expect a client certificate in
+ * `mtls_endpoint_aliases` (§5); {@link endpointFor} picks them when the client uses mTLS.
+ *
+ * @module
+ */
+import { createPrivateKey, X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { rootCertificates, type ConnectionOptions } from 'node:tls';
+import type { AuthorizationServerMetadata } from '../client/metadata.js';
+
+/** PEM material for the back channel's TLS connections. */
+export interface TlsMaterial {
+  /** The client certificate chain (PEM), when the client authenticates with mTLS or binds tokens to it. */
+  readonly cert?: string;
+  /** Its private key (PEM). */
+  readonly key?: string;
+  /** Extra trusted CA certificates (PEM). */
+  readonly ca?: string;
+}
+
+/**
+ * The undici `connect` options that present `tls`'s client certificate (RFC 8705 §2) and trust its
+ * extra CAs on top of the system's (a `ca` option alone would replace them).
+ */
+export function tlsConnectOptions(tls: TlsMaterial | undefined): { connect?: ConnectionOptions } {
+  if (tls === undefined) return {};
+  return { connect: { ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}), ...(tls.ca ? { ca: [...rootCertificates, tls.ca] } : {}) } };
+}
+
+type Problem = (option: string, text: string) => void;
+
+/** Read a PEM value: PEM text as is, anything else as a file path. Never quotes the content. */
+function readPem(value: unknown, option: string, problem: Problem): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value.trim() === '') return void problem(option, 'must be a PEM file path');
+  if (value.trimStart().startsWith('-----BEGIN')) return value;
+  try {
+    return readFileSync(value, 'utf8');
+  } catch {
+    return void problem(option, `cannot be read (file "${value}")`);
+  }
+}
+
+/**
+ * Load and check the TLS material of the options.
+ *
+ * @returns The material, or `undefined` when none is configured. Problems are reported through `problem`.
+ */
+export function loadTlsMaterial(
+  options: { tlsClientCert?: unknown; tlsClientKey?: unknown; tlsCa?: unknown }, problem: Problem,
+): TlsMaterial | undefined {
+  const cert = readPem(options.tlsClientCert, 'tlsClientCert', problem);
+  const key = readPem(options.tlsClientKey, 'tlsClientKey', problem);
+  const ca = readPem(options.tlsCa, 'tlsCa', problem);
+  if ((cert === undefined) !== (key === undefined)) {
+    if (options.tlsClientCert === undefined) problem('tlsClientCert', 'is required with tlsClientKey');
+    if (options.tlsClientKey === undefined) problem('tlsClientKey', 'is required with tlsClientCert');
+  }
+  if (cert !== undefined && key !== undefined) {
+    let x509: X509Certificate | undefined;
+    try {
+      x509 = new X509Certificate(cert);
+    } catch {
+      problem('tlsClientCert', 'is not a PEM certificate');
+    }
+    try {
+      const privateKey = createPrivateKey(key);
+      if (x509 && !x509.checkPrivateKey(privateKey)) problem('tlsClientKey', 'does not belong to tlsClientCert');
+    } catch {
+      problem('tlsClientKey', 'is not a PEM private key');
+    }
+  }
+  if (ca !== undefined) {
+    try {
+      new X509Certificate(ca);
+    } catch {
+      problem('tlsCa', 'is not a PEM certificate');
+    }
+  }
+  if (cert === undefined && key === undefined && ca === undefined) return undefined;
+  return Object.freeze({ ...(cert && key ? { cert, key } : {}), ...(ca ? { ca } : {}) });
+}
+
+/** Endpoints that have an mTLS alias (RFC 8705 §5). */
+export type AliasedEndpoint = 'token_endpoint' | 'pushed_authorization_request_endpoint' | 'userinfo_endpoint';
+
+/**
+ * The URL to use for an endpoint: its `mtls_endpoint_aliases` entry when the client presents a
+ * certificate and the AS publishes one, else the plain endpoint.
+ */
+export function endpointFor(metadata: AuthorizationServerMetadata, name: AliasedEndpoint, useMtls: boolean): string | undefined {
+  return (useMtls ? metadata.mtls_endpoint_aliases?.[name] : undefined) ?? metadata[name];
+}

@@ -1,0 +1,162 @@
+/**
+ * `parLogin()`: resolve the configuration once, build the instance's context, and return the
+ * middleware that sets `req.auth` on every request and answers the login routes.
+ *
+ * @module
+ */
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { createAccessTokenSource } from './app/access-token.js';
+import { createRequestAuth } from './app/request-auth.js';
+import { callbackRoute } from './routes/callback.js';
+import { resolveConfig, type ResolvedConfig } from './config/resolve-config.js';
+import { createContext, type ParLoginContext } from './context.js';
+import { configFromEnv } from './config/env.js';
+import { ParLoginError } from './errors.js';
+import { normalizeLoginOptions, type LoginOptions } from './client/login-options.js';
+import { parCapabilities, type ParCapabilities } from './client/capabilities.js';
+import { loginRoute, startLogin } from './routes/login.js';
+import { safeReturnTo } from './web/return-to.js';
+import { logoutConfirmRoute, logoutRoute } from './routes/logout.js';
+import { backchannelLogoutRoute } from './routes/backchannel-logout.js';
+import { meRoute } from './routes/me.js';
+import type { ParLoginOptions } from './config/options.js';
+import { handleFailure } from './web/respond.js';
+import { offerSessionStart, sessionData } from './session/session.js';
+import { hasCookie } from './session/cookies.js';
+import { createOwnSession } from './session/own-session.js';
+import { createSessionStore } from './session/session-store.js';
+
+type Route = (req: Request, res: Response) => Promise<void>;
+
+/** The middleware `parLogin()` returns, with a way to release its connections. */
+export interface ParLoginMiddleware extends RequestHandler {
+  /** Close the back-channel pool and a Redis connection it opened (for tests and graceful shutdown). */
+  close(): Promise<void>;
+  /** Resolves once the session store can serve (Redis connected). Never rejects. */
+  ready(): Promise<void>;
+  /** The validated configuration (read-only; secrets included, do not log it). */
+  readonly config: ResolvedConfig;
+  /**
+   * What the AS offers for PAR (RFC 9126 §5): whether it publishes a PAR endpoint and whether it
+   * requires PAR. Discovers the metadata (cached) on first use.
+   * @throws {ParLoginError} `discovery_failed` or a transport code.
+   */
+  capabilities(): Promise<ParCapabilities>;
+}
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Response {
+      /**
+       * Start a login from any route, with per-request authorization parameters (set by `parLogin()`).
+       * Answers the request itself (a 303 to the AS, or an error); never rejects.
+       */
+      login?: (options?: LoginOptions) => Promise<void>;
+    }
+  }
+}
+
+const OWN_SESSION = Symbol('express-par-login own session');
+
+/** Where a middleware keeps its context, for this package's tests and tools (not public API). */
+export const INTERNAL_CONTEXT = Symbol.for('express-par-login.context');
+
+/**
+ * Create the PAR login middleware. Mount it once, before the routes it protects:
+ * `app.use(parLogin())`.
+ *
+ * Reads `OIDC_*`, `APP_BASE_URL` and `SESSION_*` environment variables; explicit `options`
+ * override them. When no session middleware ran before it, it runs express-session itself with
+ * secure defaults (HttpOnly, SameSite=Lax, Secure and `__Host-` on https; an in-memory store that
+ * it warns about when `NODE_ENV=production`).
+ *
+ * @param options Options overriding the environment.
+ * @throws {ConfigError} listing every configuration problem at once.
+ * @see RFC 9126 (PAR), RFC 6749 §4.1, RFC 7636, RFC 9207, OpenID Connect Core 1.0 §3.1
+ */
+export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
+  const config = resolveConfig({ ...configFromEnv(), ...definedOnly(options) });
+  const storeHandle = createSessionStore(config);
+  const ctx = createContext(config, storeHandle.redis);
+  const ownSession = createOwnSession(config, storeHandle);
+  const routes = buildRoutes(ctx);
+  // Routes that need no session loaded for a browser without one (own-session.ts).
+  const sessionless = new Set([`GET ${config.paths.login}`, `GET ${config.paths.callback}`]);
+  const routePaths = new Set([...routes.keys()].map((key) => key.slice(key.indexOf(' ') + 1)));
+  const accessTokens = createAccessTokenSource(ctx);
+  let warnedInsecure = false;
+
+  function dispatch(req: Request, res: Response, next: NextFunction, routeKey: string, storeFailure?: ParLoginError): void {
+    endExpiredLogin(req, config.sessionAbsoluteTimeout);
+    req.auth = createRequestAuth(req, config, accessTokens, storeFailure);
+    res.login = (loginOptions: LoginOptions = {}) => Promise.resolve()
+      .then(() => startLogin(ctx, req, res, normalizeLoginOptions({ ...loginOptions, returnTo: undefined }, config), safeReturnTo(loginOptions.returnTo)))
+      .catch((err: unknown) => handleFailure(config, err, req, res, next));
+    const route = routes.get(routeKey);
+    if (route === undefined) return next();
+    if (config.secure && !req.secure && !warnedInsecure) {
+      warnedInsecure = true;
+      config.logger.warn({ msg: 'APP_BASE_URL is https but requests arrive over http: Secure cookies will not be set. Behind a TLS-terminating proxy, set app.set("trust proxy", …).' });
+    }
+    route(req, res).catch((err: unknown) => handleFailure(config, err, req, res, next));
+  }
+
+  const middleware = function parLoginMiddleware(req: Request, res: Response, next: NextFunction): void {
+    const path = req.path;
+    const routeKey = routePaths.has(path) ? `${req.method} ${path}` : '';
+    if (req.session !== undefined) return dispatch(req, res, next, routeKey);
+    (req as unknown as Record<symbol, boolean>)[OWN_SESSION] = true;
+    // A login start keeps nothing in the session (login-binding.ts) and a callback starts its own:
+    // a browser without a session cookie needs none loaded or generated for them.
+    if (sessionless.has(routeKey) && !hasCookie(req.headers.cookie, config.sessionCookieName)) {
+      offerSessionStart(req, ownSession.start);
+      return dispatch(req, res, next, routeKey);
+    }
+    ownSession.middleware(req, res, (err?: unknown) => {
+      if (err) {
+        const failure = new ParLoginError('session_store_unavailable', 'The session store is not available.', { cause: err });
+        // Public routes keep working without a session; only our routes and guards need one.
+        if (routes.has(routeKey)) return handleFailure(config, failure, req, res, next);
+        return dispatch(req, res, next, routeKey, failure);
+      }
+      dispatch(req, res, next, routeKey);
+    });
+  } as ParLoginMiddleware;
+  Object.defineProperty(middleware, 'config', { value: config });
+  Object.defineProperty(middleware, INTERNAL_CONTEXT, { value: ctx });
+  middleware.close = async () => {
+    await Promise.all([ctx.close(), storeHandle.close()]);
+  };
+  middleware.ready = () => storeHandle.ready();
+  middleware.capabilities = async () => parCapabilities(await ctx.metadata.get());
+  return middleware;
+}
+
+function buildRoutes(ctx: ParLoginContext): Map<string, Route> {
+  const { paths } = ctx.config;
+  const clearCookie = (req: Request, res: Response): void => {
+    if ((req as unknown as Record<symbol, boolean>)[OWN_SESSION]) {
+      res.clearCookie(ctx.config.sessionCookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.secure });
+    }
+  };
+  const login = loginRoute(ctx);
+  return new Map<string, Route>([
+    [`GET ${paths.login}`, login],
+    [`GET ${paths.callback}`, callbackRoute(ctx)],
+    [`POST ${paths.logout}`, logoutRoute(ctx, clearCookie)],
+    [`GET ${paths.logout}`, logoutConfirmRoute(ctx)],
+    [`GET ${paths.me}`, meRoute(ctx.config)],
+    [`POST ${paths.backchannelLogout}`, backchannelLogoutRoute(ctx)],
+  ]);
+}
+
+/** Log out a session whose absolute lifetime is over (enforced here, not only by the store's TTL). */
+function endExpiredLogin(req: Request, absoluteTimeout: number): void {
+  const data = sessionData(req);
+  if (data?.user !== undefined && data.user.loggedInAt + absoluteTimeout <= Math.floor(Date.now() / 1000)) delete data.user;
+}
+
+function definedOnly(options: ParLoginOptions): ParLoginOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as ParLoginOptions;
+}

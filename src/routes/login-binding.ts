@@ -1,0 +1,169 @@
+/**
+ * Where a pending login lives between `/login` and `/callback`: bound to the browser, not in its
+ * session.
+ *
+ * A login is a transaction (transaction.ts) kept in the shared state (shared-state.ts: Redis when
+ * sessions are, else memory) under a digest of its `state`, and a cookie of its own in the browser,
+ * named after that digest (`<session cookie>-tx-<flow id>`: HttpOnly, SameSite=Lax, Secure and the
+ * `__Host-` prefix on https, living as long as the login) and holding a random secret whose
+ * digest is stored with the transaction. The callback takes the transaction of its `state` only
+ * when the browser presents that cookie with that secret: the state is bound to the browser that
+ * started the login (RFC 6749 §10.12, RFC 9700 §4.7.1). The name alone is not enough, since anyone
+ * who knows the state can compute it: whoever steals an authorization response (code and state, from
+ * a log or a history) cannot finish that login in another browser, and PKCE keeps its meaning (the
+ * verifier goes to the token request only for the browser holding the secret).
+ *
+ * Why not the session: the browser keeps only the last session cookie it was sent, so logins in
+ * several tabs at once (USERS.md #2), or a login started while another tab's callback regenerates
+ * the session, lost their transactions. One cookie and one entry per login cannot be overwritten
+ * by another tab. And an anonymous `/login` then creates no session at all: no store write, no
+ * signed session cookie, nothing kept for an abandoned login but the entry itself.
+ *
+ * Single use: taking a transaction swaps its entry for a tombstone atomically (a replayed or
+ * double-submitted callback finds `used`), which lives until the login would have expired. A
+ * browser holds at most `maxPendingLogins` of these cookies: the oldest are dropped.
+ *
+ * @module
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { Request, Response } from 'express';
+import type { ParLoginContext } from '../context.js';
+import { setCookieValue } from '../session/cookies.js';
+import { flowId } from '../observability/debug.js';
+import { randomToken } from '../crypto/random.js';
+import type { LoginTransaction, TakeFailure } from '../state/transaction.js';
+
+/** The value a taken transaction's entry is swapped for. */
+const USED = 'used';
+
+const key = (flow: string): string => `tx:${flow}`;
+const prefixOf = (ctx: ParLoginContext): string => `${ctx.config.sessionCookieName}-tx-`;
+
+/** A pending login's cookie as the browser presents it: its flow id, the login's expiry (epoch ms), its secret. */
+interface PresentedLogin {
+  readonly flow: string;
+  readonly expiresAt: number;
+  readonly secret: string;
+}
+
+/** What the shared state holds for a pending login: the transaction and the digest of its cookie's secret. */
+interface StoredLogin {
+  readonly binding: string;
+  readonly tx: LoginTransaction;
+}
+
+const digest = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+
+/** A stored login read back, or `undefined` for anything else (a tombstone, or an entry of another shape). */
+function parseStored(stored: string | undefined): StoredLogin | undefined {
+  if (stored === undefined || stored === USED) return undefined;
+  try {
+    const parsed = JSON.parse(stored) as Partial<StoredLogin> | null;
+    return typeof parsed?.binding === 'string' && typeof parsed.tx?.state === 'string' ? (parsed as StoredLogin) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The stored login's transaction, when `stored` is one and `login` presents its secret; else `undefined`. */
+function opened(stored: string | undefined, login: PresentedLogin): LoginTransaction | undefined {
+  const entry = parseStored(stored);
+  if (entry === undefined) return undefined;
+  const { binding, tx } = entry;
+  const expected = Buffer.from(binding, 'base64url');
+  const presented = digest(login.secret);
+  return expected.length === presented.length && timingSafeEqual(expected, presented) ? tx : undefined;
+}
+
+/** The pending logins' cookies the request carries. */
+function presentedLogins(ctx: ParLoginContext, req: Request): PresentedLogin[] {
+  const header = req.headers.cookie;
+  if (header === undefined) return [];
+  const prefix = prefixOf(ctx);
+  const found: PresentedLogin[] = [];
+  for (const pair of header.split(';')) {
+    const trimmed = pair.trim();
+    if (!trimmed.startsWith(prefix)) continue;
+    const equals = trimmed.indexOf('=');
+    if (equals < 0) continue;
+    const [expiry = '', secret = ''] = trimmed.slice(equals + 1).split('.');
+    const expiresAt = Number.parseInt(expiry, 36);
+    found.push({ flow: trimmed.slice(prefix.length, equals), expiresAt: Number.isFinite(expiresAt) ? expiresAt : 0, secret });
+  }
+  return found;
+}
+
+/** A `Set-Cookie` value for a pending login's cookie; `maxAgeSeconds` 0 deletes it. */
+function loginCookie(ctx: ParLoginContext, flow: string, value: string, maxAgeSeconds: number): string {
+  return setCookieValue(`${prefixOf(ctx)}${flow}`, value, { maxAgeSeconds }, ctx.config.secure);
+}
+
+/** Seconds a tombstone or entry must live for a login expiring at `expiresAt`: at least 1, at most the longest login. */
+function secondsUntil(ctx: ParLoginContext, expiresAt: number): number {
+  const longest = ctx.config.maxRequestUriLifetime + ctx.config.loginGrace;
+  return Math.min(longest, Math.max(1, Math.ceil((expiresAt - Date.now()) / 1000)));
+}
+
+/**
+ * Bind a login to the browser: its entry in the shared state, and its cookie. When the browser
+ * already holds `maxPendingLogins` pending logins, the oldest are forgotten to make room.
+ *
+ * @throws {ParLoginError} `session_store_unavailable` when the shared state cannot be written.
+ */
+export async function bindLogin(ctx: ParLoginContext, req: Request, res: Response, tx: LoginTransaction): Promise<void> {
+  const flow = flowId(tx.state);
+  const seconds = secondsUntil(ctx, tx.expiresAt);
+  const secret = randomToken(16);
+  const stored = JSON.stringify({ binding: digest(secret).toString('base64url'), tx } satisfies StoredLogin);
+  const presented = presentedLogins(ctx, req);
+  const dropped = presented.length < ctx.config.maxPendingLogins ? []
+    : presented.sort((a, b) => a.expiresAt - b.expiresAt).slice(0, presented.length - ctx.config.maxPendingLogins + 1);
+  await (dropped.length === 0
+    ? ctx.shared.set(key(flow), stored, seconds)
+    : Promise.all([ctx.shared.set(key(flow), stored, seconds), ctx.shared.delete(...dropped.map((login) => key(login.flow)))]));
+  const cookie = loginCookie(ctx, flow, `${tx.expiresAt.toString(36)}.${secret}`, seconds);
+  res.append('Set-Cookie', dropped.length === 0 ? cookie : [cookie, ...dropped.map((login) => loginCookie(ctx, login.flow, '', 0))]);
+}
+
+/**
+ * Take the transaction of `state` (single use) when this browser presents its login's cookie with
+ * its secret, or say why there is none: `used` (taken before, whichever browser asks), `expired`, or
+ * `unknown` (never started, gone, or started in another browser). A login this browser cannot open
+ * is left as it is, for the browser that can. The login's cookie is cleared.
+ *
+ * @throws {ParLoginError} `session_store_unavailable` when the shared state cannot be read.
+ */
+export async function takeBoundLogin(ctx: ParLoginContext, req: Request, res: Response, state: string): Promise<LoginTransaction | TakeFailure> {
+  const flow = flowId(state);
+  const login = presentedLogins(ctx, req).find((candidate) => candidate.flow === flow);
+  const stored = await ctx.shared.get(key(flow));
+  if (login === undefined) return stored === USED ? 'used' : 'unknown';
+  res.append('Set-Cookie', loginCookie(ctx, flow, '', 0));
+  if (stored === USED) return 'used';
+  const tx = opened(stored, login);
+  if (tx === undefined || tx.state !== state) return 'unknown';
+  // The swap is the single use: of two callbacks racing with the same cookie, one gets the login.
+  const previous = await ctx.shared.swap(key(flow), USED, secondsUntil(ctx, tx.expiresAt));
+  if (previous !== stored) return previous === USED ? 'used' : 'unknown';
+  return tx.expiresAt <= Date.now() ? 'expired' : tx;
+}
+
+/**
+ * The pending login an error response without `state` most likely belongs to (RFC 9126 §4: the AS
+ * no longer knows the request): of the logins whose cookie and secret this browser presents, the
+ * newest whose `request_uri` has expired, else the newest. Taken like {@link takeBoundLogin};
+ * `undefined` when none is pending.
+ */
+export async function takeLikelyBoundLogin(ctx: ParLoginContext, req: Request, res: Response): Promise<LoginTransaction | undefined> {
+  const now = Date.now();
+  const pending: LoginTransaction[] = [];
+  for (const login of presentedLogins(ctx, req)) {
+    const tx = opened(await ctx.shared.get(key(login.flow)), login);
+    if (tx !== undefined && flowId(tx.state) === login.flow && tx.expiresAt > now) pending.push(tx);
+  }
+  pending.sort((a, b) => b.expiresAt - a.expiresAt);
+  const likely = pending.find((tx) => (tx.requestUriExpiresAt ?? Infinity) <= now) ?? pending[0];
+  if (likely === undefined) return undefined;
+  const taken = await takeBoundLogin(ctx, req, res, likely.state);
+  return typeof taken === 'string' ? undefined : taken;
+}

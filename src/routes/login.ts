@@ -1,0 +1,160 @@
+/**
+ * Starting a login with a pushed authorization request (RFC 9126 §2, §4): `GET /login` and
+ * `res.login(options)`.
+ *
+ * A fresh transaction (state, nonce, PKCE S256 verifier) is created; the authorization request —
+ * configured and per-request parameters, `dpop_jkt` with DPoP (RFC 9449 §10), as a signed request
+ * object with JAR (RFC 9101) — is pushed over the back channel; only then is the transaction bound
+ * to the browser (login-binding.ts: an entry in the shared state and a cookie of its own; the
+ * session is not touched), before the browser is sent to the authorization endpoint with **only**
+ * `client_id` and `request_uri` (RFC 9126 §4), plus the opt-in `frontChannelParams`. Nothing of the
+ * request, and no PII such as `login_hint`, is in the URL.
+ *
+ * With `par: 'auto'` and an AS that neither offers nor requires PAR, the request goes through the
+ * browser instead (RFC 6749 §4.1.1), signed when JAR is on.
+ *
+ * @module
+ */
+import type { Request, Response } from 'express';
+import { LOGIN_QUERY_OPTIONS, normalizeLoginOptions, type LoginOptions, type LoginRequest } from '../client/login-options.js';
+import { authorizationMode, parCapabilities } from '../client/capabilities.js';
+import type { ParLoginContext } from '../context.js';
+import { flowId } from '../observability/debug.js';
+import { exportDpopKey, generateDpopKey, type DpopKey } from '../client/dpop.js';
+import { signedRequestForm } from '../client/jar.js';
+import { bindLogin } from './login-binding.js';
+import { endpointFor } from '../config/tls-material.js';
+import { pushAuthorizationRequest } from '../client/par.js';
+import { redirectSeeOther } from '../web/respond.js';
+import { safeReturnTo } from '../web/return-to.js';
+import { newTransaction, s256, type LoginTransaction } from '../state/transaction.js';
+
+/** The authorization request parameters of a transaction (OIDC Core §3.1.2.1, RFC 7636 §4.3). */
+export function authorizationParameters(ctx: ParLoginContext, tx: LoginTransaction, dpopJkt?: string): URLSearchParams {
+  const { config } = ctx;
+  const params = new URLSearchParams({
+    response_type: 'code',
+    client_id: config.clientId,
+    redirect_uri: tx.request?.redirectUri ?? config.redirectUri,
+    scope: tx.request?.scope ?? config.scope,
+    state: tx.state,
+    nonce: tx.nonce,
+    code_challenge: s256(tx.codeVerifier),
+    code_challenge_method: 'S256',
+  });
+  for (const [name, value] of Object.entries(config.authorizationParams)) params.set(name, value);
+  const replaced = new Set<string>();
+  for (const [name, value] of tx.request?.params ?? []) {
+    if (!replaced.has(name)) params.delete(name);
+    replaced.add(name);
+    params.append(name, value);
+  }
+  if (dpopJkt !== undefined) params.set('dpop_jkt', dpopJkt);
+  return params;
+}
+
+/**
+ * The login request `GET /login` takes from its query: the harmless {@link LOGIN_QUERY_OPTIONS}.
+ * Like `returnTo`, a repeated or malformed one is ignored (the login goes on without it): a link
+ * to the login route must always lead to a login.
+ */
+function queryLoginRequest(query: Request['query'], config: ParLoginContext['config'], plain: LoginRequest): LoginRequest {
+  if (!QUERY_OPTION_NAMES.some((name) => name in query)) return plain;
+  const options: Record<string, unknown> = {};
+  for (const [name, option] of Object.entries(LOGIN_QUERY_OPTIONS)) {
+    const value = query[name];
+    if (typeof value !== 'string') continue;
+    try {
+      normalizeLoginOptions({ [option]: value }, config);
+      options[option] = value;
+    } catch {
+      // ignored: see above
+    }
+  }
+  return normalizeLoginOptions(options as LoginOptions, config);
+}
+
+const QUERY_OPTION_NAMES = Object.keys(LOGIN_QUERY_OPTIONS);
+
+async function dpopKeyFor(ctx: ParLoginContext): Promise<{ key: DpopKey; sealed?: string } | undefined> {
+  if (ctx.config.dpop === 'instance') return { key: await ctx.instanceDpopKey() };
+  if (ctx.config.dpop === 'session') {
+    const key = await generateDpopKey();
+    return { key, sealed: ctx.sealer.seal(exportDpopKey(key)) };
+  }
+  return undefined;
+}
+
+/**
+ * Start a login: push (or, with `par: 'auto'` and no PAR at the AS, build a classic request),
+ * bind the transaction to the browser and redirect it (303).
+ *
+ * @throws {ParLoginError} `no_par_endpoint`, `par_required`, `par_error`, `invalid_request`, or a transport or store code.
+ */
+export async function startLogin(
+  ctx: ParLoginContext, req: Request, res: Response, request: LoginRequest, returnTo: string,
+  { retried = false, restart = false }: { retried?: boolean; restart?: boolean } = {},
+): Promise<void> {
+  const { config } = ctx;
+  const { trace } = config;
+  res.setHeader('Cache-Control', 'no-store');
+  const metadata = await ctx.metadata.get();
+  const capabilities = parCapabilities(metadata);
+  const mode = authorizationMode(config.par, capabilities, config.issuer);
+  const dpop = await dpopKeyFor(ctx);
+  const draft: LoginTransaction = {
+    ...newTransaction(returnTo, 0, Date.now(), restart), request,
+    ...(retried ? { retried } : {}), ...(mode === 'classic' ? { classic: true } : {}),
+    ...(dpop?.sealed ? { sealedDpopKey: dpop.sealed } : {}),
+  };
+  const flow = trace.enabled ? flowId(draft.state) : '';
+  const params = authorizationParameters(ctx, draft, dpop?.key.jkt);
+  const form = config.requestObject ? await signedRequestForm(params, config.signingKey!, config.clientId, config.issuer) : params;
+  let tx: LoginTransaction;
+  let query: URLSearchParams;
+  if (mode === 'par') {
+    const endpoint = endpointFor(metadata, 'pushed_authorization_request_endpoint', config.useMtls)!;
+    if (trace.enabled) {
+      trace.step('login.push', {
+        flow, endpoint, auth_method: config.clientAuthMethod, return_to: returnTo,
+        request_object: config.requestObject, dpop: dpop !== undefined, retried, restart,
+      });
+    }
+    const pushed = await pushAuthorizationRequest(ctx.http, ctx.clientAuth, endpoint, form, config.maxRequestUriLifetime);
+    if (trace.enabled) trace.step('login.pushed', { flow, expires_in: pushed.expiresIn });
+    // The login may take as long as the request_uri lives, plus a grace for the user at the AS.
+    const now = Date.now();
+    tx = { ...draft, expiresAt: now + (pushed.expiresIn + config.loginGrace) * 1000, requestUriExpiresAt: now + pushed.expiresIn * 1000 };
+    query = new URLSearchParams([['client_id', config.clientId], ['request_uri', pushed.requestUri]]);
+    for (const name of config.frontChannelParams) query.set(name, params.get(name)!);
+  } else {
+    if (trace.enabled) trace.step('login.classic', { flow, auth_method: config.clientAuthMethod, return_to: returnTo, request_object: config.requestObject });
+    tx = { ...draft, expiresAt: Date.now() + config.loginGrace * 1000 + 60_000 };
+    query = form;
+  }
+
+  await bindLogin(ctx, req, res, tx);
+  const location = withQuery(metadata.authorization_endpoint, query);
+  if (trace.enabled) trace.step('login.redirect', { flow, to: location.slice(0, location.indexOf('?')), query: [...query.keys()] });
+  redirectSeeOther(res, location);
+}
+
+/** `endpoint` with `query` added to the query it may already have (RFC 6749 §3.1 allows one; no fragment). */
+function withQuery(endpoint: string, query: URLSearchParams): string {
+  const url = new URL(endpoint);
+  if (url.search === '') return `${url.href}?${query.toString()}`;
+  for (const [name, value] of query) url.searchParams.append(name, value);
+  return url.href;
+}
+
+/** Build the GET /login handler. */
+export function loginRoute(ctx: ParLoginContext) {
+  // The login request of a plain `GET /login` (no login option in the query), built once.
+  const plain = normalizeLoginOptions({}, ctx.config);
+  return async function login(req: Request, res: Response): Promise<void> {
+    // Express 5 parses the query string again on every read of req.query: read it once, if at all.
+    const query = req.url.includes('?') ? req.query : {};
+    const returnTo = safeReturnTo(typeof query.returnTo === 'string' ? query.returnTo : undefined);
+    await startLogin(ctx, req, res, queryLoginRequest(query, ctx.config, plain), returnTo);
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * POST /logout: end the session (OIDC RP-Initiated Logout 1.0 §2–§3).
+ *
+ * Only same-origin POSTs log out (a cross-site form or image cannot: `Sec-Fetch-Site`, else
+ * `Origin`, must prove the request came from the app itself). The local session is destroyed
+ * first; then, when the AS has an `end_session_endpoint`, the browser goes there with
+ * `id_token_hint`, `client_id` and `post_logout_redirect_uri` (§2); otherwise straight home.
+ * GET shows a confirmation button and changes nothing.
+ *
+ * @module
+ */
+import type { Request, Response } from 'express';
+import type { ParLoginContext } from '../context.js';
+import { ParLoginError } from '../errors.js';
+import { escapeHtml, page } from '../web/html.js';
+import { logFailure, correlationId } from '../observability/log.js';
+import { redirectSeeOther, wantsHtml } from '../web/respond.js';
+import { destroySession, sessionUser, type SessionUser } from '../session/session.js';
+
+/**
+ * Whether a state-changing request provably comes from the app's own pages: `Sec-Fetch-Site:
+ * same-origin` where browsers send it, else an `Origin` equal to the app's origin. Requests with
+ * neither are refused.
+ */
+export function isSameOrigin(req: Request, appOrigin: string): boolean {
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined) return site === 'same-origin';
+  return req.headers.origin === appOrigin;
+}
+
+/** Build the POST /logout handler. */
+export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, res: Response) => void) {
+  const { config } = ctx;
+  return async function logout(req: Request, res: Response): Promise<void> {
+    res.set('Cache-Control', 'no-store');
+    if (!isSameOrigin(req, config.appOrigin)) {
+      throw new ParLoginError('csrf_rejected', 'Logging out needs a request from this site’s own page.', { hint: 'Use the app’s log-out button.' });
+    }
+    const user = sessionUser(req);
+    const sessionId = req.sessionID;
+    const idToken = user === undefined ? undefined : (await ctx.vault.read(user.tokenRef))?.idToken;
+    if (req.session !== undefined) await destroySession(req);
+    if (user !== undefined) await forgetTokens(ctx, user, sessionId);
+    onDestroyed(req, res);
+    config.trace.step('logout.local', { was_logged_in: user !== undefined });
+    const target = await endSessionUrl(ctx, idToken, req);
+    config.trace.step('logout.redirect', { to: target.split('?')[0] });
+    if (wantsHtml(req) || !String(req.headers.accept ?? '').includes('json')) redirectSeeOther(res, target);
+    else res.json({ redirect: target });
+  };
+}
+
+/** Remove a session's token record and its back-channel logout index entries. */
+export async function forgetTokens(ctx: ParLoginContext, user: SessionUser, sessionId: string): Promise<void> {
+  await Promise.all([ctx.vault.remove(user.tokenRef), ctx.sessionIndex.remove(user.claims, { sessionId, tokenRef: user.tokenRef })]);
+}
+
+async function endSessionUrl(ctx: ParLoginContext, idToken: string | undefined, req: Request): Promise<string> {
+  const { config } = ctx;
+  try {
+    const endpoint = (await ctx.metadata.get()).end_session_endpoint;
+    if (endpoint === undefined) return config.postLogoutRedirectUri;
+    const url = new URL(endpoint);
+    if (idToken !== undefined) url.searchParams.set('id_token_hint', idToken);
+    url.searchParams.set('client_id', config.clientId);
+    url.searchParams.set('post_logout_redirect_uri', config.postLogoutRedirectUri);
+    return url.href;
+  } catch (err) {
+    // The local session is gone already; an unreachable AS must not keep the user "logged in".
+    logFailure(config.logger, err, correlationId(), req.method, req.path);
+    return config.postLogoutRedirectUri;
+  }
+}
+
+/** Build the GET /logout handler: a confirmation page whose button POSTs. */
+export function logoutConfirmRoute(ctx: ParLoginContext) {
+  const action = escapeHtml(ctx.config.basePath + ctx.config.paths.logout);
+  const html = page('Log out', `<h1>Log out?</h1><form method="post" action="${action}"><button type="submit">Log out</button></form>`);
+  return async function logoutConfirm(_req: Request, res: Response): Promise<void> {
+    res.set('Cache-Control', 'no-store').type('html').send(html);
+  };
+}

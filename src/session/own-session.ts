@@ -1,0 +1,81 @@
+/**
+ * The session `parLogin()` runs itself when the app mounted no session middleware before it:
+ * express-session with secure defaults (HttpOnly, SameSite=Lax, Secure and `__Host-` on https,
+ * compact ids: session-id.ts), over the store of session-store.ts.
+ *
+ * A browser that presents no session cookie needs no session loaded or generated for the login
+ * routes: `/login` keeps nothing in the session (login-binding.ts), and `/callback` starts the
+ * logged-in session itself with {@link OwnSession.start}, writing the record and the cookie exactly
+ * as express-session would (`s:<id>.<HMAC-SHA256>` signed with `SESSION_SECRET`, the session's
+ * `cookie` member as express-session serializes it), so that express-session loads it on the next
+ * request. A session nobody knew the id of before this response needs no regeneration (session
+ * fixation, RFC 9700 §4.3.3 spirit, needs an id known beforehand).
+ *
+ * @module
+ */
+import type { RequestHandler, Response } from 'express';
+import session from 'express-session';
+import type { ResolvedConfig } from '../config/resolve-config.js';
+import { setCookieValue } from './cookies.js';
+import { ParLoginError } from '../errors.js';
+import { compactSignedSessionIds } from './session-id.js';
+import type { SessionStoreHandle } from './session-store.js';
+import type { ParLoginSessionData } from './session.js';
+
+/** The session middleware of one `parLogin()` instance, and a way to start a session without it. */
+export interface OwnSession {
+  /** express-session, configured once. */
+  readonly middleware: RequestHandler;
+  /**
+   * Start a new session holding `data` for a browser that presents no session cookie: a fresh id at
+   * once, then the store write, then the signed cookie on `res` (`saved` rejects with
+   * `session_store_unavailable`, and no cookie is set, when the store cannot write it).
+   */
+  start(res: Response, data: ParLoginSessionData): { readonly id: string; readonly saved: Promise<void> };
+}
+
+/** Build the instance's own session middleware. */
+export function createOwnSession(config: ResolvedConfig, storeHandle: SessionStoreHandle): OwnSession {
+  // Read once: a process's NODE_ENV does not change under a running app.
+  let warned = storeHandle.kind !== 'memory' || process.env.NODE_ENV !== 'production';
+  const maxAge = config.sessionAbsoluteTimeout * 1000;
+  const signedIds = compactSignedSessionIds(config.sessionCookieName, config.sessionSecret);
+  const express = session({
+    name: config.sessionCookieName,
+    secret: [...config.sessionSecrets],
+    genid: () => signedIds().id,
+    store: storeHandle.store,
+    resave: false,
+    saveUninitialized: false,
+    rolling: false,
+    unset: 'destroy',
+    cookie: { httpOnly: true, sameSite: 'lax', secure: config.secure, path: '/', maxAge },
+  });
+
+  return {
+    middleware(req, res, next) {
+      if (!warned) {
+        warned = true;
+        config.logger.error({ msg: 'express-par-login is using an in-memory session store in production: sessions are lost on restart and not shared between instances. Mount express-session with a real store (e.g. connect-redis) before parLogin().' });
+      }
+      express(req, res, next);
+    },
+    start(res, data) {
+      const { id, signature } = signedIds();
+      const expires = new Date(Date.now() + maxAge);
+      const record = {
+        cookie: { originalMaxAge: maxAge, expires: expires.toISOString(), secure: config.secure, httpOnly: true, path: '/', sameSite: 'lax' },
+        parLogin: data,
+      };
+      const saved = new Promise<void>((resolve, reject) => {
+        storeHandle.store.set(id, record as unknown as session.SessionData, (err?: unknown) => {
+          if (err) return reject(new ParLoginError('session_store_unavailable', 'The session store failed to save the session.', { cause: err }));
+          // The format express-session sends: s:<id>.<signature>, URI-encoded.
+          res.append('Set-Cookie', setCookieValue(config.sessionCookieName, encodeURIComponent(`s:${id}.${signature}`), { expires }, config.secure));
+          resolve();
+        });
+      });
+      return { id, saved };
+    },
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * Pending logins bound to the browser, without an AS: single use, bound to the cookie, expiry, the
+ * cap per browser, and the pick for an error response without state. The flows through a real AS
+ * are in integration/first-login.test.ts and integration/login.test.ts.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { Request, Response } from 'express';
+import type { ParLoginContext } from '../../src/context.js';
+import { flowId } from '../../src/observability/debug.js';
+import { bindLogin, takeBoundLogin, takeLikelyBoundLogin } from '../../src/routes/login-binding.js';
+import { memorySharedState } from '../../src/state/shared-state.js';
+import { newTransaction, type LoginTransaction } from '../../src/state/transaction.js';
+
+const shared = memorySharedState();
+afterEach(() => shared.close());
+
+function contextOf(overrides: Record<string, unknown> = {}): ParLoginContext {
+  const config = { sessionCookieName: 'app', secure: false, maxPendingLogins: 3, maxRequestUriLifetime: 600, loginGrace: 240, ...overrides };
+  return { config, shared } as unknown as ParLoginContext;
+}
+
+/** A browser: the cookies it holds, and requests and responses that carry them. */
+class Browser {
+  readonly cookies = new Map<string, string>();
+  readonly setCookies: string[] = [];
+
+  request(): Request {
+    const cookie = [...this.cookies].map(([name, value]) => `${name}=${value}`).join('; ');
+    return { headers: cookie === '' ? {} : { cookie } } as unknown as Request;
+  }
+
+  response(): Response {
+    const res = {
+      append: (name: string, value: string | string[]) => {
+        expect(name).toBe('Set-Cookie');
+        for (const header of [value].flat()) {
+          this.setCookies.push(header);
+          const [pair] = header.split(';');
+          const [cookieName, cookieValue] = pair!.split('=') as [string, string];
+          if (/Max-Age=0(;|$)/.test(header)) this.cookies.delete(cookieName);
+          else this.cookies.set(cookieName, cookieValue);
+        }
+        return res;
+      },
+    };
+    return res as unknown as Response;
+  }
+}
+
+const pending = (lifetime = 300, extra: Partial<LoginTransaction> = {}): LoginTransaction => ({ ...newTransaction('/p', lifetime), ...extra });
+
+describe('bindLogin and takeBoundLogin', () => {
+  it('sets an HttpOnly, SameSite=Lax cookie named after the flow, Secure only on https', async () => {
+    const browser = new Browser();
+    const tx = pending();
+    await bindLogin(contextOf(), browser.request(), browser.response(), tx);
+    expect(browser.setCookies[0]).toMatch(new RegExp(`^app-tx-${flowId(tx.state)}=[0-9a-z]+\\.[\\w-]{22}; Max-Age=(300|299); Path=/; HttpOnly; SameSite=Lax$`));
+    const secure = new Browser();
+    await bindLogin(contextOf({ sessionCookieName: '__Host-app', secure: true }), secure.request(), secure.response(), pending());
+    expect(secure.setCookies[0]).toMatch(/^__Host-app-tx-.*; HttpOnly; Secure; SameSite=Lax$/);
+  });
+
+  it('takes a login once, in the browser that started it, then says it was used', async () => {
+    const ctx = contextOf();
+    const browser = new Browser();
+    const tx = pending();
+    await bindLogin(ctx, browser.request(), browser.response(), tx);
+    const stranger = new Browser();
+    expect(await takeBoundLogin(ctx, stranger.request(), stranger.response(), tx.state)).toBe('unknown');
+
+    const request = browser.request();
+    expect(await takeBoundLogin(ctx, request, browser.response(), tx.state)).toEqual(tx);
+    expect(browser.cookies.size).toBe(0); // cleared
+    // Replayed with the old cookie (a double submit), or without it: used, never taken twice.
+    expect(await takeBoundLogin(ctx, request, browser.response(), tx.state)).toBe('used');
+    expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toBe('used');
+    expect(await takeBoundLogin(ctx, stranger.request(), stranger.response(), tx.state)).toBe('used');
+  });
+
+  it('does not hand a login to a browser that only knows its state: the cookie must hold the login\'s secret', async () => {
+    const ctx = contextOf();
+    const browser = new Browser();
+    const tx = pending();
+    await bindLogin(ctx, browser.request(), browser.response(), tx);
+    // An attacker with the victim's state (a stolen authorization response) computes the cookie's name.
+    const name = `app-tx-${flowId(tx.state)}`;
+    const [expiry] = browser.cookies.get(name)!.split('.');
+    for (const forged of ['1', `${expiry}`, `${expiry}.${'A'.repeat(22)}`, `${expiry}.`]) {
+      const attacker = new Browser();
+      attacker.cookies.set(name, forged);
+      expect(await takeBoundLogin(ctx, attacker.request(), attacker.response(), tx.state)).toBe('unknown');
+    }
+    expect(await takeLikelyBoundLogin(ctx, (() => { const a = new Browser(); a.cookies.set(name, `${expiry}.${'B'.repeat(22)}`); return a.request(); })(), new Browser().response())).toBeUndefined();
+    // Left for the browser that started it.
+    expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toEqual(tx);
+  });
+
+  it('answers unknown, never an exception, for an entry of another shape (a corrupt or foreign value)', async () => {
+    const ctx = contextOf();
+    for (const foreign of ['not json', '{}', 'null', '{"binding":1,"tx":{}}', JSON.stringify(pending())]) {
+      const browser = new Browser();
+      const tx = pending();
+      await bindLogin(ctx, browser.request(), browser.response(), tx);
+      await shared.set(`tx:${flowId(tx.state)}`, foreign, 60);
+      expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toBe('unknown');
+      expect(await takeLikelyBoundLogin(ctx, browser.request(), browser.response())).toBeUndefined();
+    }
+  });
+
+  it('does not take a login whose cookie names the flow but whose state differs', async () => {
+    const ctx = contextOf();
+    const browser = new Browser();
+    const tx = pending();
+    await bindLogin(ctx, browser.request(), browser.response(), tx);
+    expect(await takeBoundLogin(ctx, browser.request(), browser.response(), `${tx.state}x`)).toBe('unknown');
+    expect(await takeBoundLogin(ctx, browser.request(), browser.response(), '__proto__')).toBe('unknown');
+  });
+
+  it('says expired for a login past its expiry', async () => {
+    const ctx = contextOf();
+    const browser = new Browser();
+    const tx = { ...pending(), expiresAt: Date.now() - 1 };
+    await bindLogin(ctx, browser.request(), browser.response(), tx);
+    expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toBe('expired');
+  });
+
+  it('keeps at most maxPendingLogins per browser, dropping the oldest', async () => {
+    const ctx = contextOf({ maxPendingLogins: 3 });
+    const browser = new Browser();
+    const txs = [100, 200, 300, 400].map((lifetime) => pending(lifetime));
+    for (const tx of txs) await bindLogin(ctx, browser.request(), browser.response(), tx);
+    expect(browser.cookies.size).toBe(3);
+    expect(await takeBoundLogin(ctx, browser.request(), browser.response(), txs[0]!.state)).toBe('unknown');
+    for (const tx of txs.slice(1)) expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toEqual(tx);
+  });
+});
+
+describe('takeLikelyBoundLogin', () => {
+  it('takes the newest login whose request_uri expired, else the newest', async () => {
+    const ctx = contextOf({ maxPendingLogins: 5 });
+    const browser = new Browser();
+    const now = Date.now();
+    const expiredUri = pending(200, { requestUriExpiresAt: now - 1 });
+    const newest = pending(300, { requestUriExpiresAt: now + 60_000 });
+    for (const tx of [expiredUri, newest]) await bindLogin(ctx, browser.request(), browser.response(), tx);
+    expect(await takeLikelyBoundLogin(ctx, browser.request(), browser.response())).toEqual(expiredUri);
+    expect(await takeLikelyBoundLogin(ctx, browser.request(), browser.response())).toEqual(newest);
+    expect(await takeLikelyBoundLogin(ctx, browser.request(), browser.response())).toBeUndefined();
+  });
+});
