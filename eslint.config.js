@@ -1,0 +1,31 @@
+/**
+ * ESLint: typescript-eslint's type-checked rules everywhere, and in src/ the size limits the code
+ * is held to (functions of at most 80 lines, lines of at most 120 characters). Formatting is
+ * Prettier's job (`npm run format`); the dependency direction is dependency-cruiser's
+ * (.dependency-cruiser.cjs). `npm run lint` runs all three.
+ */
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'docs/', 'coverage/', 'node_modules/', 'bench/profiles/'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', '*.cjs', 'bin/*.js', 'test/setup/*.js'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+  },
+  { files: ['**/*.js', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ['src/**/*.ts'],
+    rules: {
+      'max-lines-per-function': ['error', { max: 80, skipBlankLines: false, skipComments: false }],
+      'max-len': ['error', { code: 120 }],
+    },
+  },
+);
