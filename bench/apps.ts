@@ -46,14 +46,18 @@ export function oursApp(options: ParLoginOptions): BuiltApp {
   app.use(middleware);
   app.get('/', (_req, res) => void res.type('text').send('home'));
   app.get('/private', requireLogin(), (req, res) => void res.json({ sub: req.auth!.claims!.sub }));
-  const shared = (middleware as unknown as Record<symbol, ParLoginContext>)[INTERNAL_CONTEXT]!.shared as { size?: number };
+  const shared = (middleware as unknown as Record<symbol, ParLoginContext>)[INTERNAL_CONTEXT]!.shared as {
+    size?: number;
+  };
   return { handler: app, close: () => middleware.close(), sharedKeys: () => shared.size ?? 0 };
 }
 
 /** express-openid-connect with PAR and the code flow, against the same AS. */
 export async function eocApp(baseUrl: string, settings: EocSettings): Promise<BuiltApp> {
   // CommonJS without detectable named exports; loaded only in the children that run it.
-  const { default: { auth, requiresAuth } } = await import('express-openid-connect');
+  const {
+    default: { auth, requiresAuth },
+  } = await import('express-openid-connect');
   const app = baseApp();
   const config: ConfigParams = {
     issuerBaseURL: settings.issuer,
@@ -66,7 +70,11 @@ export async function eocApp(baseUrl: string, settings: EocSettings): Promise<Bu
     idTokenSigningAlg: 'ES256',
     authorizationParams: { response_type: 'code', response_mode: 'query', scope: 'openid profile email' },
     ...(settings.privateJwk !== undefined
-      ? { clientAuthMethod: 'private_key_jwt', clientAssertionSigningKey: settings.privateJwk as Record<string, unknown>, clientAssertionSigningAlg: 'ES256' }
+      ? {
+          clientAuthMethod: 'private_key_jwt',
+          clientAssertionSigningKey: settings.privateJwk as Record<string, unknown>,
+          clientAssertionSigningAlg: 'ES256',
+        }
       : { clientAuthMethod: 'client_secret_basic', clientSecret: settings.clientSecret }),
   };
   app.use(auth(config));
@@ -89,7 +97,9 @@ export function bareApp(): BuiltApp {
 export async function floorApp(baseUrl: string, settings: FloorSettings): Promise<BuiltApp> {
   const { Agent, request } = await import('undici');
   const agent = new Agent({ keepAliveTimeout: 30_000 });
-  const discovery = await request(`${settings.issuer}/.well-known/openid-configuration`, { dispatcher: agent });
+  const discovery = await request(`${settings.issuer}/.well-known/openid-configuration`, {
+    dispatcher: agent,
+  });
   const metadata = (await discovery.body.json()) as Record<string, string>;
   const headers = {
     authorization: `Basic ${Buffer.from(`${settings.clientId}:${settings.clientSecret}`).toString('base64')}`,
@@ -103,22 +113,40 @@ export async function floorApp(baseUrl: string, settings: FloorSettings): Promis
     const verifier = randomBytes(32).toString('base64url');
     verifiers.set(state, verifier);
     const pushed = await request(metadata.pushed_authorization_request_endpoint!, {
-      dispatcher: agent, method: 'POST', headers,
+      dispatcher: agent,
+      method: 'POST',
+      headers,
       body: new URLSearchParams({
-        response_type: 'code', client_id: settings.clientId, redirect_uri: redirectUri, scope: 'openid profile email', state, nonce: state,
-        code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+        response_type: 'code',
+        client_id: settings.clientId,
+        redirect_uri: redirectUri,
+        scope: 'openid profile email',
+        state,
+        nonce: state,
+        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+        code_challenge_method: 'S256',
       }).toString(),
     });
     const { request_uri: requestUri } = (await pushed.body.json()) as { request_uri: string };
-    res.redirect(303, `${metadata.authorization_endpoint}?client_id=${encodeURIComponent(settings.clientId)}&request_uri=${encodeURIComponent(requestUri)}`);
+    res.redirect(
+      303,
+      `${metadata.authorization_endpoint}?client_id=${encodeURIComponent(settings.clientId)}&request_uri=${encodeURIComponent(requestUri)}`,
+    );
   });
   app.get('/callback', async (req, res) => {
     const state = String(req.query.state);
     const verifier = verifiers.get(state) ?? '';
     verifiers.delete(state);
     const tokens = await request(metadata.token_endpoint!, {
-      dispatcher: agent, method: 'POST', headers,
-      body: new URLSearchParams({ grant_type: 'authorization_code', code: String(req.query.code), redirect_uri: redirectUri, code_verifier: verifier }).toString(),
+      dispatcher: agent,
+      method: 'POST',
+      headers,
+      body: new URLSearchParams({
+        grant_type: 'authorization_code',
+        code: String(req.query.code),
+        redirect_uri: redirectUri,
+        code_verifier: verifier,
+      }).toString(),
     });
     await tokens.body.json();
     res.redirect(303, '/');
@@ -133,15 +161,34 @@ const BARE_TTL_SECONDS = 1800;
  * express-session with ours's settings (and cookie name and secret, so that the same cookie
  * works on both), and a route that checks the same session field ours checks.
  */
-export async function bareSessionApp(secret: string, cookieName: string, storeKind: BareStore): Promise<BuiltApp> {
-  const redis = storeKind.kind === 'redis' ? await (await import('redis')).createClient({ url: storeKind.url }).connect() : undefined;
-  const store = redis !== undefined ? new (await import('connect-redis')).RedisStore({ client: redis, prefix: 'bare:' })
-    : storeKind.kind === 'ttl-memory' ? new TtlMemoryStore(() => BARE_TTL_SECONDS) : new session.MemoryStore();
+export async function bareSessionApp(
+  secret: string,
+  cookieName: string,
+  storeKind: BareStore,
+): Promise<BuiltApp> {
+  const redis =
+    storeKind.kind === 'redis'
+      ? await (await import('redis')).createClient({ url: storeKind.url }).connect()
+      : undefined;
+  const store =
+    redis !== undefined
+      ? new (await import('connect-redis')).RedisStore({ client: redis, prefix: 'bare:' })
+      : storeKind.kind === 'ttl-memory'
+        ? new TtlMemoryStore(() => BARE_TTL_SECONDS)
+        : new session.MemoryStore();
   const app = baseApp();
-  app.use(session({
-    name: cookieName, secret, store, resave: false, saveUninitialized: false, rolling: false, unset: 'destroy',
-    cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/', maxAge: 28_800_000 },
-  }));
+  app.use(
+    session({
+      name: cookieName,
+      secret,
+      store,
+      resave: false,
+      saveUninitialized: false,
+      rolling: false,
+      unset: 'destroy',
+      cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/', maxAge: 28_800_000 },
+    }),
+  );
   app.get('/private', (req, res) => {
     const user = req.session.parLogin?.user;
     if (user === undefined) return void res.status(401).json({ error: 'unauthenticated' });
@@ -153,8 +200,11 @@ export async function bareSessionApp(secret: string, cookieName: string, storeKi
       await redis?.close();
       if (store instanceof TtlMemoryStore) store.close();
     },
-    seed: (sid, json) => new Promise<void>((resolve, reject) => {
-      store.set(sid, JSON.parse(json) as session.SessionData, (err?: unknown) => (err ? reject(err) : resolve()));
-    }),
+    seed: (sid, json) =>
+      new Promise<void>((resolve, reject) => {
+        store.set(sid, JSON.parse(json) as session.SessionData, (err?: unknown) =>
+          err ? reject(err) : resolve(),
+        );
+      }),
   };
 }

@@ -30,7 +30,14 @@ export class AssertionPool {
   /** One fresh assertion. */
   sign(): string {
     const now = Math.floor(Date.now() / 1000);
-    const payload = b64({ iss: this.#clientId, sub: this.#clientId, aud: this.#audience, jti: randomBytes(16).toString('base64url'), iat: now, exp: now + 300 });
+    const payload = b64({
+      iss: this.#clientId,
+      sub: this.#clientId,
+      aud: this.#audience,
+      jti: randomBytes(16).toString('base64url'),
+      iat: now,
+      exp: now + 300,
+    });
     const input = `${this.#header}.${payload}`;
     const signature = sign('sha256', Buffer.from(input), { key: this.#key, dsaEncoding: 'ieee-p1363' });
     return `${input}.${signature.toString('base64url')}`;

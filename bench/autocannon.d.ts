@@ -15,7 +15,12 @@ declare module 'autocannon' {
   /** One entry of `requests`: the sequence each connection repeats. */
   export interface RequestStep extends RawRequest {
     setupRequest?(request: RawRequest, context: Record<string, unknown>): RawRequest | null;
-    onResponse?(status: number, body: string, context: Record<string, unknown>, headers: Record<string, string>): void;
+    onResponse?(
+      status: number,
+      body: string,
+      context: Record<string, unknown>,
+      headers: Record<string, string>,
+    ): void;
   }
 
   export interface Options {

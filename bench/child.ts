@@ -41,15 +41,23 @@ async function start(init: ChildInit): Promise<Running> {
 }
 
 /** Build the server of a role; each role loads only the modules it needs. */
-async function build(init: Exclude<ChildInit, { role: 'as' }>, url: string): Promise<BuiltApp | RequestListener> {
+async function build(
+  init: Exclude<ChildInit, { role: 'as' }>,
+  url: string,
+): Promise<BuiltApp | RequestListener> {
   if (init.role === 'scripted-as') return (await import('./scripted-as.js')).scriptedAuthorizationServer(url);
   const apps = await import('./apps.js');
   switch (init.role) {
-    case 'ours': return apps.oursApp(init.options);
-    case 'eoc': return apps.eocApp(url, init.settings);
-    case 'bare': return apps.bareApp();
-    case 'floor': return apps.floorApp(url, init.settings);
-    case 'bare-session': return apps.bareSessionApp(init.secret, init.cookieName, init.store);
+    case 'ours':
+      return apps.oursApp(init.options);
+    case 'eoc':
+      return apps.eocApp(url, init.settings);
+    case 'bare':
+      return apps.bareApp();
+    case 'floor':
+      return apps.floorApp(url, init.settings);
+    case 'bare-session':
+      return apps.bareSessionApp(init.secret, init.cookieName, init.store);
   }
 }
 
@@ -60,7 +68,11 @@ function gc(): void {
   collect();
 }
 
-const handlers: { [T in keyof ChildCalls]: (payload: ChildCalls[T]['in']) => Promise<ChildCalls[T]['out']> | ChildCalls[T]['out'] } = {
+const handlers: {
+  [T in keyof ChildCalls]: (
+    payload: ChildCalls[T]['in'],
+  ) => Promise<ChildCalls[T]['out']> | ChildCalls[T]['out'];
+} = {
   init: async (init) => {
     running = await start(init);
     return { url: running.url };
@@ -91,9 +103,15 @@ process.on('message', (message: CallMessage) => {
     .then(() => handler(message.payload))
     .then(
       (value): ReplyMessage => ({ id: message.id, ok: true, value: value ?? null }),
-      (err: unknown): ReplyMessage => ({ id: message.id, ok: false, error: err instanceof Error ? (err.stack ?? err.message) : String(err) }),
+      (err: unknown): ReplyMessage => ({
+        id: message.id,
+        ok: false,
+        error: err instanceof Error ? (err.stack ?? err.message) : String(err),
+      }),
     )
-    .then((reply) => process.send!(reply, () => {
-      if (message.type === 'stop') process.exit(0);
-    }));
+    .then((reply) =>
+      process.send!(reply, () => {
+        if (message.type === 'stop') process.exit(0);
+      }),
+    );
 });

@@ -17,7 +17,10 @@ const STDERR_KEPT = 8_000;
 export interface Child {
   readonly name: string;
   readonly url: string;
-  call<T extends CallType>(type: T, ...payload: ChildCalls[T]['in'] extends undefined ? [] : [ChildCalls[T]['in']]): Promise<ChildCalls[T]['out']>;
+  call<T extends CallType>(
+    type: T,
+    ...payload: ChildCalls[T]['in'] extends undefined ? [] : [ChildCalls[T]['in']]
+  ): Promise<ChildCalls[T]['out']>;
   /** Close the server and end the process (it writes its CPU profile then, if asked for). */
   stop(): Promise<void>;
 }
@@ -35,10 +38,16 @@ export interface ChildOptions {
 
 /** Free TCP ports on 127.0.0.1 (bound and released; another process could take one meanwhile). */
 export async function freePorts(count: number): Promise<number[]> {
-  const servers = await Promise.all(Array.from({ length: count }, () => new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject).listen(0, '127.0.0.1', () => resolve(server));
-  })));
+  const servers = await Promise.all(
+    Array.from(
+      { length: count },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const server = createServer();
+          server.once('error', reject).listen(0, '127.0.0.1', () => resolve(server));
+        }),
+    ),
+  );
   const ports = servers.map((server) => (server.address() as { port: number }).port);
   await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
   return ports;
@@ -47,7 +56,8 @@ export async function freePorts(count: number): Promise<number[]> {
 /** Fork a child, start its server and wait until it listens. */
 export async function startChild(name: string, init: ChildInit, options: ChildOptions = {}): Promise<Child> {
   const execArgv = ['--import', 'tsx', '--expose-gc'];
-  if (options.cpuProfileDir !== undefined) execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfileDir, name)}`);
+  if (options.cpuProfileDir !== undefined)
+    execArgv.push('--cpu-prof', `--cpu-prof-dir=${join(options.cpuProfileDir, name)}`);
   const env: Record<string, string | undefined> = { ...process.env, NODE_ENV: 'production', ...options.env };
   for (const key of Object.keys(env)) if (env[key] === undefined) delete env[key];
   const child = fork(CHILD, [], { execArgv, env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'] });
@@ -59,7 +69,9 @@ export async function startChild(name: string, init: ChildInit, options: ChildOp
   try {
     const { url } = await call('init', init);
     return {
-      name, url, call,
+      name,
+      url,
+      call,
       stop: async () => {
         if (child.exitCode !== null) return;
         const exited = new Promise((resolve) => child.once('exit', resolve));
@@ -83,18 +95,20 @@ function ipc(name: string, child: ChildProcess, stderr: () => string): Child['ca
     else pending?.reject(new Error(`${name}: ${reply.error}`));
   });
   child.on('exit', (code, signal) => {
-    for (const pending of waiting.values()) pending.reject(new Error(`${name} exited (${signal ?? code}) during a call; stderr:\n${stderr()}`));
+    for (const pending of waiting.values())
+      pending.reject(new Error(`${name} exited (${signal ?? code}) during a call; stderr:\n${stderr()}`));
     waiting.clear();
   });
-  return ((type: CallType, payload?: unknown) => new Promise((resolve, reject) => {
-    const id = nextId++;
-    waiting.set(id, { resolve, reject });
-    const message: CallMessage = { id, type, payload };
-    child.send(message, (err) => {
-      if (err) {
-        waiting.delete(id);
-        reject(new Error(`${name}: cannot send ${type}: ${err.message}`));
-      }
-    });
-  })) as Child['call'];
+  return ((type: CallType, payload?: unknown) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      const message: CallMessage = { id, type, payload };
+      child.send(message, (err) => {
+        if (err) {
+          waiting.delete(id);
+          reject(new Error(`${name}: cannot send ${type}: ${err.message}`));
+        }
+      });
+    })) as Child['call'];
 }

@@ -10,7 +10,12 @@ import type { AsEndpoints } from './walks.js';
 export async function discoverEndpoints(issuer: string): Promise<AsEndpoints> {
   const response = await request(`${issuer}/.well-known/openid-configuration`);
   const document = (await response.body.json()) as Record<string, string>;
-  const { pushed_authorization_request_endpoint: par, authorization_endpoint: authorization, token_endpoint: token } = document;
-  if (par === undefined || authorization === undefined || token === undefined) throw new Error(`discovery of ${issuer} lacks an endpoint`);
+  const {
+    pushed_authorization_request_endpoint: par,
+    authorization_endpoint: authorization,
+    token_endpoint: token,
+  } = document;
+  if (par === undefined || authorization === undefined || token === undefined)
+    throw new Error(`discovery of ${issuer} lacks an endpoint`);
   return { issuer, par, authorization, token };
 }

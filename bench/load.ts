@@ -74,7 +74,14 @@ export async function load(target: LoadTarget, options: LoadOptions): Promise<Lo
     const used = cpuAfter[i]!.user + cpuAfter[i]!.system - cpuBefore[i]!.user - cpuBefore[i]!.system;
     cpuPerRequest[child.name] = ok === 0 ? Number.NaN : used / ok;
   });
-  return { rps: ok / result.duration, ok, unexpected, errors: result.errors + result.timeouts, seconds: result.duration, cpuPerRequest };
+  return {
+    rps: ok / result.duration,
+    ok,
+    unexpected,
+    errors: result.errors + result.timeouts,
+    seconds: result.duration,
+    cpuPerRequest,
+  };
 }
 
 /** A one-line description of what went wrong in a run, or `undefined` when nothing did. */

@@ -23,7 +23,8 @@ interface Profile {
   timeDeltas: number[];
 }
 
-const DEFAULT_INCLUSIVE = 'login,callback,parLoginMiddleware,guard,dispatch,pushAuthorizationRequest,session,send,set,get,touch,apply,redirect,createRequestAuth';
+const DEFAULT_INCLUSIVE =
+  'login,callback,parLoginMiddleware,guard,dispatch,pushAuthorizationRequest,session,send,set,get,touch,apply,redirect,createRequestAuth';
 
 /** `src/login.ts`, `express-session`, `node:http`-like names, or the VM's own `(garbage collector)`. */
 function origin(frame: ProfileNode['callFrame']): string {
@@ -49,7 +50,8 @@ function main(): void {
   for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
   const wanted = new Set((namesArg ?? DEFAULT_INCLUSIVE).split(','));
 
-  const add = (map: Map<string, number>, key: string, value: number): void => void map.set(key, (map.get(key) ?? 0) + value);
+  const add = (map: Map<string, number>, key: string, value: number): void =>
+    void map.set(key, (map.get(key) ?? 0) + value);
   const perFunction = new Map<string, number>();
   const perOrigin = new Map<string, number>();
   const inclusive = new Map<string, number>();
@@ -79,11 +81,15 @@ function main(): void {
   const print = (title: string, map: Map<string, number>, top: number): void => {
     console.log(`\n${title}`);
     for (const [key, time] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
-      console.log(`${((time / busy) * 100).toFixed(1).padStart(5)}%  ${(time / 1000).toFixed(0).padStart(6)} ms  ${key}`);
+      console.log(
+        `${((time / busy) * 100).toFixed(1).padStart(5)}%  ${(time / 1000).toFixed(0).padStart(6)} ms  ${key}`,
+      );
     }
   };
   const s = (us: number): string => `${(us / 1e6).toFixed(1)} s`;
-  console.log(`${file}\nbusy ${s(busy)} (percentages below are of this), idle ${s(idle)}, module loading ${s(startup)}`);
+  console.log(
+    `${file}\nbusy ${s(busy)} (percentages below are of this), idle ${s(idle)}, module loading ${s(startup)}`,
+  );
   print('Self time by package or file', perOrigin, 25);
   print('Self time by function', perFunction, Number(topArg ?? 30));
   print('Inclusive time (synchronous parts, callees included)', inclusive, 25);

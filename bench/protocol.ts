@@ -71,4 +71,5 @@ export interface CallMessage {
   payload: unknown;
 }
 
-export type ReplyMessage = { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };
+export type ReplyMessage =
+  { id: number; ok: true; value: unknown } | { id: number; ok: false; error: string };

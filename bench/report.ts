@@ -54,21 +54,40 @@ export class Report {
   markdown(heading: string, judged: boolean): string {
     const cell = (text: string | undefined): string => (text ?? '').replace(/\|/g, '\\|');
     const lines = [
-      `# ${heading}`, '',
+      `# ${heading}`,
+      '',
       '| Scenario | Measurement | Result: median (min–max) | Ratio: median (min–max) | Target | Verdict |',
       '|---|---|---|---|---|---|',
       // Stable sort: rows keep their order within a scenario (scenario 2 also adds scenario 4's cookie rows).
-      ...[...this.rows].sort((a, b) => a.scenario.localeCompare(b.scenario)).map((row) => `| ${[
-        row.scenario, row.measurement, row.result, row.ratio, row.target?.text,
-        row.target === undefined ? '' : !judged ? 'not judged (smoke)' : row.target.pass ? '**pass**' : '**FAIL**',
-      ].map(cell).join(' | ')} |`),
+      ...[...this.rows]
+        .sort((a, b) => a.scenario.localeCompare(b.scenario))
+        .map(
+          (row) =>
+            `| ${[
+              row.scenario,
+              row.measurement,
+              row.result,
+              row.ratio,
+              row.target?.text,
+              row.target === undefined
+                ? ''
+                : !judged
+                  ? 'not judged (smoke)'
+                  : row.target.pass
+                    ? '**pass**'
+                    : '**FAIL**',
+            ]
+              .map(cell)
+              .join(' | ')} |`,
+        ),
     ];
     if (judged) {
       const { met, missed } = this.targets();
       lines.push('', `Targets: ${met} met, ${missed} missed.`);
     }
     if (this.notes.length > 0) lines.push('', '## Notes', '', ...this.notes.map((note) => `- ${note}`));
-    if (this.problems.length > 0) lines.push('', '## Problems', '', ...this.problems.map((problem) => `- ${problem}`));
+    if (this.problems.length > 0)
+      lines.push('', '## Problems', '', ...this.problems.map((problem) => `- ${problem}`));
     return `${lines.join('\n')}\n`;
   }
 }

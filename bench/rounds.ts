@@ -17,7 +17,10 @@ export interface RunHooks {
 
 /** Warm up every target, then run `settings.runs` rounds; problems go to the report. */
 export async function runRounds(
-  targets: Record<string, LoadTarget>, settings: Settings, report: Report, hooks: RunHooks = {},
+  targets: Record<string, LoadTarget>,
+  settings: Settings,
+  report: Report,
+  hooks: RunHooks = {},
 ): Promise<Record<string, LoadResult[]>> {
   const keys = Object.keys(targets);
   const results: Record<string, LoadResult[]> = Object.fromEntries(keys.map((key) => [key, []]));

@@ -40,7 +40,9 @@ try {
     try {
       await run();
     } catch (err) {
-      report.problem(`${name} did not complete: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+      report.problem(
+        `${name} did not complete: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`,
+      );
     }
   }
 } finally {
@@ -50,10 +52,15 @@ try {
 
 const seconds = Math.round((Date.now() - started) / 1000);
 const machine = `Node ${process.version}, ${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}`;
-const mode = settings.smoke ? 'smoke run (numbers not judged)'
+const mode = settings.smoke
+  ? 'smoke run (numbers not judged)'
   : `${settings.runs} rounds × ${settings.duration} s per target after ${settings.warmup} s warm-up, ${settings.connections} connections`;
-const markdown = report.markdown(`express-par-login benchmark results`, !settings.smoke)
-  .replace('\n\n', `\n\n${new Date().toISOString().slice(0, 10)}; ${machine}; ${mode}; took ${seconds} s.\n\n`);
+const markdown = report
+  .markdown(`express-par-login benchmark results`, !settings.smoke)
+  .replace(
+    '\n\n',
+    `\n\n${new Date().toISOString().slice(0, 10)}; ${machine}; ${mode}; took ${seconds} s.\n\n`,
+  );
 process.stdout.write(markdown);
 if (!settings.smoke && settings.only === undefined) {
   writeFileSync(new URL('./results.md', import.meta.url), markdown);

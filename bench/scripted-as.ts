@@ -20,8 +20,15 @@ interface Pushed {
 const REQUEST_URI_PREFIX = 'urn:ietf:params:oauth:request_uri:';
 const token = (): string => randomBytes(32).toString('base64url');
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers }).end(JSON.stringify(body));
+function send(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  res
+    .writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store', ...headers })
+    .end(JSON.stringify(body));
 }
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
@@ -52,15 +59,20 @@ export async function scriptedAuthorizationServer(issuer: string): Promise<Reque
   const pushed = new Map<string, Pushed>();
   const codes = new Map<string, Pushed>();
 
-  const routes: Record<string, (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void> = {
+  const routes: Record<
+    string,
+    (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void> | void
+  > = {
     'GET /.well-known/openid-configuration': (_req, res) => send(res, 200, metadata),
     'GET /jwks': (_req, res) => send(res, 200, jwks),
     'POST /request': async (req, res) => {
       const form = await readForm(req);
       const requestUri = REQUEST_URI_PREFIX + token();
       pushed.set(requestUri, {
-        clientId: form.get('client_id') ?? '', redirectUri: form.get('redirect_uri') ?? '',
-        state: form.get('state') ?? '', nonce: form.get('nonce') ?? '',
+        clientId: form.get('client_id') ?? '',
+        redirectUri: form.get('redirect_uri') ?? '',
+        state: form.get('state') ?? '',
+        nonce: form.get('nonce') ?? '',
       });
       send(res, 201, { request_uri: requestUri, expires_in: 60 });
     },
@@ -81,7 +93,10 @@ export async function scriptedAuthorizationServer(issuer: string): Promise<Reque
       if (request === undefined) return send(res, 400, { error: 'invalid_grant' });
       codes.delete(code);
       send(res, 200, {
-        access_token: token(), token_type: 'Bearer', expires_in: 600, scope: 'openid profile email',
+        access_token: token(),
+        token_type: 'Bearer',
+        expires_in: 600,
+        scope: 'openid profile email',
         id_token: await idToken(privateKey, kid, issuer, request),
       });
     },
@@ -97,11 +112,18 @@ export async function scriptedAuthorizationServer(issuer: string): Promise<Reque
 
 function idToken(key: CryptoKey, kid: string, issuer: string, request: Pushed): Promise<string> {
   return new SignJWT({
-    nonce: request.nonce, name: 'Alice Example', given_name: 'Alice', family_name: 'Example',
-    email: 'alice@example.test', email_verified: true,
+    nonce: request.nonce,
+    name: 'Alice Example',
+    given_name: 'Alice',
+    family_name: 'Example',
+    email: 'alice@example.test',
+    email_verified: true,
   })
     .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
-    .setIssuer(issuer).setSubject('alice').setAudience(request.clientId)
-    .setIssuedAt().setExpirationTime('10m')
+    .setIssuer(issuer)
+    .setSubject('alice')
+    .setAudience(request.clientId)
+    .setIssuedAt()
+    .setExpirationTime('10m')
     .sign(key);
 }

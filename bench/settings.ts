@@ -34,7 +34,32 @@ export interface Settings {
 export function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
   const smoke = argv.includes('--smoke') || env.BENCH_SMOKE === '1';
   const only = argv.find((arg) => arg.startsWith('--only='))?.slice('--only='.length);
-  const common = { smoke, profile: argv.includes('--profile'), only: only ? new Set(only.split(',')) : undefined };
-  if (smoke) return { ...common, runs: 1, duration: 0.5, warmup: 0, connections: 4, walks: 2, sessions: 100, abandoned: 300, footprintWarmUp: 20 };
-  return { ...common, runs: 3, duration: 4, warmup: 2, connections: 10, walks: 40, sessions: 10_000, abandoned: 50_000, footprintWarmUp: 200 };
+  const common = {
+    smoke,
+    profile: argv.includes('--profile'),
+    only: only ? new Set(only.split(',')) : undefined,
+  };
+  if (smoke)
+    return {
+      ...common,
+      runs: 1,
+      duration: 0.5,
+      warmup: 0,
+      connections: 4,
+      walks: 2,
+      sessions: 100,
+      abandoned: 300,
+      footprintWarmUp: 20,
+    };
+  return {
+    ...common,
+    runs: 3,
+    duration: 4,
+    warmup: 2,
+    connections: 10,
+    walks: 40,
+    sessions: 10_000,
+    abandoned: 50_000,
+    footprintWarmUp: 200,
+  };
 }

@@ -13,7 +13,17 @@ import { freePorts, startChild, type Child, type ChildOptions } from './children
 import type { ChildInit } from './protocol.js';
 
 /** The kinds of app a stack can run. */
-export type AppKind = 'ours-basic' | 'ours-jwt' | 'ours-redis' | 'eoc-basic' | 'eoc-jwt' | 'floor' | 'bare' | 'bare-session' | 'bare-session-ttl' | 'bare-session-redis';
+export type AppKind =
+  | 'ours-basic'
+  | 'ours-jwt'
+  | 'ours-redis'
+  | 'eoc-basic'
+  | 'eoc-jwt'
+  | 'floor'
+  | 'bare'
+  | 'bare-session'
+  | 'bare-session-ttl'
+  | 'bare-session-redis';
 
 /** A client's credentials: a secret, or an ES256 key pair. */
 export interface ClientCredentials {
@@ -55,13 +65,24 @@ async function keyPairClient(clientId: string): Promise<ClientCredentials> {
 }
 
 function registration(client: ClientCredentials, appUrls: string[]): ClientMetadata {
-  const uris = { redirect_uris: appUrls.map((url) => `${url}/callback`), post_logout_redirect_uris: appUrls.map((url) => `${url}/`) };
+  const uris = {
+    redirect_uris: appUrls.map((url) => `${url}/callback`),
+    post_logout_redirect_uris: appUrls.map((url) => `${url}/`),
+  };
   if (client.secret !== undefined) {
-    return { client_id: client.clientId, client_secret: client.secret, token_endpoint_auth_method: 'client_secret_basic', ...uris };
+    return {
+      client_id: client.clientId,
+      client_secret: client.secret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      ...uris,
+    };
   }
   return {
-    client_id: client.clientId, token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256',
-    jwks: { keys: [client.publicJwk!] }, ...uris,
+    client_id: client.clientId,
+    token_endpoint_auth_method: 'private_key_jwt',
+    token_endpoint_auth_signing_alg: 'ES256',
+    jwks: { keys: [client.publicJwk!] },
+    ...uris,
   };
 }
 
@@ -81,18 +102,32 @@ export async function startStack(kinds: AppKind[], options: StackOptions = {}): 
   const issuer = as.url;
   const started: Child[] = [as];
   try {
-    const apps = await Promise.all(kinds.map(async (kind, i) => {
-      const init = appInit(kind, appPorts[i]!, appUrls[i]!, issuer, credentials, sessionSecret, options.redisUrl);
-      const childOptions: ChildOptions = {
-        env: { NODE_ENV: 'production', REDIS_URL: kind.endsWith('-redis') ? options.redisUrl : undefined },
-        ...(options.cpuProfileDir !== undefined ? { cpuProfileDir: options.cpuProfileDir } : {}),
-      };
-      const child = await startChild(kind, init, childOptions);
-      started.push(child);
-      return [kind, child] as const;
-    }));
+    const apps = await Promise.all(
+      kinds.map(async (kind, i) => {
+        const init = appInit(
+          kind,
+          appPorts[i]!,
+          appUrls[i]!,
+          issuer,
+          credentials,
+          sessionSecret,
+          options.redisUrl,
+        );
+        const childOptions: ChildOptions = {
+          env: { NODE_ENV: 'production', REDIS_URL: kind.endsWith('-redis') ? options.redisUrl : undefined },
+          ...(options.cpuProfileDir !== undefined ? { cpuProfileDir: options.cpuProfileDir } : {}),
+        };
+        const child = await startChild(kind, init, childOptions);
+        started.push(child);
+        return [kind, child] as const;
+      }),
+    );
     return {
-      issuer, as, apps: Object.fromEntries(apps), credentials, sessionSecret,
+      issuer,
+      as,
+      apps: Object.fromEntries(apps),
+      credentials,
+      sessionSecret,
       stop: () => stopAll(started),
     };
   } catch (err) {
@@ -106,9 +141,17 @@ async function stopAll(children: Child[]): Promise<void> {
 }
 
 /** Our middleware's options for an app at `baseUrl`. */
-export function oursOptions(issuer: string, baseUrl: string, client: ClientCredentials, sessionSecret: string): ParLoginOptions {
+export function oursOptions(
+  issuer: string,
+  baseUrl: string,
+  client: ClientCredentials,
+  sessionSecret: string,
+): ParLoginOptions {
   return {
-    issuer, baseUrl, sessionSecret, clientId: client.clientId,
+    issuer,
+    baseUrl,
+    sessionSecret,
+    clientId: client.clientId,
     ...(client.secret !== undefined
       ? { clientAuthMethod: 'client_secret_basic', clientSecret: client.secret }
       : { clientAuthMethod: 'private_key_jwt', privateKey: client.privateJwk! }),
@@ -116,18 +159,72 @@ export function oursOptions(issuer: string, baseUrl: string, client: ClientCrede
 }
 
 function appInit(
-  kind: AppKind, port: number, url: string, issuer: string, credentials: BenchStack['credentials'], sessionSecret: string, redisUrl: string | undefined,
+  kind: AppKind,
+  port: number,
+  url: string,
+  issuer: string,
+  credentials: BenchStack['credentials'],
+  sessionSecret: string,
+  redisUrl: string | undefined,
 ): ChildInit {
   switch (kind) {
-    case 'ours-basic': return { role: 'ours', port, options: oursOptions(issuer, url, credentials.oursBasic, sessionSecret) };
-    case 'ours-jwt': return { role: 'ours', port, options: oursOptions(issuer, url, credentials.oursJwt, sessionSecret) };
-    case 'ours-redis': return { role: 'ours', port, options: { ...oursOptions(issuer, url, credentials.oursBasic, sessionSecret), redisUrl } };
-    case 'eoc-basic': return { role: 'eoc', port, settings: { issuer, clientId: 'eoc-basic', clientSecret: credentials.eocBasic.secret } };
-    case 'eoc-jwt': return { role: 'eoc', port, settings: { issuer, clientId: 'eoc-jwt', privateJwk: credentials.eocJwt.privateJwk } };
-    case 'floor': return { role: 'floor', port, settings: { issuer, clientId: credentials.oursBasic.clientId, clientSecret: credentials.oursBasic.secret! } };
-    case 'bare': return { role: 'bare', port };
-    case 'bare-session': return { role: 'bare-session', port, secret: sessionSecret, cookieName: SESSION_COOKIE, store: { kind: 'memory' } };
-    case 'bare-session-ttl': return { role: 'bare-session', port, secret: sessionSecret, cookieName: SESSION_COOKIE, store: { kind: 'ttl-memory' } };
-    case 'bare-session-redis': return { role: 'bare-session', port, secret: sessionSecret, cookieName: SESSION_COOKIE, store: { kind: 'redis', url: redisUrl! } };
+    case 'ours-basic':
+      return { role: 'ours', port, options: oursOptions(issuer, url, credentials.oursBasic, sessionSecret) };
+    case 'ours-jwt':
+      return { role: 'ours', port, options: oursOptions(issuer, url, credentials.oursJwt, sessionSecret) };
+    case 'ours-redis':
+      return {
+        role: 'ours',
+        port,
+        options: { ...oursOptions(issuer, url, credentials.oursBasic, sessionSecret), redisUrl },
+      };
+    case 'eoc-basic':
+      return {
+        role: 'eoc',
+        port,
+        settings: { issuer, clientId: 'eoc-basic', clientSecret: credentials.eocBasic.secret },
+      };
+    case 'eoc-jwt':
+      return {
+        role: 'eoc',
+        port,
+        settings: { issuer, clientId: 'eoc-jwt', privateJwk: credentials.eocJwt.privateJwk },
+      };
+    case 'floor':
+      return {
+        role: 'floor',
+        port,
+        settings: {
+          issuer,
+          clientId: credentials.oursBasic.clientId,
+          clientSecret: credentials.oursBasic.secret!,
+        },
+      };
+    case 'bare':
+      return { role: 'bare', port };
+    case 'bare-session':
+      return {
+        role: 'bare-session',
+        port,
+        secret: sessionSecret,
+        cookieName: SESSION_COOKIE,
+        store: { kind: 'memory' },
+      };
+    case 'bare-session-ttl':
+      return {
+        role: 'bare-session',
+        port,
+        secret: sessionSecret,
+        cookieName: SESSION_COOKIE,
+        store: { kind: 'ttl-memory' },
+      };
+    case 'bare-session-redis':
+      return {
+        role: 'bare-session',
+        port,
+        secret: sessionSecret,
+        cookieName: SESSION_COOKIE,
+        store: { kind: 'redis', url: redisUrl! },
+      };
   }
 }

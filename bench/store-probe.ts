@@ -13,14 +13,19 @@ const stores = new Set<session.Store>();
 
 for (const storeClass of [session.MemoryStore, TtlMemoryStore]) {
   const originalSet = storeClass.prototype.set;
-  storeClass.prototype.set = function rememberingSet(this: session.Store, ...args: Parameters<typeof originalSet>) {
+  storeClass.prototype.set = function rememberingSet(
+    this: session.Store,
+    ...args: Parameters<typeof originalSet>
+  ) {
     stores.add(this);
     return originalSet.apply(this, args);
   };
 }
 
 function ask<T>(call: (callback: (err: unknown, value?: T | null) => void) => void): Promise<T | undefined> {
-  return new Promise((resolve, reject) => call((err, value) => (err ? reject(err) : resolve(value ?? undefined))));
+  return new Promise((resolve, reject) =>
+    call((err, value) => (err ? reject(err) : resolve(value ?? undefined))),
+  );
 }
 
 /** Sessions held by every in-memory store of this process (expired ones included until swept). */

@@ -30,7 +30,9 @@ const random = (): string => randomBytes(32).toString('base64url');
 const agent = new Agent({ keepAliveTimeout: 30_000 });
 
 function describe(hop: Hop | undefined): string {
-  return hop === undefined ? 'no request' : `${hop.method} ${hop.url} → ${hop.status} ${hop.location ?? hop.body.slice(0, 200)}`;
+  return hop === undefined
+    ? 'no request'
+    : `${hop.method} ${hop.url} → ${hop.status} ${hop.location ?? hop.body.slice(0, 200)}`;
 }
 
 /** Answer the AS's login and consent forms until the AS redirects to `redirectUri`; return that URL. */
@@ -42,11 +44,16 @@ async function walkAsPages(browser: Browser, start: string, redirectUri: string)
     const prompt = parseFirstForm(page.body, page.url).fields.find(([name]) => name === 'prompt')?.[1];
     if (prompt !== 'login' && prompt !== 'consent') throw new Error(`unexpected AS page: ${describe(page)}`);
     const isLogin = prompt === 'login';
-    const posted = await browser.submitForm(page.body, page.url, isLogin ? { login: 'alice', password: 'any-password' } : {});
+    const posted = await browser.submitForm(
+      page.body,
+      page.url,
+      isLogin ? { login: 'alice', password: 'any-password' } : {},
+    );
     hops.push(posted, ...(await browser.follow(posted, { stopBefore })));
   }
   const last = hops.at(-1);
-  if (last?.location === undefined || !stopBefore(new URL(last.location))) throw new Error(`the AS did not redirect back: ${describe(last)}`);
+  if (last?.location === undefined || !stopBefore(new URL(last.location)))
+    throw new Error(`the AS did not redirect back: ${describe(last)}`);
   return last.location;
 }
 
@@ -54,17 +61,24 @@ async function walkAsPages(browser: Browser, start: string, redirectUri: string)
  * Log in through an app: its /login, the AS's pages, its /callback (expected to redirect with
  * `callbackStatus`). Returns the browser and the app's cookies.
  */
-export async function loginThroughApp(appUrl: string, issuer: string, callbackStatus: number): Promise<LoggedIn> {
+export async function loginThroughApp(
+  appUrl: string,
+  issuer: string,
+  callbackStatus: number,
+): Promise<LoggedIn> {
   const browser = new Browser({ issuer });
   const callbackUrl = await walkAsPages(browser, `${appUrl}/login`, `${appUrl}/callback`);
   const done = await browser.navigate(callbackUrl);
   if (done.status !== callbackStatus) throw new Error(`callback of ${appUrl}: ${describe(done)}`);
   const appOrigin = new URL(appUrl).origin;
-  const appCookieNames = new Set(browser.seen
-    .filter((hop) => new URL(hop.url).origin === appOrigin)
-    .flatMap((hop) => [hop.headers['set-cookie'] ?? []].flat())
-    .map((header) => header.slice(0, header.indexOf('='))));
-  const cookieHeader = browser.jar.all()
+  const appCookieNames = new Set(
+    browser.seen
+      .filter((hop) => new URL(hop.url).origin === appOrigin)
+      .flatMap((hop) => [hop.headers['set-cookie'] ?? []].flat())
+      .map((header) => header.slice(0, header.indexOf('='))),
+  );
+  const cookieHeader = browser.jar
+    .all()
     .filter((cookie) => appCookieNames.has(cookie.name))
     .map((cookie) => `${cookie.name}=${cookie.value}`)
     .join('; ');
@@ -72,16 +86,28 @@ export async function loginThroughApp(appUrl: string, issuer: string, callbackSt
 }
 
 /** The same login with no app: PAR, the AS's pages and the token request, all by hand. */
-export async function loginDirectly(as: AsEndpoints, client: ClientCredentials, redirectUri: string): Promise<void> {
+export async function loginDirectly(
+  as: AsEndpoints,
+  client: ClientCredentials,
+  redirectUri: string,
+): Promise<void> {
   const authorization = `Basic ${Buffer.from(`${client.clientId}:${client.secret!}`).toString('base64')}`;
   const headers = { authorization, 'content-type': 'application/x-www-form-urlencoded' };
   const state = random();
   const verifier = random();
   const pushed = await request(as.par, {
-    dispatcher: agent, method: 'POST', headers,
+    dispatcher: agent,
+    method: 'POST',
+    headers,
     body: new URLSearchParams({
-      response_type: 'code', client_id: client.clientId, redirect_uri: redirectUri, scope: 'openid profile email', state, nonce: random(),
-      code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
+      response_type: 'code',
+      client_id: client.clientId,
+      redirect_uri: redirectUri,
+      scope: 'openid profile email',
+      state,
+      nonce: random(),
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
     }).toString(),
   });
   const { request_uri: requestUri } = (await pushed.body.json()) as { request_uri: string };
@@ -93,11 +119,19 @@ export async function loginDirectly(as: AsEndpoints, client: ClientCredentials, 
   if (callback.searchParams.get('state') !== state) throw new Error('the AS returned another state');
 
   const tokens = await request(as.token, {
-    dispatcher: agent, method: 'POST', headers,
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: callback.searchParams.get('code') ?? '', redirect_uri: redirectUri, code_verifier: verifier }).toString(),
+    dispatcher: agent,
+    method: 'POST',
+    headers,
+    body: new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: callback.searchParams.get('code') ?? '',
+      redirect_uri: redirectUri,
+      code_verifier: verifier,
+    }).toString(),
   });
   const body = (await tokens.body.json()) as { id_token?: string };
-  if (tokens.statusCode !== 200 || body.id_token === undefined) throw new Error(`the token endpoint answered ${tokens.statusCode}`);
+  if (tokens.statusCode !== 200 || body.id_token === undefined)
+    throw new Error(`the token endpoint answered ${tokens.statusCode}`);
 }
 
 /** Close the direct walk's connection pool. */

@@ -7,7 +7,13 @@
  */
 import type { ErrorOut, KoaContextWithOIDC } from 'oidc-provider';
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 function escape(value: unknown): string {
   return String(value).replace(/[&<>"']/g, (char) => ESCAPES[char]!);
@@ -27,9 +33,13 @@ button{font:inherit;padding:.4rem 1rem;margin-right:.5rem}</style></head>
  * AS's own `<form id="op.logoutForm">` with its `xsrf` field; the "yes" button adds `logout=yes`.
  */
 export function logoutSource(ctx: KoaContextWithOIDC, form: string): void {
-  render(ctx, 'Sign out', `<h1>Sign out of the demo AS too?</h1>${form}
+  render(
+    ctx,
+    'Sign out',
+    `<h1>Sign out of the demo AS too?</h1>${form}
 <button autofocus type="submit" form="op.logoutForm" name="logout" value="yes">Yes, sign me out</button>
-<button type="submit" form="op.logoutForm">No, stay signed in</button>`);
+<button type="submit" form="op.logoutForm">No, stay signed in</button>`,
+  );
 }
 
 /** `features.rpInitiatedLogout.postLogoutSuccessSource`: shown when no redirect URI was given. */

@@ -7,7 +7,12 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { exportJWK, generateKeyPair } from 'jose';
-import Provider, { type Account, type ClientMetadata, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import Provider, {
+  type Account,
+  type ClientMetadata,
+  type Configuration,
+  type KoaContextWithOIDC,
+} from 'oidc-provider';
 import { logoutSource, postLogoutSuccessSource, renderError } from './demo-as-pages.js';
 import { listen } from './listen.js';
 import { createMemoryAdapter } from './memory-adapter.js';
@@ -67,7 +72,12 @@ export interface DemoAuthorizationServer {
   close(): Promise<void>;
 }
 
-const ENDPOINTS: Readonly<Record<string, RecordedAsRequest['endpoint']>> = { '/request': 'par', '/token': 'token', '/me': 'userinfo', '/auth': 'authorization' };
+const ENDPOINTS: Readonly<Record<string, RecordedAsRequest['endpoint']>> = {
+  '/request': 'par',
+  '/token': 'token',
+  '/me': 'userinfo',
+  '/auth': 'authorization',
+};
 
 /**
  * The demo account for a login name: `sub` is the login name itself (oidc-provider's dev login
@@ -93,7 +103,9 @@ export function demoAccount(login: string): Account {
  * @returns The running server; call `close()` when done.
  * @see RFC 9126 (PAR), RFC 7636 (PKCE), OpenID Connect RP-Initiated Logout 1.0
  */
-export async function createDemoAuthorizationServer(options: DemoAuthorizationServerOptions): Promise<DemoAuthorizationServer> {
+export async function createDemoAuthorizationServer(
+  options: DemoAuthorizationServerOptions,
+): Promise<DemoAuthorizationServer> {
   const listening = await listen(options.port ?? 0, options.host ?? '127.0.0.1');
   const issuer = listening.url;
   try {
@@ -110,14 +122,22 @@ export async function createDemoAuthorizationServer(options: DemoAuthorizationSe
   }
 }
 
-async function configuration({ clients, accessTokenTtl = 600, rotateRefreshTokens }: DemoAuthorizationServerOptions): Promise<Configuration> {
+async function configuration({
+  clients,
+  accessTokenTtl = 600,
+  rotateRefreshTokens,
+}: DemoAuthorizationServerOptions): Promise<Configuration> {
   const { privateKey } = await generateKeyPair('ES256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: randomUUID(), alg: 'ES256', use: 'sig' };
   return {
     adapter: createMemoryAdapter(),
     clients,
     clientAuthMethods: ['client_secret_basic', 'private_key_jwt'],
-    clientDefaults: { id_token_signed_response_alg: 'ES256', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] },
+    clientDefaults: {
+      id_token_signed_response_alg: 'ES256',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+    },
     // The demo's apps live on 127.0.0.1, which oidc-provider's SSRF guard refuses for its outgoing
     // calls (back-channel logout): this AS is local-only, so its calls go out without the guard.
     fetch: (url, init) => fetch(url, { ...init, dispatcher: undefined } as RequestInit),
@@ -126,7 +146,11 @@ async function configuration({ clients, accessTokenTtl = 600, rotateRefreshToken
     ...(rotateRefreshTokens === undefined ? {} : { rotateRefreshToken: () => rotateRefreshTokens }),
     responseTypes: ['code'],
     scopes: ['openid', 'profile', 'email'],
-    claims: { openid: ['sub'], profile: ['name', 'given_name', 'family_name'], email: ['email', 'email_verified'] },
+    claims: {
+      openid: ['sub'],
+      profile: ['name', 'given_name', 'family_name'],
+      email: ['email', 'email_verified'],
+    },
     // Put the scopes' claims in the ID token itself: the app reads the user from it, not /userinfo.
     conformIdTokenClaims: false,
     cookies: { keys: [randomBytes(32).toString('base64url')] },
@@ -141,9 +165,17 @@ async function configuration({ clients, accessTokenTtl = 600, rotateRefreshToken
     renderError,
     findAccount: (_ctx, sub) => demoAccount(sub),
     ttl: {
-      AccessToken: accessTokenTtl, AuthorizationCode: 60, IdToken: 600, RefreshToken: 3600, ClientCredentials: 600,
-      DeviceCode: 600, BackchannelAuthenticationRequest: 600, PreAuthorizedCode: 600,
-      Interaction: 600, Session: 3600, Grant: 3600,
+      AccessToken: accessTokenTtl,
+      AuthorizationCode: 60,
+      IdToken: 600,
+      RefreshToken: 3600,
+      ClientCredentials: 600,
+      DeviceCode: 600,
+      BackchannelAuthenticationRequest: 600,
+      PreAuthorizedCode: 600,
+      Interaction: 600,
+      Session: 3600,
+      Grant: 3600,
     },
   };
 }

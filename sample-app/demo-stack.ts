@@ -53,26 +53,31 @@ export async function startDemo(demo: DemoOptions = {}): Promise<Demo> {
       port: demo.asPort ?? 0,
       host,
       record,
-      clients: [{
-        client_id: clientId,
-        client_secret: clientSecret,
-        token_endpoint_auth_method: 'client_secret_basic',
-        redirect_uris: [`${appUrl}/callback`],
-        post_logout_redirect_uris: [`${appUrl}/`],
-        backchannel_logout_uri: `${appUrl}/backchannel-logout`,
-        backchannel_logout_session_required: true,
-      }],
+      clients: [
+        {
+          client_id: clientId,
+          client_secret: clientSecret,
+          token_endpoint_auth_method: 'client_secret_basic',
+          redirect_uris: [`${appUrl}/callback`],
+          post_logout_redirect_uris: [`${appUrl}/`],
+          backchannel_logout_uri: `${appUrl}/backchannel-logout`,
+          backchannel_logout_session_required: true,
+        },
+      ],
     });
-    const app = createApp({
-      issuer: as.issuer,
-      clientId,
-      clientAuthMethod: 'client_secret_basic',
-      clientSecret,
-      baseUrl: appUrl,
-      postLogoutRedirectUri: `${appUrl}/`,
-      sessionSecret: randomBytes(32).toString('base64url'),
-      ...demo.options,
-    }, { demoRecord: record });
+    const app = createApp(
+      {
+        issuer: as.issuer,
+        clientId,
+        clientAuthMethod: 'client_secret_basic',
+        clientSecret,
+        baseUrl: appUrl,
+        postLogoutRedirectUri: `${appUrl}/`,
+        sessionSecret: randomBytes(32).toString('base64url'),
+        ...demo.options,
+      },
+      { demoRecord: record },
+    );
     appServer.server.on('request', app);
     const authServer = as;
     return {

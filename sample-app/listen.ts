@@ -35,9 +35,10 @@ export async function listen(port: number, host: string, handler?: RequestListen
   return {
     server,
     url: `http://${address.includes(':') ? `[${address}]` : address}:${bound}`,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }

@@ -4,7 +4,13 @@
  * @module
  */
 
-const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
+const ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
 
 /** Escape text for HTML element content and quoted attribute values. */
 export function escapeHtml(value: unknown): string {
@@ -35,12 +41,18 @@ function displayName(claims: Record<string, unknown>): string {
 /** The home page: a login link for visitors, a greeting for logged-in users. */
 export function homePage(claims: Record<string, unknown> | undefined, panelHtml = ''): string {
   if (claims === undefined) {
-    return layout('Home', `<h1>Welcome</h1>
+    return layout(
+      'Home',
+      `<h1>Welcome</h1>
 <p>This page is public. The profile page needs a login.</p>
-<p><a href="/login?returnTo=%2Fprofile">Log in</a></p>${panelHtml}`);
+<p><a href="/login?returnTo=%2Fprofile">Log in</a></p>${panelHtml}`,
+    );
   }
-  return layout('Home', `<h1>Hello, ${escapeHtml(displayName(claims))}</h1>
-<p>You are logged in. <a href="/profile">See your profile</a>.</p>${panelHtml}`);
+  return layout(
+    'Home',
+    `<h1>Hello, ${escapeHtml(displayName(claims))}</h1>
+<p>You are logged in. <a href="/profile">See your profile</a>.</p>${panelHtml}`,
+  );
 }
 
 function claimValue(value: unknown): string {
@@ -52,13 +64,16 @@ export function profilePage(claims: Record<string, unknown>, panelHtml = ''): st
   const rows = Object.entries(claims)
     .map(([name, value]) => `<tr><th>${escapeHtml(name)}</th><td>${escapeHtml(claimValue(value))}</td></tr>`)
     .join('\n');
-  return layout('Profile', `<h1>${escapeHtml(displayName(claims))}</h1>
+  return layout(
+    'Profile',
+    `<h1>${escapeHtml(displayName(claims))}</h1>
 <p>The claims of your ID token, as the app's session holds them (<a href="/me">as JSON</a>):</p>
 <table>
 ${rows}
 </table>
 <form method="post" action="/logout"><button type="submit">Log out</button></form>
-<p><a href="/">Home</a></p>${panelHtml}`);
+<p><a href="/">Home</a></p>${panelHtml}`,
+  );
 }
 
 /** Form fields never shown, even in the demo. */
@@ -68,14 +83,28 @@ const MASKED = new Set(['client_secret', 'client_assertion']);
  * The demo's "what happened" panel for the last login the AS saw: the parameters pushed on the back
  * channel, what the AS answered, and the URL the browser carried (only `client_id` and `request_uri`).
  */
-export function parPanel(record: readonly { endpoint: string; body: Record<string, unknown>; status: number; authorization?: string | undefined; pushed?: { request_uri: string; expires_in: number }; url?: string }[]): string {
+export function parPanel(
+  record: readonly {
+    endpoint: string;
+    body: Record<string, unknown>;
+    status: number;
+    authorization?: string | undefined;
+    pushed?: { request_uri: string; expires_in: number };
+    url?: string;
+  }[],
+): string {
   const push = [...record].reverse().find((r) => r.endpoint === 'par');
   if (push === undefined) return '';
   const front = record.slice(record.indexOf(push)).find((r) => r.endpoint === 'authorization');
   const rows = Object.entries(push.body)
-    .map(([name, value]) => `<tr><th>${escapeHtml(name)}</th><td>${MASKED.has(name) ? '<i>hidden</i>' : escapeHtml(claimValue(value))}</td></tr>`)
+    .map(
+      ([name, value]) =>
+        `<tr><th>${escapeHtml(name)}</th><td>${MASKED.has(name) ? '<i>hidden</i>' : escapeHtml(claimValue(value))}</td></tr>`,
+    )
     .join('\n');
-  const auth = push.authorization ? `${escapeHtml(push.authorization.split(' ')[0])} <i>(client credentials, hidden)</i>` : '<i>none</i>';
+  const auth = push.authorization
+    ? `${escapeHtml(push.authorization.split(' ')[0])} <i>(client credentials, hidden)</i>`
+    : '<i>none</i>';
   const answered = push.pushed
     ? `<p>The AS answered <code>${push.status}</code> with <code>request_uri</code> <code>${escapeHtml(push.pushed.request_uri)}</code>, valid for <code>expires_in</code> = ${escapeHtml(push.pushed.expires_in)} seconds.</p>`
     : `<p>The AS answered <code>${push.status}</code>.</p>`;

@@ -17,7 +17,9 @@ try {
   app = createApp();
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
-  console.error(`${err.message}\n\nSee README.md, "Configuration", or run \`npm run demo\` for a ready-made setup.`);
+  console.error(
+    `${err.message}\n\nSee README.md, "Configuration", or run \`npm run demo\` for a ready-made setup.`,
+  );
   process.exit(1);
 }
 const listening = await listen(port, host, app);

@@ -31,7 +31,8 @@ async function worker(): Promise<void> {
     try {
       const hops = await browser.login(stack.appUrl, { returnTo: '/profile', user: `user${index}` });
       const last = hops.at(-1)!;
-      if (last.status !== 200 || !last.body.includes(`User${index} Example`)) failures.push(`login ${index}: ${last.status} ${last.url}`);
+      if (last.status !== 200 || !last.body.includes(`User${index} Example`))
+        failures.push(`login ${index}: ${last.status} ${last.url}`);
       else browsers.push(browser);
     } catch (err) {
       failures.push(`login ${index}: ${(err as Error).message}`);
@@ -50,8 +51,12 @@ try {
   const all = await redis.inspect.keys('parlogin:*');
   // Session keys are `parlogin:<id>`; the rest (`parlogin:tokens:…`, `tx:…`, `bcl:…`) is shared state.
   const sessionKeys = all.filter((key) => !key.slice('parlogin:'.length).includes(':')).length;
-  console.log(`logins: ${logins}, concurrency: ${concurrency}, time: ${seconds.toFixed(1)} s (${(logins / seconds).toFixed(1)} logins/s)`);
-  console.log(`failures: ${failures.length}, lost sessions: ${lost}, Redis keys: ${sessionKeys} sessions, ${all.length - sessionKeys} shared state (tokens, used logins, logout index)`);
+  console.log(
+    `logins: ${logins}, concurrency: ${concurrency}, time: ${seconds.toFixed(1)} s (${(logins / seconds).toFixed(1)} logins/s)`,
+  );
+  console.log(
+    `failures: ${failures.length}, lost sessions: ${lost}, Redis keys: ${sessionKeys} sessions, ${all.length - sessionKeys} shared state (tokens, used logins, logout index)`,
+  );
   for (const failure of failures.slice(0, 10)) console.log(`  ${failure}`);
   process.exitCode = failures.length === 0 && lost === 0 ? 0 : 1;
 } finally {

@@ -45,7 +45,11 @@ export interface ParLoginContext {
  */
 export function createContext(config: ResolvedConfig, redis?: RedisClientType): ParLoginContext {
   // With mTLS (RFC 8705) every back-channel call presents the client certificate: PAR, token and refresh.
-  const http = createBackChannel({ timeoutMs: config.httpTimeoutMs, maxResponseBytes: config.maxResponseBytes, ...(config.tls ? { tls: config.tls } : {}) });
+  const http = createBackChannel({
+    timeoutMs: config.httpTimeoutMs,
+    maxResponseBytes: config.maxResponseBytes,
+    ...(config.tls ? { tls: config.tls } : {}),
+  });
   const metadata = createMetadataSource(config.issuer, http);
   const memory = redis === undefined ? memorySharedState() : undefined;
   const shared = redis === undefined ? memory! : redisSharedState(redis, config.sessionPrefix);

@@ -138,5 +138,7 @@ export class ConfigError extends TypeError {
 
 /** True when `err` is a {@link ParLoginError} (also across package copies). */
 export function isParLoginError(err: unknown): err is ParLoginError {
-  return err instanceof ParLoginError || (err instanceof Error && err.name === 'ParLoginError' && 'code' in err);
+  return (
+    err instanceof ParLoginError || (err instanceof Error && err.name === 'ParLoginError' && 'code' in err)
+  );
 }

@@ -8,9 +8,23 @@ export { parLogin, type ParLoginMiddleware } from './par-login.js';
 export { requireLogin, type RequireLoginOptions } from './app/guard.js';
 export { apiProxy, type ApiProxyMiddleware, type ApiProxyOptions } from './app/api-proxy.js';
 export { configFromEnv, ENV_NAMES } from './config/env.js';
-export { ConfigError, ERROR_CODES, ParLoginError, isParLoginError, type ErrorCode, type ParLoginErrorDetails } from './errors.js';
+export {
+  ConfigError,
+  ERROR_CODES,
+  ParLoginError,
+  isParLoginError,
+  type ErrorCode,
+  type ParLoginErrorDetails,
+} from './errors.js';
 export type {
-  AssertionAudience, ClientAuthMethod, DpopMode, FrontChannelParam, ParLoginLogger, ParLoginOptions, ParPolicy, SecurityProfile,
+  AssertionAudience,
+  ClientAuthMethod,
+  DpopMode,
+  FrontChannelParam,
+  ParLoginLogger,
+  ParLoginOptions,
+  ParPolicy,
+  SecurityProfile,
 } from './config/options.js';
 export type { LoginOptions, LoginRequest } from './client/login-options.js';
 export type { ParCapabilities } from './client/capabilities.js';

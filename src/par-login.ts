@@ -87,17 +87,34 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const accessTokens = createAccessTokenSource(ctx);
   let warnedInsecure = false;
 
-  function dispatch(req: Request, res: Response, next: NextFunction, routeKey: string, storeFailure?: ParLoginError): void {
+  function dispatch(
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    routeKey: string,
+    storeFailure?: ParLoginError,
+  ): void {
     endExpiredLogin(req, config.sessionAbsoluteTimeout);
     req.auth = createRequestAuth(req, config, accessTokens, storeFailure);
-    res.login = (loginOptions: LoginOptions = {}) => Promise.resolve()
-      .then(() => startLogin(ctx, req, res, normalizeLoginOptions({ ...loginOptions, returnTo: undefined }, config), safeReturnTo(loginOptions.returnTo)))
-      .catch((err: unknown) => handleFailure(config, err, req, res, next));
+    res.login = (loginOptions: LoginOptions = {}) =>
+      Promise.resolve()
+        .then(() =>
+          startLogin(
+            ctx,
+            req,
+            res,
+            normalizeLoginOptions({ ...loginOptions, returnTo: undefined }, config),
+            safeReturnTo(loginOptions.returnTo),
+          ),
+        )
+        .catch((err: unknown) => handleFailure(config, err, req, res, next));
     const route = routes.get(routeKey);
     if (route === undefined) return next();
     if (config.secure && !req.secure && !warnedInsecure) {
       warnedInsecure = true;
-      config.logger.warn({ msg: 'APP_BASE_URL is https but requests arrive over http: Secure cookies will not be set. Behind a TLS-terminating proxy, set app.set("trust proxy", …).' });
+      config.logger.warn({
+        msg: 'APP_BASE_URL is https but requests arrive over http: Secure cookies will not be set. Behind a TLS-terminating proxy, set app.set("trust proxy", …).',
+      });
     }
     route(req, res).catch((err: unknown) => handleFailure(config, err, req, res, next));
   }
@@ -115,7 +132,11 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     }
     ownSession.middleware(req, res, (err?: unknown) => {
       if (err) {
-        const failure = new ParLoginError('session_store_unavailable', 'The session store is not available.', { cause: err });
+        const failure = new ParLoginError(
+          'session_store_unavailable',
+          'The session store is not available.',
+          { cause: err },
+        );
         // Public routes keep working without a session; only our routes and guards need one.
         if (routes.has(routeKey)) return handleFailure(config, failure, req, res, next);
         return dispatch(req, res, next, routeKey, failure);
@@ -137,7 +158,12 @@ function buildRoutes(ctx: ParLoginContext): Map<string, Route> {
   const { paths } = ctx.config;
   const clearCookie = (req: Request, res: Response): void => {
     if ((req as unknown as Record<symbol, boolean>)[OWN_SESSION]) {
-      res.clearCookie(ctx.config.sessionCookieName, { path: '/', httpOnly: true, sameSite: 'lax', secure: ctx.config.secure });
+      res.clearCookie(ctx.config.sessionCookieName, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'lax',
+        secure: ctx.config.secure,
+      });
     }
   };
   const login = loginRoute(ctx);
@@ -154,9 +180,12 @@ function buildRoutes(ctx: ParLoginContext): Map<string, Route> {
 /** Log out a session whose absolute lifetime is over (enforced here, not only by the store's TTL). */
 function endExpiredLogin(req: Request, absoluteTimeout: number): void {
   const data = sessionData(req);
-  if (data?.user !== undefined && data.user.loggedInAt + absoluteTimeout <= Math.floor(Date.now() / 1000)) delete data.user;
+  if (data?.user !== undefined && data.user.loggedInAt + absoluteTimeout <= Math.floor(Date.now() / 1000))
+    delete data.user;
 }
 
 function definedOnly(options: ParLoginOptions): ParLoginOptions {
-  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as ParLoginOptions;
+  return Object.fromEntries(
+    Object.entries(options).filter(([, value]) => value !== undefined),
+  ) as ParLoginOptions;
 }

@@ -4,8 +4,11 @@ import request from 'supertest';
 import { ConfigError, parLogin } from '../src/index.js';
 
 const ENV = {
-  OIDC_ISSUER: 'https://as.example', OIDC_CLIENT_ID: 'env-app', OIDC_CLIENT_SECRET: 'env-secret-value',
-  APP_BASE_URL: 'https://app.example', SESSION_SECRET: 'e'.repeat(40),
+  OIDC_ISSUER: 'https://as.example',
+  OIDC_CLIENT_ID: 'env-app',
+  OIDC_CLIENT_SECRET: 'env-secret-value',
+  APP_BASE_URL: 'https://app.example',
+  SESSION_SECRET: 'e'.repeat(40),
 };
 const saved = { ...process.env };
 afterEach(() => {
@@ -17,14 +20,22 @@ describe('parLogin()', () => {
   it('reads its configuration from the environment when given no options', async () => {
     Object.assign(process.env, ENV);
     const middleware = parLogin();
-    expect(middleware.config).toMatchObject({ issuer: 'https://as.example', clientId: 'env-app', redirectUri: 'https://app.example/callback' });
+    expect(middleware.config).toMatchObject({
+      issuer: 'https://as.example',
+      clientId: 'env-app',
+      redirectUri: 'https://app.example/callback',
+    });
     await middleware.close();
   });
 
   it('lets explicit options override the environment', async () => {
     Object.assign(process.env, ENV);
     const middleware = parLogin({ clientId: 'option-app', scope: 'openid' });
-    expect(middleware.config).toMatchObject({ clientId: 'option-app', scope: 'openid', clientSecret: 'env-secret-value' });
+    expect(middleware.config).toMatchObject({
+      clientId: 'option-app',
+      scope: 'openid',
+      clientSecret: 'env-secret-value',
+    });
     await middleware.close();
   });
 
@@ -37,7 +48,13 @@ describe('parLogin()', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    for (const name of ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'OIDC_CLIENT_SECRET', 'APP_BASE_URL', 'SESSION_SECRET']) {
+    for (const name of [
+      'OIDC_ISSUER',
+      'OIDC_CLIENT_ID',
+      'OIDC_CLIENT_SECRET',
+      'APP_BASE_URL',
+      'SESSION_SECRET',
+    ]) {
       expect((error as Error).message).toContain(name);
     }
   });
@@ -45,9 +62,19 @@ describe('parLogin()', () => {
   it('warns loudly once about the in-memory store in production, and sets no cookie for anonymous pages', async () => {
     const records: Array<Record<string, unknown>> = [];
     process.env.NODE_ENV = 'production';
-    const middleware = parLogin({ ...{ issuer: ENV.OIDC_ISSUER, clientId: 'a', clientSecret: 'b', baseUrl: ENV.APP_BASE_URL, sessionSecret: ENV.SESSION_SECRET },
-      logger: { warn: (r) => void records.push(r), error: (r) => void records.push(r) } });
-    const app = express().use(middleware).get('/', (req, res) => void res.json({ auth: req.auth!.isAuthenticated() }));
+    const middleware = parLogin({
+      ...{
+        issuer: ENV.OIDC_ISSUER,
+        clientId: 'a',
+        clientSecret: 'b',
+        baseUrl: ENV.APP_BASE_URL,
+        sessionSecret: ENV.SESSION_SECRET,
+      },
+      logger: { warn: (r) => void records.push(r), error: (r) => void records.push(r) },
+    });
+    const app = express()
+      .use(middleware)
+      .get('/', (req, res) => void res.json({ auth: req.auth!.isAuthenticated() }));
     const first = await request(app).get('/');
     await request(app).get('/');
     expect(first.body).toEqual({ auth: false });
@@ -59,7 +86,13 @@ describe('parLogin()', () => {
 
   it('keeps an app-mounted session middleware instead of adding its own', async () => {
     const { default: session } = await import('express-session');
-    const middleware = parLogin({ issuer: ENV.OIDC_ISSUER, clientId: 'a', clientSecret: 'b', baseUrl: ENV.APP_BASE_URL, sessionSecret: ENV.SESSION_SECRET });
+    const middleware = parLogin({
+      issuer: ENV.OIDC_ISSUER,
+      clientId: 'a',
+      clientSecret: 'b',
+      baseUrl: ENV.APP_BASE_URL,
+      sessionSecret: ENV.SESSION_SECRET,
+    });
     const app = express()
       .use(session({ secret: 'x'.repeat(32), name: 'mine', resave: false, saveUninitialized: true }))
       .use(middleware)

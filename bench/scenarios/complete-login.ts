@@ -27,17 +27,37 @@ interface Walk {
 }
 
 /** Run scenario 3 and add its rows. */
-export async function completeLogin(settings: Settings, report: Report, cpuProfileDir: string | undefined): Promise<void> {
+export async function completeLogin(
+  settings: Settings,
+  report: Report,
+  cpuProfileDir: string | undefined,
+): Promise<void> {
   log(`${SCENARIO}: starting the AS and the apps`);
   const stack = await startStack(['ours-basic', 'eoc-basic', 'floor'], { cpuProfileDir });
   try {
     const apps = stack.apps as Required<typeof stack.apps>;
     const as = await discoverEndpoints(stack.issuer);
     const walks: Record<string, Walk> = {
-      direct: { label: 'AS-only walk: PAR + authorize + login/consent forms + token, by hand', run: () => loginDirectly(as, stack.credentials.oursBasic, `${apps['ours-basic'].url}/callback`) },
-      ours: { label: 'ours: /login → AS forms → /callback (token, ID token, session)', run: () => loginThroughApp(apps['ours-basic'].url, stack.issuer, 303), app: apps['ours-basic'] },
-      eoc: { label: 'express-openid-connect: /login → AS forms → /callback', run: () => loginThroughApp(apps['eoc-basic'].url, stack.issuer, 302), app: apps['eoc-basic'] },
-      floor: { label: 'floor: an app doing the protocol steps alone (push + redirect, code exchange + redirect; no check, no session)', run: () => loginThroughApp(apps.floor.url, stack.issuer, 303), app: apps.floor },
+      direct: {
+        label: 'AS-only walk: PAR + authorize + login/consent forms + token, by hand',
+        run: () => loginDirectly(as, stack.credentials.oursBasic, `${apps['ours-basic'].url}/callback`),
+      },
+      ours: {
+        label: 'ours: /login → AS forms → /callback (token, ID token, session)',
+        run: () => loginThroughApp(apps['ours-basic'].url, stack.issuer, 303),
+        app: apps['ours-basic'],
+      },
+      eoc: {
+        label: 'express-openid-connect: /login → AS forms → /callback',
+        run: () => loginThroughApp(apps['eoc-basic'].url, stack.issuer, 302),
+        app: apps['eoc-basic'],
+      },
+      floor: {
+        label:
+          'floor: an app doing the protocol steps alone (push + redirect, code exchange + redirect; no check, no session)',
+        run: () => loginThroughApp(apps.floor.url, stack.issuer, 303),
+        app: apps.floor,
+      },
     };
     const keys = Object.keys(walks);
     // Warm-up as long as one round: discovery, JWKS, connection pools, and the JIT's optimized code.
@@ -67,23 +87,33 @@ export async function completeLogin(settings: Settings, report: Report, cpuProfi
         ms[key]!.push(spent[key]! / settings.walks);
         cpu[key]!.push(cpuSpent[key]! / settings.walks);
       }
-      log(`  round ${round + 1}: ${keys.map((key) => `${key} ${(spent[key]! / settings.walks).toFixed(1)} ms`).join(', ')}`);
+      log(
+        `  round ${round + 1}: ${keys.map((key) => `${key} ${(spent[key]! / settings.walks).toFixed(1)} ms`).join(', ')}`,
+      );
     }
 
-    report.add({ scenario: SCENARIO, measurement: walks.direct!.label, result: `${formatSummary(summarize(ms.direct!), 1, ' ms')} per login` });
+    report.add({
+      scenario: SCENARIO,
+      measurement: walks.direct!.label,
+      result: `${formatSummary(summarize(ms.direct!), 1, ' ms')} per login`,
+    });
     for (const key of ['floor', 'ours', 'eoc']) {
       const ratio = ratios(ms[key]!, ms.direct!);
-      const overFloor = key === 'floor' ? '' : `; ${formatSummary(ratios(ms[key]!, ms.floor!), 2, '×')} floor`;
+      const overFloor =
+        key === 'floor' ? '' : `; ${formatSummary(ratios(ms[key]!, ms.floor!), 2, '×')} floor`;
       report.add({
-        scenario: SCENARIO, measurement: walks[key]!.label,
+        scenario: SCENARIO,
+        measurement: walks[key]!.label,
         result: `${formatSummary(summarize(ms[key]!), 1, ' ms')} per login; app CPU ${formatSummary(summarize(cpu[key]!), 0, ' µs')}`,
         ratio: `${formatSummary(ratio, 2, '×')} AS-only walk${overFloor}`,
         ...(key === 'ours' ? { target: { text: '≤ 1.25× AS-only walk', pass: ratio.median <= 1.25 } } : {}),
       });
     }
-    report.note(`${SCENARIO}: ${settings.walks} logins of each kind per round (after as many for warm-up), sequential, alternating kinds; `
-      + 'each with a fresh browser (so the AS asks for login and consent every time). The app walks end at the callback\'s redirect '
-      + '(the page after it is not fetched). App CPU is process-wide (all threads) per login.');
+    report.note(
+      `${SCENARIO}: ${settings.walks} logins of each kind per round (after as many for warm-up), sequential, alternating kinds; ` +
+        "each with a fresh browser (so the AS asks for login and consent every time). The app walks end at the callback's redirect " +
+        '(the page after it is not fetched). App CPU is process-wide (all threads) per login.',
+    );
   } finally {
     await stack.stop();
   }

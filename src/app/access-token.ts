@@ -37,7 +37,12 @@ export interface AccessTokenSource {
    * `DPoP` proof for `method` and `url` carrying `ath` (RFC 9449 §7.1) and the server's `nonce`
    * when given (§9).
    */
-  authorizationHeaders(req: Request, method: string, url: string, nonce?: string): Promise<Record<string, string>>;
+  authorizationHeaders(
+    req: Request,
+    method: string,
+    url: string,
+    nonce?: string,
+  ): Promise<Record<string, string>>;
 }
 
 const POLL_MS = 25;
@@ -47,10 +52,12 @@ export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource
   const { config } = ctx;
   const inFlight = new Map<string, Promise<TokenSet>>();
   const lockTtlMs = config.httpTimeoutMs * 2 + 1_000;
-  const fresh = (tokens: TokenSet): boolean => tokens.expiresAt === undefined || tokens.expiresAt - config.refreshSkew > Date.now() / 1000;
+  const fresh = (tokens: TokenSet): boolean =>
+    tokens.expiresAt === undefined || tokens.expiresAt - config.refreshSkew > Date.now() / 1000;
   // Refreshed by someone else since `seen` was read, and still valid: use it (even within refreshSkew).
   const renewed = (tokens: TokenSet, seen: TokenSet): boolean =>
-    tokens.accessToken !== seen.accessToken && (tokens.expiresAt === undefined || tokens.expiresAt > Date.now() / 1000);
+    tokens.accessToken !== seen.accessToken &&
+    (tokens.expiresAt === undefined || tokens.expiresAt > Date.now() / 1000);
 
   async function refreshShared(req: Request, user: SessionUser, seen: TokenSet): Promise<TokenSet> {
     const deadline = Date.now() + lockTtlMs * 2;
@@ -67,7 +74,8 @@ export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
       const current = await readOrEnd(req, user);
       if (fresh(current) || renewed(current, seen)) return current;
-      if (Date.now() > deadline) throw new ParLoginError('as_timeout', 'Refreshing the access token took too long.');
+      if (Date.now() > deadline)
+        throw new ParLoginError('as_timeout', 'Refreshing the access token took too long.');
     }
   }
 
@@ -75,28 +83,58 @@ export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource
     const current = await readOrEnd(req, user); // re-read under the lock: another instance may have refreshed
     if (fresh(current) || renewed(current, seen)) return current;
     if (current.refreshToken === undefined) {
-      throw new ParLoginError('login_required', 'The access token has expired and there is no refresh token.', { hint: 'Log in again.' });
+      throw new ParLoginError(
+        'login_required',
+        'The access token has expired and there is no refresh token.',
+        { hint: 'Log in again.' },
+      );
     }
     const metadata = await ctx.metadata.get();
     config.trace.step('refresh.start', { flow: flowId(user.tokenRef) });
     const dpopKey = await dpopKeyOf(req, user, current);
     let refreshed: TokenSet;
     try {
-      refreshed = await refreshTokens(ctx.http, ctx.clientAuth, endpointFor(metadata, 'token_endpoint', config.useMtls)!, current, config.clientId,
-        dpopKey ? { dpopKey, requireDpopBinding: true } : {});
+      refreshed = await refreshTokens(
+        ctx.http,
+        ctx.clientAuth,
+        endpointFor(metadata, 'token_endpoint', config.useMtls)!,
+        current,
+        config.clientId,
+        dpopKey ? { dpopKey, requireDpopBinding: true } : {},
+      );
     } catch (err) {
-      config.trace.step('refresh.failed', { flow: flowId(user.tokenRef), error: err instanceof ParLoginError ? err.code : 'internal' });
+      config.trace.step('refresh.failed', {
+        flow: flowId(user.tokenRef),
+        error: err instanceof ParLoginError ? err.code : 'internal',
+      });
       if (err instanceof ParLoginError && err.asError === 'invalid_grant') await endSession(req, user);
       throw err instanceof ParLoginError && err.asError === 'invalid_grant'
-        ? new ParLoginError('login_required', 'The session has ended at the authorization server.', { hint: 'Log in again.', cause: err })
+        ? new ParLoginError('login_required', 'The session has ended at the authorization server.', {
+            hint: 'Log in again.',
+            cause: err,
+          })
         : err;
     }
     if (refreshed.idToken !== current.idToken) {
-      await validateRefreshedIdToken(refreshed.idToken, ctx.jwks, { issuer: config.issuer, clientId: config.clientId, clockTolerance: config.clockTolerance, algorithms: config.idTokenAlgorithms }, user.claims);
+      await validateRefreshedIdToken(
+        refreshed.idToken,
+        ctx.jwks,
+        {
+          issuer: config.issuer,
+          clientId: config.clientId,
+          clockTolerance: config.clockTolerance,
+          algorithms: config.idTokenAlgorithms,
+        },
+        user.claims,
+      );
     }
     const lifetime = user.loggedInAt + config.sessionAbsoluteTimeout - Math.floor(Date.now() / 1000);
     await ctx.vault.write(user.tokenRef, refreshed, Math.max(1, lifetime));
-    config.trace.step('refresh.done', { flow: flowId(user.tokenRef), rotated: refreshed.refreshToken !== current.refreshToken, expires_at: refreshed.expiresAt });
+    config.trace.step('refresh.done', {
+      flow: flowId(user.tokenRef),
+      rotated: refreshed.refreshToken !== current.refreshToken,
+      expires_at: refreshed.expiresAt,
+    });
     return refreshed;
   }
 
@@ -114,7 +152,11 @@ export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource
     const key = await openDpopKey(ctx.sealer, { ...user, tokenType: tokens.tokenType }, ctx.instanceDpopKey);
     if (key !== undefined) return key;
     await endSession(req, user);
-    throw new ParLoginError('login_required', 'The DPoP key of the session can no longer be opened (SESSION_ENCRYPTION_KEY rotated away).', { hint: 'Log in again.' });
+    throw new ParLoginError(
+      'login_required',
+      'The DPoP key of the session can no longer be opened (SESSION_ENCRYPTION_KEY rotated away).',
+      { hint: 'Log in again.' },
+    );
   }
 
   async function endSession(req: Request, user: SessionUser): Promise<void> {
@@ -145,7 +187,12 @@ export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource
       const { user, tokens } = await validTokens(req);
       const key = await dpopKeyOf(req, user, tokens);
       if (key === undefined) return { authorization: `Bearer ${tokens.accessToken}` };
-      const proof = await createDpopProof(key, { htm: method.toUpperCase(), htu: url, accessToken: tokens.accessToken, ...(nonce !== undefined ? { nonce } : {}) });
+      const proof = await createDpopProof(key, {
+        htm: method.toUpperCase(),
+        htu: url,
+        accessToken: tokens.accessToken,
+        ...(nonce !== undefined ? { nonce } : {}),
+      });
       return { authorization: `DPoP ${tokens.accessToken}`, dpop: proof };
     },
   };

@@ -61,8 +61,25 @@ export interface ApiProxyMiddleware extends RequestHandler {
 }
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and what must not cross the proxy in either direction.
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade', 'host', 'content-length']);
-const NOT_FORWARDED = new Set([...HOP_BY_HOP, 'cookie', 'authorization', 'proxy-authorization', 'origin', 'referer']);
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'host',
+  'content-length',
+]);
+const NOT_FORWARDED = new Set([
+  ...HOP_BY_HOP,
+  'cookie',
+  'authorization',
+  'proxy-authorization',
+  'origin',
+  'referer',
+]);
 const NOT_RETURNED = new Set([...HOP_BY_HOP, 'set-cookie']);
 const WITHOUT_BODY = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
 
@@ -79,17 +96,26 @@ const WITHOUT_BODY = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
 export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
   const target = parseTarget(options.target);
   const antiForgery = options.antiForgery ?? { header: 'x-csrf', value: '1' };
-  if (antiForgery !== 'same-origin' && (typeof antiForgery?.header !== 'string' || antiForgery.header === '' || typeof antiForgery.value !== 'string' || antiForgery.value === '')) {
+  if (
+    antiForgery !== 'same-origin' &&
+    (typeof antiForgery?.header !== 'string' ||
+      antiForgery.header === '' ||
+      typeof antiForgery.value !== 'string' ||
+      antiForgery.value === '')
+  ) {
     throw invalidArg('antiForgery must be "same-origin" or { header, value } with non-empty strings');
   }
   const csrfHeader = antiForgery === 'same-origin' ? undefined : antiForgery.header.toLowerCase();
   const timeoutMs = options.timeoutMs ?? 10_000;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 100) throw invalidArg('timeoutMs must be an integer of at least 100');
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100)
+    throw invalidArg('timeoutMs must be an integer of at least 100');
   const tlsProblems: string[] = [];
   const tls = loadTlsMaterial(options, (option, text) => void tlsProblems.push(`${option} ${text}`));
   if (tlsProblems.length > 0) throw invalidArg(tlsProblems.join('; '));
   const agent = new Agent({
-    keepAliveTimeout: 30_000, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+    keepAliveTimeout: 30_000,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
     ...tlsConnectOptions(tls),
   });
   const basePath = target.pathname.replace(/\/$/, '');
@@ -101,8 +127,14 @@ export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
       const id = correlationId();
       logFailure(logger, err, id, req.method, req.baseUrl + req.path);
       if (!isParLoginError(err) || res.headersSent) return next(err);
-      res.status(err.status).set('Cache-Control', 'no-store')
-        .json({ error: err.code, error_description: err.expose ? err.message : 'The API is not available right now.', correlation_id: id });
+      res
+        .status(err.status)
+        .set('Cache-Control', 'no-store')
+        .json({
+          error: err.code,
+          error_description: err.expose ? err.message : 'The API is not available right now.',
+          correlation_id: id,
+        });
     });
   } as ApiProxyMiddleware;
   middleware.close = async () => {
@@ -112,10 +144,19 @@ export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
   async function forward(req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store');
     const auth = req.auth as (RequestAuth & { appOrigin?: string }) | undefined;
-    if (auth === undefined) throw new ParLoginError('not_mounted', 'apiProxy() needs parLogin() mounted before it.');
-    const proven = csrfHeader === undefined ? isSameOrigin(req, auth.appOrigin ?? '') : req.headers[csrfHeader] === (antiForgery as { value: string }).value;
+    if (auth === undefined)
+      throw new ParLoginError('not_mounted', 'apiProxy() needs parLogin() mounted before it.');
+    const proven =
+      csrfHeader === undefined
+        ? isSameOrigin(req, auth.appOrigin ?? '')
+        : req.headers[csrfHeader] === (antiForgery as { value: string }).value;
     if (!proven) {
-      throw new ParLoginError('csrf_rejected', csrfHeader === undefined ? 'API calls must come from the app\'s own pages.' : `API calls need the header ${csrfHeader}.`);
+      throw new ParLoginError(
+        'csrf_rejected',
+        csrfHeader === undefined
+          ? "API calls must come from the app's own pages."
+          : `API calls need the header ${csrfHeader}.`,
+      );
     }
     if (!auth.isAuthenticated()) throw new ParLoginError('unauthenticated', 'Not logged in.');
     const url = targetUrl(req.url);
@@ -125,14 +166,19 @@ export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
       if (value !== undefined && !NOT_FORWARDED.has(name) && name !== csrfHeader) headers[name] = value;
     }
     const streamed = !WITHOUT_BODY.has(req.method) && !req.readableEnded;
-    if (streamed && req.headers['content-length'] !== undefined) headers['content-length'] = req.headers['content-length'];
+    if (streamed && req.headers['content-length'] !== undefined)
+      headers['content-length'] = req.headers['content-length'];
     const body = streamed ? undefined : bodyOfParsed(req, headers);
     const authorization = await auth.authorizationHeaders(req.method, url.href, nonces.get(url.origin)); // may refresh: coded errors
     const controller = new AbortController();
-    const send = (extra: Record<string, string>) => request(url, {
-      dispatcher: agent, method: req.method as 'GET', signal: controller.signal, headers: { ...headers, ...extra },
-      body: streamed ? req : body,
-    });
+    const send = (extra: Record<string, string>) =>
+      request(url, {
+        dispatcher: agent,
+        method: req.method as 'GET',
+        signal: controller.signal,
+        headers: { ...headers, ...extra },
+        body: streamed ? req : body,
+      });
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     res.once('close', () => controller.abort()); // the browser went away: stop the API call
     try {
@@ -140,7 +186,8 @@ export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
       const asked = resourceServerNonce(upstream.statusCode, upstream.headers);
       if (asked !== undefined) {
         nonces.set(url.origin, asked);
-        if (!streamed) { // a streamed body cannot be sent twice
+        if (!streamed) {
+          // a streamed body cannot be sent twice
           await upstream.body.dump();
           upstream = await send(await auth.authorizationHeaders(req.method, url.href, asked));
         }
@@ -160,7 +207,10 @@ export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
         res.destroy();
         return;
       }
-      if (controller.signal.aborted || isTimeout(err)) throw new ParLoginError('api_timeout', `The API did not answer within ${timeoutMs} ms.`, { cause: err });
+      if (controller.signal.aborted || isTimeout(err))
+        throw new ParLoginError('api_timeout', `The API did not answer within ${timeoutMs} ms.`, {
+          cause: err,
+        });
       throw new ParLoginError('api_unreachable', 'The API could not be reached.', { cause: err });
     } finally {
       clearTimeout(timer);
@@ -173,7 +223,10 @@ export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
     url.pathname = basePath + (path.startsWith('/') ? path : `/${path}`);
     url.search = search;
     // Dot segments (also percent-encoded) are resolved by the URL parser: stay under the target's path.
-    if (url.origin !== target.origin || !(url.pathname === basePath || url.pathname.startsWith(`${basePath}/`) || basePath === '')) {
+    if (
+      url.origin !== target.origin ||
+      !(url.pathname === basePath || url.pathname.startsWith(`${basePath}/`) || basePath === '')
+    ) {
       throw new ParLoginError('invalid_request', 'The API path leaves the proxied API.');
     }
     return url;
@@ -184,10 +237,16 @@ export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
 
 /** A body an app's body parser already consumed, serialized again as JSON or form; else none. */
 function bodyOfParsed(req: Request, headers: Record<string, string | string[]>): string | undefined {
-  if (WITHOUT_BODY.has(req.method) || req.body === undefined || (typeof req.body === 'object' && Object.keys(req.body as object).length === 0)) return undefined;
+  if (
+    WITHOUT_BODY.has(req.method) ||
+    req.body === undefined ||
+    (typeof req.body === 'object' && Object.keys(req.body as object).length === 0)
+  )
+    return undefined;
   const type = String(req.headers['content-type'] ?? '');
   if (typeof req.body === 'string') return req.body;
-  if (type.includes('application/x-www-form-urlencoded')) return new URLSearchParams(req.body as Record<string, string>).toString();
+  if (type.includes('application/x-www-form-urlencoded'))
+    return new URLSearchParams(req.body as Record<string, string>).toString();
   headers['content-type'] = 'application/json';
   return JSON.stringify(req.body);
 }
@@ -204,13 +263,13 @@ function parseTarget(value: unknown): URL {
   } catch {
     throw invalidArg('target must be an absolute http(s) URL');
   }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw invalidArg('target must be an absolute http(s) URL');
-  if (url.username || url.password || url.search || url.hash) throw invalidArg('target must not have credentials, a query or a fragment');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:')
+    throw invalidArg('target must be an absolute http(s) URL');
+  if (url.username || url.password || url.search || url.hash)
+    throw invalidArg('target must not have credentials, a query or a fragment');
   return url;
 }
 
 function invalidArg(message: string): TypeError {
   return Object.assign(new TypeError(`apiProxy: ${message}`), { code: 'ERR_INVALID_ARG_VALUE' });
 }
-
-

@@ -32,18 +32,28 @@ const UNAUTHENTICATED = JSON.stringify({ error: 'unauthenticated', error_descrip
 export function requireLogin(options: RequireLoginOptions = {}): RequestHandler {
   const mode = options.redirect ?? 'auto';
   if (!['auto', 'never', 'always'].includes(mode)) {
-    throw Object.assign(new TypeError(`requireLogin: redirect must be "auto", "never" or "always" (got "${String(mode)}")`), { code: 'ERR_INVALID_ARG_VALUE' });
+    throw Object.assign(
+      new TypeError(`requireLogin: redirect must be "auto", "never" or "always" (got "${String(mode)}")`),
+      { code: 'ERR_INVALID_ARG_VALUE' },
+    );
   }
   return function guard(req: Request, res: Response, next: NextFunction): void {
     const auth = req.auth;
     if (auth === undefined) {
-      next(new ParLoginError('not_mounted', 'requireLogin() needs app.use(parLogin()) before it; no login state is available for this request.'));
+      next(
+        new ParLoginError(
+          'not_mounted',
+          'requireLogin() needs app.use(parLogin()) before it; no login state is available for this request.',
+        ),
+      );
       return;
     }
     const storeFailure = (auth as { [STORE_FAILURE]?: ParLoginError })[STORE_FAILURE];
     if (storeFailure !== undefined) return next(storeFailure);
     if (auth.isAuthenticated()) return next();
-    const redirect = mode === 'always' || (mode === 'auto' && (req.method === 'GET' || req.method === 'HEAD') && wantsHtml(req));
+    const redirect =
+      mode === 'always' ||
+      (mode === 'auto' && (req.method === 'GET' || req.method === 'HEAD') && wantsHtml(req));
     if (redirect) {
       redirectSeeOther(res, auth.loginUrl(req.originalUrl));
       return;

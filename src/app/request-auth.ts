@@ -63,7 +63,12 @@ class SessionAuth implements RequestAuth {
   readonly #config: ResolvedConfig;
   readonly #tokens: AccessTokenSource;
   readonly [STORE_FAILURE]: ParLoginError | undefined;
-  constructor(req: Request, config: ResolvedConfig, tokens: AccessTokenSource, storeFailure: ParLoginError | undefined) {
+  constructor(
+    req: Request,
+    config: ResolvedConfig,
+    tokens: AccessTokenSource,
+    storeFailure: ParLoginError | undefined,
+  ) {
     this.#req = req;
     this.#config = config;
     this.#tokens = tokens;
@@ -100,6 +105,11 @@ class SessionAuth implements RequestAuth {
 }
 
 /** Create `req.auth` for a request. */
-export function createRequestAuth(req: Request, config: ResolvedConfig, tokens: AccessTokenSource, storeFailure?: ParLoginError): RequestAuth {
+export function createRequestAuth(
+  req: Request,
+  config: ResolvedConfig,
+  tokens: AccessTokenSource,
+  storeFailure?: ParLoginError,
+): RequestAuth {
   return new SessionAuth(req, config, tokens, storeFailure);
 }

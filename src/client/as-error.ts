@@ -19,7 +19,8 @@ export function readAsError(json: unknown): AsErrorFields {
   const body = asObject(json);
   const fields: AsErrorFields = {};
   if (typeof body?.error === 'string' && body.error.length <= MAX_LENGTH) fields.asError = body.error;
-  if (typeof body?.error_description === 'string') fields.asErrorDescription = body.error_description.slice(0, MAX_LENGTH);
+  if (typeof body?.error_description === 'string')
+    fields.asErrorDescription = body.error_description.slice(0, MAX_LENGTH);
   return fields;
 }
 

@@ -34,15 +34,27 @@ export function parCapabilities(metadata: AuthorizationServerMetadata): ParCapab
  * @returns `par`, or `classic` (only with `auto`, an AS without a PAR endpoint that does not require PAR).
  * @throws {ParLoginError} `no_par_endpoint` (`required` policy, no endpoint) or `par_required` (the AS requires PAR it does not offer).
  */
-export function authorizationMode(policy: ParPolicy, capabilities: ParCapabilities, issuer: string): 'par' | 'classic' {
+export function authorizationMode(
+  policy: ParPolicy,
+  capabilities: ParCapabilities,
+  issuer: string,
+): 'par' | 'classic' {
   if (capabilities.offersPar) return 'par';
   if (capabilities.requiresPar) {
-    throw new ParLoginError('par_required', `The authorization server ${issuer} requires pushed authorization requests but publishes no pushed_authorization_request_endpoint.`, {
-      hint: 'The AS metadata is inconsistent: publish its PAR endpoint.',
-    });
+    throw new ParLoginError(
+      'par_required',
+      `The authorization server ${issuer} requires pushed authorization requests but publishes no pushed_authorization_request_endpoint.`,
+      {
+        hint: 'The AS metadata is inconsistent: publish its PAR endpoint.',
+      },
+    );
   }
   if (policy === 'auto') return 'classic';
-  throw new ParLoginError('no_par_endpoint', `The authorization server ${issuer} does not publish a pushed_authorization_request_endpoint.`, {
-    hint: 'Enable PAR at the AS, or set OIDC_PAR=auto to allow classic authorization requests with servers that do not offer it.',
-  });
+  throw new ParLoginError(
+    'no_par_endpoint',
+    `The authorization server ${issuer} does not publish a pushed_authorization_request_endpoint.`,
+    {
+      hint: 'Enable PAR at the AS, or set OIDC_PAR=auto to allow classic authorization requests with servers that do not offer it.',
+    },
+  );
 }

@@ -62,7 +62,10 @@ export function createClientAuthentication(config: ResolvedConfig): ClientAuthen
       },
     };
   }
-  if (config.clientAuthMethod === 'tls_client_auth' || config.clientAuthMethod === 'self_signed_tls_client_auth') {
+  if (
+    config.clientAuthMethod === 'tls_client_auth' ||
+    config.clientAuthMethod === 'self_signed_tls_client_auth'
+  ) {
     return {
       method: config.clientAuthMethod,
       async apply(form) {
@@ -78,14 +81,18 @@ export function createClientAuthentication(config: ResolvedConfig): ClientAuthen
     async apply(form, endpoint) {
       const now = Math.floor(Date.now() / 1000);
       // Signed synchronously with node:crypto: a WebCrypto job per assertion costs about three times the CPU (jws.ts).
-      const assertion = signCompact(header, {
-        iss: config.clientId,
-        sub: config.clientId,
-        aud: config.assertionAudience === 'endpoint' ? endpoint : config.issuer,
-        jti: randomToken(16),
-        iat: now,
-        exp: now + ASSERTION_LIFETIME,
-      }, key);
+      const assertion = signCompact(
+        header,
+        {
+          iss: config.clientId,
+          sub: config.clientId,
+          aud: config.assertionAudience === 'endpoint' ? endpoint : config.issuer,
+          jti: randomToken(16),
+          iat: now,
+          exp: now + ASSERTION_LIFETIME,
+        },
+        key,
+      );
       form.set('client_assertion_type', JWT_BEARER_ASSERTION);
       form.set('client_assertion', assertion);
       return {};

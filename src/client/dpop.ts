@@ -55,7 +55,9 @@ export function exportDpopKey(key: DpopKey): string {
 
 /** Re-create a key from {@link exportDpopKey}'s output. */
 export function importDpopKey(exported: string): Promise<DpopKey> {
-  return keyFrom(createPrivateKey({ key: JSON.parse(exported) as import('node:crypto').JsonWebKey, format: 'jwk' }));
+  return keyFrom(
+    createPrivateKey({ key: JSON.parse(exported) as import('node:crypto').JsonWebKey, format: 'jwk' }),
+  );
 }
 
 /**
@@ -67,7 +69,8 @@ export async function createDpopProof(key: DpopKey, claims: DpopProofClaims): Pr
   htu.search = '';
   htu.hash = '';
   const payload: Record<string, unknown> = { htm: claims.htm, htu: htu.href };
-  if (claims.accessToken !== undefined) payload.ath = createHash('sha256').update(claims.accessToken).digest('base64url');
+  if (claims.accessToken !== undefined)
+    payload.ath = createHash('sha256').update(claims.accessToken).digest('base64url');
   if (claims.nonce !== undefined) payload.nonce = claims.nonce;
   return new SignJWT(payload)
     .setProtectedHeader({ typ: 'dpop+jwt', alg: DPOP_ALG, jwk: key.publicJwk })
@@ -83,7 +86,11 @@ function nonceOf(headers: Readonly<Record<string, string | string[] | undefined>
 }
 
 /** Whether an AS's error response asks for a DPoP nonce (§8): `use_dpop_nonce` with a `DPoP-Nonce` header. Returns the nonce. */
-export function requestedNonce(status: number, error: string | undefined, headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
+export function requestedNonce(
+  status: number,
+  error: string | undefined,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): string | undefined {
   return (status === 400 || status === 401) && error === 'use_dpop_nonce' ? nonceOf(headers) : undefined;
 }
 
@@ -91,6 +98,11 @@ export function requestedNonce(status: number, error: string | undefined, header
  * Whether a resource server's answer asks for a DPoP nonce (§9): 401 with `use_dpop_nonce` in
  * `WWW-Authenticate` and a `DPoP-Nonce` header. Returns the nonce.
  */
-export function resourceServerNonce(status: number, headers: Readonly<Record<string, string | string[] | undefined>>): string | undefined {
-  return status === 401 && /use_dpop_nonce/.test(String(headers['www-authenticate'] ?? '')) ? nonceOf(headers) : undefined;
+export function resourceServerNonce(
+  status: number,
+  headers: Readonly<Record<string, string | string[] | undefined>>,
+): string | undefined {
+  return status === 401 && /use_dpop_nonce/.test(String(headers['www-authenticate'] ?? ''))
+    ? nonceOf(headers)
+    : undefined;
 }

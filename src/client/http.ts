@@ -22,7 +22,12 @@ export interface BackChannel {
   /** GET a URL. `what` names the step in error messages (e.g. "discovery"). */
   get(url: string, what: string, headers?: Record<string, string>): Promise<BackChannelResponse>;
   /** POST a form. */
-  postForm(url: string, form: URLSearchParams, headers: Record<string, string>, what: string): Promise<BackChannelResponse>;
+  postForm(
+    url: string,
+    form: URLSearchParams,
+    headers: Record<string, string>,
+    what: string,
+  ): Promise<BackChannelResponse>;
   /** Close the pool. */
   close(): Promise<void>;
 }
@@ -45,7 +50,10 @@ const FORM_TYPE = 'application/x-www-form-urlencoded';
  */
 export function createBackChannel({ timeoutMs, maxResponseBytes, tls }: BackChannelOptions): BackChannel {
   const agent = new Agent({
-    keepAliveTimeout: 30_000, connections: 64, headersTimeout: timeoutMs, bodyTimeout: timeoutMs,
+    keepAliveTimeout: 30_000,
+    connections: 64,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
     ...tlsConnectOptions(tls),
   });
 
@@ -66,12 +74,24 @@ export function createBackChannel({ timeoutMs, maxResponseBytes, tls }: BackChan
    * cheaper than `request()`, which wraps every body in a Readable stream read back by an async
    * iterator. The deadline covers the whole exchange; the size limit aborts the body as it comes.
    */
-  function send(url: string, method: 'GET' | 'POST', headers: Record<string, string>, body: string | undefined, what: string): Promise<BackChannelResponse> {
+  function send(
+    url: string,
+    method: 'GET' | 'POST',
+    headers: Record<string, string>,
+    body: string | undefined,
+    what: string,
+  ): Promise<BackChannelResponse> {
     let target: { origin: string; path: string };
     try {
       target = targetOf(url);
     } catch (err) {
-      return Promise.reject(new ParLoginError('as_unreachable', `The authorization server could not be reached for the ${what} request.`, { cause: err }));
+      return Promise.reject(
+        new ParLoginError(
+          'as_unreachable',
+          `The authorization server could not be reached for the ${what} request.`,
+          { cause: err },
+        ),
+      );
     }
     return new Promise((resolve, reject) => {
       let controller: { abort(reason: Error): void } | undefined;
@@ -88,37 +108,62 @@ export function createBackChannel({ timeoutMs, maxResponseBytes, tls }: BackChan
         clearTimeout(timer);
         if (err instanceof ParLoginError) return reject(err);
         if (timedOut || isTimeout(err)) {
-          return reject(new ParLoginError('as_timeout', `The authorization server did not answer the ${what} request within ${timeoutMs} ms.`, { cause: err }));
+          return reject(
+            new ParLoginError(
+              'as_timeout',
+              `The authorization server did not answer the ${what} request within ${timeoutMs} ms.`,
+              { cause: err },
+            ),
+          );
         }
-        reject(new ParLoginError('as_unreachable', `The authorization server could not be reached for the ${what} request.`, { cause: err }));
+        reject(
+          new ParLoginError(
+            'as_unreachable',
+            `The authorization server could not be reached for the ${what} request.`,
+            { cause: err },
+          ),
+        );
       };
       try {
-        agent.dispatch({
-          origin: target.origin, path: target.path, method, body: body ?? null,
-          headers: { 'user-agent': USER_AGENT, accept: 'application/json', ...headers },
-        }, {
-          onRequestStart(started) {
-            controller = started;
-            if (timedOut) started.abort(new Error('deadline'));
+        agent.dispatch(
+          {
+            origin: target.origin,
+            path: target.path,
+            method,
+            body: body ?? null,
+            headers: { 'user-agent': USER_AGENT, accept: 'application/json', ...headers },
           },
-          onResponseStart(_controller, statusCode, received) {
-            status = statusCode;
-            responseHeaders = received;
+          {
+            onRequestStart(started) {
+              controller = started;
+              if (timedOut) started.abort(new Error('deadline'));
+            },
+            onResponseStart(_controller, statusCode, received) {
+              status = statusCode;
+              responseHeaders = received;
+            },
+            onResponseData(receiving, chunk) {
+              size += chunk.length;
+              if (size > maxResponseBytes)
+                receiving.abort(
+                  new ParLoginError(
+                    'as_bad_response',
+                    `The ${what} response is larger than ${maxResponseBytes} bytes.`,
+                  ),
+                );
+              else chunks.push(chunk);
+            },
+            onResponseEnd() {
+              clearTimeout(timer);
+              const text =
+                chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+              resolve({ status, headers: responseHeaders, json: parseJson(text) });
+            },
+            onResponseError(_controller, err) {
+              fail(err);
+            },
           },
-          onResponseData(receiving, chunk) {
-            size += chunk.length;
-            if (size > maxResponseBytes) receiving.abort(new ParLoginError('as_bad_response', `The ${what} response is larger than ${maxResponseBytes} bytes.`));
-            else chunks.push(chunk);
-          },
-          onResponseEnd() {
-            clearTimeout(timer);
-            const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-            resolve({ status, headers: responseHeaders, json: parseJson(text) });
-          },
-          onResponseError(_controller, err) {
-            fail(err);
-          },
-        });
+        );
       } catch (err) {
         fail(err);
       }
@@ -127,7 +172,8 @@ export function createBackChannel({ timeoutMs, maxResponseBytes, tls }: BackChan
 
   return {
     get: (url, what, headers = {}) => send(url, 'GET', headers, undefined, what),
-    postForm: (url, form, headers, what) => send(url, 'POST', { 'content-type': FORM_TYPE, ...headers }, form.toString(), what),
+    postForm: (url, form, headers, what) =>
+      send(url, 'POST', { 'content-type': FORM_TYPE, ...headers }, form.toString(), what),
     close: () => agent.close(),
   };
 }
@@ -143,10 +189,16 @@ function parseJson(text: string): unknown {
 /** Whether an undici failure is one of its timeouts (connect, headers, body). */
 export function isTimeout(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
-  return code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
+  return (
+    code === 'UND_ERR_HEADERS_TIMEOUT' ||
+    code === 'UND_ERR_BODY_TIMEOUT' ||
+    code === 'UND_ERR_CONNECT_TIMEOUT'
+  );
 }
 
 /** A plain JSON object, or `undefined`. */
 export function asObject(value: unknown): Record<string, unknown> | undefined {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : undefined;
 }

@@ -36,10 +36,17 @@ export interface IdTokenExpectations {
  *
  * @throws {ParLoginError} `id_token_invalid`, or `jwks_error` / a transport code when the keys cannot be had.
  */
-export async function validateIdToken(idToken: string, keys: KeyResolver, expected: IdTokenExpectations): Promise<IdTokenClaims> {
+export async function validateIdToken(
+  idToken: string,
+  keys: KeyResolver,
+  expected: IdTokenExpectations,
+): Promise<IdTokenClaims> {
   const claims = await verifyIdToken(idToken, keys, expected);
   if (claims.nonce !== expected.nonce) {
-    throw new ParLoginError('id_token_invalid', 'The ID token is invalid: its nonce does not match this login.');
+    throw new ParLoginError(
+      'id_token_invalid',
+      'The ID token is invalid: its nonce does not match this login.',
+    );
   }
   return claims;
 }
@@ -51,20 +58,38 @@ export async function validateIdToken(idToken: string, keys: KeyResolver, expect
  * @throws {ParLoginError} `id_token_invalid`, or `jwks_error` / a transport code.
  */
 export async function validateRefreshedIdToken(
-  idToken: string, keys: KeyResolver, expected: Omit<IdTokenExpectations, 'nonce'>, original: IdTokenClaims,
+  idToken: string,
+  keys: KeyResolver,
+  expected: Omit<IdTokenExpectations, 'nonce'>,
+  original: IdTokenClaims,
 ): Promise<IdTokenClaims> {
   const claims = await verifyIdToken(idToken, keys, expected);
-  if (claims.sub !== original.sub) throw new ParLoginError('id_token_invalid', 'The refreshed ID token is for another user (sub differs).');
+  if (claims.sub !== original.sub)
+    throw new ParLoginError('id_token_invalid', 'The refreshed ID token is for another user (sub differs).');
   if (claims.nonce !== undefined && claims.nonce !== original.nonce) {
-    throw new ParLoginError('id_token_invalid', 'The refreshed ID token has a nonce that is not the original one.');
+    throw new ParLoginError(
+      'id_token_invalid',
+      'The refreshed ID token has a nonce that is not the original one.',
+    );
   }
-  if (claims.auth_time !== undefined && original.auth_time !== undefined && claims.auth_time !== original.auth_time) {
-    throw new ParLoginError('id_token_invalid', 'The refreshed ID token has an auth_time that is not the original authentication\'s.');
+  if (
+    claims.auth_time !== undefined &&
+    original.auth_time !== undefined &&
+    claims.auth_time !== original.auth_time
+  ) {
+    throw new ParLoginError(
+      'id_token_invalid',
+      "The refreshed ID token has an auth_time that is not the original authentication's.",
+    );
   }
   return claims;
 }
 
-async function verifyIdToken(idToken: string, keys: KeyResolver, expected: Omit<IdTokenExpectations, 'nonce'>): Promise<IdTokenClaims> {
+async function verifyIdToken(
+  idToken: string,
+  keys: KeyResolver,
+  expected: Omit<IdTokenExpectations, 'nonce'>,
+): Promise<IdTokenClaims> {
   let payload: JWTPayload;
   try {
     payload = await verifyJwt(idToken, keys, {
@@ -76,7 +101,8 @@ async function verifyIdToken(idToken: string, keys: KeyResolver, expected: Omit<
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
     });
   } catch (err) {
-    if (err instanceof JwtRejected) throw new ParLoginError('id_token_invalid', `The ID token is invalid: ${err.message}.`, { cause: err });
+    if (err instanceof JwtRejected)
+      throw new ParLoginError('id_token_invalid', `The ID token is invalid: ${err.message}.`, { cause: err });
     throw err;
   }
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
@@ -84,7 +110,10 @@ async function verifyIdToken(idToken: string, keys: KeyResolver, expected: Omit<
     throw new ParLoginError('id_token_invalid', 'The ID token is invalid: its azp is not this client.');
   }
   if (audiences.length > 1 && payload.azp === undefined) {
-    throw new ParLoginError('id_token_invalid', 'The ID token is invalid: it has several audiences and no azp.');
+    throw new ParLoginError(
+      'id_token_invalid',
+      'The ID token is invalid: it has several audiences and no azp.',
+    );
   }
   if (typeof payload.sub !== 'string' || payload.sub === '') {
     throw new ParLoginError('id_token_invalid', 'The ID token is invalid: sub is missing.');

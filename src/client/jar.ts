@@ -36,7 +36,12 @@ export function requestObjectClaims(params: URLSearchParams): Record<string, unk
  * @param key The client's signing key.
  * @param issuer The AS's issuer (the audience).
  */
-export async function signedRequestForm(params: URLSearchParams, key: SigningKey, clientId: string, issuer: string): Promise<URLSearchParams> {
+export async function signedRequestForm(
+  params: URLSearchParams,
+  key: SigningKey,
+  clientId: string,
+  issuer: string,
+): Promise<URLSearchParams> {
   const now = Math.floor(Date.now() / 1000);
   const request = await new SignJWT({ ...requestObjectClaims(params), client_id: clientId })
     .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'oauth-authz-req+jwt' })

@@ -42,7 +42,8 @@ function selectable(jwk: Jwk, header: KeySelector): boolean {
   if (!jwkFitsAlgorithm(jwk, header.alg)) return false;
   if (jwk.alg !== undefined && jwk.alg !== header.alg) return false;
   if (jwk.use !== undefined && jwk.use !== 'sig') return false;
-  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify'))) return false;
+  if (jwk.key_ops !== undefined && !(Array.isArray(jwk.key_ops) && jwk.key_ops.includes('verify')))
+    return false;
   return true;
 }
 
@@ -64,7 +65,10 @@ class KeySet {
     let key = this.#imported.get(jwk);
     if (key !== undefined) return key;
     if (PRIVATE_MEMBERS.some((name) => jwk[name] !== undefined)) {
-      throw new ParLoginError('jwks_error', 'The JWKS publishes a private or secret key; an AS publishes public keys only.');
+      throw new ParLoginError(
+        'jwks_error',
+        'The JWKS publishes a private or secret key; an AS publishes public keys only.',
+      );
     }
     try {
       key = createPublicKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
@@ -82,7 +86,11 @@ class KeySet {
  * @param jwksUri Resolves the `jwks_uri` (from discovery).
  * @param cooldownSeconds Minimum time between refetches triggered by a key the set does not have.
  */
-export function createJwksResolver(http: BackChannel, jwksUri: () => Promise<string>, cooldownSeconds: number): KeyResolver {
+export function createJwksResolver(
+  http: BackChannel,
+  jwksUri: () => Promise<string>,
+  cooldownSeconds: number,
+): KeyResolver {
   let keySet: KeySet | undefined;
   let fetchedAt = 0;
   let inFlight: Promise<KeySet> | undefined;
@@ -94,11 +102,17 @@ export function createJwksResolver(http: BackChannel, jwksUri: () => Promise<str
         const response = await http.get(uri, 'JWKS');
         const body = asObject(response.json);
         if (response.status !== 200 || !Array.isArray(body?.keys)) {
-          throw new ParLoginError('jwks_error', `The JWKS endpoint answered ${response.status}${body ? '' : ' without a JSON object'}; expected a JWK Set.`);
+          throw new ParLoginError(
+            'jwks_error',
+            `The JWKS endpoint answered ${response.status}${body ? '' : ' without a JSON object'}; expected a JWK Set.`,
+          );
         }
         const jwks = (body.keys as unknown[]).map(asObject);
         if (jwks.some((jwk) => jwk === undefined || typeof jwk.kty !== 'string')) {
-          throw new ParLoginError('jwks_error', 'The JWKS endpoint returned an invalid JWK Set (every key must be an object with a kty).');
+          throw new ParLoginError(
+            'jwks_error',
+            'The JWKS endpoint returned an invalid JWK Set (every key must be an object with a kty).',
+          );
         }
         keySet = new KeySet(jwks as Jwk[]);
         fetchedAt = Date.now();

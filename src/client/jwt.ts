@@ -33,7 +33,8 @@ export class JwtRejected extends Error {
   override readonly name = 'JwtRejected';
 }
 
-const claimFailed = (claim: string, reason: string): JwtRejected => new JwtRejected(`claim "${claim}" failed (${reason})`);
+const claimFailed = (claim: string, reason: string): JwtRejected =>
+  new JwtRejected(`claim "${claim}" failed (${reason})`);
 const normalizeTyp = (typ: string): string => typ.toLowerCase().replace(/^application\//, '');
 
 /**
@@ -42,33 +43,56 @@ const normalizeTyp = (typ: string): string => typ.toLowerCase().replace(/^applic
  * @throws {JwtRejected} when the token is malformed, unsigned by the AS, or its claims fail.
  * @throws {ParLoginError} `jwks_error` or a transport code when the AS's keys cannot be had.
  */
-export async function verifyJwt(token: string, keys: KeyResolver, expected: JwtExpectations, now = Math.floor(Date.now() / 1000)): Promise<Record<string, unknown>> {
+export async function verifyJwt(
+  token: string,
+  keys: KeyResolver,
+  expected: JwtExpectations,
+  now = Math.floor(Date.now() / 1000),
+): Promise<Record<string, unknown>> {
   const decoded = decodeCompact(token);
   if ('problem' in decoded) throw new JwtRejected(decoded.problem);
   const { header, payload } = decoded;
-  if (!expected.algorithms.includes(header.alg)) throw new JwtRejected('its signing algorithm is not allowed');
+  if (!expected.algorithms.includes(header.alg))
+    throw new JwtRejected('its signing algorithm is not allowed');
   const candidates = await keys(header);
   if (candidates.length === 0) throw new JwtRejected('no key of the AS matches its kid');
   // OIDC Core §10.1: with several keys published, the token must say which one signed it.
-  if (candidates.length > 1) throw new JwtRejected(header.kid === undefined ? 'it names no kid and several keys of the AS fit' : 'several keys of the AS share its kid');
+  if (candidates.length > 1)
+    throw new JwtRejected(
+      header.kid === undefined
+        ? 'it names no kid and several keys of the AS fit'
+        : 'several keys of the AS share its kid',
+    );
   if (!verifySignature(header.alg, decoded.signingInput, decoded.signature, candidates[0]!)) {
     throw new JwtRejected('its signature does not verify');
   }
-  if (expected.typ !== undefined && (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== normalizeTyp(expected.typ))) {
+  if (
+    expected.typ !== undefined &&
+    (typeof header.typ !== 'string' || normalizeTyp(header.typ) !== normalizeTyp(expected.typ))
+  ) {
     throw new JwtRejected(`its typ header is not "${expected.typ}"`);
   }
   checkClaims(payload, expected, now);
   return payload;
 }
 
-function checkClaims(payload: Readonly<Record<string, unknown>>, expected: JwtExpectations, now: number): void {
+function checkClaims(
+  payload: Readonly<Record<string, unknown>>,
+  expected: JwtExpectations,
+  now: number,
+): void {
   const tolerance = expected.clockTolerance;
-  for (const claim of expected.requiredClaims) if (payload[claim] === undefined) throw claimFailed(claim, 'missing');
+  for (const claim of expected.requiredClaims)
+    if (payload[claim] === undefined) throw claimFailed(claim, 'missing');
   if (payload.iss !== expected.issuer) throw claimFailed('iss', 'not the issuer');
   const audiences = Array.isArray(payload.aud) ? payload.aud : [payload.aud];
   if (!audiences.includes(expected.audience)) throw claimFailed('aud', 'not this client');
   for (const claim of ['exp', 'nbf', 'iat']) {
-    if (payload[claim] !== undefined && (typeof payload[claim] !== 'number' || !Number.isFinite(payload[claim]))) throw claimFailed(claim, 'not a number');
+    if (
+      payload[claim] !== undefined &&
+      (typeof payload[claim] !== 'number' || !Number.isFinite(payload[claim]))
+    )
+      throw claimFailed(claim, 'not a number');
   }
   const { exp, nbf, iat } = payload as { exp?: number; nbf?: number; iat?: number };
   if (exp !== undefined && exp <= now - tolerance) throw claimFailed('exp', 'expired');

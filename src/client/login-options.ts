@@ -59,13 +59,29 @@ export interface LoginRequest {
 }
 
 /** Query parameters `GET /login` accepts from the browser (harmless ones only). */
-export const LOGIN_QUERY_OPTIONS = Object.freeze({ prompt: 'prompt', login_hint: 'loginHint', ui_locales: 'uiLocales', max_age: 'maxAge' } as const);
+export const LOGIN_QUERY_OPTIONS = Object.freeze({
+  prompt: 'prompt',
+  login_hint: 'loginHint',
+  ui_locales: 'uiLocales',
+  max_age: 'maxAge',
+} as const);
 
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account', 'create']);
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const LOCALE = /^[A-Za-z0-9-]{1,35}$/;
 const CONTROL = /[\x00-\x1f\x7f]/;
-const OWN_OPTION_PARAMS = new Set(['scope', 'prompt', 'login_hint', 'acr_values', 'max_age', 'ui_locales', 'claims', 'authorization_details', 'resource', 'dpop_jkt']);
+const OWN_OPTION_PARAMS = new Set([
+  'scope',
+  'prompt',
+  'login_hint',
+  'acr_values',
+  'max_age',
+  'ui_locales',
+  'claims',
+  'authorization_details',
+  'resource',
+  'dpop_jkt',
+]);
 const MAX_VALUE = 4096;
 
 function invalid(text: string): never {
@@ -73,13 +89,20 @@ function invalid(text: string): never {
 }
 
 function list(value: unknown, name: string): string[] {
-  const items = typeof value === 'string' ? value.split(' ').filter(Boolean) : Array.isArray(value) ? value : invalid(`${name} must be a string or an array of strings`);
-  if (items.length === 0 || items.some((item) => typeof item !== 'string' || !SCOPE_TOKEN.test(item))) invalid(`${name} holds an empty or malformed value`);
+  const items =
+    typeof value === 'string'
+      ? value.split(' ').filter(Boolean)
+      : Array.isArray(value)
+        ? value
+        : invalid(`${name} must be a string or an array of strings`);
+  if (items.length === 0 || items.some((item) => typeof item !== 'string' || !SCOPE_TOKEN.test(item)))
+    invalid(`${name} holds an empty or malformed value`);
   return items as string[];
 }
 
 function text(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value === '' || value.length > MAX_VALUE || CONTROL.test(value)) invalid(`${name} must be a non-empty string without control characters`);
+  if (typeof value !== 'string' || value === '' || value.length > MAX_VALUE || CONTROL.test(value))
+    invalid(`${name} must be a non-empty string without control characters`);
   return value;
 }
 
@@ -91,14 +114,26 @@ function checkRedirectUri(value: unknown, config: ResolvedConfig): string {
     return invalid('redirectUri is not an absolute URL');
   }
   const callback = config.basePath + config.paths.callback;
-  if (!config.redirectOrigins.includes(url.origin) || url.pathname !== callback || url.search || url.hash || url.username || url.password) {
+  if (
+    !config.redirectOrigins.includes(url.origin) ||
+    url.pathname !== callback ||
+    url.search ||
+    url.hash ||
+    url.username ||
+    url.password
+  ) {
     invalid(`redirectUri must be one of the configured origins followed by ${callback}`);
   }
   return url.href;
 }
 
 function checkResource(value: unknown): string[] {
-  const items = typeof value === 'string' ? [value] : Array.isArray(value) ? value : invalid('resource must be a string or an array of strings');
+  const items =
+    typeof value === 'string'
+      ? [value]
+      : Array.isArray(value)
+        ? value
+        : invalid('resource must be a string or an array of strings');
   return items.map((item: unknown) => {
     try {
       const url = new URL(text(item, 'resource'));
@@ -111,9 +146,15 @@ function checkResource(value: unknown): string[] {
 }
 
 function checkAuthorizationDetails(value: unknown): Array<Record<string, unknown>> {
-  if (!Array.isArray(value) || value.length === 0) return invalid('authorizationDetails must be a non-empty array');
+  if (!Array.isArray(value) || value.length === 0)
+    return invalid('authorizationDetails must be a non-empty array');
   for (const item of value) {
-    if (typeof item !== 'object' || item === null || Array.isArray(item) || typeof (item as { type?: unknown }).type !== 'string') {
+    if (
+      typeof item !== 'object' ||
+      item === null ||
+      Array.isArray(item) ||
+      typeof (item as { type?: unknown }).type !== 'string'
+    ) {
       invalid('each authorizationDetails entry must be an object with a string type (RFC 9396 §2)');
     }
   }
@@ -134,15 +175,21 @@ export function normalizeLoginOptions(options: LoginOptions, config: ResolvedCon
   }
   if (options.prompt !== undefined) {
     const prompts = list(options.prompt, 'prompt');
-    if (prompts.some((p) => !PROMPTS.has(p)) || (prompts.includes('none') && prompts.length > 1)) invalid('prompt must be none, or any of login, consent, select_account, create');
+    if (prompts.some((p) => !PROMPTS.has(p)) || (prompts.includes('none') && prompts.length > 1))
+      invalid('prompt must be none, or any of login, consent, select_account, create');
     params.push(['prompt', prompts.join(' ')]);
   }
   if (options.loginHint !== undefined) params.push(['login_hint', text(options.loginHint, 'loginHint')]);
-  if (options.acrValues !== undefined) params.push(['acr_values', list(options.acrValues, 'acrValues').join(' ')]);
+  if (options.acrValues !== undefined)
+    params.push(['acr_values', list(options.acrValues, 'acrValues').join(' ')]);
   let maxAge: number | undefined;
   if (options.maxAge !== undefined) {
-    maxAge = typeof options.maxAge === 'string' && /^\d{1,9}$/.test(options.maxAge) ? Number(options.maxAge) : options.maxAge;
-    if (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 0 || maxAge > 31_536_000) invalid('maxAge must be an integer number of seconds');
+    maxAge =
+      typeof options.maxAge === 'string' && /^\d{1,9}$/.test(options.maxAge)
+        ? Number(options.maxAge)
+        : options.maxAge;
+    if (typeof maxAge !== 'number' || !Number.isInteger(maxAge) || maxAge < 0 || maxAge > 31_536_000)
+      invalid('maxAge must be an integer number of seconds');
     params.push(['max_age', String(maxAge)]);
   }
   if (options.uiLocales !== undefined) {
@@ -151,7 +198,8 @@ export function normalizeLoginOptions(options: LoginOptions, config: ResolvedCon
     params.push(['ui_locales', locales.join(' ')]);
   }
   if (options.claims !== undefined) {
-    if (typeof options.claims !== 'object' || options.claims === null || Array.isArray(options.claims)) invalid('claims must be an object (OIDC Core §5.5)');
+    if (typeof options.claims !== 'object' || options.claims === null || Array.isArray(options.claims))
+      invalid('claims must be an object (OIDC Core §5.5)');
     params.push(['claims', JSON.stringify(options.claims)]);
   }
   let authorizationDetails: Array<Record<string, unknown>> | undefined;
@@ -159,14 +207,21 @@ export function normalizeLoginOptions(options: LoginOptions, config: ResolvedCon
     authorizationDetails = checkAuthorizationDetails(options.authorizationDetails);
     params.push(['authorization_details', JSON.stringify(authorizationDetails)]);
   }
-  if (options.resource !== undefined) for (const resource of checkResource(options.resource)) params.push(['resource', resource]);
+  if (options.resource !== undefined)
+    for (const resource of checkResource(options.resource)) params.push(['resource', resource]);
   for (const [name, value] of Object.entries(options.params ?? {})) {
-    if (PROTECTED_PARAMS.includes(name) || OWN_OPTION_PARAMS.has(name)) invalid(`params may not set ${name}${OWN_OPTION_PARAMS.has(name) ? ' (use its own option)' : ''}`);
-    for (const item of typeof value === 'string' ? [value] : Array.isArray(value) ? value : invalid(`params.${name} must be a string or an array of strings`)) {
+    if (PROTECTED_PARAMS.includes(name) || OWN_OPTION_PARAMS.has(name))
+      invalid(`params may not set ${name}${OWN_OPTION_PARAMS.has(name) ? ' (use its own option)' : ''}`);
+    for (const item of typeof value === 'string'
+      ? [value]
+      : Array.isArray(value)
+        ? value
+        : invalid(`params.${name} must be a string or an array of strings`)) {
       params.push([name, text(item, `params.${name}`)]);
     }
   }
-  const redirectUri = options.redirectUri === undefined ? undefined : checkRedirectUri(options.redirectUri, config);
+  const redirectUri =
+    options.redirectUri === undefined ? undefined : checkRedirectUri(options.redirectUri, config);
   return Object.freeze({
     params: Object.freeze(params),
     ...(scope !== undefined ? { scope } : {}),
@@ -177,7 +232,10 @@ export function normalizeLoginOptions(options: LoginOptions, config: ResolvedCon
 }
 
 /** The `max_age` in force for a login: the request's, else the configured `authorizationParams.max_age`. */
-export function effectiveMaxAge(request: LoginRequest | undefined, config: ResolvedConfig): number | undefined {
+export function effectiveMaxAge(
+  request: LoginRequest | undefined,
+  config: ResolvedConfig,
+): number | undefined {
   if (request?.maxAge !== undefined) return request.maxAge;
   const configured = config.authorizationParams.max_age;
   return configured !== undefined && /^\d{1,9}$/.test(configured) ? Number(configured) : undefined;

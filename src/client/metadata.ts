@@ -24,7 +24,9 @@ export interface AuthorizationServerMetadata {
   readonly userinfo_endpoint?: string;
   readonly id_token_signing_alg_values_supported?: readonly string[];
   /** RFC 8705 §5: endpoints to use with a client certificate. */
-  readonly mtls_endpoint_aliases?: Readonly<Partial<Record<'token_endpoint' | 'pushed_authorization_request_endpoint' | 'userinfo_endpoint', string>>>;
+  readonly mtls_endpoint_aliases?: Readonly<
+    Partial<Record<'token_endpoint' | 'pushed_authorization_request_endpoint' | 'userinfo_endpoint', string>>
+  >;
   /** RFC 9449 §5.1. */
   readonly dpop_signing_alg_values_supported?: readonly string[];
   /** RFC 9396 §10. */
@@ -38,7 +40,11 @@ export interface MetadataSource {
 }
 
 const REQUIRED_ENDPOINTS = ['authorization_endpoint', 'token_endpoint', 'jwks_uri'] as const;
-const OPTIONAL_ENDPOINTS = ['pushed_authorization_request_endpoint', 'end_session_endpoint', 'userinfo_endpoint'] as const;
+const OPTIONAL_ENDPOINTS = [
+  'pushed_authorization_request_endpoint',
+  'end_session_endpoint',
+  'userinfo_endpoint',
+] as const;
 
 /** The discovery document's URL for an issuer (OIDC Discovery §4.1). */
 export function discoveryUrl(issuer: string): string {
@@ -59,7 +65,10 @@ export function createMetadataSource(issuer: string, http: BackChannel): Metadat
     const response = await http.get(discoveryUrl(issuer), 'discovery');
     const document = asObject(response.json);
     if (response.status !== 200 || document === undefined) {
-      throw new ParLoginError('discovery_failed', `Discovery at ${discoveryUrl(issuer)} answered ${response.status}${document ? '' : ' without a JSON object'}.`);
+      throw new ParLoginError(
+        'discovery_failed',
+        `Discovery at ${discoveryUrl(issuer)} answered ${response.status}${document ? '' : ' without a JSON object'}.`,
+      );
     }
     return validateMetadata(document, issuer);
   }
@@ -89,12 +98,19 @@ export function createMetadataSource(issuer: string, http: BackChannel): Metadat
  *
  * @throws {ParLoginError} `discovery_failed`
  */
-export function validateMetadata(document: Record<string, unknown>, issuer: string): AuthorizationServerMetadata {
+export function validateMetadata(
+  document: Record<string, unknown>,
+  issuer: string,
+): AuthorizationServerMetadata {
   if (document.issuer !== issuer) {
-    throw new ParLoginError('discovery_failed', `Discovery returned issuer "${String(document.issuer)}", not the configured "${issuer}".`);
+    throw new ParLoginError(
+      'discovery_failed',
+      `Discovery returned issuer "${String(document.issuer)}", not the configured "${issuer}".`,
+    );
   }
   for (const name of REQUIRED_ENDPOINTS) {
-    if (!isEndpoint(document[name])) throw new ParLoginError('discovery_failed', `Discovery has no valid ${name}.`);
+    if (!isEndpoint(document[name]))
+      throw new ParLoginError('discovery_failed', `Discovery has no valid ${name}.`);
   }
   for (const name of OPTIONAL_ENDPOINTS) {
     if (document[name] !== undefined && !isEndpoint(document[name])) {
@@ -104,9 +120,14 @@ export function validateMetadata(document: Record<string, unknown>, issuer: stri
   const aliases = document.mtls_endpoint_aliases;
   if (aliases !== undefined) {
     const object = asObject(aliases);
-    if (object === undefined) throw new ParLoginError('discovery_failed', 'Discovery has an invalid mtls_endpoint_aliases.');
+    if (object === undefined)
+      throw new ParLoginError('discovery_failed', 'Discovery has an invalid mtls_endpoint_aliases.');
     for (const name of ['token_endpoint', 'pushed_authorization_request_endpoint', 'userinfo_endpoint']) {
-      if (object[name] !== undefined && !isEndpoint(object[name])) throw new ParLoginError('discovery_failed', `Discovery has an invalid mtls_endpoint_aliases.${name}.`);
+      if (object[name] !== undefined && !isEndpoint(object[name]))
+        throw new ParLoginError(
+          'discovery_failed',
+          `Discovery has an invalid mtls_endpoint_aliases.${name}.`,
+        );
     }
   }
   return Object.freeze({ ...document }) as unknown as AuthorizationServerMetadata;
@@ -117,7 +138,10 @@ function isEndpoint(value: unknown): value is string {
   try {
     const url = new URL(value);
     if (url.hash) return false;
-    return url.protocol === 'https:' || (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname));
+    return (
+      url.protocol === 'https:' ||
+      (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname))
+    );
   } catch {
     return false;
   }

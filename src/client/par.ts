@@ -30,14 +30,22 @@ const MAX_EXPIRES_IN = 3600;
  * @throws {ParLoginError} `par_error`, or a transport code (`as_timeout`, `as_unreachable`, `as_bad_response`).
  */
 export async function pushAuthorizationRequest(
-  http: BackChannel, auth: ClientAuthentication, endpoint: string, params: URLSearchParams, maxExpiresIn = MAX_EXPIRES_IN,
+  http: BackChannel,
+  auth: ClientAuthentication,
+  endpoint: string,
+  params: URLSearchParams,
+  maxExpiresIn = MAX_EXPIRES_IN,
 ): Promise<PushedRequest> {
   const headers = await auth.apply(params, endpoint);
   const response = await http.postForm(endpoint, params, headers, 'PAR');
   if (response.status !== 201) {
     const fields = readAsError(response.json);
     const hint = fields.asError === 'invalid_client' ? INVALID_CLIENT_HINT : undefined;
-    throw new ParLoginError('par_error', `The PAR endpoint answered ${response.status}${fields.asError ? ` (${fields.asError})` : ''}, not 201.`, { ...fields, ...(hint ? { hint } : {}) });
+    throw new ParLoginError(
+      'par_error',
+      `The PAR endpoint answered ${response.status}${fields.asError ? ` (${fields.asError})` : ''}, not 201.`,
+      { ...fields, ...(hint ? { hint } : {}) },
+    );
   }
   const body = asObject(response.json);
   const requestUri = body?.request_uri;
@@ -45,8 +53,16 @@ export async function pushAuthorizationRequest(
   if (typeof requestUri !== 'string' || requestUri.length === 0 || requestUri.length > 2048) {
     throw new ParLoginError('par_error', 'The PAR response has no usable request_uri.');
   }
-  if (typeof expiresIn !== 'number' || !Number.isInteger(expiresIn) || expiresIn <= 0 || expiresIn > maxExpiresIn) {
-    throw new ParLoginError('par_error', `The PAR response's expires_in must be a positive integer of at most ${maxExpiresIn} seconds.`);
+  if (
+    typeof expiresIn !== 'number' ||
+    !Number.isInteger(expiresIn) ||
+    expiresIn <= 0 ||
+    expiresIn > maxExpiresIn
+  ) {
+    throw new ParLoginError(
+      'par_error',
+      `The PAR response's expires_in must be a positive integer of at most ${maxExpiresIn} seconds.`,
+    );
   }
   return { requestUri, expiresIn };
 }

@@ -52,16 +52,27 @@ export interface CodeExchange extends DpopBinding {
  * @throws {ParLoginError} `token_error` (the AS refused, or answered something unusable), or a transport code.
  */
 export async function exchangeCode(
-  http: BackChannel, auth: ClientAuthentication, endpoint: string, exchange: CodeExchange,
+  http: BackChannel,
+  auth: ClientAuthentication,
+  endpoint: string,
+  exchange: CodeExchange,
 ): Promise<TokenSet> {
-  const form = (): URLSearchParams => new URLSearchParams({
-    grant_type: 'authorization_code',
-    code: exchange.code,
-    redirect_uri: exchange.redirectUri,
-    code_verifier: exchange.codeVerifier,
-  });
-  const json = await tokenRequest(http, auth, endpoint, form, exchange.clientId, exchange.dpopKey,
-    'The code was refused (already used, expired, or issued for another redirect URI). Log in again.');
+  const form = (): URLSearchParams =>
+    new URLSearchParams({
+      grant_type: 'authorization_code',
+      code: exchange.code,
+      redirect_uri: exchange.redirectUri,
+      code_verifier: exchange.codeVerifier,
+    });
+  const json = await tokenRequest(
+    http,
+    auth,
+    endpoint,
+    form,
+    exchange.clientId,
+    exchange.dpopKey,
+    'The code was refused (already used, expired, or issued for another redirect URI). Log in again.',
+  );
   return checkBinding(readTokenResponse(json, { dpop: exchange.dpopKey !== undefined }), exchange);
 }
 
@@ -74,25 +85,47 @@ export async function exchangeCode(
  * @throws {ParLoginError} `token_error` (with `asError` `invalid_grant` when the refresh token is no longer valid), or a transport code.
  */
 export async function refreshTokens(
-  http: BackChannel, auth: ClientAuthentication, endpoint: string, current: TokenSet, clientId: string, binding: DpopBinding = {},
+  http: BackChannel,
+  auth: ClientAuthentication,
+  endpoint: string,
+  current: TokenSet,
+  clientId: string,
+  binding: DpopBinding = {},
 ): Promise<TokenSet> {
   const refreshToken = current.refreshToken;
-  if (refreshToken === undefined) throw new ParLoginError('token_error', 'There is no refresh token to refresh with.');
-  const form = (): URLSearchParams => new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
-  const json = await tokenRequest(http, auth, endpoint, form, clientId, binding.dpopKey,
-    'The grant was refused (a refresh token revoked or expired). Log in again.');
-  const fresh = checkBinding(readTokenResponse(json, { idTokenRequired: false, dpop: binding.dpopKey !== undefined }), binding);
+  if (refreshToken === undefined)
+    throw new ParLoginError('token_error', 'There is no refresh token to refresh with.');
+  const form = (): URLSearchParams =>
+    new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refreshToken });
+  const json = await tokenRequest(
+    http,
+    auth,
+    endpoint,
+    form,
+    clientId,
+    binding.dpopKey,
+    'The grant was refused (a refresh token revoked or expired). Log in again.',
+  );
+  const fresh = checkBinding(
+    readTokenResponse(json, { idTokenRequired: false, dpop: binding.dpopKey !== undefined }),
+    binding,
+  );
   return {
     ...fresh,
     idToken: fresh.idToken === '' ? current.idToken : fresh.idToken,
     ...(fresh.refreshToken === undefined ? { refreshToken } : {}),
-    ...(fresh.authorizationDetails === undefined && current.authorizationDetails !== undefined ? { authorizationDetails: current.authorizationDetails } : {}),
+    ...(fresh.authorizationDetails === undefined && current.authorizationDetails !== undefined
+      ? { authorizationDetails: current.authorizationDetails }
+      : {}),
   };
 }
 
 function checkBinding(tokens: TokenSet, binding: DpopBinding): TokenSet {
   if (binding.requireDpopBinding && binding.dpopKey && tokens.tokenType.toLowerCase() !== 'dpop') {
-    throw new ParLoginError('token_error', 'The token endpoint issued a Bearer token although a DPoP-bound one was asked for (RFC 9449 §5).');
+    throw new ParLoginError(
+      'token_error',
+      'The token endpoint issued a Bearer token although a DPoP-bound one was asked for (RFC 9449 §5).',
+    );
   }
   return tokens;
 }
@@ -102,25 +135,47 @@ function checkBinding(tokens: TokenSet, binding: DpopBinding): TokenSet {
  * with the nonce the AS asks for, RFC 9449 §8); the JSON of a 200, else a coded error.
  */
 async function tokenRequest(
-  http: BackChannel, auth: ClientAuthentication, endpoint: string, newForm: () => URLSearchParams, clientId: string,
-  dpopKey: DpopKey | undefined, invalidGrantHint: string,
+  http: BackChannel,
+  auth: ClientAuthentication,
+  endpoint: string,
+  newForm: () => URLSearchParams,
+  clientId: string,
+  dpopKey: DpopKey | undefined,
+  invalidGrantHint: string,
 ): Promise<unknown> {
   let nonce: string | undefined;
   for (let attempt = 0; ; attempt += 1) {
     const form = newForm();
     if (auth.method === 'private_key_jwt') form.set('client_id', clientId);
     const headers = { ...(await auth.apply(form, endpoint)) }; // the strategy's headers may be frozen
-    if (dpopKey) headers.dpop = await createDpopProof(dpopKey, { htm: 'POST', htu: endpoint, ...(nonce ? { nonce } : {}) });
+    if (dpopKey)
+      headers.dpop = await createDpopProof(dpopKey, {
+        htm: 'POST',
+        htu: endpoint,
+        ...(nonce ? { nonce } : {}),
+      });
     const response = await http.postForm(endpoint, form, headers, 'token');
     if (response.status === 200) return response.json;
     const fields = readAsError(response.json);
-    const asked = dpopKey && attempt === 0 ? requestedNonce(response.status, fields.asError, response.headers) : undefined;
+    const asked =
+      dpopKey && attempt === 0
+        ? requestedNonce(response.status, fields.asError, response.headers)
+        : undefined;
     if (asked !== undefined) {
       nonce = asked;
       continue;
     }
-    const hint = fields.asError === 'invalid_client' ? INVALID_CLIENT_HINT : fields.asError === 'invalid_grant' ? invalidGrantHint : undefined;
-    throw new ParLoginError('token_error', `The token endpoint answered ${response.status}${fields.asError ? ` (${fields.asError})` : ''}.`, { ...fields, ...(hint ? { hint } : {}) });
+    const hint =
+      fields.asError === 'invalid_client'
+        ? INVALID_CLIENT_HINT
+        : fields.asError === 'invalid_grant'
+          ? invalidGrantHint
+          : undefined;
+    throw new ParLoginError(
+      'token_error',
+      `The token endpoint answered ${response.status}${fields.asError ? ` (${fields.asError})` : ''}.`,
+      { ...fields, ...(hint ? { hint } : {}) },
+    );
   }
 }
 
@@ -137,32 +192,64 @@ export interface TokenResponseOptions {
  *
  * @throws {ParLoginError} `token_error` when the body is unusable.
  */
-export function readTokenResponse(json: unknown, { idTokenRequired = true, dpop = false }: TokenResponseOptions = {}): TokenSet {
+export function readTokenResponse(
+  json: unknown,
+  { idTokenRequired = true, dpop = false }: TokenResponseOptions = {},
+): TokenSet {
   const body = asObject(json);
   if (body === undefined) throw new ParLoginError('token_error', 'The token response is not a JSON object.');
   const {
-    access_token: accessToken, token_type: tokenType, id_token: idToken, refresh_token: refreshToken, expires_in: expiresIn, scope,
+    access_token: accessToken,
+    token_type: tokenType,
+    id_token: idToken,
+    refresh_token: refreshToken,
+    expires_in: expiresIn,
+    scope,
     authorization_details: authorizationDetails,
   } = body;
-  if (typeof accessToken !== 'string' || accessToken === '') throw new ParLoginError('token_error', 'The token response has no access_token.');
+  if (typeof accessToken !== 'string' || accessToken === '')
+    throw new ParLoginError('token_error', 'The token response has no access_token.');
   const types = dpop ? ['bearer', 'dpop'] : ['bearer'];
   if (typeof tokenType !== 'string' || !types.includes(tokenType.toLowerCase())) {
-    throw new ParLoginError('token_error', `The token response's token_type is not ${dpop ? 'DPoP or Bearer' : 'Bearer'}.`);
+    throw new ParLoginError(
+      'token_error',
+      `The token response's token_type is not ${dpop ? 'DPoP or Bearer' : 'Bearer'}.`,
+    );
   }
-  if (idTokenRequired ? typeof idToken !== 'string' || idToken === '' : idToken !== undefined && typeof idToken !== 'string') {
+  if (
+    idTokenRequired
+      ? typeof idToken !== 'string' || idToken === ''
+      : idToken !== undefined && typeof idToken !== 'string'
+  ) {
     throw new ParLoginError('token_error', 'The token response has no id_token (is "openid" in the scope?).');
   }
-  if (refreshToken !== undefined && typeof refreshToken !== 'string') throw new ParLoginError('token_error', 'The token response\'s refresh_token is not a string.');
-  if (expiresIn !== undefined && (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn < 0)) {
-    throw new ParLoginError('token_error', 'The token response\'s expires_in is not a non-negative number.');
+  if (refreshToken !== undefined && typeof refreshToken !== 'string')
+    throw new ParLoginError('token_error', "The token response's refresh_token is not a string.");
+  if (
+    expiresIn !== undefined &&
+    (typeof expiresIn !== 'number' || !Number.isFinite(expiresIn) || expiresIn < 0)
+  ) {
+    throw new ParLoginError('token_error', "The token response's expires_in is not a non-negative number.");
   }
-  if (authorizationDetails !== undefined && (!Array.isArray(authorizationDetails)
-    || authorizationDetails.some((item) => asObject(item) === undefined || typeof (item as { type?: unknown }).type !== 'string'))) {
-    throw new ParLoginError('token_error', 'The token response\'s authorization_details is not an array of objects with a type (RFC 9396 §7).');
+  if (
+    authorizationDetails !== undefined &&
+    (!Array.isArray(authorizationDetails) ||
+      authorizationDetails.some(
+        (item) => asObject(item) === undefined || typeof (item as { type?: unknown }).type !== 'string',
+      ))
+  ) {
+    throw new ParLoginError(
+      'token_error',
+      "The token response's authorization_details is not an array of objects with a type (RFC 9396 §7).",
+    );
   }
   return {
-    accessToken, tokenType, idToken: typeof idToken === 'string' ? idToken : '',
-    ...(authorizationDetails !== undefined ? { authorizationDetails: authorizationDetails as Array<Record<string, unknown>> } : {}),
+    accessToken,
+    tokenType,
+    idToken: typeof idToken === 'string' ? idToken : '',
+    ...(authorizationDetails !== undefined
+      ? { authorizationDetails: authorizationDetails as Array<Record<string, unknown>> }
+      : {}),
     ...(refreshToken !== undefined ? { refreshToken } : {}),
     ...(expiresIn !== undefined ? { expiresAt: Math.floor(Date.now() / 1000) + Math.floor(expiresIn) } : {}),
     ...(typeof scope === 'string' ? { scope } : {}),

@@ -15,7 +15,23 @@ import { asObject, type BackChannel } from './http.js';
 import type { TokenSet } from './token.js';
 
 /** Claims that describe the ID token itself: never taken from userinfo. */
-const PROTOCOL_CLAIMS = new Set(['iss', 'aud', 'azp', 'exp', 'iat', 'nbf', 'jti', 'nonce', 'auth_time', 'acr', 'amr', 'sid', 'at_hash', 'c_hash', 's_hash']);
+const PROTOCOL_CLAIMS = new Set([
+  'iss',
+  'aud',
+  'azp',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'nonce',
+  'auth_time',
+  'acr',
+  'amr',
+  'sid',
+  'at_hash',
+  'c_hash',
+  's_hash',
+]);
 
 /**
  * Fetch the userinfo claims and merge them over the ID token's (protocol claims excepted).
@@ -23,20 +39,44 @@ const PROTOCOL_CLAIMS = new Set(['iss', 'aud', 'azp', 'exp', 'iat', 'nbf', 'jti'
  * @param dpopKey The key a DPoP-bound access token is bound to.
  * @throws {ParLoginError} `userinfo_error` (refused, not JSON, another `sub`), or a transport code.
  */
-export async function mergeUserinfo(http: BackChannel, endpoint: string, tokens: TokenSet, claims: IdTokenClaims, dpopKey?: DpopKey): Promise<IdTokenClaims> {
+export async function mergeUserinfo(
+  http: BackChannel,
+  endpoint: string,
+  tokens: TokenSet,
+  claims: IdTokenClaims,
+  dpopKey?: DpopKey,
+): Promise<IdTokenClaims> {
   const dpop = dpopKey !== undefined && tokens.tokenType.toLowerCase() === 'dpop' ? dpopKey : undefined;
-  const headers = async (nonce?: string): Promise<Record<string, string>> => dpop === undefined
-    ? { authorization: `Bearer ${tokens.accessToken}` }
-    : { authorization: `DPoP ${tokens.accessToken}`, dpop: await createDpopProof(dpop, { htm: 'GET', htu: endpoint, accessToken: tokens.accessToken, ...(nonce ? { nonce } : {}) }) };
+  const headers = async (nonce?: string): Promise<Record<string, string>> =>
+    dpop === undefined
+      ? { authorization: `Bearer ${tokens.accessToken}` }
+      : {
+          authorization: `DPoP ${tokens.accessToken}`,
+          dpop: await createDpopProof(dpop, {
+            htm: 'GET',
+            htu: endpoint,
+            accessToken: tokens.accessToken,
+            ...(nonce ? { nonce } : {}),
+          }),
+        };
   let response = await http.get(endpoint, 'userinfo', await headers());
   const nonce = dpop === undefined ? undefined : resourceServerNonce(response.status, response.headers);
   if (nonce !== undefined) {
     response = await http.get(endpoint, 'userinfo', await headers(nonce));
   }
-  if (response.status !== 200) throw new ParLoginError('userinfo_error', `The userinfo endpoint answered ${response.status}.`);
+  if (response.status !== 200)
+    throw new ParLoginError('userinfo_error', `The userinfo endpoint answered ${response.status}.`);
   const body = asObject(response.json);
-  if (body === undefined) throw new ParLoginError('userinfo_error', 'The userinfo response is not a JSON object (signed or encrypted userinfo is not supported).');
-  if (body.sub !== claims.sub) throw new ParLoginError('userinfo_error', 'The userinfo response is about another user (its sub is not the ID token\'s).');
+  if (body === undefined)
+    throw new ParLoginError(
+      'userinfo_error',
+      'The userinfo response is not a JSON object (signed or encrypted userinfo is not supported).',
+    );
+  if (body.sub !== claims.sub)
+    throw new ParLoginError(
+      'userinfo_error',
+      "The userinfo response is about another user (its sub is not the ID token's).",
+    );
   const extra = Object.fromEntries(Object.entries(body).filter(([name]) => !PROTOCOL_CLAIMS.has(name)));
   return { ...claims, ...extra, sub: claims.sub };
 }

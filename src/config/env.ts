@@ -48,10 +48,30 @@ export const ENV_NAMES = Object.freeze({
   debug: 'DEBUG',
 } as const satisfies Partial<Record<keyof ParLoginOptions, string>>);
 
-const LISTS = new Set<string>(['sessionEncryptionKey', 'previousSessionSecrets', 'redirectOrigins', 'frontChannelParams']);
+const LISTS = new Set<string>([
+  'sessionEncryptionKey',
+  'previousSessionSecrets',
+  'redirectOrigins',
+  'frontChannelParams',
+]);
 const BOOLEAN_OPTIONS = new Set<string>(['requestObject', 'fetchUserinfo', 'restartStaleLogins']);
-const BOOLEANS: Readonly<Record<string, boolean>> = { true: true, '1': true, yes: true, false: false, '0': false, no: false };
-const NUMERIC = new Set<string>(['sessionAbsoluteTimeout', 'sessionIdleTimeout', 'redisCommandTimeoutMs', 'httpTimeoutMs', 'loginGrace', 'clockTolerance', 'refreshSkew']);
+const BOOLEANS: Readonly<Record<string, boolean>> = {
+  true: true,
+  '1': true,
+  yes: true,
+  false: false,
+  '0': false,
+  no: false,
+};
+const NUMERIC = new Set<string>([
+  'sessionAbsoluteTimeout',
+  'sessionIdleTimeout',
+  'redisCommandTimeoutMs',
+  'httpTimeoutMs',
+  'loginGrace',
+  'clockTolerance',
+  'refreshSkew',
+]);
 
 /**
  * Read the configuration from environment variables. Empty variables count as unset. Numbers are
@@ -68,11 +88,18 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ParLoginOpt
     if (raw === undefined || raw.trim() === '') continue;
     const value = raw.trim();
     if (NUMERIC.has(option)) options[option] = /^\d+$/.test(value) ? Number(value) : value;
-    else if (option === 'debug') continue; // below: DEBUG or NODE_DEBUG
-    else if (option === 'authorizationParams') options[option] = Object.fromEntries(new URLSearchParams(value));
-    else if (LISTS.has(option)) options[option] = value.split(',').map((item) => item.trim()).filter(Boolean);
+    else if (option === 'debug')
+      continue; // below: DEBUG or NODE_DEBUG
+    else if (option === 'authorizationParams')
+      options[option] = Object.fromEntries(new URLSearchParams(value));
+    else if (LISTS.has(option))
+      options[option] = value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
     else if (BOOLEAN_OPTIONS.has(option)) options[option] = BOOLEANS[value.toLowerCase()] ?? value;
-    else if (option === 'privateKey' || option === 'clientSecret' || option === 'sessionSecret') options[option] = raw;
+    else if (option === 'privateKey' || option === 'clientSecret' || option === 'sessionSecret')
+      options[option] = raw;
     else options[option] = value;
   }
   if (namespaceEnabled(env.DEBUG, env.NODE_DEBUG)) options.debug = true;

@@ -22,7 +22,11 @@ import type { AssertionAudience, ClientAuthMethod, DpopMode, ParPolicy, Security
 /** JWS algorithms FAPI 2.0 allows (§5.4.1). */
 export const FAPI2_ALGORITHMS = Object.freeze(['PS256', 'ES256', 'EdDSA', 'Ed25519']);
 /** Client authentication methods FAPI 2.0 allows (§5.3.2.1). */
-export const FAPI2_AUTH_METHODS: readonly ClientAuthMethod[] = Object.freeze(['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth']);
+export const FAPI2_AUTH_METHODS: readonly ClientAuthMethod[] = Object.freeze([
+  'private_key_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+]);
 /** Longest `request_uri` lifetime accepted under FAPI 2.0, in seconds. */
 export const FAPI2_MAX_REQUEST_URI_LIFETIME = 600;
 /** Longest `loginGrace` under FAPI 2.0, in seconds. */
@@ -59,17 +63,26 @@ export function profileDefaults(profile: SecurityProfile, hasClientCertificate: 
 /** Report every way `subject` breaks `profile`. */
 export function checkProfile(profile: SecurityProfile, subject: ProfileSubject, problem: Problem): void {
   if (profile !== 'fapi2') return;
-  const breaks = (option: string, text: string): void => problem(option, `${text} (profile fapi2: FAPI 2.0 Security Profile)`);
-  if (subject.par !== 'required') breaks('par', 'must be "required": FAPI 2.0 allows only pushed authorization requests');
+  const breaks = (option: string, text: string): void =>
+    problem(option, `${text} (profile fapi2: FAPI 2.0 Security Profile)`);
+  if (subject.par !== 'required')
+    breaks('par', 'must be "required": FAPI 2.0 allows only pushed authorization requests');
   if (!FAPI2_AUTH_METHODS.includes(subject.clientAuthMethod)) {
-    breaks('clientAuthMethod', `is ${subject.clientAuthMethod}, but only ${FAPI2_AUTH_METHODS.join(', ')} are allowed`);
+    breaks(
+      'clientAuthMethod',
+      `is ${subject.clientAuthMethod}, but only ${FAPI2_AUTH_METHODS.join(', ')} are allowed`,
+    );
   }
   if (subject.signingAlg !== undefined && !FAPI2_ALGORITHMS.includes(subject.signingAlg)) {
     breaks('privateKeyAlg', `is ${subject.signingAlg}, but only PS256, ES256 and EdDSA are allowed`);
   }
   if (subject.assertionAudience !== 'issuer') breaks('assertionAudience', 'must be "issuer"');
   if (subject.dpop === 'off' && !subject.hasClientCertificate) {
-    breaks('dpop', 'is off and no client certificate is configured: access tokens must be sender-constrained (DPoP or mTLS)');
+    breaks(
+      'dpop',
+      'is off and no client certificate is configured: access tokens must be sender-constrained (DPoP or mTLS)',
+    );
   }
-  if (subject.loginGrace > FAPI2_MAX_LOGIN_GRACE) breaks('loginGrace', `must be at most ${FAPI2_MAX_LOGIN_GRACE} seconds`);
+  if (subject.loginGrace > FAPI2_MAX_LOGIN_GRACE)
+    breaks('loginGrace', `must be at most ${FAPI2_MAX_LOGIN_GRACE} seconds`);
 }

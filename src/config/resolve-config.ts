@@ -13,17 +13,40 @@ import { ConfigError } from '../errors.js';
 import { defaultLogger } from '../observability/log.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls-material.js';
 import type {
-  AssertionAudience, ClientAuthMethod, DpopMode, FrontChannelParam, ParLoginLogger, ParLoginOptions, ParPolicy, SecurityProfile,
+  AssertionAudience,
+  ClientAuthMethod,
+  DpopMode,
+  FrontChannelParam,
+  ParLoginLogger,
+  ParLoginOptions,
+  ParPolicy,
+  SecurityProfile,
 } from './options.js';
-import { checkProfile, FAPI2_ALGORITHMS, FAPI2_MAX_REQUEST_URI_LIFETIME, profileDefaults } from './fapi2-profile.js';
+import {
+  checkProfile,
+  FAPI2_ALGORITHMS,
+  FAPI2_MAX_REQUEST_URI_LIFETIME,
+  profileDefaults,
+} from './fapi2-profile.js';
 import { deriveKey } from '../crypto/seal.js';
 import { ID_TOKEN_ALGORITHMS } from '../client/id-token.js';
 import { importSigningKey, type SigningKey } from '../crypto/signing-key.js';
 
 /** Parameters the middleware sets itself; `authorizationParams` may not override them. */
 export const PROTECTED_PARAMS = Object.freeze([
-  'response_type', 'client_id', 'redirect_uri', 'state', 'nonce', 'code_challenge', 'code_challenge_method',
-  'request_uri', 'request', 'client_secret', 'client_assertion', 'client_assertion_type', 'response_mode',
+  'response_type',
+  'client_id',
+  'redirect_uri',
+  'state',
+  'nonce',
+  'code_challenge',
+  'code_challenge_method',
+  'request_uri',
+  'request',
+  'client_secret',
+  'client_assertion',
+  'client_assertion_type',
+  'response_mode',
 ]);
 
 /** The validated configuration of one `parLogin()` instance. */
@@ -93,14 +116,26 @@ export interface ResolvedConfig {
   readonly fetchUserinfo: boolean;
   /** Whether a stale callback of an anonymous browser starts a fresh login once. */
   readonly restartStaleLogins: boolean;
-  readonly paths: Readonly<{ login: string; callback: string; logout: string; me: string; backchannelLogout: string }>;
+  readonly paths: Readonly<{
+    login: string;
+    callback: string;
+    logout: string;
+    me: string;
+    backchannelLogout: string;
+  }>;
   readonly renderErrors: boolean;
   readonly logger: ParLoginLogger;
   /** Step tracing (off unless `debug` or DEBUG/NODE_DEBUG asks for it). */
   readonly trace: Tracer;
 }
 
-const AUTH_METHODS: readonly ClientAuthMethod[] = ['client_secret_basic', 'client_secret_post', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'];
+const AUTH_METHODS: readonly ClientAuthMethod[] = [
+  'client_secret_basic',
+  'client_secret_post',
+  'private_key_jwt',
+  'tls_client_auth',
+  'self_signed_tls_client_auth',
+];
 const SECRET_METHODS = new Set<ClientAuthMethod>(['client_secret_basic', 'client_secret_post']);
 const MTLS_METHODS = new Set<ClientAuthMethod>(['tls_client_auth', 'self_signed_tls_client_auth']);
 const PAR_POLICIES: readonly ParPolicy[] = ['required', 'auto'];
@@ -120,15 +155,20 @@ const PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
  */
 export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
   const problems: string[] = [];
-  const problem = (option: string, text: string): void => void problems.push(`${describeOption(option)} ${text}`);
+  const problem = (option: string, text: string): void =>
+    void problems.push(`${describeOption(option)} ${text}`);
 
   const issuer = checkUrl(options.issuer, 'issuer', problem, { allowPath: true });
   const clientId = requireString(options.clientId, 'clientId', problem);
-  const baseUrlObject = checkUrl(options.baseUrl, 'baseUrl', problem, { allowPath: true, allowHttpAnywhere: false });
+  const baseUrlObject = checkUrl(options.baseUrl, 'baseUrl', problem, {
+    allowPath: true,
+    allowHttpAnywhere: false,
+  });
 
   const tls = loadTlsMaterial(options, problem);
   const method = options.clientAuthMethod ?? defaultAuthMethod(options);
-  if (!AUTH_METHODS.includes(method)) problem('clientAuthMethod', `must be one of ${AUTH_METHODS.join(', ')} (got "${String(method)}")`);
+  if (!AUTH_METHODS.includes(method))
+    problem('clientAuthMethod', `must be one of ${AUTH_METHODS.join(', ')} (got "${String(method)}")`);
   if (SECRET_METHODS.has(method) && !nonEmpty(options.clientSecret)) {
     problem('clientSecret', `is required with ${method}`);
   }
@@ -136,71 +176,142 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
     problem('tlsClientCert', `and tlsClientKey are required with ${method}`);
   }
   const requestObject = options.requestObject ?? false;
-  if (typeof requestObject !== 'boolean') problem('requestObject', `must be true or false (got "${String(requestObject)}")`);
+  if (typeof requestObject !== 'boolean')
+    problem('requestObject', `must be true or false (got "${String(requestObject)}")`);
   let signingKey: SigningKey | undefined;
   if (method === 'private_key_jwt' || requestObject === true) {
     if (options.privateKey === undefined || options.privateKey === '') {
-      problem('privateKey', `is required with ${method === 'private_key_jwt' ? 'private_key_jwt' : 'requestObject'}: a private JWK as JSON or a PKCS#8 PEM`);
+      problem(
+        'privateKey',
+        `is required with ${method === 'private_key_jwt' ? 'private_key_jwt' : 'requestObject'}: a private JWK as JSON or a PKCS#8 PEM`,
+      );
     } else {
-      const imported = importSigningKey(options.privateKey as string | KeyObject, options.privateKeyAlg, options.privateKeyId);
+      const imported = importSigningKey(
+        options.privateKey as string | KeyObject,
+        options.privateKeyAlg,
+        options.privateKeyId,
+      );
       if ('problem' in imported) problem('privateKey', imported.problem);
       else signingKey = imported;
     }
   }
   const assertionAudience = options.assertionAudience ?? 'issuer';
-  if (!AUDIENCES.includes(assertionAudience)) problem('assertionAudience', `must be "issuer" or "endpoint" (got "${String(assertionAudience)}")`);
+  if (!AUDIENCES.includes(assertionAudience))
+    problem('assertionAudience', `must be "issuer" or "endpoint" (got "${String(assertionAudience)}")`);
 
-  const scope = typeof options.scope === 'string' ? options.scope.trim().split(/\s+/).join(' ') : 'openid profile email';
+  const scope =
+    typeof options.scope === 'string' ? options.scope.trim().split(/\s+/).join(' ') : 'openid profile email';
   if (!scope.split(' ').includes('openid')) problem('scope', `must include "openid" (got "${scope}")`);
 
   const authorizationParams = { ...(options.authorizationParams ?? {}) };
-  const overridden = Object.keys(authorizationParams).filter((name) => PROTECTED_PARAMS.includes(name) || name === 'scope');
-  if (overridden.length > 0) problem('authorizationParams', `may not set ${overridden.join(', ')}: the middleware sets them (use the scope option for scope)`);
+  const overridden = Object.keys(authorizationParams).filter(
+    (name) => PROTECTED_PARAMS.includes(name) || name === 'scope',
+  );
+  if (overridden.length > 0)
+    problem(
+      'authorizationParams',
+      `may not set ${overridden.join(', ')}: the middleware sets them (use the scope option for scope)`,
+    );
 
   const par = options.par ?? 'required';
   if (!PAR_POLICIES.includes(par)) problem('par', `must be "required" or "auto" (got "${String(par)}")`);
   const profile = options.profile ?? 'none';
   if (!PROFILES.includes(profile)) problem('profile', `must be "none" or "fapi2" (got "${String(profile)}")`);
   const dpop = options.dpop ?? profileDefaults(profile, tls?.cert !== undefined).dpop;
-  if (!DPOP_MODES.includes(dpop)) problem('dpop', `must be "off", "session" or "instance" (got "${String(dpop)}")`);
+  if (!DPOP_MODES.includes(dpop))
+    problem('dpop', `must be "off", "session" or "instance" (got "${String(dpop)}")`);
   const redirectOrigins = checkOrigins(options.redirectOrigins, problem);
   const frontChannelParams = [...(options.frontChannelParams ?? [])];
   const unknownFront = frontChannelParams.filter((name) => !FRONT_CHANNEL.includes(name));
-  if (unknownFront.length > 0) problem('frontChannelParams', `may hold only ${FRONT_CHANNEL.join(', ')} (got "${unknownFront.join(', ')}")`);
+  if (unknownFront.length > 0)
+    problem(
+      'frontChannelParams',
+      `may hold only ${FRONT_CHANNEL.join(', ')} (got "${unknownFront.join(', ')}")`,
+    );
 
   const sessionSecret = typeof options.sessionSecret === 'string' ? options.sessionSecret : '';
   if (sessionSecret.length < 32) {
-    problem('sessionSecret', sessionSecret === '' ? 'is required: a random string of at least 32 characters' : 'is too short: use at least 32 random characters');
+    problem(
+      'sessionSecret',
+      sessionSecret === ''
+        ? 'is required: a random string of at least 32 characters'
+        : 'is too short: use at least 32 random characters',
+    );
   }
   const previousSessionSecrets = options.previousSessionSecrets ?? [];
-  if (!Array.isArray(previousSessionSecrets) || previousSessionSecrets.some((old) => typeof old !== 'string' || old.length < 32)) {
-    problem('previousSessionSecrets', 'must be earlier session secrets of at least 32 characters each, comma-separated');
+  if (
+    !Array.isArray(previousSessionSecrets) ||
+    previousSessionSecrets.some((old) => typeof old !== 'string' || old.length < 32)
+  ) {
+    problem(
+      'previousSessionSecrets',
+      'must be earlier session secrets of at least 32 characters each, comma-separated',
+    );
   }
-  const sessionSecrets = [sessionSecret, ...(Array.isArray(previousSessionSecrets) ? previousSessionSecrets : [])];
+  const sessionSecrets = [
+    sessionSecret,
+    ...(Array.isArray(previousSessionSecrets) ? previousSessionSecrets : []),
+  ];
 
   const paths = {
     login: checkPath(options.loginPath, '/login', 'loginPath', problem),
     callback: checkPath(options.callbackPath, '/callback', 'callbackPath', problem),
     logout: checkPath(options.logoutPath, '/logout', 'logoutPath', problem),
     me: checkPath(options.mePath, '/me', 'mePath', problem),
-    backchannelLogout: checkPath(options.backchannelLogoutPath, '/backchannel-logout', 'backchannelLogoutPath', problem),
+    backchannelLogout: checkPath(
+      options.backchannelLogoutPath,
+      '/backchannel-logout',
+      'backchannelLogoutPath',
+      problem,
+    ),
   };
-  if (new Set(Object.values(paths)).size !== 5) problem('loginPath', 'callbackPath, logoutPath, mePath and backchannelLogoutPath must differ');
+  if (new Set(Object.values(paths)).size !== 5)
+    problem('loginPath', 'callbackPath, logoutPath, mePath and backchannelLogoutPath must differ');
 
   const secure = baseUrlObject?.protocol === 'https:';
   const sessionCookieName = options.sessionCookieName ?? (secure ? '__Host-parlogin' : 'parlogin');
-  if (!COOKIE_NAME.test(sessionCookieName)) problem('sessionCookieName', `is not a valid cookie name (got "${sessionCookieName}")`);
-  if (sessionCookieName.startsWith('__Host-') && !secure) problem('sessionCookieName', 'uses the __Host- prefix, which needs an https baseUrl');
+  if (!COOKIE_NAME.test(sessionCookieName))
+    problem('sessionCookieName', `is not a valid cookie name (got "${sessionCookieName}")`);
+  if (sessionCookieName.startsWith('__Host-') && !secure)
+    problem('sessionCookieName', 'uses the __Host- prefix, which needs an https baseUrl');
 
   const numbers = {
-    sessionAbsoluteTimeout: checkInteger(options.sessionAbsoluteTimeout, 28_800, 'sessionAbsoluteTimeout', 60, 31_536_000, problem),
+    sessionAbsoluteTimeout: checkInteger(
+      options.sessionAbsoluteTimeout,
+      28_800,
+      'sessionAbsoluteTimeout',
+      60,
+      31_536_000,
+      problem,
+    ),
     httpTimeoutMs: checkInteger(options.httpTimeoutMs, 5_000, 'httpTimeoutMs', 100, 120_000, problem),
-    sessionIdleTimeout: checkInteger(options.sessionIdleTimeout, 1_800, 'sessionIdleTimeout', 60, 31_536_000, problem),
-    redisCommandTimeoutMs: checkInteger(options.redisCommandTimeoutMs, 1_000, 'redisCommandTimeoutMs', 50, 60_000, problem),
+    sessionIdleTimeout: checkInteger(
+      options.sessionIdleTimeout,
+      1_800,
+      'sessionIdleTimeout',
+      60,
+      31_536_000,
+      problem,
+    ),
+    redisCommandTimeoutMs: checkInteger(
+      options.redisCommandTimeoutMs,
+      1_000,
+      'redisCommandTimeoutMs',
+      50,
+      60_000,
+      problem,
+    ),
     loginGrace: checkInteger(options.loginGrace, 240, 'loginGrace', 0, 86_400, problem),
     maxPendingLogins: checkInteger(options.maxPendingLogins, 5, 'maxPendingLogins', 1, 50, problem),
     clockTolerance: checkInteger(options.clockTolerance, 30, 'clockTolerance', 0, 600, problem),
-    maxResponseBytes: checkInteger(options.maxResponseBytes, 262_144, 'maxResponseBytes', 1_024, 16_777_216, problem),
+    maxResponseBytes: checkInteger(
+      options.maxResponseBytes,
+      262_144,
+      'maxResponseBytes',
+      1_024,
+      16_777_216,
+      problem,
+    ),
     jwksCooldown: checkInteger(options.jwksCooldown, 30, 'jwksCooldown', 0, 86_400, problem),
     refreshSkew: checkInteger(options.refreshSkew, 30, 'refreshSkew', 0, 3_600, problem),
   };
@@ -209,33 +320,69 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
   const basePath = baseUrlObject ? baseUrlObject.pathname.replace(/\/$/, '') : '';
   let postLogoutRedirectUri = `${baseUrl}/`;
   if (options.postLogoutRedirectUri !== undefined) {
-    postLogoutRedirectUri = checkUrl(options.postLogoutRedirectUri, 'postLogoutRedirectUri', problem, { allowPath: true, keepQuery: true })?.href ?? '';
+    postLogoutRedirectUri =
+      checkUrl(options.postLogoutRedirectUri, 'postLogoutRedirectUri', problem, {
+        allowPath: true,
+        keepQuery: true,
+      })?.href ?? '';
   }
-  if (options.logger !== undefined && (typeof options.logger?.warn !== 'function' || typeof options.logger?.error !== 'function')) {
+  if (
+    options.logger !== undefined &&
+    (typeof options.logger?.warn !== 'function' || typeof options.logger?.error !== 'function')
+  ) {
     problem('logger', 'must have warn(record) and error(record) functions');
   }
   const redisUrl = checkRedisUrl(options.redisUrl, problem);
-  if (options.redisClient !== undefined && typeof (options.redisClient as { connect?: unknown }).connect !== 'function') {
+  if (
+    options.redisClient !== undefined &&
+    typeof (options.redisClient as { connect?: unknown }).connect !== 'function'
+  ) {
     problem('redisClient', 'must be a node-redis client');
   }
-  if (options.sessionStore !== undefined && typeof (options.sessionStore as { get?: unknown }).get !== 'function') {
+  if (
+    options.sessionStore !== undefined &&
+    typeof (options.sessionStore as { get?: unknown }).get !== 'function'
+  ) {
     problem('sessionStore', 'must be an express-session store');
   }
   const sessionPrefix = options.sessionPrefix ?? 'parlogin:';
-  if (typeof sessionPrefix !== 'string' || !/^[\x21-\x7e]{0,64}$/.test(sessionPrefix)) problem('sessionPrefix', 'must be up to 64 printable characters without spaces');
-  const keyMaterial = typeof options.sessionEncryptionKey === 'string' ? [options.sessionEncryptionKey] : options.sessionEncryptionKey ?? [];
+  if (typeof sessionPrefix !== 'string' || !/^[\x21-\x7e]{0,64}$/.test(sessionPrefix))
+    problem('sessionPrefix', 'must be up to 64 printable characters without spaces');
+  const keyMaterial =
+    typeof options.sessionEncryptionKey === 'string'
+      ? [options.sessionEncryptionKey]
+      : (options.sessionEncryptionKey ?? []);
   if (keyMaterial.some((key) => typeof key !== 'string' || key.length < 16)) {
-    problem('sessionEncryptionKey', 'must be keys of at least 16 characters (base64url 32-byte keys recommended), comma-separated');
+    problem(
+      'sessionEncryptionKey',
+      'must be keys of at least 16 characters (base64url 32-byte keys recommended), comma-separated',
+    );
   }
-  checkProfile(profile, {
-    par, clientAuthMethod: method, assertionAudience, dpop, loginGrace: numbers.loginGrace, hasClientCertificate: tls?.cert !== undefined,
-    ...(signingKey ? { signingAlg: signingKey.alg } : {}),
-  }, problem);
-  if (options.debug !== undefined && typeof options.debug !== 'boolean' && typeof options.debug !== 'function') problem('debug', 'must be true, false or a function');
+  checkProfile(
+    profile,
+    {
+      par,
+      clientAuthMethod: method,
+      assertionAudience,
+      dpop,
+      loginGrace: numbers.loginGrace,
+      hasClientCertificate: tls?.cert !== undefined,
+      ...(signingKey ? { signingAlg: signingKey.alg } : {}),
+    },
+    problem,
+  );
+  if (
+    options.debug !== undefined &&
+    typeof options.debug !== 'boolean' &&
+    typeof options.debug !== 'function'
+  )
+    problem('debug', 'must be true, false or a function');
   const fetchUserinfo = options.fetchUserinfo ?? false;
-  if (typeof fetchUserinfo !== 'boolean') problem('fetchUserinfo', `must be true or false (got "${String(fetchUserinfo)}")`);
+  if (typeof fetchUserinfo !== 'boolean')
+    problem('fetchUserinfo', `must be true or false (got "${String(fetchUserinfo)}")`);
   const restartStaleLogins = options.restartStaleLogins ?? true;
-  if (typeof restartStaleLogins !== 'boolean') problem('restartStaleLogins', `must be true or false (got "${String(restartStaleLogins)}")`);
+  if (typeof restartStaleLogins !== 'boolean')
+    problem('restartStaleLogins', `must be true or false (got "${String(restartStaleLogins)}")`);
   if (problems.length > 0) throw new ConfigError(problems);
   const appOrigin = (baseUrlObject as URL).origin;
 
@@ -269,7 +416,9 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
     sessionSecrets: Object.freeze(sessionSecrets),
     sessionCookieName,
     ...numbers,
-    sessionEncryptionKeys: Object.freeze((keyMaterial.length > 0 ? keyMaterial : sessionSecrets).map(deriveKey)),
+    sessionEncryptionKeys: Object.freeze(
+      (keyMaterial.length > 0 ? keyMaterial : sessionSecrets).map(deriveKey),
+    ),
     ...(redisUrl ? { redisUrl } : {}),
     ...(options.redisClient ? { redisClient: options.redisClient } : {}),
     ...(options.sessionStore ? { sessionStore: options.sessionStore } : {}),
@@ -303,9 +452,22 @@ function checkOrigins(value: unknown, problem: Problem): string[] {
     } catch {
       // reported below
     }
-    const secureEnough = url !== undefined && (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname)));
-    if (url === undefined || !secureEnough || url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
-      problem('redirectOrigins', `must be https origins like "https://tenant.example.com" (got "${String(item)}")`);
+    const secureEnough =
+      url !== undefined &&
+      (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname)));
+    if (
+      url === undefined ||
+      !secureEnough ||
+      url.pathname !== '/' ||
+      url.search ||
+      url.hash ||
+      url.username ||
+      url.password
+    ) {
+      problem(
+        'redirectOrigins',
+        `must be https origins like "https://tenant.example.com" (got "${String(item)}")`,
+      );
     } else {
       origins.push(url.origin);
     }
@@ -323,7 +485,9 @@ function requireString(value: unknown, option: string, problem: Problem): string
 }
 
 function checkUrl(
-  value: unknown, option: string, problem: Problem,
+  value: unknown,
+  option: string,
+  problem: Problem,
   { allowPath = true, keepQuery = false, allowHttpAnywhere = false } = {},
 ): URL | undefined {
   if (!nonEmpty(value)) return void problem(option, 'is required: an absolute https URL');
@@ -333,12 +497,20 @@ function checkUrl(
   } catch {
     return void problem(option, `is not an absolute URL (got "${value}")`);
   }
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && (allowHttpAnywhere || LOOPBACK.has(url.hostname)))) {
-    return void problem(option, `must use https (http is allowed only on localhost/127.0.0.1/[::1]; got "${value}")`);
+  if (
+    url.protocol !== 'https:' &&
+    !(url.protocol === 'http:' && (allowHttpAnywhere || LOOPBACK.has(url.hostname)))
+  ) {
+    return void problem(
+      option,
+      `must use https (http is allowed only on localhost/127.0.0.1/[::1]; got "${value}")`,
+    );
   }
   if (url.username || url.password) return void problem(option, 'must not contain credentials');
-  if (url.hash || (!keepQuery && url.search)) return void problem(option, `must not have a query or fragment (got "${value}")`);
-  if (!allowPath && url.pathname !== '/') return void problem(option, `must not have a path (got "${value}")`);
+  if (url.hash || (!keepQuery && url.search))
+    return void problem(option, `must not have a query or fragment (got "${value}")`);
+  if (!allowPath && url.pathname !== '/')
+    return void problem(option, `must not have a path (got "${value}")`);
   return url;
 }
 
@@ -356,14 +528,26 @@ function checkRedisUrl(value: unknown, problem: Problem): string | undefined {
 
 function checkPath(value: unknown, fallback: string, option: string, problem: Problem): string {
   if (value === undefined) return fallback;
-  if (typeof value !== 'string' || !PATH.test(value) || value.startsWith('//') || value.length > 1 && value.endsWith('/')) {
+  if (
+    typeof value !== 'string' ||
+    !PATH.test(value) ||
+    value.startsWith('//') ||
+    (value.length > 1 && value.endsWith('/'))
+  ) {
     problem(option, `must be a path like "${fallback}" (got "${String(value)}")`);
     return fallback;
   }
   return value;
 }
 
-function checkInteger(value: unknown, fallback: number, option: string, min: number, max: number, problem: Problem): number {
+function checkInteger(
+  value: unknown,
+  fallback: number,
+  option: string,
+  min: number,
+  max: number,
+  problem: Problem,
+): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     problem(option, `must be an integer from ${min} to ${max} (got "${String(value)}")`);

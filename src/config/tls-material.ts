@@ -30,7 +30,12 @@ export interface TlsMaterial {
  */
 export function tlsConnectOptions(tls: TlsMaterial | undefined): { connect?: ConnectionOptions } {
   if (tls === undefined) return {};
-  return { connect: { ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}), ...(tls.ca ? { ca: [...rootCertificates, tls.ca] } : {}) } };
+  return {
+    connect: {
+      ...(tls.cert ? { cert: tls.cert, key: tls.key } : {}),
+      ...(tls.ca ? { ca: [...rootCertificates, tls.ca] } : {}),
+    },
+  };
 }
 
 type Problem = (option: string, text: string) => void;
@@ -38,7 +43,8 @@ type Problem = (option: string, text: string) => void;
 /** Read a PEM value: PEM text as is, anything else as a file path. Never quotes the content. */
 function readPem(value: unknown, option: string, problem: Problem): string | undefined {
   if (value === undefined) return undefined;
-  if (typeof value !== 'string' || value.trim() === '') return void problem(option, 'must be a PEM file path');
+  if (typeof value !== 'string' || value.trim() === '')
+    return void problem(option, 'must be a PEM file path');
   if (value.trimStart().startsWith('-----BEGIN')) return value;
   try {
     return readFileSync(value, 'utf8');
@@ -53,7 +59,8 @@ function readPem(value: unknown, option: string, problem: Problem): string | und
  * @returns The material, or `undefined` when none is configured. Problems are reported through `problem`.
  */
 export function loadTlsMaterial(
-  options: { tlsClientCert?: unknown; tlsClientKey?: unknown; tlsCa?: unknown }, problem: Problem,
+  options: { tlsClientCert?: unknown; tlsClientKey?: unknown; tlsCa?: unknown },
+  problem: Problem,
 ): TlsMaterial | undefined {
   const cert = readPem(options.tlsClientCert, 'tlsClientCert', problem);
   const key = readPem(options.tlsClientKey, 'tlsClientKey', problem);
@@ -71,7 +78,8 @@ export function loadTlsMaterial(
     }
     try {
       const privateKey = createPrivateKey(key);
-      if (x509 && !x509.checkPrivateKey(privateKey)) problem('tlsClientKey', 'does not belong to tlsClientCert');
+      if (x509 && !x509.checkPrivateKey(privateKey))
+        problem('tlsClientKey', 'does not belong to tlsClientCert');
     } catch {
       problem('tlsClientKey', 'is not a PEM private key');
     }
@@ -88,12 +96,17 @@ export function loadTlsMaterial(
 }
 
 /** Endpoints that have an mTLS alias (RFC 8705 §5). */
-export type AliasedEndpoint = 'token_endpoint' | 'pushed_authorization_request_endpoint' | 'userinfo_endpoint';
+export type AliasedEndpoint =
+  'token_endpoint' | 'pushed_authorization_request_endpoint' | 'userinfo_endpoint';
 
 /**
  * The URL to use for an endpoint: its `mtls_endpoint_aliases` entry when the client presents a
  * certificate and the AS publishes one, else the plain endpoint.
  */
-export function endpointFor(metadata: AuthorizationServerMetadata, name: AliasedEndpoint, useMtls: boolean): string | undefined {
+export function endpointFor(
+  metadata: AuthorizationServerMetadata,
+  name: AliasedEndpoint,
+  useMtls: boolean,
+): string | undefined {
   return (useMtls ? metadata.mtls_endpoint_aliases?.[name] : undefined) ?? metadata[name];
 }

@@ -46,7 +46,8 @@ const ALGORITHMS: Readonly<Record<string, AlgorithmSpec>> = Object.freeze({
 /** The JWS algorithms this module signs and verifies. */
 export const JWS_ALGORITHMS: readonly string[] = Object.freeze(Object.keys(ALGORITHMS));
 
-const specOf = (alg: string): AlgorithmSpec | undefined => (Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined);
+const specOf = (alg: string): AlgorithmSpec | undefined =>
+  Object.hasOwn(ALGORITHMS, alg) ? ALGORITHMS[alg] : undefined;
 
 /** Whether `key` can sign or verify with `alg` (type and, for EC, curve). */
 export function keyFitsAlgorithm(key: KeyObject, alg: string): boolean {
@@ -56,13 +57,17 @@ export function keyFitsAlgorithm(key: KeyObject, alg: string): boolean {
 }
 
 /** Whether a JWK's `kty` (and `crv`) are those `alg` needs, before the key is imported. */
-export function jwkFitsAlgorithm(jwk: { readonly kty?: unknown; readonly crv?: unknown }, alg: string): boolean {
+export function jwkFitsAlgorithm(
+  jwk: { readonly kty?: unknown; readonly crv?: unknown },
+  alg: string,
+): boolean {
   const spec = specOf(alg);
   return spec !== undefined && jwk.kty === spec.kty && (spec.crv === undefined || jwk.crv === spec.crv);
 }
 
 function keyInput(key: KeyObject, spec: AlgorithmSpec) {
-  if (spec.pss) return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
+  if (spec.pss)
+    return { key, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: constants.RSA_PSS_SALTLEN_DIGEST };
   // JWS carries ECDSA signatures as R || S (RFC 7518 §3.4), not DER.
   if (spec.curve !== undefined) return { key, dsaEncoding: 'ieee-p1363' as const };
   return { key };
@@ -75,12 +80,23 @@ const encodeSegment = (value: unknown): string => Buffer.from(JSON.stringify(val
  *
  * @throws {TypeError} `ERR_INVALID_ARG_VALUE` when the algorithm is unknown or does not fit the key.
  */
-export function signCompact(header: Readonly<Record<string, unknown>> & { readonly alg: string }, payload: Readonly<Record<string, unknown>>, key: KeyObject): string {
+export function signCompact(
+  header: Readonly<Record<string, unknown>> & { readonly alg: string },
+  payload: Readonly<Record<string, unknown>>,
+  key: KeyObject,
+): string {
   if (!keyFitsAlgorithm(key, header.alg)) {
-    throw Object.assign(new TypeError(`cannot sign with ${header.alg} using a ${String(key.asymmetricKeyType)} key`), { code: 'ERR_INVALID_ARG_VALUE' });
+    throw Object.assign(
+      new TypeError(`cannot sign with ${header.alg} using a ${String(key.asymmetricKeyType)} key`),
+      { code: 'ERR_INVALID_ARG_VALUE' },
+    );
   }
   const input = `${encodeSegment(header)}.${encodeSegment(payload)}`;
-  const signature = sign(ALGORITHMS[header.alg]!.hash, Buffer.from(input), keyInput(key, ALGORITHMS[header.alg]!));
+  const signature = sign(
+    ALGORITHMS[header.alg]!.hash,
+    Buffer.from(input),
+    keyInput(key, ALGORITHMS[header.alg]!),
+  );
   return `${input}.${signature.toString('base64url')}`;
 }
 
@@ -102,7 +118,9 @@ function decodeObject(segment: string): Record<string, unknown> | undefined {
   if (segment === '' || !BASE64URL.test(segment)) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -119,18 +137,28 @@ export function decodeCompact(token: string): DecodedJws | { problem: string } {
   if (parts.length !== 3) return { problem: 'it is not a compact JWS (three dot-separated parts)' };
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
   const header = decodeObject(headerPart);
-  if (header === undefined || typeof header.alg !== 'string') return { problem: 'its header is not a JSON object with an alg' };
-  if (header.crit !== undefined) return { problem: 'its header has critical extensions this client does not understand' };
+  if (header === undefined || typeof header.alg !== 'string')
+    return { problem: 'its header is not a JSON object with an alg' };
+  if (header.crit !== undefined)
+    return { problem: 'its header has critical extensions this client does not understand' };
   const payload = decodeObject(payloadPart);
   if (payload === undefined) return { problem: 'its payload is not a JSON object' };
   if (!BASE64URL.test(signaturePart)) return { problem: 'its signature is not base64url' };
   return {
-    header: header as DecodedJws['header'], payload, signingInput: `${headerPart}.${payloadPart}`, signature: Buffer.from(signaturePart, 'base64url'),
+    header: header as DecodedJws['header'],
+    payload,
+    signingInput: `${headerPart}.${payloadPart}`,
+    signature: Buffer.from(signaturePart, 'base64url'),
   };
 }
 
 /** Whether `signature` over `signingInput` verifies with `key` under `alg` (`false` for a key that does not fit). */
-export function verifySignature(alg: string, signingInput: string, signature: Buffer, key: KeyObject): boolean {
+export function verifySignature(
+  alg: string,
+  signingInput: string,
+  signature: Buffer,
+  key: KeyObject,
+): boolean {
   if (!keyFitsAlgorithm(key, alg)) return false;
   const spec = ALGORITHMS[alg]!;
   try {

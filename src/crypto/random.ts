@@ -16,7 +16,9 @@ let used = BLOCK_BYTES;
 /** `bytes` fresh random bytes (at most 4096), as a buffer of their own. */
 export function randomBuffer(bytes: number): Buffer {
   if (!Number.isInteger(bytes) || bytes < 1 || bytes > BLOCK_BYTES) {
-    throw Object.assign(new RangeError(`randomBuffer: bytes must be an integer from 1 to ${BLOCK_BYTES}`), { code: 'ERR_OUT_OF_RANGE' });
+    throw Object.assign(new RangeError(`randomBuffer: bytes must be an integer from 1 to ${BLOCK_BYTES}`), {
+      code: 'ERR_OUT_OF_RANGE',
+    });
   }
   if (used + bytes > BLOCK_BYTES) {
     randomFillSync(block);

@@ -30,7 +30,10 @@ export function deriveKey(material: string): Buffer {
 
 /** Create a sealer over a key ring (first key seals). */
 export function createSealer(keys: readonly Buffer[]): Sealer {
-  const ring = keys.map((key) => ({ key, id: createHash('sha256').update(key).digest('base64url').slice(0, 8) }));
+  const ring = keys.map((key) => ({
+    key,
+    id: createHash('sha256').update(key).digest('base64url').slice(0, 8),
+  }));
   const [current] = ring;
   if (current === undefined) throw new TypeError('createSealer needs at least one key');
   return {
@@ -39,18 +42,32 @@ export function createSealer(keys: readonly Buffer[]): Sealer {
       const cipher = createCipheriv('aes-256-gcm', current.key, iv);
       cipher.setAAD(Buffer.from(`${VERSION}.${current.id}`));
       const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return [VERSION, current.id, iv.toString('base64url'), body.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.');
+      return [
+        VERSION,
+        current.id,
+        iv.toString('base64url'),
+        body.toString('base64url'),
+        cipher.getAuthTag().toString('base64url'),
+      ].join('.');
     },
     open(sealed) {
       const [version, id, iv, body, tag] = sealed.split('.');
       const entry = ring.find((candidate) => candidate.id === id);
-      if (version !== VERSION || entry === undefined || iv === undefined || body === undefined || tag === undefined) {
+      if (
+        version !== VERSION ||
+        entry === undefined ||
+        iv === undefined ||
+        body === undefined ||
+        tag === undefined
+      ) {
         throw new Error('sealed value has an unknown format or key');
       }
       const decipher = createDecipheriv('aes-256-gcm', entry.key, Buffer.from(iv, 'base64url'));
       decipher.setAAD(Buffer.from(`${VERSION}.${entry.id}`));
       decipher.setAuthTag(Buffer.from(tag, 'base64url'));
-      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString('utf8');
+      return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString(
+        'utf8',
+      );
     },
   };
 }

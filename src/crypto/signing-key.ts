@@ -52,7 +52,9 @@ export function importSigningKey(
   if (key.type !== 'private') return { problem: 'is not a private key (a public or secret key was given)' };
   const wanted = alg ?? jwkAlg ?? defaultAlg(key);
   if (wanted === undefined || !keyFitsAlgorithm(key, wanted)) {
-    return { problem: `has a key type (${describeKey(key)}) that cannot sign with ${wanted ?? 'any supported algorithm'}` };
+    return {
+      problem: `has a key type (${describeKey(key)}) that cannot sign with ${wanted ?? 'any supported algorithm'}`,
+    };
   }
   return Object.freeze({ key, alg: wanted, kid: kid ?? jwkKid ?? thumbprint(key) });
 }
@@ -74,7 +76,11 @@ function describeKey(key: KeyObject): string {
 /** RFC 7638 JWK thumbprint (SHA-256, base64url) of the key's public part. */
 function thumbprint(key: KeyObject): string {
   const jwk = key.export({ format: 'jwk' }) as Record<string, string>;
-  const members: Record<string, string[]> = { EC: ['crv', 'kty', 'x', 'y'], RSA: ['e', 'kty', 'n'], OKP: ['crv', 'kty', 'x'] };
+  const members: Record<string, string[]> = {
+    EC: ['crv', 'kty', 'x', 'y'],
+    RSA: ['e', 'kty', 'n'],
+    OKP: ['crv', 'kty', 'x'],
+  };
   const required = members[jwk.kty ?? ''] ?? [];
   const canonical = `{${required.map((name) => `"${name}":"${jwk[name]}"`).join(',')}}`;
   return createHash('sha256').update(canonical).digest('base64url');

@@ -44,7 +44,12 @@ const defaultOutput: CliOutput = {
  * @param env The environment. @default process.env
  * @returns The exit code: 0 healthy, 1 a check failed, 2 a usage error.
  */
-export async function runCli(argv: readonly string[], env: NodeJS.ProcessEnv = process.env, output: CliOutput = defaultOutput, options: DoctorOptions = {}): Promise<number> {
+export async function runCli(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv = process.env,
+  output: CliOutput = defaultOutput,
+  options: DoctorOptions = {},
+): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
     (command === undefined ? output.err : output.out)(USAGE);

@@ -20,7 +20,7 @@ const NAME = 'Clock skew';
  */
 export function clockOffsetMs(probe: DiscoveryProbe): number | undefined {
   const header = probe.response.headers.date;
-  const date = Date.parse(Array.isArray(header) ? header[0] ?? '' : header ?? '');
+  const date = Date.parse(Array.isArray(header) ? (header[0] ?? '') : (header ?? ''));
   if (Number.isNaN(date)) return undefined;
   if (probe.sentAt >= date + 1000) return probe.sentAt - (date + 1000);
   if (probe.receivedAt < date) return probe.receivedAt - date;
@@ -31,12 +31,25 @@ export function clockOffsetMs(probe: DiscoveryProbe): number | undefined {
 export function checkClock(probe: DiscoveryProbe | undefined, config: ResolvedConfig): CheckResult {
   if (probe === undefined) return skipped(NAME, 'the AS did not answer');
   const offset = clockOffsetMs(probe);
-  if (offset === undefined) return warned(NAME, 'the AS sent no Date header: the skew cannot be measured', 'Make sure this machine synchronizes its clock with NTP.');
+  if (offset === undefined)
+    return warned(
+      NAME,
+      'the AS sent no Date header: the skew cannot be measured',
+      'Make sure this machine synchronizes its clock with NTP.',
+    );
   const seconds = Math.round(Math.abs(offset) / 1000);
   const direction = offset > 0 ? 'ahead of' : 'behind';
   if (Math.abs(offset) <= config.clockTolerance * 1000) {
-    return passed(NAME, offset === 0 ? 'this machine agrees with the AS to the second' : `this machine is ${seconds} s ${direction} the AS (tolerance ${config.clockTolerance} s)`);
+    return passed(
+      NAME,
+      offset === 0
+        ? 'this machine agrees with the AS to the second'
+        : `this machine is ${seconds} s ${direction} the AS (tolerance ${config.clockTolerance} s)`,
+    );
   }
-  return failed(NAME, `this machine is ${seconds} s ${direction} the AS, more than the ${config.clockTolerance} s tolerated: ID tokens would be refused`,
-    'Synchronize the clock with NTP (e.g. timedatectl set-ntp true, or chrony); raising OIDC_CLOCK_TOLERANCE only hides the drift.');
+  return failed(
+    NAME,
+    `this machine is ${seconds} s ${direction} the AS, more than the ${config.clockTolerance} s tolerated: ID tokens would be refused`,
+    'Synchronize the clock with NTP (e.g. timedatectl set-ntp true, or chrony); raising OIDC_CLOCK_TOLERANCE only hides the drift.',
+  );
 }

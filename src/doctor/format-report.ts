@@ -7,7 +7,12 @@
 import type { CheckStatus } from './check.js';
 import type { DoctorReport } from './run-doctor.js';
 
-const LABELS: Readonly<Record<CheckStatus, string>> = { ok: 'ok  ', warn: 'warn', fail: 'FAIL', skip: 'skip' };
+const LABELS: Readonly<Record<CheckStatus, string>> = {
+  ok: 'ok  ',
+  warn: 'warn',
+  fail: 'FAIL',
+  skip: 'skip',
+};
 
 /** Render a report for a terminal (plain text, no colors, so that logs and CI keep it readable). */
 export function formatReport(report: DoctorReport): string {
@@ -16,7 +21,11 @@ export function formatReport(report: DoctorReport): string {
     lines.push(`  ${LABELS[status]}  ${name}: ${detail}`);
     if (fix !== undefined && status !== 'ok') lines.push(`        fix: ${fix}`);
   }
-  const count = (status: CheckStatus): number => report.results.filter((result) => result.status === status).length;
-  lines.push('', `${report.results.length} checks: ${count('ok') + count('warn')} passed, ${count('fail')} failed, ${count('skip')} skipped.${report.healthy ? ' All good.' : ''}`);
+  const count = (status: CheckStatus): number =>
+    report.results.filter((result) => result.status === status).length;
+  lines.push(
+    '',
+    `${report.results.length} checks: ${count('ok') + count('warn')} passed, ${count('fail')} failed, ${count('skip')} skipped.${report.healthy ? ' All good.' : ''}`,
+  );
   return `${lines.join('\n')}\n`;
 }

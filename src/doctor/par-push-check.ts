@@ -35,12 +35,19 @@ function clientAuthFix(ctx: ParLoginContext): string {
   if (config.clientAuthMethod === 'client_secret_basic' || config.clientAuthMethod === 'client_secret_post') {
     return `Check that OIDC_CLIENT_ID=${config.clientId} is registered at the AS for ${config.clientAuthMethod} and that OIDC_CLIENT_SECRET is its current secret (copy it again; mind stray spaces or quotes).`;
   }
-  if (config.clientAuthMethod === 'tls_client_auth' || config.clientAuthMethod === 'self_signed_tls_client_auth') {
-    return `Check that OIDC_CLIENT_ID=${config.clientId} is registered for ${config.clientAuthMethod} with the certificate of OIDC_TLS_CLIENT_CERT ` +
-      '(its subject DN or SAN for tls_client_auth, its public key in the client\'s jwks for self_signed_tls_client_auth), and that the AS (or a TLS proxy in front of it) asks for client certificates (RFC 8705 §2).';
+  if (
+    config.clientAuthMethod === 'tls_client_auth' ||
+    config.clientAuthMethod === 'self_signed_tls_client_auth'
+  ) {
+    return (
+      `Check that OIDC_CLIENT_ID=${config.clientId} is registered for ${config.clientAuthMethod} with the certificate of OIDC_TLS_CLIENT_CERT ` +
+      "(its subject DN or SAN for tls_client_auth, its public key in the client's jwks for self_signed_tls_client_auth), and that the AS (or a TLS proxy in front of it) asks for client certificates (RFC 8705 §2)."
+    );
   }
-  return `Check that OIDC_CLIENT_ID=${config.clientId} is registered for private_key_jwt with the public key of OIDC_PRIVATE_KEY (kid ${config.signingKey?.kid ?? '?'}) or a jwks_uri serving it, ` +
-    'that the AS accepts the alg, and try OIDC_ASSERTION_AUDIENCE=endpoint if the AS wants the endpoint URL as audience.';
+  return (
+    `Check that OIDC_CLIENT_ID=${config.clientId} is registered for private_key_jwt with the public key of OIDC_PRIVATE_KEY (kid ${config.signingKey?.kid ?? '?'}) or a jwks_uri serving it, ` +
+    'that the AS accepts the alg, and try OIDC_ASSERTION_AUDIENCE=endpoint if the AS wants the endpoint URL as audience.'
+  );
 }
 
 /** Whether the AS's refusal is about the redirect URI (oidc-provider says `invalid_redirect_uri`; RFC 6749 servers `invalid_request`). */
@@ -56,39 +63,80 @@ function asSaid(err: ParLoginError): string {
  * Push a throw-away authorization request and read the AS's answer as three findings: whether it
  * accepted the client's authentication, the redirect URI, and the rest of the request.
  */
-export async function checkParPush(ctx: ParLoginContext, metadata: AuthorizationServerMetadata | undefined): Promise<CheckResult[]> {
+export async function checkParPush(
+  ctx: ParLoginContext,
+  metadata: AuthorizationServerMetadata | undefined,
+): Promise<CheckResult[]> {
   const endpoint = metadata?.pushed_authorization_request_endpoint;
-  if (endpoint === undefined) return [skipped(CLIENT_AUTH, 'no PAR endpoint to push to'), skipped(REDIRECT_URI, 'no PAR endpoint to push to')];
+  if (endpoint === undefined)
+    return [
+      skipped(CLIENT_AUTH, 'no PAR endpoint to push to'),
+      skipped(REDIRECT_URI, 'no PAR endpoint to push to'),
+    ];
   const { config } = ctx;
   const how = describeAuthentication(ctx);
   try {
     const params = authorizationParameters(ctx, newTransaction('/', 0));
-    const form = config.requestObject ? await signedRequestForm(params, config.signingKey!, config.clientId, config.issuer) : params;
-    const pushed = await pushAuthorizationRequest(ctx.http, ctx.clientAuth, endpointFor(metadata!, 'pushed_authorization_request_endpoint', config.useMtls)!, form);
+    const form = config.requestObject
+      ? await signedRequestForm(params, config.signingKey!, config.clientId, config.issuer)
+      : params;
+    const pushed = await pushAuthorizationRequest(
+      ctx.http,
+      ctx.clientAuth,
+      endpointFor(metadata!, 'pushed_authorization_request_endpoint', config.useMtls)!,
+      form,
+    );
     return [
-      passed(CLIENT_AUTH, `a throw-away PAR push with ${how} was accepted (request_uri received, expires_in ${pushed.expiresIn} s; it is never used)`),
+      passed(
+        CLIENT_AUTH,
+        `a throw-away PAR push with ${how} was accepted (request_uri received, expires_in ${pushed.expiresIn} s; it is never used)`,
+      ),
       passed(REDIRECT_URI, `${config.redirectUri} accepted, with scope "${config.scope}"`),
     ];
   } catch (err) {
     if (!isParLoginError(err) || err.code !== 'par_error') {
       const detail = err instanceof Error ? err.message : String(err);
-      return [failed(CLIENT_AUTH, `the PAR push failed: ${detail}`, 'Check that the AS is up and reachable from this machine; raise OIDC_HTTP_TIMEOUT_MS if it is slow.'), skipped(REDIRECT_URI, 'the PAR push failed')];
+      return [
+        failed(
+          CLIENT_AUTH,
+          `the PAR push failed: ${detail}`,
+          'Check that the AS is up and reachable from this machine; raise OIDC_HTTP_TIMEOUT_MS if it is slow.',
+        ),
+        skipped(REDIRECT_URI, 'the PAR push failed'),
+      ];
     }
     if (err.asError === 'invalid_client') {
       return [
-        failed(CLIENT_AUTH, `${asSaid(err)} The AS refused the client's credentials (${how}): invalid_client means it could not authenticate this client.`, clientAuthFix(ctx)),
+        failed(
+          CLIENT_AUTH,
+          `${asSaid(err)} The AS refused the client's credentials (${how}): invalid_client means it could not authenticate this client.`,
+          clientAuthFix(ctx),
+        ),
         skipped(REDIRECT_URI, 'the AS stopped at client authentication'),
       ];
     }
-    const authenticated = passed(CLIENT_AUTH, `the AS went past client authentication (${how}) and refused the request itself`);
+    const authenticated = passed(
+      CLIENT_AUTH,
+      `the AS went past client authentication (${how}) and refused the request itself`,
+    );
     if (isRedirectRefusal(err)) {
-      return [authenticated, failed(REDIRECT_URI, `${config.redirectUri} refused. ${asSaid(err)}`,
-        `Register ${config.redirectUri} (APP_BASE_URL + /callback) as a redirect URI of ${config.clientId} at the AS, or set APP_BASE_URL to the URL that is registered.`)];
+      return [
+        authenticated,
+        failed(
+          REDIRECT_URI,
+          `${config.redirectUri} refused. ${asSaid(err)}`,
+          `Register ${config.redirectUri} (APP_BASE_URL + /callback) as a redirect URI of ${config.clientId} at the AS, or set APP_BASE_URL to the URL that is registered.`,
+        ),
+      ];
     }
     return [
       authenticated,
       skipped(REDIRECT_URI, 'the AS refused the request for another reason first'),
-      failed(REQUEST, asSaid(err), `Check OIDC_SCOPE ("${config.scope}")${Object.keys(config.authorizationParams).length ? ` and OIDC_AUTH_PARAMS (${Object.keys(config.authorizationParams).join(', ')})` : ''} against what the client may request at the AS.`),
+      failed(
+        REQUEST,
+        asSaid(err),
+        `Check OIDC_SCOPE ("${config.scope}")${Object.keys(config.authorizationParams).length ? ` and OIDC_AUTH_PARAMS (${Object.keys(config.authorizationParams).join(', ')})` : ''} against what the client may request at the AS.`,
+      ),
     ];
   }
 }

@@ -38,7 +38,10 @@ export function atLeast(version: string, minimum: string): boolean {
  */
 export async function checkRedis(config: ResolvedConfig): Promise<CheckResult> {
   if (config.redisUrl === undefined) {
-    return passed(NAME, 'not configured: sessions are kept in memory (fine for one instance; set REDIS_URL when the app runs on several)');
+    return passed(
+      NAME,
+      'not configured: sessions are kept in memory (fine for one instance; set REDIS_URL when the app runs on several)',
+    );
   }
   const target = where(config.redisUrl);
   const timeout = config.redisCommandTimeoutMs;
@@ -57,17 +60,23 @@ export async function checkRedis(config: ResolvedConfig): Promise<CheckResult> {
     const elapsed = Date.now() - started;
     const version = redisVersion(String(await client.info('server')));
     if (version !== undefined && !atLeast(version, MIN_REDIS_VERSION)) {
-      return failed(NAME, `${target} is Redis ${version}, older than ${MIN_REDIS_VERSION}: sessions are read with GETEX and pending logins taken with SET … GET`,
-        `Upgrade Redis to ${MIN_REDIS_VERSION} or newer, or unset REDIS_URL to keep sessions in memory (one instance only).`);
+      return failed(
+        NAME,
+        `${target} is Redis ${version}, older than ${MIN_REDIS_VERSION}: sessions are read with GETEX and pending logins taken with SET … GET`,
+        `Upgrade Redis to ${MIN_REDIS_VERSION} or newer, or unset REDIS_URL to keep sessions in memory (one instance only).`,
+      );
     }
     return passed(NAME, `${target} answered PING in ${elapsed} ms${version ? ` (Redis ${version})` : ''}`);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const reason = `${err instanceof Error ? err.message : String(err)}${typeof code === 'string' && !String(err).includes(code) ? ` (${code})` : ''}`;
-    return failed(NAME, `${target} did not answer: ${reason}`,
+    return failed(
+      NAME,
+      `${target} did not answer: ${reason}`,
       /WRONGPASS|NOAUTH|NOPERM/.test(reason)
         ? 'Put the right user and password in REDIS_URL (redis://user:password@host:port).'
-        : `Start Redis or fix REDIS_URL (host, port, redis:// or rediss:// for TLS); it must answer within REDIS_COMMAND_TIMEOUT_MS (${timeout} ms). Or unset REDIS_URL to keep sessions in memory (one instance only).`);
+        : `Start Redis or fix REDIS_URL (host, port, redis:// or rediss:// for TLS); it must answer within REDIS_COMMAND_TIMEOUT_MS (${timeout} ms). Or unset REDIS_URL to keep sessions in memory (one instance only).`,
+    );
   } finally {
     try {
       client.destroy();

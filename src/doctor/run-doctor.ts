@@ -30,7 +30,15 @@ export interface DoctorReport {
   readonly healthy: boolean;
 }
 
-const AFTER_CONFIG = ['Issuer reachable', 'Discovery consistent', 'PAR endpoint', 'Client authentication', 'Redirect URI', 'Redis', 'Clock skew'];
+const AFTER_CONFIG = [
+  'Issuer reachable',
+  'Discovery consistent',
+  'PAR endpoint',
+  'Client authentication',
+  'Redirect URI',
+  'Redis',
+  'Clock skew',
+];
 const AFTER_ISSUER = ['Discovery consistent', 'PAR endpoint', 'Client authentication', 'Redirect URI'];
 
 /**
@@ -40,12 +48,18 @@ const AFTER_ISSUER = ['Discovery consistent', 'PAR endpoint', 'Client authentica
  *
  * @param env The environment to read, as `parLogin()` would. @default process.env
  */
-export async function runDoctor(env: NodeJS.ProcessEnv = process.env, options: DoctorOptions = {}): Promise<DoctorReport> {
+export async function runDoctor(
+  env: NodeJS.ProcessEnv = process.env,
+  options: DoctorOptions = {},
+): Promise<DoctorReport> {
   const now = options.now ?? Date.now;
   const environment = checkEnvironment(env);
   const config = environment.config;
   if (config === undefined) {
-    return report([...environment.results, ...AFTER_CONFIG.map((name) => skipped(name, 'fix the environment variables first'))]);
+    return report([
+      ...environment.results,
+      ...AFTER_CONFIG.map((name) => skipped(name, 'fix the environment variables first')),
+    ]);
   }
   const ctx = createContext(config);
   try {
@@ -56,7 +70,11 @@ export async function runDoctor(env: NodeJS.ProcessEnv = process.env, options: D
       results.push(...AFTER_ISSUER.map((name) => skipped(name, 'the issuer is not reachable')));
     } else {
       const discovery = await checkDiscovery(ctx, reachable.probe!);
-      results.push(...discovery.results, checkParEndpoint(discovery.metadata, config.par), ...(await checkParPush(ctx, discovery.metadata)));
+      results.push(
+        ...discovery.results,
+        checkParEndpoint(discovery.metadata, config.par),
+        ...(await checkParPush(ctx, discovery.metadata)),
+      );
     }
     results.push(await checkRedis(config), checkClock(reachable.probe, config));
     return report(results);

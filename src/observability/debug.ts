@@ -23,8 +23,23 @@ export interface Tracer {
 
 /** The debug namespace: `DEBUG=express-par-login*` turns tracing on. */
 export const NAMESPACE = 'express-par-login';
-const SECRET_FIELD = /token|secret|code|verifier|nonce|state|assertion|password|cookie|authorization|session_?id|key/i;
-const SAFE_FIELDS = new Set(['flow', 'req', 'step', 'msg', 'status', 'expires_in', 'token_type', 'has_refresh_token', 'has_id_token', 'error', 'return_to', 'sessions', 'grant']);
+const SECRET_FIELD =
+  /token|secret|code|verifier|nonce|state|assertion|password|cookie|authorization|session_?id|key/i;
+const SAFE_FIELDS = new Set([
+  'flow',
+  'req',
+  'step',
+  'msg',
+  'status',
+  'expires_in',
+  'token_type',
+  'has_refresh_token',
+  'has_id_token',
+  'error',
+  'return_to',
+  'sessions',
+  'grant',
+]);
 
 /**
  * Whether a `DEBUG` list (comma or space separated, `*` wildcards, `-` exclusions) or a `NODE_DEBUG`
@@ -53,7 +68,12 @@ export function requestId(): string {
 }
 
 function redact(fields: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(fields).map(([name, value]) => [name, SAFE_FIELDS.has(name) || !SECRET_FIELD.test(name) ? value : '[redacted]']));
+  return Object.fromEntries(
+    Object.entries(fields).map(([name, value]) => [
+      name,
+      SAFE_FIELDS.has(name) || !SECRET_FIELD.test(name) ? value : '[redacted]',
+    ]),
+  );
 }
 
 const OFF: Tracer = Object.freeze({ enabled: false, step: () => {} });
@@ -64,9 +84,11 @@ const OFF: Tracer = Object.freeze({ enabled: false, step: () => {} });
  */
 export function createTracer(option: boolean | DebugSink | undefined): Tracer {
   if (option === undefined || option === false) return OFF;
-  const sink: DebugSink = typeof option === 'function'
-    ? option
-    : (record) => void process.stderr.write(`${NAMESPACE} ${String(record.step)} ${JSON.stringify(record)}\n`);
+  const sink: DebugSink =
+    typeof option === 'function'
+      ? option
+      : (record) =>
+          void process.stderr.write(`${NAMESPACE} ${String(record.step)} ${JSON.stringify(record)}\n`);
   return {
     enabled: true,
     step(step, fields = {}) {

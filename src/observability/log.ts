@@ -11,8 +11,10 @@ import type { ParLoginLogger } from '../config/options.js';
 
 /** The default logger: one JSON line on stderr per record. */
 export const defaultLogger: ParLoginLogger = Object.freeze({
-  warn: (record: Record<string, unknown>) => void process.stderr.write(`${JSON.stringify({ level: 'warn', ...record })}\n`),
-  error: (record: Record<string, unknown>) => void process.stderr.write(`${JSON.stringify({ level: 'error', ...record })}\n`),
+  warn: (record: Record<string, unknown>) =>
+    void process.stderr.write(`${JSON.stringify({ level: 'warn', ...record })}\n`),
+  error: (record: Record<string, unknown>) =>
+    void process.stderr.write(`${JSON.stringify({ level: 'error', ...record })}\n`),
 });
 
 /** A short random id that ties the error page to its log line. */
@@ -24,7 +26,13 @@ export function correlationId(): string {
  * Log a request failure. 4xx go to `warn`, everything else to `error`. Only the error's code,
  * status, message, the AS's error code and the request's method and path are recorded.
  */
-export function logFailure(logger: ParLoginLogger, err: unknown, id: string, method: string, path: string): void {
+export function logFailure(
+  logger: ParLoginLogger,
+  err: unknown,
+  id: string,
+  method: string,
+  path: string,
+): void {
   const record: Record<string, unknown> = { msg: 'express-par-login request failed', id, method, path };
   if (isParLoginError(err)) {
     Object.assign(record, { code: err.code, status: err.status, error: err.message });
@@ -32,7 +40,11 @@ export function logFailure(logger: ParLoginLogger, err: unknown, id: string, met
     const cause = err.cause instanceof Error ? err.cause : undefined;
     if (cause) record.cause = `${cause.name}${'code' in cause ? ` ${String(cause.code)}` : ''}`;
   } else {
-    Object.assign(record, { code: 'internal', status: 500, error: err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown' });
+    Object.assign(record, {
+      code: 'internal',
+      status: 500,
+      error: err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown',
+    });
   }
   try {
     (record.status as number) < 500 ? logger.warn(record) : logger.error(record);

@@ -29,14 +29,22 @@ export interface LogoutSelector {
 }
 
 function invalid(reason: string, cause?: unknown): ParLoginError {
-  return new ParLoginError('logout_token_invalid', `The logout token is invalid: ${reason}.`, cause === undefined ? {} : { cause });
+  return new ParLoginError(
+    'logout_token_invalid',
+    `The logout token is invalid: ${reason}.`,
+    cause === undefined ? {} : { cause },
+  );
 }
 
 /** Read `logout_token` from a form body (at most 64 KiB), whether or not a body parser ran. */
 async function readLogoutToken(req: Request): Promise<string> {
   const parsed = (req.body as Record<string, unknown> | undefined)?.logout_token;
   if (typeof parsed === 'string') return parsed;
-  if (!String(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded')) {
+  if (
+    !String(req.headers['content-type'] ?? '')
+      .toLowerCase()
+      .startsWith('application/x-www-form-urlencoded')
+  ) {
     throw invalid('the request is not a form (application/x-www-form-urlencoded)');
   }
   if (req.readableEnded) throw invalid('the request has no logout_token');
@@ -48,7 +56,8 @@ async function readLogoutToken(req: Request): Promise<string> {
     chunks.push(chunk);
   }
   const values = new URLSearchParams(Buffer.concat(chunks).toString('utf8')).getAll('logout_token');
-  if (values.length !== 1 || values[0] === '') throw invalid('the request must have exactly one logout_token');
+  if (values.length !== 1 || values[0] === '')
+    throw invalid('the request must have exactly one logout_token');
   return values[0]!;
 }
 
@@ -76,14 +85,20 @@ export async function validateLogoutToken(ctx: ParLoginContext, token: string): 
   }
   const events = payload.events as Record<string, unknown> | undefined;
   const event = events !== null && typeof events === 'object' ? events[EVENT] : undefined;
-  if (event === null || typeof event !== 'object' || Array.isArray(event)) throw invalid('it does not carry the back-channel logout event');
+  if (event === null || typeof event !== 'object' || Array.isArray(event))
+    throw invalid('it does not carry the back-channel logout event');
   if (payload.nonce !== undefined) throw invalid('it has a nonce (it could be an ID token)');
   const sid = typeof payload.sid === 'string' && payload.sid !== '' ? payload.sid : undefined;
   const sub = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : undefined;
   if (sid === undefined && sub === undefined) throw invalid('it names neither a sid nor a sub');
   if (typeof payload.jti !== 'string' || payload.jti === '') throw invalid('its jti is not a string');
-  const remember = Math.max(1, (payload.exp ?? 0) - Math.floor(Date.now() / 1000) + config.clockTolerance, MAX_TOKEN_AGE);
-  if (!(await ctx.shared.firstUse(`bcl:jti:${payload.jti}`, remember))) throw invalid('it was used before (replay)');
+  const remember = Math.max(
+    1,
+    (payload.exp ?? 0) - Math.floor(Date.now() / 1000) + config.clockTolerance,
+    MAX_TOKEN_AGE,
+  );
+  if (!(await ctx.shared.firstUse(`bcl:jti:${payload.jti}`, remember)))
+    throw invalid('it was used before (replay)');
   return { ...(sid ? { sid } : {}), ...(sub ? { sub } : {}) };
 }
 
@@ -93,16 +108,33 @@ export function backchannelLogoutRoute(ctx: ParLoginContext) {
     res.set('Cache-Control', 'no-store');
     const selector = await validateLogoutToken(ctx, await readLogoutToken(req));
     // A sid names one AS session: end only its sessions here; a sub alone ends all of the user's (§2.7).
-    const sessions = await ctx.sessionIndex.take(selector.sid !== undefined ? { sid: selector.sid } : { sub: selector.sub! });
+    const sessions = await ctx.sessionIndex.take(
+      selector.sid !== undefined ? { sid: selector.sid } : { sub: selector.sub! },
+    );
     const store = req.sessionStore;
-    await Promise.all(sessions.map(async (session) => {
-      await ctx.vault.remove(session.tokenRef);
-      if (store === undefined) return;
-      await new Promise<void>((resolve, reject) => store.destroy(session.sessionId, (err?: unknown) => (err
-        ? reject(new ParLoginError('session_store_unavailable', 'The session store failed to destroy a session.', { cause: err }))
-        : resolve())));
-    }));
-    ctx.config.trace.step('backchannel_logout', { by: selector.sid !== undefined ? 'sid' : 'sub', sessions: sessions.length });
+    await Promise.all(
+      sessions.map(async (session) => {
+        await ctx.vault.remove(session.tokenRef);
+        if (store === undefined) return;
+        await new Promise<void>((resolve, reject) =>
+          store.destroy(session.sessionId, (err?: unknown) =>
+            err
+              ? reject(
+                  new ParLoginError(
+                    'session_store_unavailable',
+                    'The session store failed to destroy a session.',
+                    { cause: err },
+                  ),
+                )
+              : resolve(),
+          ),
+        );
+      }),
+    );
+    ctx.config.trace.step('backchannel_logout', {
+      by: selector.sid !== undefined ? 'sid' : 'sub',
+      sessions: sessions.length,
+    });
     res.status(200).end();
   };
 }

@@ -59,7 +59,9 @@ function parseStored(stored: string | undefined): StoredLogin | undefined {
   if (stored === undefined || stored === USED) return undefined;
   try {
     const parsed = JSON.parse(stored) as Partial<StoredLogin> | null;
-    return typeof parsed?.binding === 'string' && typeof parsed.tx?.state === 'string' ? (parsed as StoredLogin) : undefined;
+    return typeof parsed?.binding === 'string' && typeof parsed.tx?.state === 'string'
+      ? (parsed as StoredLogin)
+      : undefined;
   } catch {
     return undefined;
   }
@@ -88,7 +90,11 @@ function presentedLogins(ctx: ParLoginContext, req: Request): PresentedLogin[] {
     if (equals < 0) continue;
     const [expiry = '', secret = ''] = trimmed.slice(equals + 1).split('.');
     const expiresAt = Number.parseInt(expiry, 36);
-    found.push({ flow: trimmed.slice(prefix.length, equals), expiresAt: Number.isFinite(expiresAt) ? expiresAt : 0, secret });
+    found.push({
+      flow: trimmed.slice(prefix.length, equals),
+      expiresAt: Number.isFinite(expiresAt) ? expiresAt : 0,
+      secret,
+    });
   }
   return found;
 }
@@ -110,19 +116,34 @@ function secondsUntil(ctx: ParLoginContext, expiresAt: number): number {
  *
  * @throws {ParLoginError} `session_store_unavailable` when the shared state cannot be written.
  */
-export async function bindLogin(ctx: ParLoginContext, req: Request, res: Response, tx: LoginTransaction): Promise<void> {
+export async function bindLogin(
+  ctx: ParLoginContext,
+  req: Request,
+  res: Response,
+  tx: LoginTransaction,
+): Promise<void> {
   const flow = flowId(tx.state);
   const seconds = secondsUntil(ctx, tx.expiresAt);
   const secret = randomToken(16);
   const stored = JSON.stringify({ binding: digest(secret).toString('base64url'), tx } satisfies StoredLogin);
   const presented = presentedLogins(ctx, req);
-  const dropped = presented.length < ctx.config.maxPendingLogins ? []
-    : presented.sort((a, b) => a.expiresAt - b.expiresAt).slice(0, presented.length - ctx.config.maxPendingLogins + 1);
+  const dropped =
+    presented.length < ctx.config.maxPendingLogins
+      ? []
+      : presented
+          .sort((a, b) => a.expiresAt - b.expiresAt)
+          .slice(0, presented.length - ctx.config.maxPendingLogins + 1);
   await (dropped.length === 0
     ? ctx.shared.set(key(flow), stored, seconds)
-    : Promise.all([ctx.shared.set(key(flow), stored, seconds), ctx.shared.delete(...dropped.map((login) => key(login.flow)))]));
+    : Promise.all([
+        ctx.shared.set(key(flow), stored, seconds),
+        ctx.shared.delete(...dropped.map((login) => key(login.flow))),
+      ]));
   const cookie = loginCookie(ctx, flow, `${tx.expiresAt.toString(36)}.${secret}`, seconds);
-  res.append('Set-Cookie', dropped.length === 0 ? cookie : [cookie, ...dropped.map((login) => loginCookie(ctx, login.flow, '', 0))]);
+  res.append(
+    'Set-Cookie',
+    dropped.length === 0 ? cookie : [cookie, ...dropped.map((login) => loginCookie(ctx, login.flow, '', 0))],
+  );
 }
 
 /**
@@ -133,7 +154,12 @@ export async function bindLogin(ctx: ParLoginContext, req: Request, res: Respons
  *
  * @throws {ParLoginError} `session_store_unavailable` when the shared state cannot be read.
  */
-export async function takeBoundLogin(ctx: ParLoginContext, req: Request, res: Response, state: string): Promise<LoginTransaction | TakeFailure> {
+export async function takeBoundLogin(
+  ctx: ParLoginContext,
+  req: Request,
+  res: Response,
+  state: string,
+): Promise<LoginTransaction | TakeFailure> {
   const flow = flowId(state);
   const login = presentedLogins(ctx, req).find((candidate) => candidate.flow === flow);
   const stored = await ctx.shared.get(key(flow));
@@ -154,7 +180,11 @@ export async function takeBoundLogin(ctx: ParLoginContext, req: Request, res: Re
  * newest whose `request_uri` has expired, else the newest. Taken like {@link takeBoundLogin};
  * `undefined` when none is pending.
  */
-export async function takeLikelyBoundLogin(ctx: ParLoginContext, req: Request, res: Response): Promise<LoginTransaction | undefined> {
+export async function takeLikelyBoundLogin(
+  ctx: ParLoginContext,
+  req: Request,
+  res: Response,
+): Promise<LoginTransaction | undefined> {
   const now = Date.now();
   const pending: LoginTransaction[] = [];
   for (const login of presentedLogins(ctx, req)) {

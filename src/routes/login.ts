@@ -16,7 +16,12 @@
  * @module
  */
 import type { Request, Response } from 'express';
-import { LOGIN_QUERY_OPTIONS, normalizeLoginOptions, type LoginOptions, type LoginRequest } from '../client/login-options.js';
+import {
+  LOGIN_QUERY_OPTIONS,
+  normalizeLoginOptions,
+  type LoginOptions,
+  type LoginRequest,
+} from '../client/login-options.js';
 import { authorizationMode, parCapabilities } from '../client/capabilities.js';
 import type { ParLoginContext } from '../context.js';
 import { flowId } from '../observability/debug.js';
@@ -30,7 +35,11 @@ import { safeReturnTo } from '../web/return-to.js';
 import { newTransaction, s256, type LoginTransaction } from '../state/transaction.js';
 
 /** The authorization request parameters of a transaction (OIDC Core §3.1.2.1, RFC 7636 §4.3). */
-export function authorizationParameters(ctx: ParLoginContext, tx: LoginTransaction, dpopJkt?: string): URLSearchParams {
+export function authorizationParameters(
+  ctx: ParLoginContext,
+  tx: LoginTransaction,
+  dpopJkt?: string,
+): URLSearchParams {
   const { config } = ctx;
   const params = new URLSearchParams({
     response_type: 'code',
@@ -58,7 +67,11 @@ export function authorizationParameters(ctx: ParLoginContext, tx: LoginTransacti
  * Like `returnTo`, a repeated or malformed one is ignored (the login goes on without it): a link
  * to the login route must always lead to a login.
  */
-function queryLoginRequest(query: Request['query'], config: ParLoginContext['config'], plain: LoginRequest): LoginRequest {
+function queryLoginRequest(
+  query: Request['query'],
+  config: ParLoginContext['config'],
+  plain: LoginRequest,
+): LoginRequest {
   if (!QUERY_OPTION_NAMES.some((name) => name in query)) return plain;
   const options: Record<string, unknown> = {};
   for (const [name, option] of Object.entries(LOGIN_QUERY_OPTIONS)) {
@@ -92,7 +105,11 @@ async function dpopKeyFor(ctx: ParLoginContext): Promise<{ key: DpopKey; sealed?
  * @throws {ParLoginError} `no_par_endpoint`, `par_required`, `par_error`, `invalid_request`, or a transport or store code.
  */
 export async function startLogin(
-  ctx: ParLoginContext, req: Request, res: Response, request: LoginRequest, returnTo: string,
+  ctx: ParLoginContext,
+  req: Request,
+  res: Response,
+  request: LoginRequest,
+  returnTo: string,
   { retried = false, restart = false }: { retried?: boolean; restart?: boolean } = {},
 ): Promise<void> {
   const { config } = ctx;
@@ -103,39 +120,73 @@ export async function startLogin(
   const mode = authorizationMode(config.par, capabilities, config.issuer);
   const dpop = await dpopKeyFor(ctx);
   const draft: LoginTransaction = {
-    ...newTransaction(returnTo, 0, Date.now(), restart), request,
-    ...(retried ? { retried } : {}), ...(mode === 'classic' ? { classic: true } : {}),
+    ...newTransaction(returnTo, 0, Date.now(), restart),
+    request,
+    ...(retried ? { retried } : {}),
+    ...(mode === 'classic' ? { classic: true } : {}),
     ...(dpop?.sealed ? { sealedDpopKey: dpop.sealed } : {}),
   };
   const flow = trace.enabled ? flowId(draft.state) : '';
   const params = authorizationParameters(ctx, draft, dpop?.key.jkt);
-  const form = config.requestObject ? await signedRequestForm(params, config.signingKey!, config.clientId, config.issuer) : params;
+  const form = config.requestObject
+    ? await signedRequestForm(params, config.signingKey!, config.clientId, config.issuer)
+    : params;
   let tx: LoginTransaction;
   let query: URLSearchParams;
   if (mode === 'par') {
     const endpoint = endpointFor(metadata, 'pushed_authorization_request_endpoint', config.useMtls)!;
     if (trace.enabled) {
       trace.step('login.push', {
-        flow, endpoint, auth_method: config.clientAuthMethod, return_to: returnTo,
-        request_object: config.requestObject, dpop: dpop !== undefined, retried, restart,
+        flow,
+        endpoint,
+        auth_method: config.clientAuthMethod,
+        return_to: returnTo,
+        request_object: config.requestObject,
+        dpop: dpop !== undefined,
+        retried,
+        restart,
       });
     }
-    const pushed = await pushAuthorizationRequest(ctx.http, ctx.clientAuth, endpoint, form, config.maxRequestUriLifetime);
+    const pushed = await pushAuthorizationRequest(
+      ctx.http,
+      ctx.clientAuth,
+      endpoint,
+      form,
+      config.maxRequestUriLifetime,
+    );
     if (trace.enabled) trace.step('login.pushed', { flow, expires_in: pushed.expiresIn });
     // The login may take as long as the request_uri lives, plus a grace for the user at the AS.
     const now = Date.now();
-    tx = { ...draft, expiresAt: now + (pushed.expiresIn + config.loginGrace) * 1000, requestUriExpiresAt: now + pushed.expiresIn * 1000 };
-    query = new URLSearchParams([['client_id', config.clientId], ['request_uri', pushed.requestUri]]);
+    tx = {
+      ...draft,
+      expiresAt: now + (pushed.expiresIn + config.loginGrace) * 1000,
+      requestUriExpiresAt: now + pushed.expiresIn * 1000,
+    };
+    query = new URLSearchParams([
+      ['client_id', config.clientId],
+      ['request_uri', pushed.requestUri],
+    ]);
     for (const name of config.frontChannelParams) query.set(name, params.get(name)!);
   } else {
-    if (trace.enabled) trace.step('login.classic', { flow, auth_method: config.clientAuthMethod, return_to: returnTo, request_object: config.requestObject });
+    if (trace.enabled)
+      trace.step('login.classic', {
+        flow,
+        auth_method: config.clientAuthMethod,
+        return_to: returnTo,
+        request_object: config.requestObject,
+      });
     tx = { ...draft, expiresAt: Date.now() + config.loginGrace * 1000 + 60_000 };
     query = form;
   }
 
   await bindLogin(ctx, req, res, tx);
   const location = withQuery(metadata.authorization_endpoint, query);
-  if (trace.enabled) trace.step('login.redirect', { flow, to: location.slice(0, location.indexOf('?')), query: [...query.keys()] });
+  if (trace.enabled)
+    trace.step('login.redirect', {
+      flow,
+      to: location.slice(0, location.indexOf('?')),
+      query: [...query.keys()],
+    });
   redirectSeeOther(res, location);
 }
 

@@ -34,7 +34,9 @@ export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, re
   return async function logout(req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store');
     if (!isSameOrigin(req, config.appOrigin)) {
-      throw new ParLoginError('csrf_rejected', 'Logging out needs a request from this site’s own page.', { hint: 'Use the app’s log-out button.' });
+      throw new ParLoginError('csrf_rejected', 'Logging out needs a request from this site’s own page.', {
+        hint: 'Use the app’s log-out button.',
+      });
     }
     const user = sessionUser(req);
     const sessionId = req.sessionID;
@@ -51,11 +53,22 @@ export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, re
 }
 
 /** Remove a session's token record and its back-channel logout index entries. */
-export async function forgetTokens(ctx: ParLoginContext, user: SessionUser, sessionId: string): Promise<void> {
-  await Promise.all([ctx.vault.remove(user.tokenRef), ctx.sessionIndex.remove(user.claims, { sessionId, tokenRef: user.tokenRef })]);
+export async function forgetTokens(
+  ctx: ParLoginContext,
+  user: SessionUser,
+  sessionId: string,
+): Promise<void> {
+  await Promise.all([
+    ctx.vault.remove(user.tokenRef),
+    ctx.sessionIndex.remove(user.claims, { sessionId, tokenRef: user.tokenRef }),
+  ]);
 }
 
-async function endSessionUrl(ctx: ParLoginContext, idToken: string | undefined, req: Request): Promise<string> {
+async function endSessionUrl(
+  ctx: ParLoginContext,
+  idToken: string | undefined,
+  req: Request,
+): Promise<string> {
   const { config } = ctx;
   try {
     const endpoint = (await ctx.metadata.get()).end_session_endpoint;
@@ -75,7 +88,10 @@ async function endSessionUrl(ctx: ParLoginContext, idToken: string | undefined, 
 /** Build the GET /logout handler: a confirmation page whose button POSTs. */
 export function logoutConfirmRoute(ctx: ParLoginContext) {
   const action = escapeHtml(ctx.config.basePath + ctx.config.paths.logout);
-  const html = page('Log out', `<h1>Log out?</h1><form method="post" action="${action}"><button type="submit">Log out</button></form>`);
+  const html = page(
+    'Log out',
+    `<h1>Log out?</h1><form method="post" action="${action}"><button type="submit">Log out</button></form>`,
+  );
   return async function logoutConfirm(_req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store').type('html').send(html);
   };

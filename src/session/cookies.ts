@@ -15,8 +15,16 @@ export type CookieLifetime = { readonly maxAgeSeconds: number } | { readonly exp
  * A `Set-Cookie` value, its attributes in the order the `cookie` package (Express, express-session)
  * writes them. `value` must already be a valid cookie value (the caller encodes it).
  */
-export function setCookieValue(name: string, value: string, lifetime: CookieLifetime, secure: boolean): string {
-  const ends = 'expires' in lifetime ? `; Path=/; Expires=${lifetime.expires.toUTCString()}` : `; Max-Age=${lifetime.maxAgeSeconds}; Path=/`;
+export function setCookieValue(
+  name: string,
+  value: string,
+  lifetime: CookieLifetime,
+  secure: boolean,
+): string {
+  const ends =
+    'expires' in lifetime
+      ? `; Path=/; Expires=${lifetime.expires.toUTCString()}`
+      : `; Max-Age=${lifetime.maxAgeSeconds}; Path=/`;
   return `${name}=${value}${ends}; HttpOnly${secure ? '; Secure' : ''}; SameSite=Lax`;
 }
 

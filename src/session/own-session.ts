@@ -56,7 +56,9 @@ export function createOwnSession(config: ResolvedConfig, storeHandle: SessionSto
     middleware(req, res, next) {
       if (!warned) {
         warned = true;
-        config.logger.error({ msg: 'express-par-login is using an in-memory session store in production: sessions are lost on restart and not shared between instances. Mount express-session with a real store (e.g. connect-redis) before parLogin().' });
+        config.logger.error({
+          msg: 'express-par-login is using an in-memory session store in production: sessions are lost on restart and not shared between instances. Mount express-session with a real store (e.g. connect-redis) before parLogin().',
+        });
       }
       express(req, res, next);
     },
@@ -64,14 +66,36 @@ export function createOwnSession(config: ResolvedConfig, storeHandle: SessionSto
       const { id, signature } = signedIds();
       const expires = new Date(Date.now() + maxAge);
       const record = {
-        cookie: { originalMaxAge: maxAge, expires: expires.toISOString(), secure: config.secure, httpOnly: true, path: '/', sameSite: 'lax' },
+        cookie: {
+          originalMaxAge: maxAge,
+          expires: expires.toISOString(),
+          secure: config.secure,
+          httpOnly: true,
+          path: '/',
+          sameSite: 'lax',
+        },
         parLogin: data,
       };
       const saved = new Promise<void>((resolve, reject) => {
         storeHandle.store.set(id, record as unknown as session.SessionData, (err?: unknown) => {
-          if (err) return reject(new ParLoginError('session_store_unavailable', 'The session store failed to save the session.', { cause: err }));
+          if (err)
+            return reject(
+              new ParLoginError(
+                'session_store_unavailable',
+                'The session store failed to save the session.',
+                { cause: err },
+              ),
+            );
           // The format express-session sends: s:<id>.<signature>, URI-encoded.
-          res.append('Set-Cookie', setCookieValue(config.sessionCookieName, encodeURIComponent(`s:${id}.${signature}`), { expires }, config.secure));
+          res.append(
+            'Set-Cookie',
+            setCookieValue(
+              config.sessionCookieName,
+              encodeURIComponent(`s:${id}.${signature}`),
+              { expires },
+              config.secure,
+            ),
+          );
           resolve();
         });
       });

@@ -24,7 +24,12 @@ export function signSessionId(id: string, secret: string): string {
 }
 
 /** How many bytes `name=value` takes once express-session has signed and encoded `id`. */
-export function signedCookieLength(name: string, id: string, secret: string, signature = signSessionId(id, secret)): number {
+export function signedCookieLength(
+  name: string,
+  id: string,
+  secret: string,
+  signature = signSessionId(id, secret),
+): number {
   let encoded = 0;
   for (const char of signature) if (char === '+' || char === '/') encoded += 1;
   return name.length + 1 + 4 + id.length + 1 + signature.length + 2 * encoded;
@@ -43,13 +48,17 @@ export function compactSessionIds(cookieName: string, secret: string): () => str
 }
 
 /** Like {@link compactSessionIds}, with each id's signature (computed anyway to measure the cookie). */
-export function compactSignedSessionIds(cookieName: string, secret: string): () => { readonly id: string; readonly signature: string } {
+export function compactSignedSessionIds(
+  cookieName: string,
+  secret: string,
+): () => { readonly id: string; readonly signature: string } {
   const fits = cookieName.length + 1 + FIXED_VALUE_LENGTH <= COOKIE_BUDGET;
   return () => {
     for (;;) {
       const id = randomToken(ID_BYTES);
       const signature = signSessionId(id, secret);
-      if (!fits || signedCookieLength(cookieName, id, secret, signature) <= COOKIE_BUDGET) return { id, signature };
+      if (!fits || signedCookieLength(cookieName, id, secret, signature) <= COOKIE_BUDGET)
+        return { id, signature };
     }
   };
 }

@@ -58,13 +58,19 @@ export class RenewingRedisStore extends RedisStore {
   readonly #idle: number;
   readonly #ttl: (sess: session.SessionData) => number;
 
-  constructor(options: ConstructorParameters<typeof RedisStore>[0] & { ttl: (sess: session.SessionData) => number }, idleTimeout: number) {
+  constructor(
+    options: ConstructorParameters<typeof RedisStore>[0] & { ttl: (sess: session.SessionData) => number },
+    idleTimeout: number,
+  ) {
     super(options);
     this.#ttl = options.ttl;
     this.#idle = idleTimeout;
   }
 
-  override async get(sid: string, callback?: (err: unknown, data?: session.SessionData | null) => void): Promise<unknown> {
+  override async get(
+    sid: string,
+    callback?: (err: unknown, data?: session.SessionData | null) => void,
+  ): Promise<unknown> {
     try {
       const data = await this.client.getEx(this.prefix + sid, { type: 'EX', value: this.#idle });
       if (!data) return callback?.(null, null);
@@ -74,7 +80,11 @@ export class RenewingRedisStore extends RedisStore {
     }
   }
 
-  override async touch(sid: string, sess: session.SessionData, callback?: (err?: unknown) => void): Promise<unknown> {
+  override async touch(
+    sid: string,
+    sess: session.SessionData,
+    callback?: (err?: unknown) => void,
+  ): Promise<unknown> {
     if (this.#ttl(sess) >= this.#idle) return callback?.(null); // renewed by the read
     return super.touch(sid, sess, callback as never);
   }
@@ -84,34 +94,54 @@ export class RenewingRedisStore extends RedisStore {
 export function createSessionStore(config: ResolvedConfig): SessionStoreHandle {
   const ttl = sessionTtl(config);
   if (config.sessionStore !== undefined) {
-    return { store: config.sessionStore, kind: 'app', ...(config.redisClient ? { redis: config.redisClient } : {}), ready: async () => {}, close: async () => {} };
+    return {
+      store: config.sessionStore,
+      kind: 'app',
+      ...(config.redisClient ? { redis: config.redisClient } : {}),
+      ready: async () => {},
+      close: async () => {},
+    };
   }
   if (config.redisUrl === undefined && config.redisClient === undefined) {
     const store = new TtlMemoryStore(ttl);
     return { store, kind: 'memory', ready: async () => {}, close: async () => store.close() };
   }
   const owned = config.redisClient === undefined;
-  const client = config.redisClient ?? createClient({
-    url: config.redisUrl,
-    disableOfflineQueue: true,
-    commandOptions: { timeout: config.redisCommandTimeoutMs },
-    socket: {
-      connectTimeout: config.redisCommandTimeoutMs,
-      reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000),
-    },
-  });
+  const client =
+    config.redisClient ??
+    createClient({
+      url: config.redisUrl,
+      disableOfflineQueue: true,
+      commandOptions: { timeout: config.redisCommandTimeoutMs },
+      socket: {
+        connectTimeout: config.redisCommandTimeoutMs,
+        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000),
+      },
+    });
   let down = false;
   client.on('error', (err: Error) => {
     if (down) return; // one record per outage, not one per reconnect attempt
     down = true;
-    config.logger.error({ msg: 'express-par-login: Redis session store unavailable', code: 'session_store_unavailable', error: err.message });
+    config.logger.error({
+      msg: 'express-par-login: Redis session store unavailable',
+      code: 'session_store_unavailable',
+      error: err.message,
+    });
   });
   client.on('ready', () => {
     if (down) config.logger.warn({ msg: 'express-par-login: Redis session store available again' });
     down = false;
   });
-  const connected = owned ? client.connect().then(() => undefined, () => undefined) : Promise.resolve();
-  const store = new RenewingRedisStore({ client, prefix: config.sessionPrefix, ttl }, config.sessionIdleTimeout);
+  const connected = owned
+    ? client.connect().then(
+        () => undefined,
+        () => undefined,
+      )
+    : Promise.resolve();
+  const store = new RenewingRedisStore(
+    { client, prefix: config.sessionPrefix, ttl },
+    config.sessionIdleTimeout,
+  );
   return {
     store,
     kind: 'redis',

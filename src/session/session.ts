@@ -68,7 +68,11 @@ export function sessionData(req: Request, create = false): ParLoginSessionData |
  * possession with `createDpopProof`: the session's own key, else (`dpop: 'instance'`) the instance's.
  * `undefined` for Bearer tokens, or when no configured key opens the stored one.
  */
-export async function openDpopKey(sealer: Sealer, user: SessionUser, instanceKey: () => Promise<DpopKey>): Promise<DpopKey | undefined> {
+export async function openDpopKey(
+  sealer: Sealer,
+  user: SessionUser,
+  instanceKey: () => Promise<DpopKey>,
+): Promise<DpopKey | undefined> {
   if (user.tokenType?.toLowerCase() !== 'dpop') return undefined;
   if (user.sealedDpopKey === undefined) return instanceKey();
   try {
@@ -87,7 +91,12 @@ function storeCall(req: Request, what: 'save' | 'regenerate' | 'destroy'): Promi
   const session = requireSession(req);
   return new Promise((resolve, reject) => {
     session[what]((err?: unknown) => {
-      if (err) reject(new ParLoginError('session_store_unavailable', `The session store failed to ${what} the session.`, { cause: err }));
+      if (err)
+        reject(
+          new ParLoginError('session_store_unavailable', `The session store failed to ${what} the session.`, {
+            cause: err,
+          }),
+        );
       else resolve();
     });
   });
@@ -96,7 +105,10 @@ function storeCall(req: Request, what: 'save' | 'regenerate' | 'destroy'): Promi
 const STARTER = Symbol('express-par-login session starter');
 
 /** Starts a logged-in session for a browser without one (own-session.ts): its id, and when it is saved. */
-export type SessionStarter = (res: Response, data: ParLoginSessionData) => { readonly id: string; readonly saved: Promise<void> };
+export type SessionStarter = (
+  res: Response,
+  data: ParLoginSessionData,
+) => { readonly id: string; readonly saved: Promise<void> };
 
 /**
  * Tell the routes that this request runs without a session (the browser presented no session

@@ -41,11 +41,14 @@ export interface SharedState {
 }
 
 function storeFailure(err: unknown): ParLoginError {
-  return new ParLoginError('session_store_unavailable', 'The session store is not available.', { cause: err });
+  return new ParLoginError('session_store_unavailable', 'The session store is not available.', {
+    cause: err,
+  });
 }
 
 // Compare-and-delete: release a lock only if it still holds our token.
-const RELEASE = "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+const RELEASE =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
 
 /** Shared state in Redis (the client the session store uses), keys under `prefix`. */
 export function redisSharedState(client: RedisClientType, prefix: string): SharedState {
@@ -60,47 +63,79 @@ export function redisSharedState(client: RedisClientType, prefix: string): Share
   return {
     kind: 'redis',
     get: (key) => run(async () => (await client.get(k(key))) ?? undefined),
-    set: (key, value, ttlSeconds) => run(async () => void await client.set(k(key), value, { expiration: { type: 'EX', value: Math.max(1, Math.ceil(ttlSeconds)) } })),
-    delete: (...keys) => run(async () => void (keys.length > 0 && await client.del(keys.map(k)))),
+    set: (key, value, ttlSeconds) =>
+      run(
+        async () =>
+          void (await client.set(k(key), value, {
+            expiration: { type: 'EX', value: Math.max(1, Math.ceil(ttlSeconds)) },
+          })),
+      ),
+    delete: (...keys) => run(async () => void (keys.length > 0 && (await client.del(keys.map(k))))),
     // SET … GET (Redis 6.2): two callbacks taking the same value cannot both get it.
-    swap: (key, value, ttlSeconds) => run(async () => (await client.set(k(key), value, { expiration: { type: 'EX', value: Math.max(1, Math.ceil(ttlSeconds)) }, GET: true })) ?? undefined),
-    lock: (key, ttlMs) => run(async () => {
-      const token = randomBytes(16).toString('base64url');
-      const taken = await client.set(k(key), token, { condition: 'NX', expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) } });
-      if (taken !== 'OK') return undefined;
-      return async () => {
-        try {
-          await client.eval(RELEASE, { keys: [k(key)], arguments: [token] });
-        } catch {
-          // the lock expires by itself
+    swap: (key, value, ttlSeconds) =>
+      run(
+        async () =>
+          (await client.set(k(key), value, {
+            expiration: { type: 'EX', value: Math.max(1, Math.ceil(ttlSeconds)) },
+            GET: true,
+          })) ?? undefined,
+      ),
+    lock: (key, ttlMs) =>
+      run(async () => {
+        const token = randomBytes(16).toString('base64url');
+        const taken = await client.set(k(key), token, {
+          condition: 'NX',
+          expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) },
+        });
+        if (taken !== 'OK') return undefined;
+        return async () => {
+          try {
+            await client.eval(RELEASE, { keys: [k(key)], arguments: [token] });
+          } catch {
+            // the lock expires by itself
+          }
+        };
+      }),
+    firstUse: (key, ttlSeconds) =>
+      run(
+        async () =>
+          (await client.set(k(key), '1', {
+            condition: 'NX',
+            expiration: { type: 'EX', value: Math.max(1, Math.ceil(ttlSeconds)) },
+          })) === 'OK',
+      ),
+    addToSets: (keys, member, ttlSeconds) =>
+      run(async () => {
+        const multi = client.multi();
+        for (const key of keys) {
+          multi.sAdd(k(key), member);
+          // Extend, never shorten: the set serves its longest-living member.
+          multi.expire(k(key), Math.max(1, Math.ceil(ttlSeconds)), 'GT');
+          multi.expire(k(key), Math.max(1, Math.ceil(ttlSeconds)), 'NX');
         }
-      };
-    }),
-    firstUse: (key, ttlSeconds) => run(async () => (await client.set(k(key), '1', { condition: 'NX', expiration: { type: 'EX', value: Math.max(1, Math.ceil(ttlSeconds)) } })) === 'OK'),
-    addToSets: (keys, member, ttlSeconds) => run(async () => {
-      const multi = client.multi();
-      for (const key of keys) {
-        multi.sAdd(k(key), member);
-        // Extend, never shorten: the set serves its longest-living member.
-        multi.expire(k(key), Math.max(1, Math.ceil(ttlSeconds)), 'GT');
-        multi.expire(k(key), Math.max(1, Math.ceil(ttlSeconds)), 'NX');
-      }
-      await multi.exec();
-    }),
-    takeSet: (key) => run(async () => {
-      const [members] = await client.multi().sMembers(k(key)).del(k(key)).exec() as unknown as [string[], number];
-      return members ?? [];
-    }),
-    removeFromSets: (keys, member) => run(async () => {
-      const multi = client.multi();
-      for (const key of keys) multi.sRem(k(key), member);
-      await multi.exec();
-    }),
+        await multi.exec();
+      }),
+    takeSet: (key) =>
+      run(async () => {
+        const [members] = (await client.multi().sMembers(k(key)).del(k(key)).exec()) as unknown as [
+          string[],
+          number,
+        ];
+        return members ?? [];
+      }),
+    removeFromSets: (keys, member) =>
+      run(async () => {
+        const multi = client.multi();
+        for (const key of keys) multi.sRem(k(key), member);
+        await multi.exec();
+      }),
   };
 }
 
 /** Shared state in this process's memory: for one instance (or tests). Expired entries are swept. */
-export function memorySharedState(sweepIntervalMs = 30_000): SharedState & { close(): void; readonly size: number } {
+export function memorySharedState(
+  sweepIntervalMs = 30_000,
+): SharedState & { close(): void; readonly size: number } {
   const values = new Map<string, { value: string; expiresAt: number }>();
   const sets = new Map<string, { members: Set<string>; expiresAt: number }>();
   const live = <T extends { expiresAt: number }>(map: Map<string, T>, key: string): T | undefined => {
@@ -116,7 +151,8 @@ export function memorySharedState(sweepIntervalMs = 30_000): SharedState & { clo
     for (const [key, entry] of values) if (entry.expiresAt <= now) values.delete(key);
     for (const [key, entry] of sets) if (entry.expiresAt <= now) sets.delete(key);
   }, sweepIntervalMs).unref();
-  const put = (key: string, value: string, ttlMs: number): void => void values.set(key, { value, expiresAt: Date.now() + ttlMs });
+  const put = (key: string, value: string, ttlMs: number): void =>
+    void values.set(key, { value, expiresAt: Date.now() + ttlMs });
   return {
     kind: 'memory',
     get size() {

@@ -52,7 +52,12 @@ export function s256(verifier: string): string {
 export const RESTART_STATE_PREFIX = 'r.';
 
 /** A fresh transaction with unguessable state, nonce and verifier (256 independent random bits each, drawn at once). */
-export function newTransaction(returnTo: string, lifetimeSeconds: number, now = Date.now(), restart = false): LoginTransaction {
+export function newTransaction(
+  returnTo: string,
+  lifetimeSeconds: number,
+  now = Date.now(),
+  restart = false,
+): LoginTransaction {
   const bits = randomBuffer(96);
   return {
     state: (restart ? RESTART_STATE_PREFIX : '') + bits.subarray(0, 32).toString('base64url'),

@@ -11,7 +11,16 @@ import { escapeHtml, page } from './html.js';
 import { correlationId, logFailure } from '../observability/log.js';
 
 const GENERIC_5XX = 'The sign-in service is not available right now. Please try again in a moment.';
-const RETRY_CODES = new Set(['state_missing', 'state_unknown', 'state_used', 'state_expired', 'authorization_error', 'iss_missing', 'iss_mismatch', 'code_missing']);
+const RETRY_CODES = new Set([
+  'state_missing',
+  'state_unknown',
+  'state_used',
+  'state_expired',
+  'authorization_error',
+  'iss_missing',
+  'iss_mismatch',
+  'code_missing',
+]);
 
 /** Whether the request prefers an HTML answer (a browser navigation). */
 export function wantsHtml(req: Request): boolean {
@@ -25,7 +34,13 @@ export function wantsHtml(req: Request): boolean {
  * Log `err` and answer it, or hand it to the app's error handler when `renderErrors` is off
  * (the error then carries `correlationId`). Errors that are not ours always go to `next`.
  */
-export function handleFailure(config: ResolvedConfig, err: unknown, req: Request, res: Response, next: NextFunction): void {
+export function handleFailure(
+  config: ResolvedConfig,
+  err: unknown,
+  req: Request,
+  res: Response,
+  next: NextFunction,
+): void {
   const id = correlationId();
   logFailure(config.logger, err, id, req.method, req.path);
   if (!isParLoginError(err) || !config.renderErrors || res.headersSent) {
@@ -35,22 +50,39 @@ export function handleFailure(config: ResolvedConfig, err: unknown, req: Request
   sendError(config, err, req, res, id);
 }
 
-function sendError(config: ResolvedConfig, err: ParLoginError, req: Request, res: Response, id: string): void {
+function sendError(
+  config: ResolvedConfig,
+  err: ParLoginError,
+  req: Request,
+  res: Response,
+  id: string,
+): void {
   const message = err.expose ? err.message : GENERIC_5XX;
   res.status(err.status).set('Cache-Control', 'no-store');
   if (!wantsHtml(req)) {
-    res.json({ error: err.code, error_description: message, ...(err.expose && err.hint ? { hint: err.hint } : {}), correlation_id: id });
+    res.json({
+      error: err.code,
+      error_description: message,
+      ...(err.expose && err.hint ? { hint: err.hint } : {}),
+      correlation_id: id,
+    });
     return;
   }
   const asDetail = err.asError
     ? `<p>The sign-in service said: <code>${escapeHtml(err.asError)}</code>${err.asErrorDescription && err.expose ? ` — ${escapeHtml(err.asErrorDescription)}` : ''}</p>`
     : '';
   const hint = err.expose && err.hint ? `<p>${escapeHtml(err.hint)}</p>` : '';
-  const retry = RETRY_CODES.has(err.code) || !err.expose
-    ? `<p><a href="${escapeHtml(config.basePath + config.paths.login)}">Start the sign-in again</a></p>`
-    : '';
-  res.type('html').send(page('Sign-in problem', `<h1>Sign-in problem</h1><p>${escapeHtml(message)}</p>${asDetail}${hint}${retry}
-<p class="muted">Error <code>${escapeHtml(err.code)}</code> · reference <code>${escapeHtml(id)}</code></p>`));
+  const retry =
+    RETRY_CODES.has(err.code) || !err.expose
+      ? `<p><a href="${escapeHtml(config.basePath + config.paths.login)}">Start the sign-in again</a></p>`
+      : '';
+  res.type('html').send(
+    page(
+      'Sign-in problem',
+      `<h1>Sign-in problem</h1><p>${escapeHtml(message)}</p>${asDetail}${hint}${retry}
+<p class="muted">Error <code>${escapeHtml(err.code)}</code> · reference <code>${escapeHtml(id)}</code></p>`,
+    ),
+  );
 }
 
 /**

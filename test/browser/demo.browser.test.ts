@@ -60,13 +60,18 @@ function expectShortAsUrls(urls: string[]): void {
   }
   const authorization = asUrls.filter((url) => new URL(url).pathname === '/auth');
   expect(authorization.length).toBeGreaterThan(0);
-  for (const url of authorization) expect([...new URL(url).searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
+  for (const url of authorization)
+    expect([...new URL(url).searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
 }
 
 describe('the demo in chromium', () => {
   let context: BrowserContext;
-  beforeAll(async () => { context = await browser.newContext(); });
-  afterAll(async () => { await context.close(); });
+  beforeAll(async () => {
+    context = await browser.newContext();
+  });
+  afterAll(async () => {
+    await context.close();
+  });
 
   it('logs in by clicking "Log in", keeps the session on reload, and logs out with the button', async () => {
     const page = await context.newPage();
@@ -85,8 +90,13 @@ describe('the demo in chromium', () => {
     expect(panel).toContain('code_challenge_method');
     expect(panel).toContain('request_uri');
     const frontChannel = await page.textContent('#front-channel-url');
-    expect([...new URL(frontChannel!, demo.issuer).searchParams.keys()].sort()).toEqual(['client_id', 'request_uri']);
-    expect(panel).not.toContain(String(demo.record.find((r) => r.endpoint === 'token')?.body.code ?? 'no-code'));
+    expect([...new URL(frontChannel!, demo.issuer).searchParams.keys()].sort()).toEqual([
+      'client_id',
+      'request_uri',
+    ]);
+    expect(panel).not.toContain(
+      String(demo.record.find((r) => r.endpoint === 'token')?.body.code ?? 'no-code'),
+    );
     // The client's credentials (HTTP Basic at the PAR endpoint) are never on the page.
     const basic = demo.record.find((r) => r.endpoint === 'par')!.authorization!.split(' ')[1]!;
     const [clientId, secret] = Buffer.from(basic, 'base64').toString().split(':').map(decodeURIComponent);
@@ -100,10 +110,16 @@ describe('the demo in chromium', () => {
     expect(await page.textContent('h1')).toBe('Alice Example');
 
     // Log out with the button: the app ends its session, then the AS asks whether to end its own.
-    await Promise.all([page.waitForURL((url) => url.origin === new URL(demo.issuer).origin), page.click('button:has-text("Log out")')]);
+    await Promise.all([
+      page.waitForURL((url) => url.origin === new URL(demo.issuer).origin),
+      page.click('button:has-text("Log out")'),
+    ]);
     await shot(page, 'login-6-as-logout');
     expect(await page.textContent('h1')).toContain('Sign out of the demo AS');
-    await Promise.all([page.waitForURL(`${demo.appUrl}/`), page.click('button:has-text("Yes, sign me out")')]);
+    await Promise.all([
+      page.waitForURL(`${demo.appUrl}/`),
+      page.click('button:has-text("Yes, sign me out")'),
+    ]);
     await shot(page, 'login-7-logged-out');
     expect(await page.textContent('h1')).toBe('Welcome');
     const me = await page.goto(`${demo.appUrl}/me`);
@@ -126,12 +142,20 @@ describe('two tabs logging in at once', () => {
       await warmUp.waitForURL(`${demo.appUrl}/`);
       await warmUp.close();
       await context.clearCookies({ name: /^parlogin/ });
-      expect((await context.cookies(demo.appUrl)).filter((cookie) => cookie.name.startsWith('parlogin'))).toEqual([]);
+      expect(
+        (await context.cookies(demo.appUrl)).filter((cookie) => cookie.name.startsWith('parlogin')),
+      ).toEqual([]);
 
       const [first, second] = [await context.newPage(), await context.newPage()];
       const bars = [addressBar(first), addressBar(second)];
-      await Promise.all([first.goto(`${demo.appUrl}/login?returnTo=%2Fprofile`), second.goto(`${demo.appUrl}/login?returnTo=%2F%3Ftab%3D2`)]);
-      await Promise.all([first.waitForURL(`${demo.appUrl}/profile`), second.waitForURL(`${demo.appUrl}/?tab=2`)]);
+      await Promise.all([
+        first.goto(`${demo.appUrl}/login?returnTo=%2Fprofile`),
+        second.goto(`${demo.appUrl}/login?returnTo=%2F%3Ftab%3D2`),
+      ]);
+      await Promise.all([
+        first.waitForURL(`${demo.appUrl}/profile`),
+        second.waitForURL(`${demo.appUrl}/?tab=2`),
+      ]);
       await shot(first, 'tabs-4-first-done');
       await shot(second, 'tabs-4-second-done');
       expect(await first.textContent('h1')).toBe('Bob Example');

@@ -8,14 +8,18 @@ const base = { issuer: 'https://as.example', baseUrl: 'https://app.example', ses
 
 describe('client_secret_basic', () => {
   it('form-urlencodes id and secret before base64 (RFC 6749 §2.3.1)', async () => {
-    const auth = createClientAuthentication(resolveConfig({ ...base, clientId: 'my app:1', clientSecret: 'p@ss wörd/+&=%' }));
+    const auth = createClientAuthentication(
+      resolveConfig({ ...base, clientId: 'my app:1', clientSecret: 'p@ss wörd/+&=%' }),
+    );
     const headers = await auth.apply(new URLSearchParams(), 'https://as.example/par');
     const decoded = Buffer.from(headers.authorization!.replace(/^Basic /, ''), 'base64').toString();
     expect(decoded).toBe('my+app%3A1:p%40ss+w%C3%B6rd%2F%2B%26%3D%25');
   });
 
   it('adds no credentials to the body', async () => {
-    const auth = createClientAuthentication(resolveConfig({ ...base, clientId: 'app', clientSecret: 'secret' }));
+    const auth = createClientAuthentication(
+      resolveConfig({ ...base, clientId: 'app', clientSecret: 'secret' }),
+    );
     const form = new URLSearchParams({ a: '1' });
     await auth.apply(form, 'https://as.example/par');
     expect([...form.keys()]).toEqual(['a']);
@@ -27,14 +31,20 @@ describe('private_key_jwt', () => {
 
   it('signs a fresh, short-lived assertion with iss = sub = client id and aud = issuer', async () => {
     const jwk = { ...(await exportJWK(privateKey)), kid: 'k1' };
-    const auth = createClientAuthentication(resolveConfig({ ...base, clientId: 'app', privateKey: JSON.stringify(jwk) }));
+    const auth = createClientAuthentication(
+      resolveConfig({ ...base, clientId: 'app', privateKey: JSON.stringify(jwk) }),
+    );
     const first = new URLSearchParams();
     const second = new URLSearchParams();
     await auth.apply(first, 'https://as.example/par');
     await auth.apply(second, 'https://as.example/par');
     expect(first.get('client_assertion_type')).toBe(JWT_BEARER_ASSERTION);
     const assertion = first.get('client_assertion')!;
-    const { payload } = await jwtVerify(assertion, publicKey, { issuer: 'app', subject: 'app', audience: 'https://as.example' });
+    const { payload } = await jwtVerify(assertion, publicKey, {
+      issuer: 'app',
+      subject: 'app',
+      audience: 'https://as.example',
+    });
     expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(60);
     expect(payload.exp! - payload.iat!).toBeGreaterThan(0);
     expect(decodeProtectedHeader(assertion)).toMatchObject({ alg: 'ES256', kid: 'k1' });
@@ -43,7 +53,9 @@ describe('private_key_jwt', () => {
 
   it('uses the endpoint URL as audience when configured', async () => {
     const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
-    const auth = createClientAuthentication(resolveConfig({ ...base, clientId: 'app', privateKey: pem, assertionAudience: 'endpoint' }));
+    const auth = createClientAuthentication(
+      resolveConfig({ ...base, clientId: 'app', privateKey: pem, assertionAudience: 'endpoint' }),
+    );
     const form = new URLSearchParams();
     await auth.apply(form, 'https://as.example/token');
     expect(decodeJwt(form.get('client_assertion')!).aud).toBe('https://as.example/token');
@@ -55,14 +67,22 @@ describe('private_key_jwt', () => {
     ['Ed25519', () => generateKeyPairSync('ed25519'), 'EdDSA'],
   ])('derives the algorithm of an %s key', (_name, make, alg) => {
     const key = (make() as { privateKey: import('node:crypto').KeyObject }).privateKey;
-    const config = resolveConfig({ ...base, clientId: 'app', privateKey: key.export({ format: 'pem', type: 'pkcs8' }) as string });
+    const config = resolveConfig({
+      ...base,
+      clientId: 'app',
+      privateKey: key.export({ format: 'pem', type: 'pkcs8' }) as string,
+    });
     expect(config.signingKey?.alg).toBe(alg);
   });
 
   it('refuses an algorithm that does not fit the key, and a public key', async () => {
     const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
-    expect(() => resolveConfig({ ...base, clientId: 'app', privateKey: pem, privateKeyAlg: 'RS256' })).toThrow(/cannot sign with RS256/);
+    expect(() =>
+      resolveConfig({ ...base, clientId: 'app', privateKey: pem, privateKeyAlg: 'RS256' }),
+    ).toThrow(/cannot sign with RS256/);
     const publicJwk = JSON.stringify(await exportJWK(publicKey));
-    expect(() => resolveConfig({ ...base, clientId: 'app', clientAuthMethod: 'private_key_jwt', privateKey: publicJwk })).toThrow(/is not a private key/);
+    expect(() =>
+      resolveConfig({ ...base, clientId: 'app', clientAuthMethod: 'private_key_jwt', privateKey: publicJwk }),
+    ).toThrow(/is not a private key/);
   });
 });

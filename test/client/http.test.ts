@@ -10,19 +10,32 @@ const sockets = new Set<import('node:net').Socket>();
 
 beforeAll(async () => {
   server = createServer((req, res) => {
-    if (req.url === '/json') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+    if (req.url === '/json')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
     if (req.url === '/big') return void res.writeHead(200).end('x'.repeat(5000));
     if (req.url === '/redirect') return void res.writeHead(302, { location: '/json' }).end();
-    if (req.url === '/garbage') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{nope');
+    if (req.url === '/garbage')
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end('{nope');
     if (req.url === '/echo') {
       let body = '';
-      req.on('data', (c) => (body += c)).on('end', () => res.writeHead(200).end(JSON.stringify({ body, type: req.headers['content-type'], auth: req.headers.authorization })));
+      req
+        .on('data', (c) => (body += c))
+        .on('end', () =>
+          res
+            .writeHead(200)
+            .end(
+              JSON.stringify({ body, type: req.headers['content-type'], auth: req.headers.authorization }),
+            ),
+        );
       return;
     }
     if (req.url === '/hang') return void res.writeHead(200); // headers sent, body never finishes
     // '/silent': never answers
   });
-  server.on('connection', (s) => { sockets.add(s); s.on('close', () => sockets.delete(s)); });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -36,26 +49,47 @@ describe('back channel', () => {
   afterAll(() => http.close());
 
   it('parses JSON and posts forms', async () => {
-    await expect(http.get(`${base}/json`, 'test')).resolves.toMatchObject({ status: 200, json: { ok: true } });
-    const res = await http.postForm(`${base}/echo`, new URLSearchParams({ a: 'b c' }), { authorization: 'Basic x' }, 'test');
+    await expect(http.get(`${base}/json`, 'test')).resolves.toMatchObject({
+      status: 200,
+      json: { ok: true },
+    });
+    const res = await http.postForm(
+      `${base}/echo`,
+      new URLSearchParams({ a: 'b c' }),
+      { authorization: 'Basic x' },
+      'test',
+    );
     expect(res.json).toEqual({ body: 'a=b+c', type: 'application/x-www-form-urlencoded', auth: 'Basic x' });
   });
 
   it('does not follow redirects', async () => {
-    await expect(http.get(`${base}/redirect`, 'test')).resolves.toMatchObject({ status: 302, json: undefined });
+    await expect(http.get(`${base}/redirect`, 'test')).resolves.toMatchObject({
+      status: 302,
+      json: undefined,
+    });
   });
 
   it('gives undefined for a body that is not JSON', async () => {
-    await expect(http.get(`${base}/garbage`, 'test')).resolves.toMatchObject({ status: 200, json: undefined });
+    await expect(http.get(`${base}/garbage`, 'test')).resolves.toMatchObject({
+      status: 200,
+      json: undefined,
+    });
   });
 
   it('refuses a body over the size limit', async () => {
-    await expect(http.get(`${base}/big`, 'test')).rejects.toMatchObject({ code: 'as_bad_response', status: 502 });
+    await expect(http.get(`${base}/big`, 'test')).rejects.toMatchObject({
+      code: 'as_bad_response',
+      status: 502,
+    });
   });
 
   it.each(['/silent', '/hang'])('times out on %s within the deadline', async (path) => {
     const started = Date.now();
-    await expect(http.get(`${base}${path}`, 'discovery')).rejects.toMatchObject({ code: 'as_timeout', status: 504, message: /discovery request within 300 ms/ });
+    await expect(http.get(`${base}${path}`, 'discovery')).rejects.toMatchObject({
+      code: 'as_timeout',
+      status: 504,
+      message: /discovery request within 300 ms/,
+    });
     expect(Date.now() - started).toBeLessThan(2000);
   });
 
@@ -64,6 +98,9 @@ describe('back channel', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    await expect(http.get(`http://127.0.0.1:${port}/`, 'PAR')).rejects.toMatchObject({ code: 'as_unreachable', status: 502 });
+    await expect(http.get(`http://127.0.0.1:${port}/`, 'PAR')).rejects.toMatchObject({
+      code: 'as_unreachable',
+      status: 502,
+    });
   });
 });

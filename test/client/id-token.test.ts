@@ -17,7 +17,9 @@ function jwksChannel(keys: () => JWK[]): BackChannel & { fetches: number } {
       channel.fetches++;
       return { status: 200, headers: {}, json: { keys: keys() } };
     },
-    postForm: async () => { throw new Error('not used'); },
+    postForm: async () => {
+      throw new Error('not used');
+    },
     close: async () => {},
   };
   return channel;
@@ -29,16 +31,31 @@ async function keyPair(kid: string) {
 }
 
 const now = () => Math.floor(Date.now() / 1000);
-const goodClaims = (): JWTPayload => ({ iss: issuer, aud: clientId, sub: 'user-1', nonce, iat: now(), exp: now() + 300 });
+const goodClaims = (): JWTPayload => ({
+  iss: issuer,
+  aud: clientId,
+  sub: 'user-1',
+  nonce,
+  iat: now(),
+  exp: now() + 300,
+});
 
-async function sign(privateKey: Parameters<SignJWT["sign"]>[0], kid: string, claims: JWTPayload): Promise<string> {
+async function sign(
+  privateKey: Parameters<SignJWT['sign']>[0],
+  kid: string,
+  claims: JWTPayload,
+): Promise<string> {
   return new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid }).sign(privateKey);
 }
 
 describe('validateIdToken', () => {
   it('accepts a valid token and returns its claims', async () => {
     const k = await keyPair('k1');
-    const keys = createJwksResolver(jwksChannel(() => [k.publicJwk]), async () => `${issuer}/jwks`, 30);
+    const keys = createJwksResolver(
+      jwksChannel(() => [k.publicJwk]),
+      async () => `${issuer}/jwks`,
+      30,
+    );
     const claims = await validateIdToken(await sign(k.privateKey, 'k1', goodClaims()), keys, expected);
     expect(claims.sub).toBe('user-1');
   });
@@ -47,30 +64,68 @@ describe('validateIdToken', () => {
     ['a wrong iss', (c) => ({ ...c, iss: 'https://evil.example' }), /claim "iss"/],
     ['a wrong aud', (c) => ({ ...c, aud: 'other' }), /claim "aud"/],
     ['an extra aud without azp', (c) => ({ ...c, aud: [clientId, 'other'] }), /several audiences and no azp/],
-    ['an azp of another client', (c) => ({ ...c, aud: [clientId, 'other'], azp: 'other' }), /azp is not this client/],
+    [
+      'an azp of another client',
+      (c) => ({ ...c, aud: [clientId, 'other'], azp: 'other' }),
+      /azp is not this client/,
+    ],
     ['an expired token', (c) => ({ ...c, exp: now() - 60 }), /claim "exp"/],
-    ['an iat in the future beyond skew', (c) => ({ ...c, iat: now() + 120, exp: now() + 600 }), /claim "iat"/],
+    [
+      'an iat in the future beyond skew',
+      (c) => ({ ...c, iat: now() + 120, exp: now() + 600 }),
+      /claim "iat"/,
+    ],
     ['an old iat', (c) => ({ ...c, iat: now() - 3600 }), /claim "iat"/],
     ['a wrong nonce', (c) => ({ ...c, nonce: 'other' }), /nonce does not match/],
-    ['no nonce', (c) => { const { nonce: _n, ...rest } = c; return rest; }, /nonce does not match/],
-    ['no sub', (c) => { const { sub: _s, ...rest } = c; return rest; }, /claim "sub"/],
+    [
+      'no nonce',
+      (c) => {
+        const { nonce: _n, ...rest } = c;
+        return rest;
+      },
+      /nonce does not match/,
+    ],
+    [
+      'no sub',
+      (c) => {
+        const { sub: _s, ...rest } = c;
+        return rest;
+      },
+      /claim "sub"/,
+    ],
   ])('refuses %s', async (_name, change, message) => {
     const k = await keyPair('k1');
-    const keys = createJwksResolver(jwksChannel(() => [k.publicJwk]), async () => `${issuer}/jwks`, 30);
+    const keys = createJwksResolver(
+      jwksChannel(() => [k.publicJwk]),
+      async () => `${issuer}/jwks`,
+      30,
+    );
     const token = await sign(k.privateKey, 'k1', change(goodClaims()));
-    await expect(validateIdToken(token, keys, expected)).rejects.toMatchObject({ code: 'id_token_invalid', status: 502, message });
+    await expect(validateIdToken(token, keys, expected)).rejects.toMatchObject({
+      code: 'id_token_invalid',
+      status: 502,
+      message,
+    });
   });
 
   it('accepts several audiences with a matching azp', async () => {
     const k = await keyPair('k1');
-    const keys = createJwksResolver(jwksChannel(() => [k.publicJwk]), async () => `${issuer}/jwks`, 30);
+    const keys = createJwksResolver(
+      jwksChannel(() => [k.publicJwk]),
+      async () => `${issuer}/jwks`,
+      30,
+    );
     const token = await sign(k.privateKey, 'k1', { ...goodClaims(), aud: [clientId, 'api'], azp: clientId });
     await expect(validateIdToken(token, keys, expected)).resolves.toMatchObject({ azp: clientId });
   });
 
   it('refuses an unsigned token (alg none)', async () => {
     const k = await keyPair('k1');
-    const keys = createJwksResolver(jwksChannel(() => [k.publicJwk]), async () => `${issuer}/jwks`, 30);
+    const keys = createJwksResolver(
+      jwksChannel(() => [k.publicJwk]),
+      async () => `${issuer}/jwks`,
+      30,
+    );
     const token = new UnsecuredJWT(goodClaims()).encode();
     await expect(validateIdToken(token, keys, expected)).rejects.toMatchObject({ code: 'id_token_invalid' });
   });
@@ -78,9 +133,19 @@ describe('validateIdToken', () => {
   it('refuses an HMAC token keyed with the client secret', async () => {
     const k = await keyPair('k1');
     const secret = new TextEncoder().encode('the-client-secret-of-this-app-000');
-    const keys = createJwksResolver(jwksChannel(() => [k.publicJwk, { kty: 'oct', k: Buffer.from(secret).toString('base64url'), kid: 'h' }]), async () => `${issuer}/jwks`, 30);
+    const keys = createJwksResolver(
+      jwksChannel(() => [
+        k.publicJwk,
+        { kty: 'oct', k: Buffer.from(secret).toString('base64url'), kid: 'h' },
+      ]),
+      async () => `${issuer}/jwks`,
+      30,
+    );
     const token = await new SignJWT(goodClaims()).setProtectedHeader({ alg: 'HS256', kid: 'h' }).sign(secret);
-    await expect(validateIdToken(token, keys, expected)).rejects.toMatchObject({ code: 'id_token_invalid', message: /algorithm is not allowed/ });
+    await expect(validateIdToken(token, keys, expected)).rejects.toMatchObject({
+      code: 'id_token_invalid',
+      message: /algorithm is not allowed/,
+    });
   });
 
   it('refuses a token signed by an unknown key after one refetch', async () => {
@@ -88,10 +153,12 @@ describe('validateIdToken', () => {
     const stranger = await keyPair('k1');
     const channel = jwksChannel(() => [k.publicJwk]);
     const keys = createJwksResolver(channel, async () => `${issuer}/jwks`, 0);
-    await expect(validateIdToken(await sign(stranger.privateKey, 'k1', goodClaims()), keys, expected))
-      .rejects.toMatchObject({ code: 'id_token_invalid', message: /signature does not verify/ });
-    await expect(validateIdToken(await sign(stranger.privateKey, 'other', goodClaims()), keys, expected))
-      .rejects.toMatchObject({ code: 'id_token_invalid', message: /no key of the AS matches/ });
+    await expect(
+      validateIdToken(await sign(stranger.privateKey, 'k1', goodClaims()), keys, expected),
+    ).rejects.toMatchObject({ code: 'id_token_invalid', message: /signature does not verify/ });
+    await expect(
+      validateIdToken(await sign(stranger.privateKey, 'other', goodClaims()), keys, expected),
+    ).rejects.toMatchObject({ code: 'id_token_invalid', message: /no key of the AS matches/ });
     expect(channel.fetches).toBe(2);
   });
 
@@ -103,20 +170,32 @@ describe('validateIdToken', () => {
     const keys = createJwksResolver(channel, async () => `${issuer}/jwks`, 0);
     await validateIdToken(await sign(k1.privateKey, 'k1', goodClaims()), keys, expected);
     published = [k1.publicJwk, k2.publicJwk];
-    await expect(validateIdToken(await sign(k2.privateKey, 'k2', goodClaims()), keys, expected)).resolves.toMatchObject({ sub: 'user-1' });
+    await expect(
+      validateIdToken(await sign(k2.privateKey, 'k2', goodClaims()), keys, expected),
+    ).resolves.toMatchObject({ sub: 'user-1' });
     expect(channel.fetches).toBe(2);
 
     const slow = jwksChannel(() => [k1.publicJwk]);
     const cooled = createJwksResolver(slow, async () => `${issuer}/jwks`, 3600);
     await validateIdToken(await sign(k1.privateKey, 'k1', goodClaims()), cooled, expected);
-    await expect(validateIdToken(await sign(k2.privateKey, 'k2', goodClaims()), cooled, expected)).rejects.toMatchObject({ code: 'id_token_invalid' });
+    await expect(
+      validateIdToken(await sign(k2.privateKey, 'k2', goodClaims()), cooled, expected),
+    ).rejects.toMatchObject({ code: 'id_token_invalid' });
     expect(slow.fetches).toBe(1);
   });
 
   it('reports a JWKS that is not a key set', async () => {
-    const channel: BackChannel = { get: async () => ({ status: 200, headers: {}, json: { nope: true } }), postForm: async () => { throw new Error(); }, close: async () => {} };
+    const channel: BackChannel = {
+      get: async () => ({ status: 200, headers: {}, json: { nope: true } }),
+      postForm: async () => {
+        throw new Error();
+      },
+      close: async () => {},
+    };
     const keys = createJwksResolver(channel, async () => `${issuer}/jwks`, 0);
     const k = await keyPair('k1');
-    await expect(validateIdToken(await sign(k.privateKey, 'k1', goodClaims()), keys, expected)).rejects.toMatchObject({ code: 'jwks_error', status: 502 });
+    await expect(
+      validateIdToken(await sign(k.privateKey, 'k1', goodClaims()), keys, expected),
+    ).rejects.toMatchObject({ code: 'jwks_error', status: 502 });
   });
 });

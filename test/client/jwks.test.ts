@@ -9,7 +9,13 @@ import type { BackChannel } from '../../src/client/http.js';
 import { createJwksResolver } from '../../src/client/jwks.js';
 
 function serving(keys: unknown[]): BackChannel {
-  return { get: async () => ({ status: 200, headers: {}, json: { keys } }), postForm: async () => { throw new Error('not used'); }, close: async () => {} };
+  return {
+    get: async () => ({ status: 200, headers: {}, json: { keys } }),
+    postForm: async () => {
+      throw new Error('not used');
+    },
+    close: async () => {},
+  };
 }
 
 async function publicJwk(kid: string): Promise<JWK> {
@@ -24,12 +30,23 @@ describe('createJwksResolver', () => {
     ['a numeric coordinate', (jwk) => ({ ...jwk, x: 5 })],
     ['a private part', (jwk) => ({ ...jwk, d: 'AAAA' })],
   ])('reports a matching key with %s as jwks_error', async (_name, spoil) => {
-    const keys = createJwksResolver(serving([spoil(await publicJwk('k1'))]), async () => 'https://as.example/jwks', 30);
-    await expect(keys({ alg: 'ES256', kid: 'k1' })).rejects.toMatchObject({ code: 'jwks_error', status: 502 });
+    const keys = createJwksResolver(
+      serving([spoil(await publicJwk('k1'))]),
+      async () => 'https://as.example/jwks',
+      30,
+    );
+    await expect(keys({ alg: 'ES256', kid: 'k1' })).rejects.toMatchObject({
+      code: 'jwks_error',
+      status: 502,
+    });
   });
 
   it('still returns a good key', async () => {
-    const keys = createJwksResolver(serving([await publicJwk('k1')]), async () => 'https://as.example/jwks', 30);
+    const keys = createJwksResolver(
+      serving([await publicJwk('k1')]),
+      async () => 'https://as.example/jwks',
+      30,
+    );
     const found = await keys({ alg: 'ES256', kid: 'k1' });
     expect(found).toHaveLength(1);
     expect(found[0]).toMatchObject({ type: 'public', asymmetricKeyType: 'ec' });
@@ -43,15 +60,34 @@ describe('createJwksResolver', () => {
     ['an alg of another key type', (jwk) => jwk, { alg: 'RS256', kid: 'k1' }],
     ['a key for encryption', (jwk) => ({ ...jwk, use: 'enc' }), { alg: 'ES256', kid: 'k1' }],
     ['key_ops without verify', (jwk) => ({ ...jwk, key_ops: ['encrypt'] }), { alg: 'ES256', kid: 'k1' }],
-    ['a key on another curve than the alg names', (jwk) => { const { alg: _a, ...rest } = jwk; return rest; }, { alg: 'ES384', kid: 'k1' }],
-    ['a crv that is not the one of the alg', (jwk) => ({ ...jwk, crv: 'P-384' }), { alg: 'ES256', kid: 'k1' }],
+    [
+      'a key on another curve than the alg names',
+      (jwk) => {
+        const { alg: _a, ...rest } = jwk;
+        return rest;
+      },
+      { alg: 'ES384', kid: 'k1' },
+    ],
+    [
+      'a crv that is not the one of the alg',
+      (jwk) => ({ ...jwk, crv: 'P-384' }),
+      { alg: 'ES256', kid: 'k1' },
+    ],
   ])('selects no key for %s', async (_name, change, header) => {
-    const keys = createJwksResolver(serving([change(await publicJwk('k1'))]), async () => 'https://as.example/jwks', 3600);
+    const keys = createJwksResolver(
+      serving([change(await publicJwk('k1'))]),
+      async () => 'https://as.example/jwks',
+      3600,
+    );
     await expect(keys(header)).resolves.toEqual([]);
   });
 
   it('selects every fitting key when the header has no kid', async () => {
-    const keys = createJwksResolver(serving([await publicJwk('k1'), await publicJwk('k2')]), async () => 'https://as.example/jwks', 30);
+    const keys = createJwksResolver(
+      serving([await publicJwk('k1'), await publicJwk('k2')]),
+      async () => 'https://as.example/jwks',
+      30,
+    );
     await expect(keys({ alg: 'ES256' })).resolves.toHaveLength(2);
   });
 });

@@ -4,7 +4,10 @@ import { createMetadataSource, discoveryUrl } from '../../src/client/metadata.js
 
 const issuer = 'https://as.example';
 const document = {
-  issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`,
+  issuer,
+  authorization_endpoint: `${issuer}/auth`,
+  token_endpoint: `${issuer}/token`,
+  jwks_uri: `${issuer}/jwks`,
   pushed_authorization_request_endpoint: `${issuer}/par`,
 };
 
@@ -13,8 +16,15 @@ function scripted(answers: Array<() => Promise<BackChannelResponse>>): BackChann
   const urls: string[] = [];
   return {
     urls,
-    get: (url) => { urls.push(url); const next = answers.shift(); if (!next) throw new Error('unexpected request'); return next(); },
-    postForm: async () => { throw new Error('not used'); },
+    get: (url) => {
+      urls.push(url);
+      const next = answers.shift();
+      if (!next) throw new Error('unexpected request');
+      return next();
+    },
+    postForm: async () => {
+      throw new Error('not used');
+    },
     close: async () => {},
   };
 }
@@ -23,7 +33,9 @@ const ok = (json: unknown) => async (): Promise<BackChannelResponse> => ({ statu
 
 describe('discovery', () => {
   it('builds the well-known URL without a double slash', () => {
-    expect(discoveryUrl('https://as.example/tenant/')).toBe('https://as.example/tenant/.well-known/openid-configuration');
+    expect(discoveryUrl('https://as.example/tenant/')).toBe(
+      'https://as.example/tenant/.well-known/openid-configuration',
+    );
   });
 
   it('is single-flight and cached', async () => {
@@ -36,7 +48,12 @@ describe('discovery', () => {
   });
 
   it('retries after a failure instead of caching it', async () => {
-    const http = scripted([async () => { throw new Error('down'); }, ok(document)]);
+    const http = scripted([
+      async () => {
+        throw new Error('down');
+      },
+      ok(document),
+    ]);
     const source = createMetadataSource(issuer, http);
     await expect(source.get()).rejects.toThrow('down');
     await expect(source.get()).resolves.toMatchObject({ issuer });
@@ -44,10 +61,22 @@ describe('discovery', () => {
   });
 
   it.each<[string, unknown, RegExp]>([
-    ['an issuer that lies', { ...document, issuer: 'https://evil.example' }, /issuer "https:\/\/evil.example"/],
+    [
+      'an issuer that lies',
+      { ...document, issuer: 'https://evil.example' },
+      /issuer "https:\/\/evil.example"/,
+    ],
     ['no token endpoint', { ...document, token_endpoint: undefined }, /no valid token_endpoint/],
-    ['a plain-http endpoint', { ...document, authorization_endpoint: 'http://as.example/auth' }, /no valid authorization_endpoint/],
-    ['an invalid PAR endpoint', { ...document, pushed_authorization_request_endpoint: 'not a url' }, /invalid pushed_authorization_request_endpoint/],
+    [
+      'a plain-http endpoint',
+      { ...document, authorization_endpoint: 'http://as.example/auth' },
+      /no valid authorization_endpoint/,
+    ],
+    [
+      'an invalid PAR endpoint',
+      { ...document, pushed_authorization_request_endpoint: 'not a url' },
+      /invalid pushed_authorization_request_endpoint/,
+    ],
     ['a non-object', [1, 2], /without a JSON object/],
   ])('refuses %s with discovery_failed', async (_name, json, message) => {
     const source = createMetadataSource(issuer, scripted([ok(json)]));
@@ -55,7 +84,10 @@ describe('discovery', () => {
   });
 
   it('refuses a non-200 answer', async () => {
-    const source = createMetadataSource(issuer, scripted([async () => ({ status: 404, headers: {}, json: undefined })]));
+    const source = createMetadataSource(
+      issuer,
+      scripted([async () => ({ status: 404, headers: {}, json: undefined })]),
+    );
     await expect(source.get()).rejects.toMatchObject({ code: 'discovery_failed', message: /answered 404/ });
   });
 });

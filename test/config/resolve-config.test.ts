@@ -7,7 +7,11 @@ import type { ParLoginOptions } from '../../src/config/options.js';
 
 const SECRET = 'x'.repeat(40);
 const valid: ParLoginOptions = {
-  issuer: 'https://as.example', clientId: 'app', clientSecret: 'shh-secret-value', baseUrl: 'https://app.example', sessionSecret: SECRET,
+  issuer: 'https://as.example',
+  clientId: 'app',
+  clientSecret: 'shh-secret-value',
+  baseUrl: 'https://app.example',
+  sessionSecret: SECRET,
 };
 
 function problemsOf(options: ParLoginOptions): readonly string[] {
@@ -43,13 +47,15 @@ describe('resolveConfig', () => {
 
   it('reports every problem at once, naming option and environment variable', () => {
     const problems = problemsOf({});
-    expect(problems).toEqual(expect.arrayContaining([
-      expect.stringContaining('issuer (OIDC_ISSUER) is required'),
-      expect.stringContaining('clientId (OIDC_CLIENT_ID) is required'),
-      expect.stringContaining('baseUrl (APP_BASE_URL) is required'),
-      expect.stringContaining('clientSecret (OIDC_CLIENT_SECRET) is required with client_secret_basic'),
-      expect.stringContaining('sessionSecret (SESSION_SECRET) is required'),
-    ]));
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('issuer (OIDC_ISSUER) is required'),
+        expect.stringContaining('clientId (OIDC_CLIENT_ID) is required'),
+        expect.stringContaining('baseUrl (APP_BASE_URL) is required'),
+        expect.stringContaining('clientSecret (OIDC_CLIENT_SECRET) is required with client_secret_basic'),
+        expect.stringContaining('sessionSecret (SESSION_SECRET) is required'),
+      ]),
+    );
     expect(problems).toHaveLength(5);
   });
 
@@ -59,33 +65,109 @@ describe('resolveConfig', () => {
     ['issuer with a query', { issuer: 'https://as.example/?x=1' }, 'must not have a query or fragment'],
     ['issuer with credentials', { issuer: 'https://u:p@as.example' }, 'must not contain credentials'],
     ['plain-http base URL', { baseUrl: 'http://app.example' }, 'baseUrl (APP_BASE_URL) must use https'],
-    ['unknown auth method', { clientAuthMethod: 'client_secret_jwt' as never }, 'clientAuthMethod (OIDC_CLIENT_AUTH_METHOD) must be one of'],
-    ['missing key', { clientAuthMethod: 'private_key_jwt' }, 'privateKey (OIDC_PRIVATE_KEY) is required with private_key_jwt'],
-    ['garbage key', { clientAuthMethod: 'private_key_jwt', privateKey: '{"kty":"EC"}' }, 'privateKey (OIDC_PRIVATE_KEY) is not a private key'],
-    ['bad assertion audience', { assertionAudience: 'token' as never }, 'assertionAudience (OIDC_ASSERTION_AUDIENCE) must be'],
+    [
+      'unknown auth method',
+      { clientAuthMethod: 'client_secret_jwt' as never },
+      'clientAuthMethod (OIDC_CLIENT_AUTH_METHOD) must be one of',
+    ],
+    [
+      'missing key',
+      { clientAuthMethod: 'private_key_jwt' },
+      'privateKey (OIDC_PRIVATE_KEY) is required with private_key_jwt',
+    ],
+    [
+      'garbage key',
+      { clientAuthMethod: 'private_key_jwt', privateKey: '{"kty":"EC"}' },
+      'privateKey (OIDC_PRIVATE_KEY) is not a private key',
+    ],
+    [
+      'bad assertion audience',
+      { assertionAudience: 'token' as never },
+      'assertionAudience (OIDC_ASSERTION_AUDIENCE) must be',
+    ],
     ['scope without openid', { scope: 'profile' }, 'scope (OIDC_SCOPE) must include "openid"'],
-    ['protected extra parameter', { authorizationParams: { state: 'x', prompt: 'login' } }, 'authorizationParams (OIDC_AUTH_PARAMS) may not set state'],
+    [
+      'protected extra parameter',
+      { authorizationParams: { state: 'x', prompt: 'login' } },
+      'authorizationParams (OIDC_AUTH_PARAMS) may not set state',
+    ],
     ['short session secret', { sessionSecret: 'short' }, 'sessionSecret (SESSION_SECRET) is too short'],
-    ['short previous session secret', { previousSessionSecrets: ['an-old-short-one'] }, 'previousSessionSecrets (SESSION_SECRET_PREVIOUS) must be earlier session secrets of at least 32'],
-    ['bad cookie name', { sessionCookieName: 'a b' }, 'sessionCookieName (SESSION_COOKIE_NAME) is not a valid cookie name'],
-    ['__Host- on http', { baseUrl: 'http://localhost:3000', sessionCookieName: '__Host-x' }, 'uses the __Host- prefix'],
-    ['non-numeric timeout', { httpTimeoutMs: 'soon' as never }, 'httpTimeoutMs (OIDC_HTTP_TIMEOUT_MS) must be an integer from 100 to 120000 (got "soon")'],
+    [
+      'short previous session secret',
+      { previousSessionSecrets: ['an-old-short-one'] },
+      'previousSessionSecrets (SESSION_SECRET_PREVIOUS) must be earlier session secrets of at least 32',
+    ],
+    [
+      'bad cookie name',
+      { sessionCookieName: 'a b' },
+      'sessionCookieName (SESSION_COOKIE_NAME) is not a valid cookie name',
+    ],
+    [
+      '__Host- on http',
+      { baseUrl: 'http://localhost:3000', sessionCookieName: '__Host-x' },
+      'uses the __Host- prefix',
+    ],
+    [
+      'non-numeric timeout',
+      { httpTimeoutMs: 'soon' as never },
+      'httpTimeoutMs (OIDC_HTTP_TIMEOUT_MS) must be an integer from 100 to 120000 (got "soon")',
+    ],
     ['negative login grace', { loginGrace: -1 }, 'loginGrace (OIDC_LOGIN_GRACE) must be an integer from 0'],
-    ['short idle timeout', { sessionIdleTimeout: 5 }, 'sessionIdleTimeout (SESSION_IDLE_TIMEOUT) must be an integer from 60'],
-    ['non-redis URL', { redisUrl: 'http://u:hunter2@cache:6379' }, 'redisUrl (REDIS_URL) must be a redis:// or rediss:// URL'],
-    ['bad redis timeout', { redisCommandTimeoutMs: 0 }, 'redisCommandTimeoutMs (REDIS_COMMAND_TIMEOUT_MS) must be an integer from 50'],
-    ['short encryption key', { sessionEncryptionKey: ['short'] }, 'sessionEncryptionKey (SESSION_ENCRYPTION_KEY) must be keys of at least 16'],
-    ['spaced prefix', { sessionPrefix: 'my app:' }, 'sessionPrefix (SESSION_PREFIX) must be up to 64 printable'],
+    [
+      'short idle timeout',
+      { sessionIdleTimeout: 5 },
+      'sessionIdleTimeout (SESSION_IDLE_TIMEOUT) must be an integer from 60',
+    ],
+    [
+      'non-redis URL',
+      { redisUrl: 'http://u:hunter2@cache:6379' },
+      'redisUrl (REDIS_URL) must be a redis:// or rediss:// URL',
+    ],
+    [
+      'bad redis timeout',
+      { redisCommandTimeoutMs: 0 },
+      'redisCommandTimeoutMs (REDIS_COMMAND_TIMEOUT_MS) must be an integer from 50',
+    ],
+    [
+      'short encryption key',
+      { sessionEncryptionKey: ['short'] },
+      'sessionEncryptionKey (SESSION_ENCRYPTION_KEY) must be keys of at least 16',
+    ],
+    [
+      'spaced prefix',
+      { sessionPrefix: 'my app:' },
+      'sessionPrefix (SESSION_PREFIX) must be up to 64 printable',
+    ],
     ['bad store', { sessionStore: {} as never }, 'sessionStore must be an express-session store'],
-    ['negative clock tolerance', { clockTolerance: -1 }, 'clockTolerance (OIDC_CLOCK_TOLERANCE) must be an integer'],
-    ['session lifetime', { sessionAbsoluteTimeout: 10 }, 'sessionAbsoluteTimeout (SESSION_ABSOLUTE_TIMEOUT) must be an integer'],
+    [
+      'negative clock tolerance',
+      { clockTolerance: -1 },
+      'clockTolerance (OIDC_CLOCK_TOLERANCE) must be an integer',
+    ],
+    [
+      'session lifetime',
+      { sessionAbsoluteTimeout: 10 },
+      'sessionAbsoluteTimeout (SESSION_ABSOLUTE_TIMEOUT) must be an integer',
+    ],
     ['bad path', { loginPath: 'login' }, 'loginPath must be a path like "/login"'],
     ['clashing paths', { loginPath: '/me' }, 'must differ'],
-    ['bad post-logout URI', { postLogoutRedirectUri: 'javascript:alert(1)' }, 'postLogoutRedirectUri (OIDC_POST_LOGOUT_REDIRECT_URI) must use https'],
+    [
+      'bad post-logout URI',
+      { postLogoutRedirectUri: 'javascript:alert(1)' },
+      'postLogoutRedirectUri (OIDC_POST_LOGOUT_REDIRECT_URI) must use https',
+    ],
     ['bad logger', { logger: {} as never }, 'logger must have warn(record) and error(record)'],
     ['max pending logins', { maxPendingLogins: 0 }, 'maxPendingLogins must be an integer from 1'],
-    ['refresh skew', { refreshSkew: 7200 }, 'refreshSkew (OIDC_REFRESH_SKEW) must be an integer from 0 to 3600'],
-    ['userinfo switch', { fetchUserinfo: 'yes' as never }, 'fetchUserinfo (OIDC_FETCH_USERINFO) must be true or false (got "yes")'],
+    [
+      'refresh skew',
+      { refreshSkew: 7200 },
+      'refreshSkew (OIDC_REFRESH_SKEW) must be an integer from 0 to 3600',
+    ],
+    [
+      'userinfo switch',
+      { fetchUserinfo: 'yes' as never },
+      'fetchUserinfo (OIDC_FETCH_USERINFO) must be true or false (got "yes")',
+    ],
     ['back-channel logout path', { backchannelLogoutPath: '/me' }, 'must differ'],
   ])('refuses a %s', (_name, override, expected) => {
     const problems = problemsOf({ ...valid, ...override });
@@ -96,7 +178,14 @@ describe('resolveConfig', () => {
     const secretKey = JSON.stringify({ kty: 'oct', k: 'c2VjcmV0LWtleS1tYXRlcmlhbA' });
     const err = (() => {
       try {
-        return resolveConfig({ ...valid, sessionSecret: 'tiny-secret', previousSessionSecrets: ['old-tiny-secret'], clientAuthMethod: 'private_key_jwt', privateKey: secretKey, clientSecret: 'client-secret-123' });
+        return resolveConfig({
+          ...valid,
+          sessionSecret: 'tiny-secret',
+          previousSessionSecrets: ['old-tiny-secret'],
+          clientAuthMethod: 'private_key_jwt',
+          privateKey: secretKey,
+          clientSecret: 'client-secret-123',
+        });
       } catch (e) {
         return e as ConfigError;
       }
@@ -106,7 +195,9 @@ describe('resolveConfig', () => {
     expect(err.problems.join('\n')).toContain('SESSION_SECRET_PREVIOUS');
     expect(err.message).not.toContain('c2VjcmV0LWtleS1tYXRlcmlhbA');
     expect(err.message).not.toContain('client-secret-123');
-    expect(() => resolveConfig({ ...valid, redisUrl: 'http://u:hunter2@cache:6379' })).toThrow(/^(?![\s\S]*hunter2)/);
+    expect(() => resolveConfig({ ...valid, redisUrl: 'http://u:hunter2@cache:6379' })).toThrow(
+      /^(?![\s\S]*hunter2)/,
+    );
   });
 
   it('infers private_key_jwt when only a key is given, and imports a PKCS#8 PEM', () => {
@@ -122,31 +213,65 @@ describe('resolveConfig', () => {
 describe('configFromEnv', () => {
   it('maps every documented variable and parses numbers and extra parameters', () => {
     const options = configFromEnv({
-      OIDC_ISSUER: 'https://as.example', OIDC_CLIENT_ID: 'app', OIDC_CLIENT_AUTH_METHOD: 'client_secret_basic',
-      OIDC_CLIENT_SECRET: ' spaced secret ', OIDC_SCOPE: 'openid email', APP_BASE_URL: 'https://app.example',
-      SESSION_SECRET: SECRET, OIDC_HTTP_TIMEOUT_MS: '2500', OIDC_AUTH_PARAMS: 'prompt=login&acr_values=urn%3Aloa%3A2',
-      SESSION_COOKIE_NAME: 'sid', OIDC_ASSERTION_AUDIENCE: 'endpoint', OIDC_LOGIN_GRACE: '120', OIDC_CLOCK_TOLERANCE: '5',
-      SESSION_IDLE_TIMEOUT: '600', SESSION_ENCRYPTION_KEY: 'first-key-0123456789, second-key-0123456789', REDIS_URL: 'redis://127.0.0.1:6379',
-      SESSION_PREFIX: 'app1:', REDIS_COMMAND_TIMEOUT_MS: '500',
-      SESSION_ABSOLUTE_TIMEOUT: '3600', OIDC_POST_LOGOUT_REDIRECT_URI: 'https://app.example/bye',
-      OIDC_REFRESH_SKEW: '45', OIDC_FETCH_USERINFO: 'true', SESSION_SECRET_PREVIOUS: `${'a'.repeat(32)}, ${'b'.repeat(32)}`,
+      OIDC_ISSUER: 'https://as.example',
+      OIDC_CLIENT_ID: 'app',
+      OIDC_CLIENT_AUTH_METHOD: 'client_secret_basic',
+      OIDC_CLIENT_SECRET: ' spaced secret ',
+      OIDC_SCOPE: 'openid email',
+      APP_BASE_URL: 'https://app.example',
+      SESSION_SECRET: SECRET,
+      OIDC_HTTP_TIMEOUT_MS: '2500',
+      OIDC_AUTH_PARAMS: 'prompt=login&acr_values=urn%3Aloa%3A2',
+      SESSION_COOKIE_NAME: 'sid',
+      OIDC_ASSERTION_AUDIENCE: 'endpoint',
+      OIDC_LOGIN_GRACE: '120',
+      OIDC_CLOCK_TOLERANCE: '5',
+      SESSION_IDLE_TIMEOUT: '600',
+      SESSION_ENCRYPTION_KEY: 'first-key-0123456789, second-key-0123456789',
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      SESSION_PREFIX: 'app1:',
+      REDIS_COMMAND_TIMEOUT_MS: '500',
+      SESSION_ABSOLUTE_TIMEOUT: '3600',
+      OIDC_POST_LOGOUT_REDIRECT_URI: 'https://app.example/bye',
+      OIDC_REFRESH_SKEW: '45',
+      OIDC_FETCH_USERINFO: 'true',
+      SESSION_SECRET_PREVIOUS: `${'a'.repeat(32)}, ${'b'.repeat(32)}`,
       OIDC_RESTART_STALE_LOGINS: 'no',
     });
     expect(options).toEqual({
-      issuer: 'https://as.example', clientId: 'app', clientAuthMethod: 'client_secret_basic', clientSecret: ' spaced secret ',
-      scope: 'openid email', baseUrl: 'https://app.example', sessionSecret: SECRET, httpTimeoutMs: 2500,
-      authorizationParams: { prompt: 'login', acr_values: 'urn:loa:2' }, sessionCookieName: 'sid', assertionAudience: 'endpoint',
-      loginGrace: 120, clockTolerance: 5, sessionAbsoluteTimeout: 3600, postLogoutRedirectUri: 'https://app.example/bye',
-      sessionIdleTimeout: 600, sessionEncryptionKey: ['first-key-0123456789', 'second-key-0123456789'], redisUrl: 'redis://127.0.0.1:6379',
-      sessionPrefix: 'app1:', redisCommandTimeoutMs: 500, refreshSkew: 45, fetchUserinfo: true,
-      previousSessionSecrets: ['a'.repeat(32), 'b'.repeat(32)], restartStaleLogins: false,
+      issuer: 'https://as.example',
+      clientId: 'app',
+      clientAuthMethod: 'client_secret_basic',
+      clientSecret: ' spaced secret ',
+      scope: 'openid email',
+      baseUrl: 'https://app.example',
+      sessionSecret: SECRET,
+      httpTimeoutMs: 2500,
+      authorizationParams: { prompt: 'login', acr_values: 'urn:loa:2' },
+      sessionCookieName: 'sid',
+      assertionAudience: 'endpoint',
+      loginGrace: 120,
+      clockTolerance: 5,
+      sessionAbsoluteTimeout: 3600,
+      postLogoutRedirectUri: 'https://app.example/bye',
+      sessionIdleTimeout: 600,
+      sessionEncryptionKey: ['first-key-0123456789', 'second-key-0123456789'],
+      redisUrl: 'redis://127.0.0.1:6379',
+      sessionPrefix: 'app1:',
+      redisCommandTimeoutMs: 500,
+      refreshSkew: 45,
+      fetchUserinfo: true,
+      previousSessionSecrets: ['a'.repeat(32), 'b'.repeat(32)],
+      restartStaleLogins: false,
     });
   });
 
   it('treats empty variables as unset and keeps non-numbers for validation to report', () => {
     const options = configFromEnv({ OIDC_ISSUER: '  ', OIDC_HTTP_TIMEOUT_MS: '5s' });
     expect(options).toEqual({ httpTimeoutMs: '5s' });
-    expect(() => resolveConfig({ ...valid, ...configFromEnv({ OIDC_FETCH_USERINFO: 'maybe' }) })).toThrow(/OIDC_FETCH_USERINFO\) must be true or false \(got "maybe"\)/);
+    expect(() => resolveConfig({ ...valid, ...configFromEnv({ OIDC_FETCH_USERINFO: 'maybe' }) })).toThrow(
+      /OIDC_FETCH_USERINFO\) must be true or false \(got "maybe"\)/,
+    );
     expect(() => resolveConfig({ ...valid, ...options })).toThrow(/OIDC_HTTP_TIMEOUT_MS.*got "5s"/);
   });
 });

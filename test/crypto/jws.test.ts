@@ -6,10 +6,17 @@
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
 import { compactVerify, SignJWT } from 'jose';
-import { decodeCompact, JWS_ALGORITHMS, keyFitsAlgorithm, signCompact, verifySignature } from '../../src/crypto/jws.js';
+import {
+  decodeCompact,
+  JWS_ALGORITHMS,
+  keyFitsAlgorithm,
+  signCompact,
+  verifySignature,
+} from '../../src/crypto/jws.js';
 
 function keyPairFor(alg: string): { privateKey: KeyObject; publicKey: KeyObject } {
-  if (alg.startsWith('RS') || alg.startsWith('PS')) return generateKeyPairSync('rsa', { modulusLength: 2048 });
+  if (alg.startsWith('RS') || alg.startsWith('PS'))
+    return generateKeyPairSync('rsa', { modulusLength: 2048 });
   if (alg === 'ES256') return generateKeyPairSync('ec', { namedCurve: 'P-256' });
   if (alg === 'ES384') return generateKeyPairSync('ec', { namedCurve: 'P-384' });
   if (alg === 'ES512') return generateKeyPairSync('ec', { namedCurve: 'P-521' });
@@ -41,7 +48,12 @@ describe('signCompact and verifySignature', () => {
     const [header, , signature] = signCompact({ alg: 'ES256' }, { sub: 'alice' }, privateKey).split('.');
     const forged = `${header}.${Buffer.from('{"sub":"mallory"}').toString('base64url')}.${signature}`;
     expect(verifyHere(forged, publicKey)).toBe(false);
-    expect(verifyHere(`${header}.${Buffer.from('{"sub":"alice"}').toString('base64url')}.${signature!.slice(0, 20)}`, publicKey)).toBe(false);
+    expect(
+      verifyHere(
+        `${header}.${Buffer.from('{"sub":"alice"}').toString('base64url')}.${signature!.slice(0, 20)}`,
+        publicKey,
+      ),
+    ).toBe(false);
   });
 
   it('never verifies with a key of another type or curve than the alg needs', () => {
@@ -59,13 +71,16 @@ describe('signCompact and verifySignature', () => {
   });
 
   it('refuses to sign with a key that does not fit the alg, with a coded TypeError', () => {
-    expect(() => signCompact({ alg: 'ES256' }, {}, keyPairFor('RS256').privateKey)).toThrow(expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }));
+    expect(() => signCompact({ alg: 'ES256' }, {}, keyPairFor('RS256').privateKey)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
     expect(() => signCompact({ alg: 'HS256' }, {}, keyPairFor('ES256').privateKey)).toThrow(TypeError);
   });
 });
 
 describe('decodeCompact', () => {
-  const b64 = (value: unknown): string => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
+  const b64 = (value: unknown): string =>
+    Buffer.from(typeof value === 'string' ? value : JSON.stringify(value)).toString('base64url');
   it.each<[string, string, RegExp]>([
     ['two parts', 'a.b', /three/],
     ['five parts (a JWE)', 'a.b.c.d.e', /three/],

@@ -25,7 +25,8 @@ describe('randomBuffer and randomToken', () => {
   });
 
   it('refuses sizes outside 1..4096 with a coded RangeError', () => {
-    for (const size of [0, -1, 4097, 1.5]) expect(() => randomBuffer(size)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
+    for (const size of [0, -1, 4097, 1.5])
+      expect(() => randomBuffer(size)).toThrow(expect.objectContaining({ code: 'ERR_OUT_OF_RANGE' }));
   });
 
   it('looks uniform: every byte value shows up in 64 KiB', () => {

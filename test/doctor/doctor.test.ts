@@ -15,24 +15,46 @@ import { startStack, type Stack } from '../helpers/stack.js';
 let stack: Stack;
 let redis: TestRedis;
 let hostile: HostileAs;
-beforeAll(async () => { [stack, redis, hostile] = await Promise.all([startStack(), startRedis(), startHostileAs()]); });
-afterAll(async () => { await Promise.all([stack.close(), redis.close(), hostile.close()]); });
+beforeAll(async () => {
+  [stack, redis, hostile] = await Promise.all([startStack(), startRedis(), startHostileAs()]);
+});
+afterAll(async () => {
+  await Promise.all([stack.close(), redis.close(), hostile.close()]);
+});
 
 const SESSION_SECRET = 'doctor-test-session-secret-0123456789abcdef';
 
 /** The environment of the stack's basic client, as a deployment would set it. */
 function basicEnv(): NodeJS.ProcessEnv {
   return {
-    OIDC_ISSUER: stack.issuer, OIDC_CLIENT_ID: 'basic-client', OIDC_CLIENT_SECRET: stack.clientSecret,
-    APP_BASE_URL: stack.appUrl, SESSION_SECRET,
+    OIDC_ISSUER: stack.issuer,
+    OIDC_CLIENT_ID: 'basic-client',
+    OIDC_CLIENT_SECRET: stack.clientSecret,
+    APP_BASE_URL: stack.appUrl,
+    SESSION_SECRET,
   };
 }
 
 /** Run the CLI as `express-par-login doctor`, capturing what it prints. */
-async function doctor(env: NodeJS.ProcessEnv, options: DoctorOptions = {}): Promise<{ code: number; out: string; err: string }> {
+async function doctor(
+  env: NodeJS.ProcessEnv,
+  options: DoctorOptions = {},
+): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await runCli(['doctor'], env, { out: (text) => { out += text; }, err: (text) => { err += text; } }, options);
+  const code = await runCli(
+    ['doctor'],
+    env,
+    {
+      out: (text) => {
+        out += text;
+      },
+      err: (text) => {
+        err += text;
+      },
+    },
+    options,
+  );
   return { code, out, err };
 }
 
@@ -40,14 +62,24 @@ const line = (report: DoctorReport, name: string) => report.results.filter((resu
 
 /** No secret of any environment used here ever reaches the output. */
 function expectNoSecret(text: string): void {
-  for (const secret of [stack.clientSecret, SESSION_SECRET, String(stack.privateJwk.d)]) expect(text).not.toContain(secret);
+  for (const secret of [stack.clientSecret, SESSION_SECRET, String(stack.privateJwk.d)])
+    expect(text).not.toContain(secret);
 }
 
 describe('doctor against oidc-provider', () => {
   it('passes every check for a correct client_secret_basic configuration and exits 0', async () => {
     const { code, out } = await doctor({ ...basicEnv(), REDIS_URL: redis.url });
     expect(code).toBe(0);
-    for (const name of ['Environment variables', 'Issuer reachable', 'Discovery consistent', 'PAR endpoint', 'Client authentication', 'Redirect URI', 'Redis', 'Clock skew']) {
+    for (const name of [
+      'Environment variables',
+      'Issuer reachable',
+      'Discovery consistent',
+      'PAR endpoint',
+      'Client authentication',
+      'Redirect URI',
+      'Redis',
+      'Clock skew',
+    ]) {
       expect(out).toMatch(new RegExp(`^  ok    ${name}: `, 'm'));
     }
     expect(out).toContain('the AS requires PAR for every client');
@@ -58,7 +90,13 @@ describe('doctor against oidc-provider', () => {
   });
 
   it('passes with private_key_jwt, naming the key id and the assertion audience', async () => {
-    const env = { ...basicEnv(), OIDC_CLIENT_ID: 'jwt-client', OIDC_CLIENT_SECRET: undefined, OIDC_CLIENT_AUTH_METHOD: 'private_key_jwt', OIDC_PRIVATE_KEY: JSON.stringify(stack.privateJwk) };
+    const env = {
+      ...basicEnv(),
+      OIDC_CLIENT_ID: 'jwt-client',
+      OIDC_CLIENT_SECRET: undefined,
+      OIDC_CLIENT_AUTH_METHOD: 'private_key_jwt',
+      OIDC_PRIVATE_KEY: JSON.stringify(stack.privateJwk),
+    };
     const report = await runDoctor(env);
     expect(report.healthy).toBe(true);
     expect(line(report, 'Client authentication')[0]!.detail).toContain(`kid ${stack.privateJwk.kid}`);
@@ -80,7 +118,13 @@ describe('doctor against oidc-provider', () => {
     const { generateKeyPair, exportJWK } = await import('jose');
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
     const stranger = { ...(await exportJWK(privateKey)), kid: 'not-registered', alg: 'ES256' };
-    const report = await runDoctor({ ...basicEnv(), OIDC_CLIENT_ID: 'jwt-client', OIDC_CLIENT_SECRET: undefined, OIDC_CLIENT_AUTH_METHOD: 'private_key_jwt', OIDC_PRIVATE_KEY: JSON.stringify(stranger) });
+    const report = await runDoctor({
+      ...basicEnv(),
+      OIDC_CLIENT_ID: 'jwt-client',
+      OIDC_CLIENT_SECRET: undefined,
+      OIDC_CLIENT_AUTH_METHOD: 'private_key_jwt',
+      OIDC_PRIVATE_KEY: JSON.stringify(stranger),
+    });
     expect(report.healthy).toBe(false);
     const [auth] = line(report, 'Client authentication');
     expect(auth!.status).toBe('fail');
@@ -99,11 +143,22 @@ describe('doctor against oidc-provider', () => {
   });
 
   it('reports every bad variable at once and skips the checks that need them', async () => {
-    const { code, out } = await doctor({ OIDC_ISSUER: 'not a url', SESSION_SECRET: 'tiny-secret', OIDC_CLIENT_AUTH_METHOD: 'magic' });
+    const { code, out } = await doctor({
+      OIDC_ISSUER: 'not a url',
+      SESSION_SECRET: 'tiny-secret',
+      OIDC_CLIENT_AUTH_METHOD: 'magic',
+    });
     expect(code).toBe(1);
     const failures = out.split('\n').filter((text) => text.startsWith('  FAIL  Environment variables:'));
     expect(failures.length).toBeGreaterThanOrEqual(4);
-    for (const name of ['OIDC_ISSUER', 'OIDC_CLIENT_ID', 'APP_BASE_URL', 'SESSION_SECRET', 'OIDC_CLIENT_AUTH_METHOD']) expect(out).toContain(name);
+    for (const name of [
+      'OIDC_ISSUER',
+      'OIDC_CLIENT_ID',
+      'APP_BASE_URL',
+      'SESSION_SECRET',
+      'OIDC_CLIENT_AUTH_METHOD',
+    ])
+      expect(out).toContain(name);
     expect(out).toMatch(/^  skip  Issuer reachable: fix the environment variables first/m);
     expect(out).not.toContain('tiny-secret'); // a secret's value is never echoed, even a bad one
   });
@@ -122,12 +177,22 @@ describe('doctor against oidc-provider', () => {
     expect(reachable!.status).toBe('fail');
     expect(reachable!.detail).toContain(`${issuer}/.well-known/openid-configuration`);
     expect(reachable!.fix).toContain('OIDC_ISSUER');
-    for (const name of ['Discovery consistent', 'PAR endpoint', 'Client authentication', 'Redirect URI', 'Clock skew']) expect(line(report, name)[0]!.status).toBe('skip');
+    for (const name of [
+      'Discovery consistent',
+      'PAR endpoint',
+      'Client authentication',
+      'Redirect URI',
+      'Clock skew',
+    ])
+      expect(line(report, name)[0]!.status).toBe('skip');
   });
 
   it('fails Redis when REDIS_URL points where nothing answers, without printing its password', async () => {
     const port = new URL(await refusedUrl()).port;
-    const { code, out } = await doctor({ ...basicEnv(), REDIS_URL: `redis://app:hunter2-redis-password@127.0.0.1:${port}` });
+    const { code, out } = await doctor({
+      ...basicEnv(),
+      REDIS_URL: `redis://app:hunter2-redis-password@127.0.0.1:${port}`,
+    });
     expect(code).toBe(1);
     expect(out).toMatch(new RegExp(`^  FAIL  Redis: redis://127\\.0\\.0\\.1:${port} did not answer`, 'm'));
     expect(out).toContain('fix: Start Redis or fix REDIS_URL');
@@ -147,47 +212,84 @@ describe('doctor against oidc-provider', () => {
 });
 
 describe('doctor against a scripted AS', () => {
-  const env = (): NodeJS.ProcessEnv => ({ OIDC_ISSUER: hostile.issuer, OIDC_CLIENT_ID: hostile.clientId, OIDC_CLIENT_SECRET: hostile.clientSecret, APP_BASE_URL: 'http://127.0.0.1:3000', SESSION_SECRET });
+  const env = (): NodeJS.ProcessEnv => ({
+    OIDC_ISSUER: hostile.issuer,
+    OIDC_CLIENT_ID: hostile.clientId,
+    OIDC_CLIENT_SECRET: hostile.clientSecret,
+    APP_BASE_URL: 'http://127.0.0.1:3000',
+    SESSION_SECRET,
+  });
 
   it('fails the PAR endpoint check when discovery has none, saying to enable PAR', async () => {
     hostile.reset();
-    hostile.script.discovery = { body: (normal: Record<string, unknown>) => ({ ...normal, pushed_authorization_request_endpoint: undefined }) };
+    hostile.script.discovery = {
+      body: (normal: Record<string, unknown>) => ({
+        ...normal,
+        pushed_authorization_request_endpoint: undefined,
+      }),
+    };
     const report = await runDoctor(env());
     const failures = report.results.filter((result) => result.status === 'fail');
     expect(failures.map((result) => result.name)).toContain('PAR endpoint');
-    expect(failures.find((result) => result.name === 'PAR endpoint')!.fix).toContain('Pushed Authorization Requests');
+    expect(failures.find((result) => result.name === 'PAR endpoint')!.fix).toContain(
+      'Pushed Authorization Requests',
+    );
     expect(hostile.count('par')).toBe(0);
   });
 
   it('passes the PAR endpoint check without one when OIDC_PAR=auto allows classic requests, and still fails it when the AS requires PAR', async () => {
     hostile.reset();
-    hostile.script.discovery = { body: (normal: Record<string, unknown>) => ({ ...normal, pushed_authorization_request_endpoint: undefined, require_pushed_authorization_requests: false }) };
+    hostile.script.discovery = {
+      body: (normal: Record<string, unknown>) => ({
+        ...normal,
+        pushed_authorization_request_endpoint: undefined,
+        require_pushed_authorization_requests: false,
+      }),
+    };
     const auto = line(await runDoctor({ ...env(), OIDC_PAR: 'auto' }), 'PAR endpoint');
-    expect(auto).toEqual([expect.objectContaining({ status: 'ok', detail: expect.stringContaining('OIDC_PAR=auto') })]);
-    hostile.script.discovery = { body: (normal: Record<string, unknown>) => ({ ...normal, pushed_authorization_request_endpoint: undefined, require_pushed_authorization_requests: true }) };
+    expect(auto).toEqual([
+      expect.objectContaining({ status: 'ok', detail: expect.stringContaining('OIDC_PAR=auto') }),
+    ]);
+    hostile.script.discovery = {
+      body: (normal: Record<string, unknown>) => ({
+        ...normal,
+        pushed_authorization_request_endpoint: undefined,
+        require_pushed_authorization_requests: true,
+      }),
+    };
     const required = line(await runDoctor({ ...env(), OIDC_PAR: 'auto' }), 'PAR endpoint');
-    expect(required).toEqual([expect.objectContaining({ status: 'fail', fix: expect.stringContaining('par_required') })]);
+    expect(required).toEqual([
+      expect.objectContaining({ status: 'fail', fix: expect.stringContaining('par_required') }),
+    ]);
   });
 
   it('fails discovery when the AS names another issuer, and proposes the published one', async () => {
     hostile.reset();
-    hostile.script.discovery = { body: (normal: Record<string, unknown>) => ({ ...normal, issuer: `${hostile.issuer}/tenant` }) };
+    hostile.script.discovery = {
+      body: (normal: Record<string, unknown>) => ({ ...normal, issuer: `${hostile.issuer}/tenant` }),
+    };
     const report = await runDoctor(env());
     const [consistent] = line(report, 'Discovery consistent');
     expect(consistent!.status).toBe('fail');
-    expect(consistent!.fix).toBe(`Set OIDC_ISSUER=${hostile.issuer}/tenant (the issuer must match the AS's exactly, trailing slash included).`);
+    expect(consistent!.fix).toBe(
+      `Set OIDC_ISSUER=${hostile.issuer}/tenant (the issuer must match the AS's exactly, trailing slash included).`,
+    );
     expect(report.healthy).toBe(false);
   });
 
   it('fails discovery that does not fit this client (no PKCE S256), and passes the same AS unscripted', async () => {
     hostile.reset();
-    hostile.script.discovery = { body: (normal: Record<string, unknown>) => ({ ...normal, code_challenge_methods_supported: ['plain'] }) };
+    hostile.script.discovery = {
+      body: (normal: Record<string, unknown>) => ({ ...normal, code_challenge_methods_supported: ['plain'] }),
+    };
     const [pkce] = line(await runDoctor(env()), 'Discovery consistent');
     expect(pkce!.status).toBe('fail');
     expect(pkce!.detail).toContain('S256');
     hostile.reset();
     const healthy = await runDoctor(env());
-    expect(healthy.results.filter((result) => result.status !== 'ok').map((result) => result.name)).toEqual([]);
+    expect(healthy.results.filter((result) => result.status !== 'ok').map((result) => result.name)).toEqual(
+      [],
+    );
   });
 });
 
@@ -196,7 +298,18 @@ describe('the command line', () => {
     const collect = async (argv: string[]) => {
       let out = '';
       let err = '';
-      const code = await runCli(argv, {}, { out: (text) => { out += text; }, err: (text) => { err += text; } });
+      const code = await runCli(
+        argv,
+        {},
+        {
+          out: (text) => {
+            out += text;
+          },
+          err: (text) => {
+            err += text;
+          },
+        },
+      );
       return { code, out, err };
     };
     expect(await collect([])).toMatchObject({ code: 2, out: '' });
@@ -211,11 +324,17 @@ describe('the command line', () => {
 
   it('runs as a process: `npm run doctor` exits 0 on a healthy configuration and 1 on a broken one', async () => {
     const { execFile } = await import('node:child_process');
-    const run = (env: NodeJS.ProcessEnv) => new Promise<{ code: number; stdout: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', 'src/doctor/cli.ts', 'doctor'], { env: { PATH: process.env.PATH, ...env }, timeout: 60_000 }, (error, stdout) => {
-        resolve({ code: error === null ? 0 : Number((error as { code?: number }).code), stdout });
+    const run = (env: NodeJS.ProcessEnv) =>
+      new Promise<{ code: number; stdout: string }>((resolve) => {
+        execFile(
+          process.execPath,
+          ['--import', 'tsx', 'src/doctor/cli.ts', 'doctor'],
+          { env: { PATH: process.env.PATH, ...env }, timeout: 60_000 },
+          (error, stdout) => {
+            resolve({ code: error === null ? 0 : Number((error as { code?: number }).code), stdout });
+          },
+        );
       });
-    });
     const healthy = await run(basicEnv());
     expect(healthy.stdout).toContain('All good.');
     expect(healthy.code).toBe(0);
@@ -232,9 +351,23 @@ describe('the command line', () => {
     try {
       const file = join(dir, '.env');
       const env = basicEnv();
-      await writeFile(file, Object.entries({ ...env, OIDC_CLIENT_ID: 'overridden' }).map(([name, value]) => `${name}=${value}`).join('\n'));
+      await writeFile(
+        file,
+        Object.entries({ ...env, OIDC_CLIENT_ID: 'overridden' })
+          .map(([name, value]) => `${name}=${value}`)
+          .join('\n'),
+      );
       let out = '';
-      const code = await runCli(['doctor', '--env-file', file], { OIDC_CLIENT_ID: 'basic-client' }, { out: (text) => { out += text; }, err: () => {} });
+      const code = await runCli(
+        ['doctor', '--env-file', file],
+        { OIDC_CLIENT_ID: 'basic-client' },
+        {
+          out: (text) => {
+            out += text;
+          },
+          err: () => {},
+        },
+      );
       expect(out).toMatch(/^  ok    Client authentication: /m);
       expect(code).toBe(0);
     } finally {

@@ -118,14 +118,18 @@ export class Browser {
     const chain = [...(init.chain ?? []), target.href];
     const site = fetchSite(init.initiator, chain);
     const headers: Record<string, string> = {
-      accept: ACCEPT_HTML, 'user-agent': 'express-par-login test browser',
-      'sec-fetch-mode': 'navigate', 'sec-fetch-dest': 'document', 'sec-fetch-site': site,
+      accept: ACCEPT_HTML,
+      'user-agent': 'express-par-login test browser',
+      'sec-fetch-mode': 'navigate',
+      'sec-fetch-dest': 'document',
+      'sec-fetch-site': site,
     };
     const cookie = this.jar.header(target, { site, safeTopLevel: method === 'GET' || method === 'HEAD' });
     if (cookie !== undefined) headers.cookie = cookie;
     if (init.body !== undefined) headers['content-type'] = 'application/x-www-form-urlencoded';
     if (method !== 'GET' && method !== 'HEAD' && init.initiator !== undefined) {
-      headers.origin = new Set(chain.map((u) => new URL(u).origin)).size > 1 ? 'null' : new URL(init.initiator).origin;
+      headers.origin =
+        new Set(chain.map((u) => new URL(u).origin)).size > 1 ? 'null' : new URL(init.initiator).origin;
     }
     for (const [name, value] of Object.entries(init.headers ?? {})) {
       if (value === null) delete headers[name.toLowerCase()];
@@ -135,10 +139,20 @@ export class Browser {
     const response = await request(target, { method: method as 'GET', headers, body: init.body });
     const body = await response.body.text();
     this.jar.store(target, response.headers['set-cookie']);
-    const location = typeof response.headers.location === 'string' ? new URL(response.headers.location, target).href : undefined;
+    const location =
+      typeof response.headers.location === 'string'
+        ? new URL(response.headers.location, target).href
+        : undefined;
     const hop: Hop = {
-      method, url: target.href, status: response.statusCode, headers: response.headers, body, location,
-      initiator: init.initiator, chain, requestBody: init.body,
+      method,
+      url: target.href,
+      status: response.statusCode,
+      headers: response.headers,
+      body,
+      location,
+      initiator: init.initiator,
+      chain,
+      requestBody: init.body,
     };
     this.seen.push(hop);
     return hop;
@@ -162,11 +176,14 @@ export class Browser {
     let next = typeof from === 'string' ? from : redirectTarget(from);
     for (let count = 0; next !== undefined; count += 1) {
       if (options.stopBefore?.(new URL(next))) break;
-      if (count === (options.max ?? 20)) throw new Error(`more than ${options.max ?? 20} redirects, last to ${next}`);
+      if (count === (options.max ?? 20))
+        throw new Error(`more than ${options.max ?? 20} redirects, last to ${next}`);
       const repeat = last !== undefined && (last.status === 307 || last.status === 308);
       last = await this.request(next, {
-        method: repeat ? last!.method : 'GET', body: repeat ? last!.requestBody : undefined,
-        initiator: last?.initiator, chain: last?.chain ?? [],
+        method: repeat ? last!.method : 'GET',
+        body: repeat ? last!.requestBody : undefined,
+        initiator: last?.initiator,
+        chain: last?.chain ?? [],
       });
       hops.push(last);
       next = redirectTarget(last);
@@ -178,7 +195,11 @@ export class Browser {
    * Submit the first `<form>` of a page, with its own fields (hidden inputs and the rest) plus
    * `overrides` (`null` drops a field). Returns the response; pass it to {@link follow} to go on.
    */
-  async submitForm(html: string, pageUrl: string, overrides: Record<string, string | null> = {}): Promise<Hop> {
+  async submitForm(
+    html: string,
+    pageUrl: string,
+    overrides: Record<string, string | null> = {},
+  ): Promise<Hop> {
     const form = parseFirstForm(html, pageUrl);
     const fields = new URLSearchParams(form.fields.filter(([name]) => !(name in overrides)));
     for (const [name, value] of Object.entries(overrides)) if (value !== null) fields.set(name, value);
@@ -204,10 +225,17 @@ export class Browser {
    * callback, and return that callback URL (with `code`, `state` and `iss`) for a test to replay,
    * tamper with or deliver with `follow` / `navigate`.
    */
-  async stepUntilCallback(appUrl: string, options: LoginOptions = {}): Promise<{ callbackUrl: string; hops: Hop[] }> {
+  async stepUntilCallback(
+    appUrl: string,
+    options: LoginOptions = {},
+  ): Promise<{ callbackUrl: string; hops: Hop[] }> {
     const app = new URL(appUrl);
     const callbackPath = `${app.pathname.replace(/\/$/, '')}${options.callbackPath ?? '/callback'}`;
-    const hops = await this.#walk(appUrl, options, (url) => url.origin === app.origin && url.pathname === callbackPath);
+    const hops = await this.#walk(
+      appUrl,
+      options,
+      (url) => url.origin === app.origin && url.pathname === callbackPath,
+    );
     const callbackUrl = hops.at(-1)?.location;
     if (callbackUrl === undefined || new URL(callbackUrl).pathname !== callbackPath) {
       throw new Error(`the login did not reach ${callbackPath}; last hop: ${describe(hops.at(-1))}`);
@@ -215,7 +243,11 @@ export class Browser {
     return { callbackUrl, hops };
   }
 
-  async #walk(appUrl: string, options: LoginOptions, stopBefore: FollowOptions['stopBefore']): Promise<Hop[]> {
+  async #walk(
+    appUrl: string,
+    options: LoginOptions,
+    stopBefore: FollowOptions['stopBefore'],
+  ): Promise<Hop[]> {
     const app = new URL(appUrl);
     const start = new URL(`${app.pathname.replace(/\/$/, '')}${options.loginPath ?? '/login'}`, app);
     if (options.returnTo !== undefined) start.searchParams.set('returnTo', options.returnTo);
@@ -228,17 +260,36 @@ export class Browser {
    * through the app's callback. Returns every hop; the last is the app's page after login, or with
    * `stopBefore`, the hop whose redirect it stopped before.
    */
-  async continueLogin(from: Hop, appUrl: string, options: LoginOptions = {}, stopBefore?: FollowOptions['stopBefore']): Promise<Hop[]> {
-    return this.#throughAs([from, ...(await this.follow(from, { stopBefore }))], new URL(appUrl), options, stopBefore);
+  async continueLogin(
+    from: Hop,
+    appUrl: string,
+    options: LoginOptions = {},
+    stopBefore?: FollowOptions['stopBefore'],
+  ): Promise<Hop[]> {
+    return this.#throughAs(
+      [from, ...(await this.follow(from, { stopBefore }))],
+      new URL(appUrl),
+      options,
+      stopBefore,
+    );
   }
 
-  async #throughAs(hops: Hop[], app: URL, options: LoginOptions, stopBefore: FollowOptions['stopBefore']): Promise<Hop[]> {
+  async #throughAs(
+    hops: Hop[],
+    app: URL,
+    options: LoginOptions,
+    stopBefore: FollowOptions['stopBefore'],
+  ): Promise<Hop[]> {
     for (let step = 0; step < 5; step += 1) {
       const page = hops.at(-1);
       if (page === undefined || page.status !== 200 || new URL(page.url).origin === app.origin) break;
       const prompt = parseFirstForm(page.body, page.url).fields.find(([name]) => name === 'prompt')?.[1];
-      if (prompt !== 'login' && prompt !== 'consent') throw new Error(`unexpected AS page: ${describe(page)}`);
-      const overrides: Record<string, string> = prompt === 'login' ? { login: options.user ?? 'alice', password: options.password ?? 'any-password' } : {};
+      if (prompt !== 'login' && prompt !== 'consent')
+        throw new Error(`unexpected AS page: ${describe(page)}`);
+      const overrides: Record<string, string> =
+        prompt === 'login'
+          ? { login: options.user ?? 'alice', password: options.password ?? 'any-password' }
+          : {};
       const posted = await this.submitForm(page.body, page.url, overrides);
       hops.push(posted, ...(await this.follow(posted, { stopBefore })));
     }
@@ -251,5 +302,7 @@ function redirectTarget(hop: Hop): string | undefined {
 }
 
 function describe(hop: Hop | undefined): string {
-  return hop === undefined ? 'none' : `${hop.method} ${hop.url} → ${hop.status} ${hop.location ?? hop.body.slice(0, 300)}`;
+  return hop === undefined
+    ? 'none'
+    : `${hop.method} ${hop.url} → ${hop.status} ${hop.location ?? hop.body.slice(0, 300)}`;
 }

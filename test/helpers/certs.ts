@@ -13,7 +13,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 /** One certificate: its files and PEM texts. */
-export interface TestCertificate { certFile: string; keyFile: string; cert: string; key: string }
+export interface TestCertificate {
+  certFile: string;
+  keyFile: string;
+  cert: string;
+  key: string;
+}
 
 /** The material of one test run. */
 export interface TestPki {
@@ -50,7 +55,8 @@ const bitString = (value: Buffer, unusedBits = 0): Buffer => tlv(0x03, Buffer.fr
 const boolean = (value: boolean): Buffer => tlv(0x01, Buffer.from([value ? 0xff : 0x00]));
 const utf8String = (value: string): Buffer => tlv(0x0c, Buffer.from(value, 'utf8'));
 /** UTCTime (RFC 5280 §4.1.2.5.1): YYMMDDHHMMSSZ. */
-const utcTime = (date: Date): Buffer => tlv(0x17, Buffer.from(`${date.toISOString().replace(/[-:T]/g, '').slice(2, 14)}Z`));
+const utcTime = (date: Date): Buffer =>
+  tlv(0x17, Buffer.from(`${date.toISOString().replace(/[-:T]/g, '').slice(2, 14)}Z`));
 
 function integer(value: Buffer): Buffer {
   return tlv(0x02, value[0]! & 0x80 ? Buffer.concat([Buffer.from([0]), value]) : value);
@@ -75,9 +81,20 @@ const extension = (id: string, critical: boolean, value: Buffer): Buffer =>
   sequence(oid(id), ...(critical ? [boolean(true)] : []), octetString(value));
 const keyId = (spki: Buffer): Buffer => createHash('sha1').update(spki).digest();
 
-interface Subject { commonName: string; publicKey: KeyObject }
-interface Issuer { commonName: string; privateKey: KeyObject; publicKey: KeyObject }
-interface Profile { ca?: boolean; serverIp?: string; clientAuth?: boolean }
+interface Subject {
+  commonName: string;
+  publicKey: KeyObject;
+}
+interface Issuer {
+  commonName: string;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+}
+interface Profile {
+  ca?: boolean;
+  serverIp?: string;
+  clientAuth?: boolean;
+}
 
 function certificate(subject: Subject, issuer: Issuer, profile: Profile): string {
   const spki = subject.publicKey.export({ type: 'spki', format: 'der' });
@@ -88,13 +105,31 @@ function certificate(subject: Subject, issuer: Issuer, profile: Profile): string
   const extensions = [
     extension('2.5.29.19', true, profile.ca ? sequence(boolean(true)) : sequence()), // basicConstraints
     // keyUsage: keyCertSign + cRLSign for a CA, digitalSignature otherwise (bit 0 is the high bit).
-    extension('2.5.29.15', true, profile.ca ? bitString(Buffer.from([0x06]), 1) : bitString(Buffer.from([0x80]), 7)),
+    extension(
+      '2.5.29.15',
+      true,
+      profile.ca ? bitString(Buffer.from([0x06]), 1) : bitString(Buffer.from([0x80]), 7),
+    ),
     extension('2.5.29.14', false, octetString(keyId(spki))), // subjectKeyIdentifier
     extension('2.5.29.35', false, sequence(tlv(0x80, keyId(issuerSpki)))), // authorityKeyIdentifier [0] keyIdentifier
     ...(profile.serverIp || profile.clientAuth
-      ? [extension('2.5.29.37', false, sequence(oid(profile.serverIp ? '1.3.6.1.5.5.7.3.1' : '1.3.6.1.5.5.7.3.2')))] // extKeyUsage
+      ? [
+          extension(
+            '2.5.29.37',
+            false,
+            sequence(oid(profile.serverIp ? '1.3.6.1.5.5.7.3.1' : '1.3.6.1.5.5.7.3.2')),
+          ),
+        ] // extKeyUsage
       : []),
-    ...(profile.serverIp ? [extension('2.5.29.17', false, sequence(tlv(0x87, Buffer.from(profile.serverIp.split('.').map(Number)))))] : []), // SAN iPAddress
+    ...(profile.serverIp
+      ? [
+          extension(
+            '2.5.29.17',
+            false,
+            sequence(tlv(0x87, Buffer.from(profile.serverIp.split('.').map(Number)))),
+          ),
+        ]
+      : []), // SAN iPAddress
   ];
   const tbs = sequence(
     explicit(0, integer(Buffer.from([2]))), // v3
@@ -132,14 +167,19 @@ export function createTestPki(): TestPki {
     const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
     const self: Issuer = { commonName, privateKey, publicKey };
     if (profile.ca) keys.set(commonName, self);
-    return write(commonName, privateKey, certificate({ commonName, publicKey }, issuer === 'self' ? self : issuer, profile));
+    return write(
+      commonName,
+      privateKey,
+      certificate({ commonName, publicKey }, issuer === 'self' ? self : issuer, profile),
+    );
   }
 
   const ca = make('test-ca', 'self', { ca: true });
   const caIssuer = keys.get('test-ca')!;
   const server = make('server', caIssuer, { serverIp: '127.0.0.1' });
   return {
-    ca, server,
+    ca,
+    server,
     client: (commonName) => make(commonName, caIssuer, { clientAuth: true }),
     selfSigned: (commonName) => make(commonName, 'self', { clientAuth: true }),
     strangerClient: (commonName) => {

@@ -43,7 +43,9 @@ function domainMatches(host: string, domain: string): boolean {
 
 function pathMatches(requestPath: string, cookiePath: string): boolean {
   if (requestPath === cookiePath) return true;
-  return requestPath.startsWith(cookiePath) && (cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/');
+  return (
+    requestPath.startsWith(cookiePath) && (cookiePath.endsWith('/') || requestPath[cookiePath.length] === '/')
+  );
 }
 
 function defaultPath(url: URL): string {
@@ -72,7 +74,12 @@ export class CookieJar {
     const sendable = this.#cookies
       .filter((c) => (c.hostOnly ? url.hostname === c.domain : domainMatches(url.hostname, c.domain)))
       .filter((c) => pathMatches(url.pathname, c.path) && (!c.secure || isTrustworthy(url)))
-      .filter((c) => context.site !== 'cross-site' || c.sameSite === 'none' || (c.sameSite === 'lax' && context.safeTopLevel))
+      .filter(
+        (c) =>
+          context.site !== 'cross-site' ||
+          c.sameSite === 'none' ||
+          (c.sameSite === 'lax' && context.safeTopLevel),
+      )
       .sort((a, b) => b.path.length - a.path.length);
     return sendable.length === 0 ? undefined : sendable.map((c) => `${c.name}=${c.value}`).join('; ');
   }
@@ -82,8 +89,15 @@ export class CookieJar {
     const eq = pair.indexOf('=');
     if (eq <= 0) return;
     const cookie: Cookie = {
-      name: pair.slice(0, eq).trim(), value: pair.slice(eq + 1).trim(), domain: url.hostname, hostOnly: true,
-      path: defaultPath(url), expiresAt: Number.POSITIVE_INFINITY, secure: false, httpOnly: false, sameSite: 'lax',
+      name: pair.slice(0, eq).trim(),
+      value: pair.slice(eq + 1).trim(),
+      domain: url.hostname,
+      hostOnly: true,
+      path: defaultPath(url),
+      expiresAt: Number.POSITIVE_INFINITY,
+      secure: false,
+      httpOnly: false,
+      sameSite: 'lax',
     };
     let maxAge: number | undefined;
     for (const attribute of attributes) {
@@ -93,16 +107,21 @@ export class CookieJar {
       if (key === 'max-age' && /^-?\d+$/.test(value)) maxAge = Number(value);
       else if (key === 'expires' && !Number.isNaN(Date.parse(value))) cookie.expiresAt = Date.parse(value);
       else if (key === 'path' && value.startsWith('/')) cookie.path = value;
-      else if (key === 'domain' && value !== '') Object.assign(cookie, { domain: value.replace(/^\./, '').toLowerCase(), hostOnly: false });
+      else if (key === 'domain' && value !== '')
+        Object.assign(cookie, { domain: value.replace(/^\./, '').toLowerCase(), hostOnly: false });
       else if (key === 'secure') cookie.secure = true;
       else if (key === 'httponly') cookie.httpOnly = true;
-      else if (key === 'samesite') cookie.sameSite = (['strict', 'lax', 'none'] as const).find((s) => s === value.toLowerCase()) ?? 'lax';
+      else if (key === 'samesite')
+        cookie.sameSite =
+          (['strict', 'lax', 'none'] as const).find((s) => s === value.toLowerCase()) ?? 'lax';
     }
     if (maxAge !== undefined) cookie.expiresAt = maxAge <= 0 ? 0 : Date.now() + maxAge * 1000;
     if (!cookie.hostOnly && !domainMatches(url.hostname, cookie.domain)) return; // a foreign Domain is ignored
     if (cookie.secure && !isTrustworthy(url)) return;
     if (cookie.sameSite === 'none' && !cookie.secure) return;
-    this.#cookies = this.#cookies.filter((c) => !(c.name === cookie.name && c.domain === cookie.domain && c.path === cookie.path));
+    this.#cookies = this.#cookies.filter(
+      (c) => !(c.name === cookie.name && c.domain === cookie.domain && c.path === cookie.path),
+    );
     if (cookie.expiresAt > Date.now()) this.#cookies.push(cookie);
   }
 

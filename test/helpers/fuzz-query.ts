@@ -24,19 +24,66 @@ export interface FuzzPools {
 export type FuzzValue = string | { pool: 'states' | 'codes'; index: number } | { pool: 'issuer' };
 
 /** One parameter as generated. */
-export interface FuzzPair { key: string; value: FuzzValue; encoding: 'percent' | 'form' | 'raw' }
+export interface FuzzPair {
+  key: string;
+  value: FuzzValue;
+  encoding: 'percent' | 'form' | 'raw';
+}
 
 /** A generated query string, before pools are resolved. */
-export interface FuzzQuery { pairs: FuzzPair[]; separator: string; junk: string | null }
+export interface FuzzQuery {
+  pairs: FuzzPair[];
+  separator: string;
+  junk: string | null;
+}
 
-const CALLBACK_KEYS = ['state', 'code', 'iss', 'error', 'error_description', 'returnTo', 'session_state', 'request_uri', 'client_id',
-  '__proto__', 'constructor', 'hasOwnProperty', 'state[]', 'state[0]', 'State', 'state ', 'code\u0000', ''];
+const CALLBACK_KEYS = [
+  'state',
+  'code',
+  'iss',
+  'error',
+  'error_description',
+  'returnTo',
+  'session_state',
+  'request_uri',
+  'client_id',
+  '__proto__',
+  'constructor',
+  'hasOwnProperty',
+  'state[]',
+  'state[0]',
+  'State',
+  'state ',
+  'code\u0000',
+  '',
+];
 
-const NASTY = ['<script>alert(1)</script>', '"><img src=x onerror=alert(1)>', 'https://evil.example/', '//evil.example', '/\\evil.example',
-  'javascript:alert(1)', '%', '%zz', '%E0%A4%A', '%00', '\r\nSet-Cookie: owned=1', 'access_denied', 'null', 'undefined', '[object Object]',
-  '\u202e\u0000\ud800', 'ﬀ𝔘𝔫𝔦𝔠𝔬𝔡𝔢', ' '];
+const NASTY = [
+  '<script>alert(1)</script>',
+  '"><img src=x onerror=alert(1)>',
+  'https://evil.example/',
+  '//evil.example',
+  '/\\evil.example',
+  'javascript:alert(1)',
+  '%',
+  '%zz',
+  '%E0%A4%A',
+  '%00',
+  '\r\nSet-Cookie: owned=1',
+  'access_denied',
+  'null',
+  'undefined',
+  '[object Object]',
+  '\u202e\u0000\ud800',
+  'ﬀ𝔘𝔫𝔦𝔠𝔬𝔡𝔢',
+  ' ',
+];
 
-const controlChars = fc.string({ unit: fc.integer({ min: 0, max: 31 }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 8 });
+const controlChars = fc.string({
+  unit: fc.integer({ min: 0, max: 31 }).map((c) => String.fromCharCode(c)),
+  minLength: 1,
+  maxLength: 8,
+});
 
 /** Arbitrary values; `withPools` adds references to real states, codes and the issuer. */
 export function fuzzValue(withPools: boolean): fc.Arbitrary<FuzzValue> {
@@ -68,29 +115,50 @@ const encodingArb = fc.constantFrom('percent' as const, 'form' as const, 'raw' a
  * and issuer checks to the token exchange.
  */
 export function fuzzCallbackQuery(): fc.Arbitrary<FuzzQuery> {
-  const mostly = (real: fc.Arbitrary<FuzzValue>) => fc.oneof({ weight: 4, arbitrary: real }, { weight: 1, arbitrary: fuzzValue(false) });
+  const mostly = (real: fc.Arbitrary<FuzzValue>) =>
+    fc.oneof({ weight: 4, arbitrary: real }, { weight: 1, arbitrary: fuzzValue(false) });
   const core = fc.tuple(
     fc.record({ key: fc.constant('state'), value: poolRef('states'), encoding: encodingArb }),
     fc.record({ key: fc.constant('code'), value: mostly(poolRef('codes')), encoding: encodingArb }),
-    fc.record({ key: fc.constant('iss'), value: mostly(fc.constant({ pool: 'issuer' as const })), encoding: encodingArb }),
+    fc.record({
+      key: fc.constant('iss'),
+      value: mostly(fc.constant({ pool: 'issuer' as const })),
+      encoding: encodingArb,
+    }),
   );
-  const kept = fc.array(fc.nat({ max: 5 }).map((n) => n > 0), { minLength: 3, maxLength: 3 });
-  const extras = fc.array(fc.record({ key: fc.constantFrom(...CALLBACK_KEYS), value: fuzzValue(true), encoding: encodingArb }), { maxLength: 3 });
-  return fc.record({ core, kept, extras, rotate: fc.nat({ max: 5 }) }).map(({ core: pairs, kept: keep, extras: more, rotate }) => {
-    const all = [...pairs.filter((_, index) => keep[index]), ...more];
-    const shift = all.length === 0 ? 0 : rotate % all.length;
-    return { pairs: [...all.slice(shift), ...all.slice(0, shift)], separator: '&', junk: null };
-  });
+  const kept = fc.array(
+    fc.nat({ max: 5 }).map((n) => n > 0),
+    { minLength: 3, maxLength: 3 },
+  );
+  const extras = fc.array(
+    fc.record({ key: fc.constantFrom(...CALLBACK_KEYS), value: fuzzValue(true), encoding: encodingArb }),
+    { maxLength: 3 },
+  );
+  return fc
+    .record({ core, kept, extras, rotate: fc.nat({ max: 5 }) })
+    .map(({ core: pairs, kept: keep, extras: more, rotate }) => {
+      const all = [...pairs.filter((_, index) => keep[index]), ...more];
+      const shift = all.length === 0 ? 0 : rotate % all.length;
+      return { pairs: [...all.slice(shift), ...all.slice(0, shift)], separator: '&', junk: null };
+    });
 }
 
 /** Arbitrary query strings; `keys` are preferred names, mixed with arbitrary ones. */
-export function fuzzQuery(keys: readonly string[] = CALLBACK_KEYS, withPools = true): fc.Arbitrary<FuzzQuery> {
-  const key = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...keys) }, { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) });
+export function fuzzQuery(
+  keys: readonly string[] = CALLBACK_KEYS,
+  withPools = true,
+): fc.Arbitrary<FuzzQuery> {
+  const key = fc.oneof(
+    { weight: 6, arbitrary: fc.constantFrom(...keys) },
+    { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 12 }) },
+  );
   const pair = fc.record({ key, value: fuzzValue(withPools), encoding: encodingArb });
   return fc.record({
     pairs: fc.array(pair, { maxLength: 8 }),
     separator: fc.constantFrom('&', '&', '&', ';', '&&'),
-    junk: fc.option(fc.constantFrom('%', '=', '&=&', '==', 'state', 'state=&state=', '?', '&state'), { freq: 5 }),
+    junk: fc.option(fc.constantFrom('%', '=', '&=&', '==', 'state', 'state=&state=', '?', '&state'), {
+      freq: 5,
+    }),
   });
 }
 
@@ -98,9 +166,15 @@ const hex = (byte: number): string => `%${byte.toString(16).toUpperCase().padSta
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
 /** How each byte is written, per encoding. */
 const BYTE_TABLES: Record<FuzzPair['encoding'], string[]> = {
-  percent: Array.from({ length: 256 }, (_, b) => (UNRESERVED.test(String.fromCharCode(b)) ? String.fromCharCode(b) : hex(b))),
-  form: Array.from({ length: 256 }, (_, b) => (b === 0x20 ? '+' : UNRESERVED.test(String.fromCharCode(b)) ? String.fromCharCode(b) : hex(b))),
-  raw: Array.from({ length: 256 }, (_, b) => (b >= 0x21 && b <= 0x7e && b !== 0x23 ? String.fromCharCode(b) : hex(b))),
+  percent: Array.from({ length: 256 }, (_, b) =>
+    UNRESERVED.test(String.fromCharCode(b)) ? String.fromCharCode(b) : hex(b),
+  ),
+  form: Array.from({ length: 256 }, (_, b) =>
+    b === 0x20 ? '+' : UNRESERVED.test(String.fromCharCode(b)) ? String.fromCharCode(b) : hex(b),
+  ),
+  raw: Array.from({ length: 256 }, (_, b) =>
+    b >= 0x21 && b <= 0x7e && b !== 0x23 ? String.fromCharCode(b) : hex(b),
+  ),
 };
 const encoder = new TextEncoder();
 
@@ -117,9 +191,14 @@ export function renderQuery(query: FuzzQuery, pools: FuzzPools, maxLength = 12_0
   const parts: string[] = [];
   let length = 0;
   for (const { key, value, encoding } of query.pairs) {
-    const text = typeof value === 'string' ? value
-      : value.pool === 'issuer' ? pools.issuer
-        : pools[value.pool].length === 0 ? '' : pools[value.pool].at(-1 - (value.index % pools[value.pool].length))!;
+    const text =
+      typeof value === 'string'
+        ? value
+        : value.pool === 'issuer'
+          ? pools.issuer
+          : pools[value.pool].length === 0
+            ? ''
+            : pools[value.pool].at(-1 - (value.index % pools[value.pool].length))!;
     const part = `${wire(key, encoding)}=${wire(text, encoding)}`;
     if (length + part.length > maxLength) break;
     parts.push(part);
@@ -129,18 +208,32 @@ export function renderQuery(query: FuzzQuery, pools: FuzzPools, maxLength = 12_0
 }
 
 /** A raw response. */
-export interface RawResponse { status: number; headers: IncomingHttpHeaders; body: string }
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
 
 const agent = new Agent({ keepAlive: true, maxSockets: 8 });
 
 /** GET `path` (sent exactly as given) from `origin`. */
-export function rawGet(origin: string, path: string, headers: Record<string, string> = {}): Promise<RawResponse> {
+export function rawGet(
+  origin: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<RawResponse> {
   const { hostname, port } = new URL(origin);
   return new Promise((resolve, reject) => {
     const req = request({ host: hostname, port, path, headers, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -163,7 +256,12 @@ export function cookieFrom(headers: IncomingHttpHeaders, name: string): string |
  * `cookieHeader`: new cookies added or replaced, `Max-Age=0` ones removed.
  */
 export function applySetCookies(cookieHeader: string, headers: IncomingHttpHeaders): string {
-  const jar = new Map(cookieHeader.split('; ').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair] as const));
+  const jar = new Map(
+    cookieHeader
+      .split('; ')
+      .filter(Boolean)
+      .map((pair) => [pair.slice(0, pair.indexOf('=')), pair] as const),
+  );
   for (const header of headers['set-cookie'] ?? []) {
     const pair = header.split(';')[0]!;
     const name = pair.slice(0, pair.indexOf('='));
@@ -174,9 +272,25 @@ export function applySetCookies(cookieHeader: string, headers: IncomingHttpHeade
 }
 
 /** Tags the middleware's own pages use; any other tag in a page is an injection. */
-const PAGE_TAGS = new Set(['!doctype', 'html', 'head', 'meta', 'title', 'style', 'body', 'h1', 'p', 'code', 'a', 'form', 'button']);
+const PAGE_TAGS = new Set([
+  '!doctype',
+  'html',
+  'head',
+  'meta',
+  'title',
+  'style',
+  'body',
+  'h1',
+  'p',
+  'code',
+  'a',
+  'form',
+  'button',
+]);
 
 /** The tag names in an HTML page that the middleware's pages never use. */
 export function foreignTags(html: string): string[] {
-  return [...html.matchAll(/<\/?([a-zA-Z!][^\s>/]*)/g)].map((m) => m[1]!.toLowerCase()).filter((tag) => !PAGE_TAGS.has(tag));
+  return [...html.matchAll(/<\/?([a-zA-Z!][^\s>/]*)/g)]
+    .map((m) => m[1]!.toLowerCase())
+    .filter((tag) => !PAGE_TAGS.has(tag));
 }

@@ -13,7 +13,15 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { exportJWK, generateKeyPair, SignJWT, UnsecuredJWT, type CryptoKey, type JWK, type JWTPayload } from 'jose';
+import {
+  exportJWK,
+  generateKeyPair,
+  SignJWT,
+  UnsecuredJWT,
+  type CryptoKey,
+  type JWK,
+  type JWTPayload,
+} from 'jose';
 import { listen, type Listening } from '../../sample-app/listen.js';
 
 /** The endpoints of the hostile AS. */
@@ -21,7 +29,11 @@ export type EndpointName = 'discovery' | 'par' | 'auth' | 'token' | 'jwks';
 
 /** Where each endpoint lives, below the issuer. */
 export const ENDPOINT_PATHS: Readonly<Record<EndpointName, string>> = Object.freeze({
-  discovery: '/.well-known/openid-configuration', par: '/par', auth: '/auth', token: '/token', jwks: '/jwks',
+  discovery: '/.well-known/openid-configuration',
+  par: '/par',
+  auth: '/auth',
+  token: '/token',
+  jwks: '/jwks',
 });
 
 /** How one endpoint misbehaves. Unset fields keep the endpoint's normal answer. */
@@ -112,11 +124,25 @@ export interface HostileAs {
 }
 
 /** Options of {@link startHostileAs}: the one registered client (`hostile-client` with a random secret). */
-export interface HostileAsOptions { clientId?: string; clientSecret?: string }
+export interface HostileAsOptions {
+  clientId?: string;
+  clientSecret?: string;
+}
 
-interface Granted { params: Record<string, string>; used: boolean; }
-interface SigningKeyPair { kid: string; privateKey: CryptoKey; publicJwk: JWK; }
-interface NormalAnswer { status: number; headers?: Record<string, string>; body?: unknown; }
+interface Granted {
+  params: Record<string, string>;
+  used: boolean;
+}
+interface SigningKeyPair {
+  kid: string;
+  privateKey: CryptoKey;
+  publicJwk: JWK;
+}
+interface NormalAnswer {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
 
 const random = (): string => randomBytes(24).toString('base64url');
 const s256 = (verifier: string): string => createHash('sha256').update(verifier).digest('base64url');
@@ -144,8 +170,17 @@ export async function startHostileAs(options: HostileAsOptions = {}): Promise<Ho
   const url = (name: EndpointName): string => issuer + ENDPOINT_PATHS[name];
 
   const as: HostileAs = {
-    issuer, clientId, clientSecret, requests: [], script: {}, idToken: {}, issued: [], url,
-    get kid() { return current.kid; },
+    issuer,
+    clientId,
+    clientSecret,
+    requests: [],
+    script: {},
+    idToken: {},
+    issued: [],
+    url,
+    get kid() {
+      return current.kid;
+    },
     count: (endpoint) => as.requests.filter((r) => r.endpoint === endpoint).length,
     async rotateKey() {
       current = await newKey();
@@ -168,13 +203,19 @@ export async function startHostileAs(options: HostileAsOptions = {}): Promise<Ho
     const payload = script.claims ? script.claims(claims) : claims;
     if (script.signer === 'none') return new UnsecuredJWT(payload).encode();
     if (script.signer === 'client-secret') {
-      return new SignJWT(payload).setProtectedHeader({ alg: 'HS256', ...script.header }).sign(new TextEncoder().encode(clientSecret));
+      return new SignJWT(payload)
+        .setProtectedHeader({ alg: 'HS256', ...script.header })
+        .sign(new TextEncoder().encode(clientSecret));
     }
     // Signed by hand, so that the header and payload may be anything (jose refuses to sign some).
     const key = script.signer === 'stranger' ? stranger : current;
     const encode = (text: string): string => Buffer.from(text).toString('base64url');
     const input = `${encode(JSON.stringify({ alg: 'ES256', kid: key.kid, ...script.header }))}.${encode(script.rawPayload ?? JSON.stringify(payload))}`;
-    const signature = await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key.privateKey, new TextEncoder().encode(input));
+    const signature = await crypto.subtle.sign(
+      { name: 'ECDSA', hash: 'SHA-256' },
+      key.privateKey,
+      new TextEncoder().encode(input),
+    );
     return `${input}.${Buffer.from(signature).toString('base64url')}`;
   }
 
@@ -185,15 +226,27 @@ export async function startHostileAs(options: HostileAsOptions = {}): Promise<Ho
         return {
           status: 200,
           body: {
-            issuer, authorization_endpoint: url('auth'), token_endpoint: url('token'), jwks_uri: url('jwks'),
-            pushed_authorization_request_endpoint: url('par'), require_pushed_authorization_requests: true,
-            authorization_response_iss_parameter_supported: true, id_token_signing_alg_values_supported: ['ES256'],
-            response_types_supported: ['code'], code_challenge_methods_supported: ['S256'],
+            issuer,
+            authorization_endpoint: url('auth'),
+            token_endpoint: url('token'),
+            jwks_uri: url('jwks'),
+            pushed_authorization_request_endpoint: url('par'),
+            require_pushed_authorization_requests: true,
+            authorization_response_iss_parameter_supported: true,
+            id_token_signing_alg_values_supported: ['ES256'],
+            response_types_supported: ['code'],
+            code_challenge_methods_supported: ['S256'],
           },
         };
       case 'par': {
-        if (request.headers.authorization !== basic || form.client_id !== clientId) return { status: 401, body: { error: 'invalid_client' } };
-        if (form.response_type !== 'code' || form.code_challenge_method !== 'S256' || !form.redirect_uri || !form.state) {
+        if (request.headers.authorization !== basic || form.client_id !== clientId)
+          return { status: 401, body: { error: 'invalid_client' } };
+        if (
+          form.response_type !== 'code' ||
+          form.code_challenge_method !== 'S256' ||
+          !form.redirect_uri ||
+          !form.state
+        ) {
           return { status: 400, body: { error: 'invalid_request' } };
         }
         const requestUri = `urn:ietf:params:oauth:request_uri:${random()}`;
@@ -203,9 +256,13 @@ export async function startHostileAs(options: HostileAsOptions = {}): Promise<Ho
       case 'auth': {
         const query = new URL(request.url, issuer).searchParams;
         // A classic request (no request_uri) carries its parameters in the query (RFC 6749 §4.1.1).
-        const classic = query.get('request_uri') === null && query.get('response_type') === 'code' ? Object.fromEntries(query) : undefined;
+        const classic =
+          query.get('request_uri') === null && query.get('response_type') === 'code'
+            ? Object.fromEntries(query)
+            : undefined;
         const entry = classic ?? pushed.get(query.get('request_uri') ?? '');
-        if (entry === undefined || query.get('client_id') !== clientId) return { status: 400, body: 'unknown request_uri' };
+        if (entry === undefined || query.get('client_id') !== clientId)
+          return { status: 400, body: 'unknown request_uri' };
         pushed.delete(query.get('request_uri') ?? '');
         const code = random();
         codes.set(code, { params: entry, used: false });
@@ -216,24 +273,40 @@ export async function startHostileAs(options: HostileAsOptions = {}): Promise<Ho
         return { status: 303, headers: { location: target.href } };
       }
       case 'token': {
-        if (request.headers.authorization !== basic) return { status: 401, body: { error: 'invalid_client' } };
+        if (request.headers.authorization !== basic)
+          return { status: 401, body: { error: 'invalid_client' } };
         const grant = codes.get(form.code ?? '');
-        if (form.grant_type !== 'authorization_code' || grant === undefined || grant.used
-          || form.redirect_uri !== grant.params.redirect_uri || s256(form.code_verifier ?? '') !== grant.params.code_challenge) {
+        if (
+          form.grant_type !== 'authorization_code' ||
+          grant === undefined ||
+          grant.used ||
+          form.redirect_uri !== grant.params.redirect_uri ||
+          s256(form.code_verifier ?? '') !== grant.params.code_challenge
+        ) {
           return { status: 400, body: { error: 'invalid_grant' } };
         }
         grant.used = true;
         const now = Math.floor(Date.now() / 1000);
         const idToken = await signIdToken({
-          iss: issuer, aud: clientId, sub: 'mallory', nonce: grant.params.nonce, iat: now, exp: now + 300, name: 'Mallory Hostile',
+          iss: issuer,
+          aud: clientId,
+          sub: 'mallory',
+          nonce: grant.params.nonce,
+          iat: now,
+          exp: now + 300,
+          name: 'Mallory Hostile',
         });
         const issued = { code: form.code!, accessToken: random(), refreshToken: random(), idToken };
         as.issued.push(issued);
         return {
           status: 200,
           body: {
-            access_token: issued.accessToken, token_type: 'Bearer', id_token: idToken, refresh_token: issued.refreshToken,
-            expires_in: 600, scope: grant.params.scope,
+            access_token: issued.accessToken,
+            token_type: 'Bearer',
+            id_token: idToken,
+            refresh_token: issued.refreshToken,
+            expires_in: 600,
+            scope: grant.params.scope,
           },
         };
       }
@@ -244,10 +317,14 @@ export async function startHostileAs(options: HostileAsOptions = {}): Promise<Ho
     }
   }
 
-  const delay = (ms: number): Promise<void> => new Promise((resolve) => {
-    const timer = setTimeout(() => { timers.delete(timer); resolve(); }, ms);
-    timers.add(timer);
-  });
+  const delay = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        timers.delete(timer);
+        resolve();
+      }, ms);
+      timers.add(timer);
+    });
 
   async function answer(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const request = await readRequest(req);
@@ -260,10 +337,19 @@ export async function startHostileAs(options: HostileAsOptions = {}): Promise<Ho
     if (bad?.hang === 'silent') return;
     if (bad?.redirectTo !== undefined) return void res.writeHead(302, { location: bad.redirectTo }).end();
     const status = bad?.status ?? normal.status;
-    const headers = { 'content-type': 'application/json', 'cache-control': 'no-store', ...normal.headers, ...bad?.headers };
+    const headers = {
+      'content-type': 'application/json',
+      'cache-control': 'no-store',
+      ...normal.headers,
+      ...bad?.headers,
+    };
     if (bad?.hugeBytes !== undefined) return streamHuge(res, status, headers, bad.hugeBytes);
     const replaced = bad !== undefined && 'body' in bad;
-    const body = replaced ? (typeof bad.body === 'function' ? (bad.body as (n: unknown) => unknown)(normal.body) : bad.body) : normal.body;
+    const body = replaced
+      ? typeof bad.body === 'function'
+        ? (bad.body as (n: unknown) => unknown)(normal.body)
+        : bad.body
+      : normal.body;
     const text = body === undefined ? '' : typeof body === 'string' ? body : JSON.stringify(body);
     if (bad?.hang === 'body') {
       res.writeHead(status, headers).write(text.slice(0, Math.max(1, text.length >> 1)) || '{');
@@ -274,7 +360,8 @@ export async function startHostileAs(options: HostileAsOptions = {}): Promise<Ho
 
   listening.server.on('request', (req: IncomingMessage, res: ServerResponse) => {
     answer(req, res).catch((err: unknown) => {
-      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(`hostile AS broke: ${String(err)}`);
+      if (!res.headersSent)
+        res.writeHead(500, { 'content-type': 'text/plain' }).end(`hostile AS broke: ${String(err)}`);
     });
   });
   return as;
@@ -284,13 +371,22 @@ async function readRequest(req: IncomingMessage): Promise<AsRequest> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const path = new URL(req.url ?? '/', 'http://x').pathname;
-  const endpoint = (Object.entries(ENDPOINT_PATHS).find(([, p]) => p === path)?.[0] ?? 'other') as AsRequest['endpoint'];
-  const form = req.method === 'POST' ? Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8'))) : {};
+  const endpoint = (Object.entries(ENDPOINT_PATHS).find(([, p]) => p === path)?.[0] ??
+    'other') as AsRequest['endpoint'];
+  const form =
+    req.method === 'POST'
+      ? Object.fromEntries(new URLSearchParams(Buffer.concat(chunks).toString('utf8')))
+      : {};
   return { endpoint, method: req.method ?? 'GET', url: req.url ?? '/', headers: req.headers, form };
 }
 
 /** Stream a syntactically valid JSON object of about `size` bytes, stopping when the client leaves. */
-function streamHuge(res: ServerResponse, status: number, headers: Record<string, string>, size: number): void {
+function streamHuge(
+  res: ServerResponse,
+  status: number,
+  headers: Record<string, string>,
+  size: number,
+): void {
   res.writeHead(status, headers);
   const chunk = 'x'.repeat(16_384);
   let sent = 0;

@@ -16,7 +16,11 @@ import { startHostileAs, type HostileAs } from './hostile-as.js';
 import type { LogEntry } from './stack.js';
 
 /** Headers of a `fetch()` from the app's own page: the middleware answers such requests with JSON. */
-export const FETCH_HEADERS = Object.freeze({ accept: 'application/json', 'sec-fetch-mode': 'cors', 'sec-fetch-dest': 'empty' });
+export const FETCH_HEADERS = Object.freeze({
+  accept: 'application/json',
+  'sec-fetch-mode': 'cors',
+  'sec-fetch-dest': 'empty',
+});
 
 /** The app under test, listening on 127.0.0.1. */
 export interface HostileApp {
@@ -35,14 +39,22 @@ export interface HostileApp {
  * Each call has its own discovery and JWKS caches.
  */
 export async function startHostileApp(
-  as: HostileAs, overrides: Partial<ParLoginOptions> = {}, build: (options: ParLoginOptions) => RequestListener = createApp,
+  as: HostileAs,
+  overrides: Partial<ParLoginOptions> = {},
+  build: (options: ParLoginOptions) => RequestListener = createApp,
 ): Promise<HostileApp> {
   const server = await listen(0, '127.0.0.1');
   const logs: LogEntry[] = [];
   const options: ParLoginOptions = {
-    issuer: as.issuer, clientId: as.clientId, clientSecret: as.clientSecret, baseUrl: server.url,
+    issuer: as.issuer,
+    clientId: as.clientId,
+    clientSecret: as.clientSecret,
+    baseUrl: server.url,
     sessionSecret: randomBytes(32).toString('base64url'),
-    logger: { warn: (r) => void logs.push({ ...r, level: 'warn' }), error: (r) => void logs.push({ ...r, level: 'error' }) },
+    logger: {
+      warn: (r) => void logs.push({ ...r, level: 'warn' }),
+      error: (r) => void logs.push({ ...r, level: 'error' }),
+    },
     ...overrides,
   };
   let app: RequestListener;
@@ -53,9 +65,14 @@ export async function startHostileApp(
     throw err;
   }
   server.server.on('request', app);
-  const middleware = (app as unknown as { locals: Record<string, unknown> }).locals[PAR_LOGIN_LOCAL] as ParLoginMiddleware;
+  const middleware = (app as unknown as { locals: Record<string, unknown> }).locals[
+    PAR_LOGIN_LOCAL
+  ] as ParLoginMiddleware;
   return {
-    url: server.url, options, logs, middleware,
+    url: server.url,
+    options,
+    logs,
+    middleware,
     browser: () => new Browser({ issuer: as.issuer }),
     close: async () => {
       await server.close();
@@ -85,7 +102,13 @@ export function failureOf(hop: Hop): { code: string | undefined; id: string | un
  * Assert that `hop` is the middleware's answer to a failure with `code` and `status`, logged once
  * under the id the answer shows; that `browser` is not logged in; and that the app still serves.
  */
-export async function expectCleanFailure(app: HostileApp, browser: Browser, hop: Hop, code: string, status: number): Promise<void> {
+export async function expectCleanFailure(
+  app: HostileApp,
+  browser: Browser,
+  hop: Hop,
+  code: string,
+  status: number,
+): Promise<void> {
   expect({ status: hop.status, ...failureOf(hop) }).toMatchObject({ status, code });
   expect(hop.headers['cache-control']).toBe('no-store');
   const { id } = failureOf(hop);
@@ -110,10 +133,14 @@ export async function expectLoggedOut(app: HostileApp, browser: Browser): Promis
 export async function walkToCallback(app: HostileApp, browser: Browser, returnTo?: string): Promise<string> {
   const start = new URL(`${app.url}/login`);
   if (returnTo !== undefined) start.searchParams.set('returnTo', returnTo);
-  const hops = await browser.follow(start.href, { stopBefore: (url) => url.origin === new URL(app.url).origin && url.pathname === '/callback' });
+  const hops = await browser.follow(start.href, {
+    stopBefore: (url) => url.origin === new URL(app.url).origin && url.pathname === '/callback',
+  });
   const callback = hops.at(-1)?.location;
   if (callback === undefined || new URL(callback).pathname !== '/callback') {
-    throw new Error(`the login did not reach the callback; last hop: ${hops.at(-1)?.status} ${hops.at(-1)?.url} ${hops.at(-1)?.body.slice(0, 200)}`);
+    throw new Error(
+      `the login did not reach the callback; last hop: ${hops.at(-1)?.status} ${hops.at(-1)?.url} ${hops.at(-1)?.body.slice(0, 200)}`,
+    );
   }
   return callback;
 }
@@ -140,7 +167,10 @@ export function trackUnhandledRejections(): { reasons: unknown[]; stop(): void }
 }
 
 /** What {@link useHostileStack} keeps for a test file; read it inside tests (set in `beforeAll`). */
-export interface HostileFixture { as: HostileAs; app: HostileApp }
+export interface HostileFixture {
+  as: HostileAs;
+  app: HostileApp;
+}
 
 /**
  * Register the hooks most hostile-AS test files share: the scripted AS and the app against it

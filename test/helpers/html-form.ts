@@ -34,7 +34,9 @@ export function decodeEntities(text: string): string {
 /** The attributes of one start tag's inside (`name="x" value='y' checked`), names lower-cased. */
 export function parseAttributes(tagInside: string): Map<string, string> {
   const attributes = new Map<string, string>();
-  for (const match of tagInside.matchAll(/([^\s"'=<>/]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g)) {
+  for (const match of tagInside.matchAll(
+    /([^\s"'=<>/]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'=<>`]+)))?/g,
+  )) {
     const name = match[1]!.toLowerCase();
     if (!attributes.has(name)) attributes.set(name, decodeEntities(match[2] ?? match[3] ?? match[4] ?? ''));
   }

@@ -13,21 +13,31 @@ import type { LoginTransaction } from '../../src/state/transaction.js';
 
 /** The middleware the stack's app mounted. */
 export function middlewareOf(stack: { app: RequestListener }): ParLoginMiddleware {
-  return (stack.app as unknown as { locals: Record<string, unknown> }).locals[PAR_LOGIN_LOCAL] as ParLoginMiddleware;
+  return (stack.app as unknown as { locals: Record<string, unknown> }).locals[
+    PAR_LOGIN_LOCAL
+  ] as ParLoginMiddleware;
 }
 
 /**
  * The pending logins (login-binding.ts) whose cookies these `Set-Cookie` headers set, read from the
  * middleware's shared state; logins already taken are left out.
  */
-export async function pendingLoginsOf(middleware: ParLoginMiddleware, setCookies: readonly string[]): Promise<LoginTransaction[]> {
+export async function pendingLoginsOf(
+  middleware: ParLoginMiddleware,
+  setCookies: readonly string[],
+): Promise<LoginTransaction[]> {
   const ctx = (middleware as unknown as Record<symbol, ParLoginContext>)[INTERNAL_CONTEXT]!;
   const prefix = `${middleware.config.sessionCookieName}-tx-`;
-  const flows = new Set(setCookies.filter((c) => c.startsWith(prefix) && !/Max-Age=0(;|$)/.test(c)).map((c) => c.slice(prefix.length, c.indexOf('='))));
+  const flows = new Set(
+    setCookies
+      .filter((c) => c.startsWith(prefix) && !/Max-Age=0(;|$)/.test(c))
+      .map((c) => c.slice(prefix.length, c.indexOf('='))),
+  );
   const found: LoginTransaction[] = [];
   for (const flow of flows) {
     const stored = await ctx.shared.get(`tx:${flow}`);
-    if (stored !== undefined && stored !== 'used') found.push((JSON.parse(stored) as { tx: LoginTransaction }).tx);
+    if (stored !== undefined && stored !== 'used')
+      found.push((JSON.parse(stored) as { tx: LoginTransaction }).tx);
   }
   return found;
 }

@@ -53,7 +53,11 @@ export async function startRedis(): Promise<TestRedis> {
   const port = await freePort();
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = spawn(
+      'redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
     await waitUntilUp(port);
   };
   const stop = async (): Promise<void> => {
@@ -70,7 +74,11 @@ export async function startRedis(): Promise<TestRedis> {
   inspect.on('error', () => {});
   await inspect.connect();
   return {
-    url: `redis://127.0.0.1:${port}`, port, inspect, stop, start,
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    inspect,
+    stop,
+    start,
     close: async () => {
       inspect.destroy();
       await stop();

@@ -10,7 +10,11 @@ import type { RequestListener } from 'node:http';
 import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { ClientMetadata, Configuration, Provider } from 'oidc-provider';
 import { createApp, PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
-import { createDemoAuthorizationServer, type DemoAuthorizationServerOptions, type RecordedAsRequest } from '../../sample-app/demo-as.js';
+import {
+  createDemoAuthorizationServer,
+  type DemoAuthorizationServerOptions,
+  type RecordedAsRequest,
+} from '../../sample-app/demo-as.js';
 import { listen } from '../../sample-app/listen.js';
 import type { ClientAuthMethod, ParLoginMiddleware, ParLoginOptions } from '../../src/index.js';
 import { Browser } from './browser.js';
@@ -81,14 +85,24 @@ export async function startStack(stackOptions: StackOptions = {}): Promise<Stack
   const privateJwk: JWK = { ...(await exportJWK(privateKey)), kid, alg: 'ES256' };
   const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'ES256', use: 'sig' };
   const uris = {
-    redirect_uris: [`${appUrl}/callback`], post_logout_redirect_uris: [`${appUrl}/`],
-    backchannel_logout_uri: `${appUrl}/backchannel-logout`, backchannel_logout_session_required: true,
+    redirect_uris: [`${appUrl}/callback`],
+    post_logout_redirect_uris: [`${appUrl}/`],
+    backchannel_logout_uri: `${appUrl}/backchannel-logout`,
+    backchannel_logout_session_required: true,
   };
   const clients: ClientMetadata[] = [
-    { client_id: 'basic-client', client_secret: clientSecret, token_endpoint_auth_method: 'client_secret_basic', ...uris },
     {
-      client_id: 'jwt-client', token_endpoint_auth_method: 'private_key_jwt', token_endpoint_auth_signing_alg: 'ES256',
-      jwks: { keys: [publicJwk] }, ...uris,
+      client_id: 'basic-client',
+      client_secret: clientSecret,
+      token_endpoint_auth_method: 'client_secret_basic',
+      ...uris,
+    },
+    {
+      client_id: 'jwt-client',
+      token_endpoint_auth_method: 'private_key_jwt',
+      token_endpoint_auth_signing_alg: 'ES256',
+      jwks: { keys: [publicJwk] },
+      ...uris,
     },
   ];
 
@@ -98,9 +112,13 @@ export async function startStack(stackOptions: StackOptions = {}): Promise<Stack
   try {
     const configureAs = stackOptions.configureAs;
     as = await createDemoAuthorizationServer({
-      clients, record, ...stackOptions.as,
+      clients,
+      record,
+      ...stackOptions.as,
       ...(stackOptions.asMiddleware ? { use: stackOptions.asMiddleware } : {}),
-      ...(configureAs ? { configure: (config: Configuration) => configureAs(config, { appUrl, publicJwk }) } : {}),
+      ...(configureAs
+        ? { configure: (config: Configuration) => configureAs(config, { appUrl, publicJwk }) }
+        : {}),
     });
     const options: ParLoginOptions = {
       issuer: as.issuer,
@@ -121,7 +139,15 @@ export async function startStack(stackOptions: StackOptions = {}): Promise<Stack
     const { issuer, provider } = as;
     const authServer = as;
     return {
-      appUrl, issuer, provider, record, options, privateJwk, clientSecret, logs, app,
+      appUrl,
+      issuer,
+      provider,
+      record,
+      options,
+      privateJwk,
+      clientSecret,
+      logs,
+      app,
       middleware: () => middlewareOf(app)!,
       browser: () => new Browser({ issuer }),
       stopAuthorizationServer: () => authServer.close(),

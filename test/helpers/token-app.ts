@@ -8,7 +8,13 @@
 import { createHash } from 'node:crypto';
 import express from 'express';
 import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
-import { apiProxy, parLogin, requireLogin, type ApiProxyOptions, type ParLoginOptions } from '../../src/index.js';
+import {
+  apiProxy,
+  parLogin,
+  requireLogin,
+  type ApiProxyOptions,
+  type ParLoginOptions,
+} from '../../src/index.js';
 
 /** SHA-256 digest of a token, base64url: what `/call` reports. */
 export const sha = (value: string): string => createHash('sha256').update(value).digest('base64url');
@@ -24,7 +30,11 @@ export function tokenApp(proxies: Record<string, ApiProxyOptions> = {}) {
     const auth = parLogin(options);
     app.locals[PAR_LOGIN_LOCAL] = auth;
     app.use(auth);
-    app.get('/profile', requireLogin(), (req, res) => void res.send(`hello ${String(req.auth!.claims!.name)}`));
+    app.get(
+      '/profile',
+      requireLogin(),
+      (req, res) => void res.send(`hello ${String(req.auth!.claims!.name)}`),
+    );
     app.get('/call', requireLogin(), async (req, res, next) => {
       try {
         res.json({ token: sha(await req.auth!.accessToken()), type: req.auth!.tokenType });
@@ -33,9 +43,16 @@ export function tokenApp(proxies: Record<string, ApiProxyOptions> = {}) {
       }
     });
     for (const [path, proxy] of Object.entries(proxies)) app.use(path, apiProxy(proxy));
-    app.use((err: { status?: number; code?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-      res.status(err.status ?? 500).json({ error: err.code ?? 'internal' });
-    });
+    app.use(
+      (
+        err: { status?: number; code?: string },
+        _req: express.Request,
+        res: express.Response,
+        _next: express.NextFunction,
+      ) => {
+        res.status(err.status ?? 500).json({ error: err.code ?? 'internal' });
+      },
+    );
     return app;
   };
 }

@@ -14,7 +14,10 @@ export function contextOf(middleware: ParLoginMiddleware): ParLoginContext {
 }
 
 /** The tokens of each user (users whose record is gone are left out). */
-export async function tokensOf(middleware: ParLoginMiddleware, users: readonly SessionUser[]): Promise<TokenSet[]> {
+export async function tokensOf(
+  middleware: ParLoginMiddleware,
+  users: readonly SessionUser[],
+): Promise<TokenSet[]> {
   const found = await Promise.all(users.map((user) => contextOf(middleware).vault.read(user.tokenRef)));
   return found.filter((tokens): tokens is TokenSet => tokens !== undefined);
 }

@@ -25,8 +25,16 @@ describe.each<DpopMode>(['session', 'instance'])('DPoP with the key per %s', (mo
   let stack: Stack;
   const bound: Array<string | undefined> = [];
   beforeAll(async () => {
-    stack = await startStack({ authMethod: 'private_key_jwt', configureAs: requireDpopNonces, overrides: { dpop: mode }, buildApp: withDetails as never });
-    (stack.provider as unknown as NodeJS.EventEmitter).on('access_token.saved', (token: { jkt?: string }) => void bound.push(token.jkt));
+    stack = await startStack({
+      authMethod: 'private_key_jwt',
+      configureAs: requireDpopNonces,
+      overrides: { dpop: mode },
+      buildApp: withDetails as never,
+    });
+    (stack.provider as unknown as NodeJS.EventEmitter).on(
+      'access_token.saved',
+      (token: { jkt?: string }) => void bound.push(token.jkt),
+    );
   });
   afterAll(() => stack.close());
 
@@ -35,7 +43,9 @@ describe.each<DpopMode>(['session', 'instance'])('DPoP with the key per %s', (mo
     const browser = stack.browser();
     const hops = await browser.login(stack.appUrl, { returnTo: '/profile' });
     expect(hops.at(-1)!.body).toContain('Alice Example');
-    const tokenType = JSON.parse((await browser.request(`${stack.appUrl}/token-type`, { headers: { accept: 'application/json' } })).body).tokenType;
+    const tokenType = JSON.parse(
+      (await browser.request(`${stack.appUrl}/token-type`, { headers: { accept: 'application/json' } })).body,
+    ).tokenType;
     return { requests: backChannel(stack.record.slice(before)), tokenType };
   }
 
@@ -61,17 +71,22 @@ describe.each<DpopMode>(['session', 'instance'])('DPoP with the key per %s', (mo
     expect(bound.at(-1)).toBe(jkt);
   });
 
-  it(mode === 'session' ? 'uses a new key for each login' : 'uses the instance key for every login', async () => {
-    const one = String((await loginOnce()).requests[0]!.body.dpop_jkt);
-    const two = String((await loginOnce()).requests[0]!.body.dpop_jkt);
-    if (mode === 'session') expect(one).not.toBe(two);
-    else expect(one).toBe(two);
-  });
+  it(
+    mode === 'session' ? 'uses a new key for each login' : 'uses the instance key for every login',
+    async () => {
+      const one = String((await loginOnce()).requests[0]!.body.dpop_jkt);
+      const two = String((await loginOnce()).requests[0]!.body.dpop_jkt);
+      if (mode === 'session') expect(one).not.toBe(two);
+      else expect(one).toBe(two);
+    },
+  );
 });
 
 describe('without DPoP', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ configureAs: requireDpopNonces, buildApp: withDetails as never }); });
+  beforeAll(async () => {
+    stack = await startStack({ configureAs: requireDpopNonces, buildApp: withDetails as never });
+  });
   afterAll(() => stack.close());
 
   it('sends no dpop_jkt and no proof, and keeps a Bearer token', async () => {
@@ -81,6 +96,11 @@ describe('without DPoP', () => {
     const [par, token] = backChannel(stack.record.slice(before));
     expect(par!.body.dpop_jkt).toBeUndefined();
     expect(token!.dpop).toBeUndefined();
-    expect(JSON.parse((await browser.request(`${stack.appUrl}/token-type`, { headers: { accept: 'application/json' } })).body).tokenType).toBe('Bearer');
+    expect(
+      JSON.parse(
+        (await browser.request(`${stack.appUrl}/token-type`, { headers: { accept: 'application/json' } }))
+          .body,
+      ).tokenType,
+    ).toBe('Bearer');
   });
 });

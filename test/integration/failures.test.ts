@@ -12,15 +12,23 @@ import { startStack, type Stack } from '../helpers/stack.js';
 
 const quiet = { warn: () => {}, error: () => {} };
 const base: ParLoginOptions = {
-  clientId: 'basic-client', clientSecret: 'some-secret', baseUrl: 'http://127.0.0.1:9', sessionSecret: 's'.repeat(32), logger: quiet,
+  clientId: 'basic-client',
+  clientSecret: 'some-secret',
+  baseUrl: 'http://127.0.0.1:9',
+  sessionSecret: 's'.repeat(32),
+  logger: quiet,
 };
 
 /** A scripted AS for misbehaviour a real one does not produce. */
-async function scriptedAs(handler: (url: string, issuer: string) => { status: number; body?: unknown } | 'hang'): Promise<{ issuer: string; server: Server }> {
+async function scriptedAs(
+  handler: (url: string, issuer: string) => { status: number; body?: unknown } | 'hang',
+): Promise<{ issuer: string; server: Server }> {
   const server = createServer((req, res) => {
     const answer = handler(req.url ?? '', issuer);
     if (answer === 'hang') return;
-    res.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body ?? {}));
+    res
+      .writeHead(answer.status, { 'content-type': 'application/json' })
+      .end(JSON.stringify(answer.body ?? {}));
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -29,8 +37,12 @@ async function scriptedAs(handler: (url: string, issuer: string) => { status: nu
 
 function discovery(issuer: string, extra: Record<string, unknown> = {}) {
   return {
-    issuer, authorization_endpoint: `${issuer}/auth`, token_endpoint: `${issuer}/token`, jwks_uri: `${issuer}/jwks`,
-    pushed_authorization_request_endpoint: `${issuer}/par`, ...extra,
+    issuer,
+    authorization_endpoint: `${issuer}/auth`,
+    token_endpoint: `${issuer}/token`,
+    jwks_uri: `${issuer}/jwks`,
+    pushed_authorization_request_endpoint: `${issuer}/par`,
+    ...extra,
   };
 }
 
@@ -40,7 +52,9 @@ async function closeApp(app: ReturnType<typeof createApp>): Promise<void> {
 
 describe('the AS refuses the push', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ overrides: { clientSecret: 'wrong-secret' } }); });
+  beforeAll(async () => {
+    stack = await startStack({ overrides: { clientSecret: 'wrong-secret' } });
+  });
   afterAll(() => stack.close());
 
   it('answers 502 par_error with the AS error and a hint, and logs no secret', async () => {
@@ -51,7 +65,11 @@ describe('the AS refuses the push', () => {
     const html = await stack.browser().navigate(`${stack.appUrl}/login`);
     expect(html.status).toBe(502);
     expect(html.body).toContain('<code>invalid_client</code>');
-    expect(stack.logs.at(-1)).toMatchObject({ level: 'error', code: 'par_error', as_error: 'invalid_client' });
+    expect(stack.logs.at(-1)).toMatchObject({
+      level: 'error',
+      code: 'par_error',
+      as_error: 'invalid_client',
+    });
     expect(JSON.stringify(stack.logs)).not.toContain('wrong-secret');
     expect((await request(stack.appUrl).get('/')).status).toBe(200);
   });
@@ -59,7 +77,9 @@ describe('the AS refuses the push', () => {
 
 describe('the AS refuses the request as malformed', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ overrides: { authorizationParams: { max_age: 'soon' } } }); });
+  beforeAll(async () => {
+    stack = await startStack({ overrides: { authorizationParams: { max_age: 'soon' } } });
+  });
   afterAll(() => stack.close());
 
   it('answers 502 par_error keeping invalid_request', async () => {
@@ -119,12 +139,15 @@ describe('the AS is down or slow', () => {
   it('retries discovery after a failure', async () => {
     let down = true;
     const { issuer, server } = await scriptedAs((url, iss) => {
-      if (url.startsWith('/.well-known')) return down ? { status: 503 } : { status: 200, body: discovery(iss) };
+      if (url.startsWith('/.well-known'))
+        return down ? { status: 503 } : { status: 200, body: discovery(iss) };
       if (url === '/par') return { status: 201, body: { request_uri: 'urn:x', expires_in: 60 } };
       return { status: 404 };
     });
     const app = createApp({ ...base, issuer });
-    expect((await request(app).get('/login').set('Accept', 'application/json')).body).toMatchObject({ error: 'discovery_failed' });
+    expect((await request(app).get('/login').set('Accept', 'application/json')).body).toMatchObject({
+      error: 'discovery_failed',
+    });
     down = false;
     const res = await request(app).get('/login');
     expect(res.status).toBe(303);
@@ -142,7 +165,9 @@ describe('PAR answers a real AS would not give', () => {
     ['expires_in missing', { status: 201, body: { request_uri: 'urn:x' } }],
     ['a 500', { status: 500, body: { error: 'server_error' } }],
   ])('refuses %s with par_error', async (_name, answer) => {
-    const { issuer, server } = await scriptedAs((url, iss) => (url.startsWith('/.well-known') ? { status: 200, body: discovery(iss) } : answer));
+    const { issuer, server } = await scriptedAs((url, iss) =>
+      url.startsWith('/.well-known') ? { status: 200, body: discovery(iss) } : answer,
+    );
     const app = createApp({ ...base, issuer });
     const res = await request(app).get('/login').set('Accept', 'application/json');
     expect(res.status).toBe(502);
@@ -153,7 +178,10 @@ describe('PAR answers a real AS would not give', () => {
   });
 
   it('refuses to log in without a PAR endpoint (no_par_endpoint)', async () => {
-    const { issuer, server } = await scriptedAs((url, iss) => ({ status: 200, body: discovery(iss, { pushed_authorization_request_endpoint: undefined }) }));
+    const { issuer, server } = await scriptedAs((url, iss) => ({
+      status: 200,
+      body: discovery(iss, { pushed_authorization_request_endpoint: undefined }),
+    }));
     const app = createApp({ ...base, issuer });
     const res = await request(app).get('/login').set('Accept', 'application/json');
     expect(res.status).toBe(502);
@@ -166,8 +194,11 @@ describe('PAR answers a real AS would not give', () => {
 describe('https deployments', () => {
   it('sets Secure, __Host- prefixed cookies behind a TLS-terminating proxy', async () => {
     // A scripted AS answers the push: the test AS only knows loopback redirect URIs.
-    const { issuer: fakeIssuer, server } = await scriptedAs((url, iss) => (url.startsWith('/.well-known')
-      ? { status: 200, body: discovery(iss) } : { status: 201, body: { request_uri: 'urn:x', expires_in: 60 } }));
+    const { issuer: fakeIssuer, server } = await scriptedAs((url, iss) =>
+      url.startsWith('/.well-known')
+        ? { status: 200, body: discovery(iss) }
+        : { status: 201, body: { request_uri: 'urn:x', expires_in: 60 } },
+    );
     const app = createApp({ ...base, issuer: fakeIssuer, baseUrl: 'https://app.example' });
     app.set('trust proxy', 'loopback');
     app.get('/session-touch', (req, res) => {
@@ -179,10 +210,14 @@ describe('https deployments', () => {
     const cookies = ([] as string[]).concat(res.headers['set-cookie'] ?? []);
     // The login start sets only the login's own cookie (no session yet), with every protection.
     expect(cookies).toHaveLength(1);
-    expect(cookies[0]).toMatch(/^__Host-parlogin-tx-[\w-]{10}=[\w.-]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/);
+    expect(cookies[0]).toMatch(
+      /^__Host-parlogin-tx-[\w-]{10}=[\w.-]+; Max-Age=\d+; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    );
     // The session cookie an app route creates carries them too.
     const session = await request(app).get('/session-touch').set('X-Forwarded-Proto', 'https');
-    const cookie = ([] as string[]).concat(session.headers['set-cookie'] ?? []).find((c) => c.startsWith('__Host-parlogin='))!;
+    const cookie = ([] as string[])
+      .concat(session.headers['set-cookie'] ?? [])
+      .find((c) => c.startsWith('__Host-parlogin='))!;
     expect(cookie).toMatch(/^__Host-parlogin=/);
     expect(cookie).toMatch(/; Secure/);
     expect(cookie).toMatch(/; HttpOnly/);

@@ -15,9 +15,13 @@ function fapi2(config: Configuration): void {
 }
 
 /** The AS stops advertising RFC 9207 (it still sends iss): the profile must require iss anyway. */
-async function hideIssSupport(ctx: { path: string; body: unknown }, next: () => Promise<unknown>): Promise<void> {
+async function hideIssSupport(
+  ctx: { path: string; body: unknown },
+  next: () => Promise<unknown>,
+): Promise<void> {
   await next();
-  if (ctx.path === '/.well-known/openid-configuration') ctx.body = { ...(ctx.body as object), authorization_response_iss_parameter_supported: false };
+  if (ctx.path === '/.well-known/openid-configuration')
+    ctx.body = { ...(ctx.body as object), authorization_response_iss_parameter_supported: false };
 }
 
 function withTokenType(options: ParLoginOptions) {
@@ -30,7 +34,11 @@ describe('profile fapi2 against oidc-provider (FAPI 2.0)', () => {
   let stack: Stack;
   beforeAll(async () => {
     stack = await startStack({
-      authMethod: 'private_key_jwt', configureAs: fapi2, overrides: { profile: 'fapi2' }, buildApp: withTokenType as never, asMiddleware: [hideIssSupport as never],
+      authMethod: 'private_key_jwt',
+      configureAs: fapi2,
+      overrides: { profile: 'fapi2' },
+      buildApp: withTokenType as never,
+      asMiddleware: [hideIssSupport as never],
     });
   });
   afterAll(() => stack.close());
@@ -41,16 +49,23 @@ describe('profile fapi2 against oidc-provider (FAPI 2.0)', () => {
     const hops = await browser.login(stack.appUrl, { returnTo: '/profile' });
     expect(hops.at(-1)!.body).toContain('Alice Example');
     const [par, token] = backChannel(stack.record.slice(before)).filter((r) => r.status < 300);
-    expect(par!.body).toMatchObject({ code_challenge_method: 'S256', client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer' });
+    expect(par!.body).toMatchObject({
+      code_challenge_method: 'S256',
+      client_assertion_type: 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer',
+    });
     expect(typeof par!.body.dpop_jkt).toBe('string');
     expect(decodeJwt(String(par!.body.client_assertion)).aud).toBe(stack.issuer);
     expect(typeof token!.dpop).toBe('string');
-    const type = JSON.parse((await browser.request(`${stack.appUrl}/token-type`, { headers: { accept: 'application/json' } })).body).tokenType;
+    const type = JSON.parse(
+      (await browser.request(`${stack.appUrl}/token-type`, { headers: { accept: 'application/json' } })).body,
+    ).tokenType;
     expect(type).toBe('DPoP');
   });
 
   it('requires iss on the callback even when the AS does not advertise RFC 9207', async () => {
-    const discovery = await (await fetch(`${stack.issuer}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
+    const discovery = (await (
+      await fetch(`${stack.issuer}/.well-known/openid-configuration`)
+    ).json()) as Record<string, unknown>;
     expect(discovery.authorization_response_iss_parameter_supported).toBe(false);
     const browser = stack.browser();
     const { callbackUrl } = await browser.stepUntilCallback(stack.appUrl);
@@ -62,23 +77,35 @@ describe('profile fapi2 against oidc-provider (FAPI 2.0)', () => {
   });
 
   it('refuses to start with a client_secret_basic configuration, listing every violation', async () => {
-    await expect(startStack({ configureAs: fapi2, overrides: { profile: 'fapi2', assertionAudience: 'endpoint', dpop: 'off' } }))
-      .rejects.toMatchObject({
-        code: 'ERR_INVALID_CONFIG',
-        problems: [
-          expect.stringContaining('clientAuthMethod (OIDC_CLIENT_AUTH_METHOD) is client_secret_basic'),
-          expect.stringContaining('assertionAudience (OIDC_ASSERTION_AUDIENCE) must be "issuer"'),
-          expect.stringContaining('dpop (OIDC_DPOP) is off'),
-        ],
-      });
+    await expect(
+      startStack({
+        configureAs: fapi2,
+        overrides: { profile: 'fapi2', assertionAudience: 'endpoint', dpop: 'off' },
+      }),
+    ).rejects.toMatchObject({
+      code: 'ERR_INVALID_CONFIG',
+      problems: [
+        expect.stringContaining('clientAuthMethod (OIDC_CLIENT_AUTH_METHOD) is client_secret_basic'),
+        expect.stringContaining('assertionAudience (OIDC_ASSERTION_AUDIENCE) must be "issuer"'),
+        expect.stringContaining('dpop (OIDC_DPOP) is off'),
+      ],
+    });
   });
 });
 
 describe('the same AS without the preset', () => {
   it('refuses a client that authenticates with the endpoint as audience (the AS enforces FAPI 2.0)', async () => {
-    const stack = await startStack({ authMethod: 'private_key_jwt', configureAs: fapi2, overrides: { assertionAudience: 'endpoint', dpop: 'session' } });
+    const stack = await startStack({
+      authMethod: 'private_key_jwt',
+      configureAs: fapi2,
+      overrides: { assertionAudience: 'endpoint', dpop: 'session' },
+    });
     try {
-      const res = await stack.browser().request(`${stack.appUrl}/login`, { headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' } });
+      const res = await stack
+        .browser()
+        .request(`${stack.appUrl}/login`, {
+          headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
+        });
       expect(res.status).toBe(502);
       expect(JSON.parse(res.body)).toMatchObject({ error: 'par_error' });
     } finally {

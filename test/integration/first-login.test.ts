@@ -15,10 +15,14 @@ let stack: Stack;
 /** While set, the AS's token endpoint waits for it: a callback can be held in the middle. */
 let tokenGate: Promise<void> | undefined;
 beforeAll(async () => {
-  stack = await startStack({ asMiddleware: [async (ctx, next) => {
-    if (ctx.path === '/token' && tokenGate) await tokenGate;
-    await next();
-  }] });
+  stack = await startStack({
+    asMiddleware: [
+      async (ctx, next) => {
+        if (ctx.path === '/token' && tokenGate) await tokenGate;
+        await next();
+      },
+    ],
+  });
 });
 afterAll(() => stack.close());
 
@@ -29,7 +33,11 @@ async function throughAs(browser: Browser, loginAnswer: Hop, user = 'alice'): Pr
   for (let step = 0; step < 4 && hops.at(-1)?.status === 200; step += 1) {
     const page = hops.at(-1)!;
     const prompt = parseFirstForm(page.body, page.url).fields.find(([name]) => name === 'prompt')?.[1];
-    const posted = await browser.submitForm(page.body, page.url, prompt === 'login' ? { login: user, password: 'pw' } : {});
+    const posted = await browser.submitForm(
+      page.body,
+      page.url,
+      prompt === 'login' ? { login: user, password: 'pw' } : {},
+    );
     hops.push(posted, ...(await browser.follow(posted, { stopBefore })));
   }
   return hops.at(-1)!.location!;
@@ -38,11 +46,18 @@ async function throughAs(browser: Browser, loginAnswer: Hop, user = 'alice'): Pr
 describe('first logins started in several tabs at once', () => {
   it('finishes every tab, each at its own returnTo, each bound by a cookie of its own', async () => {
     const browser = stack.browser();
-    const starts = await Promise.all(['/a', '/b', '/c'].map((returnTo) => browser.navigate(`${stack.appUrl}/login?returnTo=${encodeURIComponent(returnTo)}`)));
+    const starts = await Promise.all(
+      ['/a', '/b', '/c'].map((returnTo) =>
+        browser.navigate(`${stack.appUrl}/login?returnTo=${encodeURIComponent(returnTo)}`),
+      ),
+    );
     const setCookies = starts.map((hop) => [hop.headers['set-cookie'] ?? []].flat());
     // No session is created for a login start; each tab's login has its own cookie.
     expect(setCookies.flat().filter((c) => c.startsWith('parlogin='))).toEqual([]);
-    expect(new Set(setCookies.map((cookies) => cookies.find((c) => c.startsWith('parlogin-tx-'))?.split('=')[0])).size).toBe(3);
+    expect(
+      new Set(setCookies.map((cookies) => cookies.find((c) => c.startsWith('parlogin-tx-'))?.split('=')[0]))
+        .size,
+    ).toBe(3);
     const callbacks: string[] = [];
     for (const start of starts) callbacks.push(await throughAs(browser, start));
     const landed = [];
@@ -58,7 +73,7 @@ describe('first logins started in several tabs at once', () => {
     expect((await browser.navigate(callbacks[0]!)).status).toBe(400);
   });
 
-  it('does not let another browser\'s first login finish here (login CSRF stays impossible)', async () => {
+  it("does not let another browser's first login finish here (login CSRF stays impossible)", async () => {
     const attacker = stack.browser();
     const attackerStart = await attacker.navigate(`${stack.appUrl}/login`);
     const attackerCallback = await throughAs(attacker, attackerStart, 'mallory');
@@ -66,7 +81,9 @@ describe('first logins started in several tabs at once', () => {
     const victim = stack.browser();
     await victim.navigate(`${stack.appUrl}/login`); // the victim has a first login of its own pending
     const tokenCalls = stack.record.filter((r) => r.endpoint === 'token').length;
-    const refused = await victim.request(attackerCallback, { headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' } });
+    const refused = await victim.request(attackerCallback, {
+      headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
+    });
     expect(refused.status).toBe(400);
     expect(JSON.parse(refused.body).error).toBe('state_unknown');
     // Navigated to, the planted response only sends the victim into a fresh login of its own.
@@ -79,17 +96,22 @@ describe('first logins started in several tabs at once', () => {
     expect((await attacker.navigate(attackerCallback)).status).toBe(303);
   });
 
-  it('does not let a stolen authorization response finish in the thief\'s browser, even with a cookie of the right name', async () => {
+  it("does not let a stolen authorization response finish in the thief's browser, even with a cookie of the right name", async () => {
     const victim = stack.browser();
     const victimStart = await victim.navigate(`${stack.appUrl}/login`);
     const stolen = await throughAs(victim, victimStart); // code and state, as a log or a history would keep them
     const state = new URL(stolen).searchParams.get('state')!;
     const name = `parlogin-tx-${flowId(state)}`;
-    const [expiry] = victim.jar.all().find((c) => c.name === name)!.value.split('.');
+    const [expiry] = victim.jar
+      .all()
+      .find((c) => c.name === name)!
+      .value.split('.');
     const tokenCalls = stack.record.filter((r) => r.endpoint === 'token').length;
     for (const forged of ['1', `${expiry}.${'A'.repeat(22)}`]) {
       const thief = stack.browser();
-      const refused = await thief.request(stolen, { headers: { accept: 'application/json', 'sec-fetch-mode': 'cors', cookie: `${name}=${forged}` } });
+      const refused = await thief.request(stolen, {
+        headers: { accept: 'application/json', 'sec-fetch-mode': 'cors', cookie: `${name}=${forged}` },
+      });
       expect(refused.status).toBe(400);
       expect(JSON.parse(refused.body).error).toBe('state_unknown');
     }
@@ -100,13 +122,15 @@ describe('first logins started in several tabs at once', () => {
   });
 });
 
-describe('a login started while another tab\'s callback is finishing', () => {
+describe("a login started while another tab's callback is finishing", () => {
   it('finishes too, though that callback regenerated the session it was saved into', async () => {
     const browser = stack.browser();
     const { callbackUrl: firstCallback } = await browser.stepUntilCallback(stack.appUrl, { returnTo: '/a' });
     // Tab A's callback loads the session and waits at the token endpoint...
     let release!: () => void;
-    tokenGate = new Promise<void>((resolve) => { release = resolve; });
+    tokenGate = new Promise<void>((resolve) => {
+      release = resolve;
+    });
     const finishing = browser.navigate(firstCallback);
     await new Promise((resolve) => setTimeout(resolve, 100));
     // ...while tab B starts a login in that same session, saved after A's callback loaded it.

@@ -14,9 +14,17 @@ import { backChannel, startStack, type Stack } from '../helpers/stack.js';
 /** Walk the AS's login and consent pages from `start` until the browser is back on `origin`. */
 async function finishAtAs(browser: Browser, start: Hop, origin: string): Promise<Hop[]> {
   const pages = await browser.follow(start);
-  for (let i = 0; i < 3 && pages.at(-1)!.status === 200 && new URL(pages.at(-1)!.url).origin !== origin; i += 1) {
+  for (
+    let i = 0;
+    i < 3 && pages.at(-1)!.status === 200 && new URL(pages.at(-1)!.url).origin !== origin;
+    i += 1
+  ) {
     const page = pages.at(-1)!;
-    const posted = await browser.submitForm(page.body, page.url, page.body.includes('name="login"') ? { login: 'alice', password: 'x' } : {});
+    const posted = await browser.submitForm(
+      page.body,
+      page.url,
+      page.body.includes('name="login"') ? { login: 'alice', password: 'x' } : {},
+    );
     pages.push(posted, ...(await browser.follow(posted)));
   }
   return pages;
@@ -24,7 +32,9 @@ async function finishAtAs(browser: Browser, start: Hop, origin: string): Promise
 
 describe('frontChannelParams against oidc-provider', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ overrides: { frontChannelParams: ['response_type', 'scope'] } }); });
+  beforeAll(async () => {
+    stack = await startStack({ overrides: { frontChannelParams: ['response_type', 'scope'] } });
+  });
   afterAll(() => stack.close());
 
   it('repeats response_type and scope in the browser leg as pushed, and the AS logs the user in', async () => {
@@ -35,7 +45,10 @@ describe('frontChannelParams against oidc-provider', () => {
     const query = new URL(visit.url!, stack.issuer).searchParams;
     expect([...query.keys()]).toEqual(['client_id', 'request_uri', 'response_type', 'scope']);
     const par = backChannel(stack.record.slice(before))[0]!;
-    expect([query.get('response_type'), query.get('scope')]).toEqual([par.body.response_type, par.body.scope]);
+    expect([query.get('response_type'), query.get('scope')]).toEqual([
+      par.body.response_type,
+      par.body.scope,
+    ]);
     expect(query.get('response_type')).toBe('code');
   });
 });
@@ -48,12 +61,18 @@ describe('per-request redirect URIs against oidc-provider', () => {
     stack = await startStack({
       // The app answers on 127.0.0.1 (its baseUrl) and on localhost, a second origin standing in for a tenant's.
       buildApp: ((options: ParLoginOptions) => {
-        const app = createApp({ ...options, redirectOrigins: [options.baseUrl!.replace('127.0.0.1', 'localhost')] });
+        const app = createApp({
+          ...options,
+          redirectOrigins: [options.baseUrl!.replace('127.0.0.1', 'localhost')],
+        });
         app.get('/go', (_req, res) => void res.login!(next.options));
         return app;
       }) as never,
       configureAs: (config: Configuration) => {
-        config.features!.pushedAuthorizationRequests = { ...config.features!.pushedAuthorizationRequests, allowUnregisteredRedirectUris: true } as never;
+        config.features!.pushedAuthorizationRequests = {
+          ...config.features!.pushedAuthorizationRequests,
+          allowUnregisteredRedirectUris: true,
+        } as never;
       },
     });
     tenantUrl = stack.appUrl.replace('127.0.0.1', 'localhost');
@@ -70,21 +89,36 @@ describe('per-request redirect URIs against oidc-provider', () => {
     expect(pages.at(-1)!.url).toBe(`${tenantUrl}/profile`);
     expect(pages.at(-1)!.body).toContain('Alice Example');
     const [par, token] = backChannel(stack.record.slice(before));
-    expect(par).toMatchObject({ endpoint: 'par', status: 201, body: { redirect_uri: `${tenantUrl}/callback` } });
-    expect(token).toMatchObject({ endpoint: 'token', status: 200, body: { redirect_uri: `${tenantUrl}/callback` } });
+    expect(par).toMatchObject({
+      endpoint: 'par',
+      status: 201,
+      body: { redirect_uri: `${tenantUrl}/callback` },
+    });
+    expect(token).toMatchObject({
+      endpoint: 'token',
+      status: 200,
+      body: { redirect_uri: `${tenantUrl}/callback` },
+    });
   });
 
   it('the same AS refuses that redirect URI without allowUnregisteredRedirectUris (the AS really checks it)', async () => {
     const strict = await startStack({
       buildApp: ((options: ParLoginOptions) => {
-        const app = createApp({ ...options, redirectOrigins: [options.baseUrl!.replace('127.0.0.1', 'localhost')] });
+        const app = createApp({
+          ...options,
+          redirectOrigins: [options.baseUrl!.replace('127.0.0.1', 'localhost')],
+        });
         app.get('/go', (_req, res) => void res.login!(next.options));
         return app;
       }) as never,
     });
     try {
       next.options = { redirectUri: `${strict.appUrl.replace('127.0.0.1', 'localhost')}/callback` };
-      const res = await strict.browser().request(`${strict.appUrl}/go`, { headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' } });
+      const res = await strict
+        .browser()
+        .request(`${strict.appUrl}/go`, {
+          headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
+        });
       expect(res.status).toBe(502);
       expect(JSON.parse(res.body)).toMatchObject({ error: 'par_error' });
     } finally {

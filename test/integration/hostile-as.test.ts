@@ -9,7 +9,14 @@ import type { ParLoginOptions } from '../../src/index.js';
 import type { Browser } from '../helpers/browser.js';
 import { startHostileAs, type HostileAs, type Misbehaviour } from '../helpers/hostile-as.js';
 import {
-  expectCleanFailure, expectLoggedOut, FETCH_HEADERS, refusedUrl, startHostileApp, trackUnhandledRejections, walkToCallback, type HostileApp,
+  expectCleanFailure,
+  expectLoggedOut,
+  FETCH_HEADERS,
+  refusedUrl,
+  startHostileApp,
+  trackUnhandledRejections,
+  walkToCallback,
+  type HostileApp,
 } from '../helpers/hostile-stack.js';
 
 let tracker: ReturnType<typeof trackUnhandledRejections>;
@@ -32,11 +39,17 @@ afterAll(async () => {
 
 const GENERIC_5XX = 'The sign-in service is not available right now. Please try again in a moment.';
 type Body = Record<string, unknown>;
-const without = (name: string) => (body: Body): Body => ({ ...body, [name]: undefined });
-const withField = (name: string, value: unknown) => (body: Body): Body => ({ ...body, [name]: value });
+const without =
+  (name: string) =>
+  (body: Body): Body => ({ ...body, [name]: undefined });
+const withField =
+  (name: string, value: unknown) =>
+  (body: Body): Body => ({ ...body, [name]: value });
 
 /** Start an app and ask its /login as a fetch would; returns the answer and how long it took. */
-async function fetchLogin(overrides: Partial<ParLoginOptions> = {}): Promise<{ app: HostileApp; browser: Browser; hop: Awaited<ReturnType<Browser['request']>>; ms: number }> {
+async function fetchLogin(
+  overrides: Partial<ParLoginOptions> = {},
+): Promise<{ app: HostileApp; browser: Browser; hop: Awaited<ReturnType<Browser['request']>>; ms: number }> {
   app = await startHostileApp(as, overrides);
   const browser = app.browser();
   const started = Date.now();
@@ -64,7 +77,14 @@ it('logs in against the hostile AS when it behaves (the control case)', async ()
 describe('a hostile PAR endpoint', () => {
   it.each<[string, Misbehaviour]>([
     ['200 instead of 201', { status: 200 }],
-    ['a 503 HTML page', { status: 503, headers: { 'content-type': 'text/html' }, body: '<html><body>Maintenance</body></html>' }],
+    [
+      'a 503 HTML page',
+      {
+        status: 503,
+        headers: { 'content-type': 'text/html' },
+        body: '<html><body>Maintenance</body></html>',
+      },
+    ],
     ['a 201 that is not JSON', { body: 'request_uri=urn:x&expires_in=60' }],
     ['a 201 with a JSON array', { body: [{ request_uri: 'urn:x', expires_in: 60 }] }],
     ['a 201 with JSON null', { body: 'null' }],
@@ -91,7 +111,13 @@ describe('a hostile PAR endpoint', () => {
 
   it.each<[string, string, number, Misbehaviour | 'refused', Partial<ParLoginOptions>]>([
     ['a body larger than maxResponseBytes', 'as_bad_response', 502, { hugeBytes: 4_000_000 }, {}],
-    ['a body larger than a lowered maxResponseBytes', 'as_bad_response', 502, { hugeBytes: 2_000 }, { maxResponseBytes: 1_024 }],
+    [
+      'a body larger than a lowered maxResponseBytes',
+      'as_bad_response',
+      502,
+      { hugeBytes: 2_000 },
+      { maxResponseBytes: 1_024 },
+    ],
     ['a response that never finishes', 'as_timeout', 504, { hang: 'body' }, { httpTimeoutMs: 300 }],
     ['no response at all', 'as_timeout', 504, { hang: 'silent' }, { httpTimeoutMs: 300 }],
     ['an answer slower than httpTimeoutMs', 'as_timeout', 504, { delayMs: 1_000 }, { httpTimeoutMs: 300 }],
@@ -129,7 +155,10 @@ describe('a hostile PAR endpoint', () => {
     expect(hop.headers['set-cookie']?.toString()).not.toContain('stolen');
     const target = new URL(hop.location!);
     expect(target.origin + target.pathname).toBe(as.url('auth'));
-    expect([...target.searchParams]).toEqual([['client_id', as.clientId], ['request_uri', sneaky]]);
+    expect([...target.searchParams]).toEqual([
+      ['client_id', as.clientId],
+      ['request_uri', sneaky],
+    ]);
   });
 });
 
@@ -144,11 +173,20 @@ describe('a hostile discovery document', () => {
     ['no authorization_endpoint', { body: without('authorization_endpoint') }],
     ['no token_endpoint', { body: without('token_endpoint') }],
     ['no jwks_uri', { body: without('jwks_uri') }],
-    ['a javascript: authorization_endpoint', { body: withField('authorization_endpoint', 'javascript:alert(1)') }],
-    ['an http token_endpoint off loopback', { body: withField('token_endpoint', 'http://evil.example/token') }],
+    [
+      'a javascript: authorization_endpoint',
+      { body: withField('authorization_endpoint', 'javascript:alert(1)') },
+    ],
+    [
+      'an http token_endpoint off loopback',
+      { body: withField('token_endpoint', 'http://evil.example/token') },
+    ],
     ['a relative PAR endpoint', { body: withField('pushed_authorization_request_endpoint', '/par') }],
     ['a jwks_uri with a fragment', { body: (d: Body) => ({ ...d, jwks_uri: `${String(d.jwks_uri)}#keys` }) }],
-    ['an endpoint that is not a string', { body: withField('token_endpoint', { url: 'https://evil.example' }) }],
+    [
+      'an endpoint that is not a string',
+      { body: withField('token_endpoint', { url: 'https://evil.example' }) },
+    ],
     ['a redirect', { redirectTo: 'https://evil.example/.well-known/openid-configuration' }],
   ])('refuses %s with discovery_failed, and pushes nothing', async (_name, misbehaviour) => {
     as.script.discovery = misbehaviour;
@@ -175,10 +213,13 @@ describe('a hostile discovery document', () => {
     as.script.discovery = { delayMs: 150, status: 503 };
     app = await startHostileApp(as);
     const browsers = Array.from({ length: 8 }, () => app!.browser());
-    const hops = await Promise.all(browsers.map((b) => b.request(`${app!.url}/login`, { headers: FETCH_HEADERS })));
+    const hops = await Promise.all(
+      browsers.map((b) => b.request(`${app!.url}/login`, { headers: FETCH_HEADERS })),
+    );
     expect(hops.map((h) => h.status)).toEqual(Array(8).fill(502));
     expect(as.count('discovery')).toBe(1);
-    for (const [index, hop] of hops.entries()) await expectCleanFailure(app, browsers[index]!, hop, 'discovery_failed', 502);
+    for (const [index, hop] of hops.entries())
+      await expectCleanFailure(app, browsers[index]!, hop, 'discovery_failed', 502);
     await expectRecovery(app, browsers[0]!);
     expect(as.count('discovery')).toBe(1);
   });
@@ -186,7 +227,13 @@ describe('a hostile discovery document', () => {
 
 describe('the browser side stays clean', () => {
   it('shows a browser navigation an escaped page for a hostile AS error, without the AS description', async () => {
-    as.script.par = { status: 400, body: { error: '"><script>alert(1)</script>', error_description: '<img src=x onerror=alert(2)> internal detail' } };
+    as.script.par = {
+      status: 400,
+      body: {
+        error: '"><script>alert(1)</script>',
+        error_description: '<img src=x onerror=alert(2)> internal detail',
+      },
+    };
     app = await startHostileApp(as);
     const browser = app.browser();
     const page = await browser.navigate(`${app.url}/login`);

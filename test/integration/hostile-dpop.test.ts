@@ -8,7 +8,11 @@ import { expectCleanFailure, FETCH_HEADERS, useHostileStack } from '../helpers/h
 
 const fixture = useHostileStack({ dpop: 'session' });
 
-const nonceDemand = (nonce: string) => ({ status: 400, headers: { 'dpop-nonce': nonce }, body: { error: 'use_dpop_nonce' } });
+const nonceDemand = (nonce: string) => ({
+  status: 400,
+  headers: { 'dpop-nonce': nonce },
+  body: { error: 'use_dpop_nonce' },
+});
 
 describe('DPoP against a scripted AS', () => {
   it('retries the token request once with the nonce, then logs in', async () => {
@@ -17,12 +21,22 @@ describe('DPoP against a scripted AS', () => {
     fixture.as.script.token = () => {
       if (demanded++ === 0) return nonceDemand('n-1');
       const issued = fixture.as.issued.at(-1)!;
-      return { status: 200, body: { access_token: issued.accessToken, token_type: 'DPoP', id_token: issued.idToken, expires_in: 600 } };
+      return {
+        status: 200,
+        body: {
+          access_token: issued.accessToken,
+          token_type: 'DPoP',
+          id_token: issued.idToken,
+          expires_in: 600,
+        },
+      };
     };
     const browser = fixture.app.browser();
     const hops = await browser.follow(`${fixture.app.url}/login`);
     expect(hops.at(-1)!.url).toBe(`${fixture.app.url}/`);
-    const proofs = fixture.as.requests.filter((r) => r.endpoint === 'token').map((r) => decodeJwt(String(r.headers.dpop)));
+    const proofs = fixture.as.requests
+      .filter((r) => r.endpoint === 'token')
+      .map((r) => decodeJwt(String(r.headers.dpop)));
     expect(proofs.map((p) => p.nonce)).toEqual([undefined, 'n-1']);
     expect((await browser.request(`${fixture.app.url}/me`, { headers: FETCH_HEADERS })).status).toBe(200);
   });

@@ -8,7 +8,13 @@ import type { JWK } from 'jose';
 import type { Browser, Hop } from '../helpers/browser.js';
 import { startHostileAs, type HostileAs, type Script } from '../helpers/hostile-as.js';
 import {
-  expectCleanFailure, FETCH_HEADERS, refusedUrl, startHostileApp, trackUnhandledRejections, walkToCallback, type HostileApp,
+  expectCleanFailure,
+  FETCH_HEADERS,
+  refusedUrl,
+  startHostileApp,
+  trackUnhandledRejections,
+  walkToCallback,
+  type HostileApp,
 } from '../helpers/hostile-stack.js';
 
 let tracker: ReturnType<typeof trackUnhandledRejections>;
@@ -29,7 +35,9 @@ afterAll(async () => {
   tracker.stop();
 });
 
-const mapKeys = (change: (key: JWK) => unknown) => (body: { keys: JWK[] }) => ({ keys: body.keys.map(change) });
+const mapKeys = (change: (key: JWK) => unknown) => (body: { keys: JWK[] }) => ({
+  keys: body.keys.map(change),
+});
 
 /** Log a fresh browser in (or fail) at `running`: walk to the callback and deliver it. */
 async function attempt(running: HostileApp): Promise<{ browser: Browser; hop: Hop }> {
@@ -38,7 +46,10 @@ async function attempt(running: HostileApp): Promise<{ browser: Browser; hop: Ho
   return { browser, hop };
 }
 
-async function expectLoggedIn(running: HostileApp, { browser, hop }: { browser: Browser; hop: Hop }): Promise<void> {
+async function expectLoggedIn(
+  running: HostileApp,
+  { browser, hop }: { browser: Browser; hop: Hop },
+): Promise<void> {
   expect(hop.status).toBe(303);
   expect(hop.location).toBe(`${running.url}/profile`);
   expect((await browser.request(`${running.url}/me`, { headers: FETCH_HEADERS })).status).toBe(200);
@@ -52,13 +63,33 @@ describe('a hostile JWKS endpoint', () => {
     ['keys that are not an array', 'jwks_error', 502, { body: { keys: 'all of them' } }],
     ['keys that are not objects', 'jwks_error', 502, { body: { keys: [null, 'key'] } }],
     // Regression: WebCrypto's DataError on importing these escaped as an internal error (500).
-    ['the signing key with broken key material', 'jwks_error', 502, { body: mapKeys((k) => ({ ...k, x: 'AAAA', y: 'AAAA' })) }],
-    ['the signing key with a numeric coordinate', 'jwks_error', 502, { body: mapKeys((k) => ({ ...k, x: 5 })) }],
+    [
+      'the signing key with broken key material',
+      'jwks_error',
+      502,
+      { body: mapKeys((k) => ({ ...k, x: 'AAAA', y: 'AAAA' })) },
+    ],
+    [
+      'the signing key with a numeric coordinate',
+      'jwks_error',
+      502,
+      { body: mapKeys((k) => ({ ...k, x: 5 })) },
+    ],
     ['a private key as the signing key', 'jwks_error', 502, { body: mapKeys((k) => ({ ...k, d: 'AAAA' })) }],
     ['a redirect (not followed)', 'jwks_error', 502, () => ({ redirectTo: `${as.issuer}/stolen-jwks` })],
     ['an empty key set', 'id_token_invalid', 502, { body: { keys: [] } }],
-    ['the signing key on another curve', 'id_token_invalid', 502, { body: mapKeys((k) => ({ ...k, crv: 'P-384' })) }],
-    ['the signing key marked for encryption', 'id_token_invalid', 502, { body: mapKeys((k) => ({ ...k, use: 'enc' })) }],
+    [
+      'the signing key on another curve',
+      'id_token_invalid',
+      502,
+      { body: mapKeys((k) => ({ ...k, crv: 'P-384' })) },
+    ],
+    [
+      'the signing key marked for encryption',
+      'id_token_invalid',
+      502,
+      { body: mapKeys((k) => ({ ...k, use: 'enc' })) },
+    ],
     ['a huge key set', 'as_bad_response', 502, { hugeBytes: 1_000_000 }],
     ['a key set that never finishes', 'as_timeout', 504, { hang: 'body' }],
     ['a dropped connection', 'as_unreachable', 502, { destroy: true }],
@@ -78,7 +109,11 @@ describe('a hostile JWKS endpoint', () => {
 
   it('refuses an HS256 token even when the JWKS publishes the client secret as a key', async () => {
     const secret = Buffer.from(as.clientSecret).toString('base64url');
-    as.script.jwks = { body: (b: { keys: JWK[] }) => ({ keys: [...b.keys, { kty: 'oct', k: secret, alg: 'HS256', kid: 'shared' }] }) };
+    as.script.jwks = {
+      body: (b: { keys: JWK[] }) => ({
+        keys: [...b.keys, { kty: 'oct', k: secret, alg: 'HS256', kid: 'shared' }],
+      }),
+    };
     as.idToken = { signer: 'client-secret', header: { kid: 'shared' } };
     app = await startHostileApp(as);
     const { browser, hop } = await attempt(app);
@@ -156,7 +191,6 @@ describe('key rotation', () => {
       const { browser, hop } = await attempt(app);
       await expectCleanFailure(app, browser, hop, 'id_token_invalid', 502);
       expect(as.count('jwks')).toBe(round + 1); // the first token also made the first fetch
-
     }
   });
 });

@@ -4,9 +4,7 @@
  * `authorization_details`, and an `invalid_request_uri` error that carries the state.
  */
 import { describe, expect, it } from '@jest/globals';
-import {
-  expectCleanFailure, FETCH_HEADERS, useHostileStack,
-} from '../helpers/hostile-stack.js';
+import { expectCleanFailure, FETCH_HEADERS, useHostileStack } from '../helpers/hostile-stack.js';
 
 const fixture = useHostileStack();
 
@@ -23,8 +21,14 @@ describe('max_age and auth_time', () => {
 
   it.each([
     ['no auth_time', (claims: Record<string, unknown>) => claims],
-    ['an auth_time older than max_age', (claims: Record<string, unknown>) => ({ ...claims, auth_time: now() - 60 - 31 - 5 })],
-    ['an auth_time that is not a number', (claims: Record<string, unknown>) => ({ ...claims, auth_time: 'yesterday' })],
+    [
+      'an auth_time older than max_age',
+      (claims: Record<string, unknown>) => ({ ...claims, auth_time: now() - 60 - 31 - 5 }),
+    ],
+    [
+      'an auth_time that is not a number',
+      (claims: Record<string, unknown>) => ({ ...claims, auth_time: 'yesterday' }),
+    ],
   ])('refuses an ID token with %s after max_age=60 (id_token_invalid, 502)', async (_name, change) => {
     fixture.as.idToken.claims = change as never;
     const browser = fixture.app.browser();
@@ -44,12 +48,17 @@ describe('granted authorization_details', () => {
   it.each([
     ['not an array', { type: 'payment_initiation' }],
     ['an entry without a type', [{ amount: 1 }]],
-  ])('refuses a token response whose authorization_details is %s (token_error, 502)', async (_name, details) => {
-    fixture.as.script.token = { body: (normal: unknown) => ({ ...(normal as object), authorization_details: details }) };
-    const browser = fixture.app.browser();
-    const hops = await browser.follow(`${fixture.app.url}/login`);
-    await expectCleanFailure(fixture.app, browser, hops.at(-1)!, 'token_error', 502);
-  });
+  ])(
+    'refuses a token response whose authorization_details is %s (token_error, 502)',
+    async (_name, details) => {
+      fixture.as.script.token = {
+        body: (normal: unknown) => ({ ...(normal as object), authorization_details: details }),
+      };
+      const browser = fixture.app.browser();
+      const hops = await browser.follow(`${fixture.app.url}/login`);
+      await expectCleanFailure(fixture.app, browser, hops.at(-1)!, 'token_error', 502);
+    },
+  );
 });
 
 describe('invalid_request_uri with a state', () => {

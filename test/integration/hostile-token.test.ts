@@ -9,9 +9,21 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import type { JWTPayload } from 'jose';
 import type { ParLoginOptions } from '../../src/index.js';
 import type { Browser, Hop } from '../helpers/browser.js';
-import { startHostileAs, type HostileAs, type IdTokenScript, type Misbehaviour, type Script } from '../helpers/hostile-as.js';
 import {
-  expectCleanFailure, FETCH_HEADERS, refusedUrl, startHostileApp, trackUnhandledRejections, walkToCallback, type HostileApp,
+  startHostileAs,
+  type HostileAs,
+  type IdTokenScript,
+  type Misbehaviour,
+  type Script,
+} from '../helpers/hostile-as.js';
+import {
+  expectCleanFailure,
+  FETCH_HEADERS,
+  refusedUrl,
+  startHostileApp,
+  trackUnhandledRejections,
+  walkToCallback,
+  type HostileApp,
 } from '../helpers/hostile-stack.js';
 
 let tracker: ReturnType<typeof trackUnhandledRejections>;
@@ -33,12 +45,18 @@ afterAll(async () => {
 });
 
 type Body = Record<string, unknown>;
-const without = (name: string) => (body: Body): Body => ({ ...body, [name]: undefined });
-const withField = (name: string, value: unknown) => (body: Body): Body => ({ ...body, [name]: value });
+const without =
+  (name: string) =>
+  (body: Body): Body => ({ ...body, [name]: undefined });
+const withField =
+  (name: string, value: unknown) =>
+  (body: Body): Body => ({ ...body, [name]: value });
 const now = (): number => Math.floor(Date.now() / 1000);
 
 /** Start an app, walk a login to the callback and deliver it as the browser would. */
-async function deliverCallback(overrides: Partial<ParLoginOptions> = {}): Promise<{ running: HostileApp; browser: Browser; callbackUrl: string; hop: Hop; ms: number }> {
+async function deliverCallback(
+  overrides: Partial<ParLoginOptions> = {},
+): Promise<{ running: HostileApp; browser: Browser; callbackUrl: string; hop: Hop; ms: number }> {
   app = await startHostileApp(as, overrides);
   const browser = app.browser();
   const callbackUrl = await walkToCallback(app, browser, '/profile');
@@ -48,7 +66,14 @@ async function deliverCallback(overrides: Partial<ParLoginOptions> = {}): Promis
 }
 
 /** The failure is clean, and the callback cannot be replayed into a login. */
-async function expectFailedCallback(running: HostileApp, browser: Browser, callbackUrl: string, hop: Hop, code: string, status: number): Promise<void> {
+async function expectFailedCallback(
+  running: HostileApp,
+  browser: Browser,
+  callbackUrl: string,
+  hop: Hop,
+  code: string,
+  status: number,
+): Promise<void> {
   await expectCleanFailure(running, browser, hop, code, status);
   expect(hop.headers['referrer-policy']).toBe('no-referrer');
   const replay = await browser.navigate(callbackUrl);
@@ -57,10 +82,22 @@ async function expectFailedCallback(running: HostileApp, browser: Browser, callb
 
 describe('a hostile token endpoint', () => {
   it.each<[string, string, Script]>([
-    ['invalid_grant', 'token_error', { status: 400, body: { error: 'invalid_grant', error_description: 'code already used' } }],
-    ['invalid_client', 'token_error', { status: 401, body: { error: 'invalid_client' }, headers: { 'www-authenticate': 'Basic' } }],
+    [
+      'invalid_grant',
+      'token_error',
+      { status: 400, body: { error: 'invalid_grant', error_description: 'code already used' } },
+    ],
+    [
+      'invalid_client',
+      'token_error',
+      { status: 401, body: { error: 'invalid_client' }, headers: { 'www-authenticate': 'Basic' } },
+    ],
     ['a 500', 'token_error', { status: 500, body: { error: 'server_error' } }],
-    ['a 503 HTML page', 'token_error', { status: 503, headers: { 'content-type': 'text/html' }, body: '<h1>Bad gateway</h1>' }],
+    [
+      'a 503 HTML page',
+      'token_error',
+      { status: 503, headers: { 'content-type': 'text/html' }, body: '<h1>Bad gateway</h1>' },
+    ],
     ['a 200 that is not JSON', 'token_error', { body: 'access_token=abc&token_type=Bearer' }],
     ['a 200 with a JSON array', 'token_error', { body: [] }],
     ['a 201 instead of 200', 'token_error', { status: 201 }],
@@ -88,7 +125,8 @@ describe('a hostile token endpoint', () => {
     ['a dropped connection', 'as_unreachable', 502, { destroy: true }],
     ['a refused connection', 'as_unreachable', 502, 'refused'],
   ])('answers %s with %s (%s) within httpTimeoutMs', async (_name, code, status, misbehaviour) => {
-    if (misbehaviour === 'refused') as.script.discovery = { body: withField('token_endpoint', await refusedUrl('/token')) };
+    if (misbehaviour === 'refused')
+      as.script.discovery = { body: withField('token_endpoint', await refusedUrl('/token')) };
     else as.script.token = misbehaviour;
     const { running, browser, callbackUrl, hop, ms } = await deliverCallback({ httpTimeoutMs: 400 });
     await expectFailedCallback(running, browser, callbackUrl, hop, code, status);
@@ -101,14 +139,23 @@ describe('a hostile ID token', () => {
     ['unsigned (alg none)', { signer: 'none' }],
     ['HS256 keyed with the client secret', { signer: 'client-secret' }],
     ['signed by an unknown key', { signer: 'stranger' }],
-    ['signed by an unknown key that claims the published kid', () => ({ signer: 'stranger', header: { kid: as.kid } })],
+    [
+      'signed by an unknown key that claims the published kid',
+      () => ({ signer: 'stranger', header: { kid: as.kid } }),
+    ],
     ['with a wrong iss', { claims: (c) => ({ ...c, iss: 'https://evil.example' }) }],
     ['with the issuer plus a trailing slash', { claims: (c) => ({ ...c, iss: `${String(c.iss)}/` }) }],
     ['with a wrong aud', { claims: (c) => ({ ...c, aud: 'another-client' }) }],
     ['with an extra aud and no azp', { claims: (c) => ({ ...c, aud: [as.clientId, 'another-client'] }) }],
-    ['with an azp of another client', { claims: (c) => ({ ...c, aud: [as.clientId, 'another-client'], azp: 'another-client' }) }],
+    [
+      'with an azp of another client',
+      { claims: (c) => ({ ...c, aud: [as.clientId, 'another-client'], azp: 'another-client' }) },
+    ],
     ['expired beyond the clock tolerance', { claims: (c) => ({ ...c, exp: now() - 60 }) }],
-    ['issued in the future beyond the clock tolerance', { claims: (c) => ({ ...c, iat: now() + 120, exp: now() + 600 }) }],
+    [
+      'issued in the future beyond the clock tolerance',
+      { claims: (c) => ({ ...c, iat: now() + 120, exp: now() + 600 }) },
+    ],
     ['issued an hour ago', { claims: (c) => ({ ...c, iat: now() - 3600 }) }],
     ['with a wrong nonce', { claims: (c) => ({ ...c, nonce: 'guessed-nonce' }) }],
     ['without nonce', { claims: (c) => ({ ...c, nonce: undefined }) }],
@@ -116,7 +163,10 @@ describe('a hostile ID token', () => {
     ['with an empty sub', { claims: (c) => ({ ...c, sub: '' }) }],
     ['with a numeric sub', { claims: (c) => ({ ...c, sub: 42 }) as unknown as JWTPayload }],
     ['without exp', { claims: (c) => ({ ...c, exp: undefined }) }],
-    ['with an unknown critical header', { header: { crit: ['urn:example:must-understand'], 'urn:example:must-understand': true } }],
+    [
+      'with an unknown critical header',
+      { header: { crit: ['urn:example:must-understand'], 'urn:example:must-understand': true } },
+    ],
     ['whose payload is not a JSON object', { rawPayload: '["not", "claims"]' }],
     ['whose header names RS256 over an ES256 signature', { header: { alg: 'RS256' } }],
   ];
@@ -135,14 +185,24 @@ describe('a hostile ID token', () => {
     as.script.token = { body: withField('id_token', earlier) };
     const browser = app.browser();
     const callbackUrl = await walkToCallback(app, browser);
-    await expectFailedCallback(app, browser, callbackUrl, await browser.navigate(callbackUrl), 'id_token_invalid', 502);
+    await expectFailedCallback(
+      app,
+      browser,
+      callbackUrl,
+      await browser.navigate(callbackUrl),
+      'id_token_invalid',
+      502,
+    );
     expect(app.logs.find((r) => r.code === 'id_token_invalid')?.error).toMatch(/nonce/);
   });
 
   it.each<[string, IdTokenScript]>([
     ['expired within the clock tolerance', { claims: (c) => ({ ...c, exp: now() - 10 }) }],
     ['issued in the future within the clock tolerance', { claims: (c) => ({ ...c, iat: now() + 10 }) }],
-    ['for several audiences with azp set to this client', { claims: (c) => ({ ...c, aud: [as.clientId, 'api'], azp: as.clientId }) }],
+    [
+      'for several audiences with azp set to this client',
+      { claims: (c) => ({ ...c, aud: [as.clientId, 'api'], azp: as.clientId }) },
+    ],
   ])('accepts an ID token %s (the checks are not too strict)', async (_name, script) => {
     as.idToken = script;
     const { running, browser, hop } = await deliverCallback();

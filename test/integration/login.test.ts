@@ -17,7 +17,15 @@ import { backChannel, startStack, type Stack } from '../helpers/stack.js';
 function appWithStore(store: session.MemoryStore) {
   return (options: ParLoginOptions) => {
     const app = express();
-    app.use(session({ secret: options.sessionSecret!, store, name: 'app.sid', resave: false, saveUninitialized: false }));
+    app.use(
+      session({
+        secret: options.sessionSecret!,
+        store,
+        name: 'app.sid',
+        resave: false,
+        saveUninitialized: false,
+      }),
+    );
     const auth = parLogin(options);
     app.locals[PAR_LOGIN_LOCAL] = auth;
     app.use(auth);
@@ -26,23 +34,34 @@ function appWithStore(store: session.MemoryStore) {
       (req.session as unknown as Record<string, unknown>).visited = true;
       res.send('visited');
     });
-    app.get('/profile', requireLogin(), (req, res) => void res.send(`hello ${String(req.auth!.claims!.name)}`));
+    app.get(
+      '/profile',
+      requireLogin(),
+      (req, res) => void res.send(`hello ${String(req.auth!.claims!.name)}`),
+    );
     return app;
   };
 }
 
 function sessionsOf(store: session.MemoryStore): Promise<Array<{ parLogin?: ParLoginSessionData }>> {
-  return new Promise((resolve, reject) => store.all((err, all) => (err ? reject(err) : resolve(Object.values(all ?? {}) as never))));
+  return new Promise((resolve, reject) =>
+    store.all((err, all) => (err ? reject(err) : resolve(Object.values(all ?? {}) as never))),
+  );
 }
 
 function cookieValue(setCookie: string | string[] | undefined, name: string): string | undefined {
   const list = Array.isArray(setCookie) ? setCookie : setCookie ? [setCookie] : [];
-  return list.find((c) => c.startsWith(`${name}=`))?.split(';')[0]!.slice(name.length + 1);
+  return list
+    .find((c) => c.startsWith(`${name}=`))
+    ?.split(';')[0]!
+    .slice(name.length + 1);
 }
 
 describe.each(['client_secret_basic', 'private_key_jwt'] as const)('login with %s', (authMethod) => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ authMethod }); });
+  beforeAll(async () => {
+    stack = await startStack({ authMethod });
+  });
   afterAll(() => stack.close());
 
   it('logs in through the AS and lands on returnTo, with /me before and after', async () => {
@@ -53,9 +72,15 @@ describe.each(['client_secret_basic', 'private_key_jwt'] as const)('login with %
     expect(last.url).toBe(`${stack.appUrl}/profile`);
     expect(last.status).toBe(200);
     expect(last.body).toContain('Alice Example');
-    const me = await browser.request(`${stack.appUrl}/me`, { headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' } });
+    const me = await browser.request(`${stack.appUrl}/me`, {
+      headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
+    });
     expect(me.status).toBe(200);
-    expect(JSON.parse(me.body).claims).toMatchObject({ sub: 'alice', name: 'Alice Example', email: 'alice@example.test' });
+    expect(JSON.parse(me.body).claims).toMatchObject({
+      sub: 'alice',
+      name: 'Alice Example',
+      email: 'alice@example.test',
+    });
     expect(JSON.parse(me.body).claims.nonce).toBeUndefined();
   });
 
@@ -69,7 +94,9 @@ describe.each(['client_secret_basic', 'private_key_jwt'] as const)('login with %
     for (const req of [par!, token!]) {
       if (authMethod === 'client_secret_basic') {
         expect(req.authorization).toMatch(/^Basic /);
-        expect(Buffer.from(req.authorization!.slice(6), 'base64').toString()).toBe(`basic-client:${encodeURIComponent(stack.clientSecret)}`);
+        expect(Buffer.from(req.authorization!.slice(6), 'base64').toString()).toBe(
+          `basic-client:${encodeURIComponent(stack.clientSecret)}`,
+        );
         expect(req.body.client_assertion).toBeUndefined();
       } else {
         expect(req.authorization).toBeUndefined();
@@ -99,7 +126,9 @@ describe.each(['client_secret_basic', 'private_key_jwt'] as const)('login with %
 
 describe('private_key_jwt with the endpoint URL as assertion audience', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack({ authMethod: 'private_key_jwt', overrides: { assertionAudience: 'endpoint' } }); });
+  beforeAll(async () => {
+    stack = await startStack({ authMethod: 'private_key_jwt', overrides: { assertionAudience: 'endpoint' } });
+  });
   afterAll(() => stack.close());
 
   it('logs in, each assertion addressed to the endpoint it was sent to', async () => {
@@ -107,7 +136,8 @@ describe('private_key_jwt with the endpoint URL as assertion audience', () => {
     const hops = await stack.browser().login(stack.appUrl, { returnTo: '/profile' });
     expect(hops.at(-1)!.body).toContain('Alice Example');
     const [par, token] = backChannel(stack.record.slice(before));
-    const audience = (assertion: unknown) => JSON.parse(Buffer.from(String(assertion).split('.')[1]!, 'base64url').toString()).aud;
+    const audience = (assertion: unknown) =>
+      JSON.parse(Buffer.from(String(assertion).split('.')[1]!, 'base64url').toString()).aud;
     expect(audience(par!.body.client_assertion)).toBe(`${stack.issuer}/request`);
     expect(audience(token!.body.client_assertion)).toBe(`${stack.issuer}/token`);
   });
@@ -116,7 +146,9 @@ describe('private_key_jwt with the endpoint URL as assertion audience', () => {
 describe('login (basic client)', () => {
   let stack: Stack;
   const store = new session.MemoryStore();
-  beforeAll(async () => { stack = await startStack({ buildApp: appWithStore(store) as never }); });
+  beforeAll(async () => {
+    stack = await startStack({ buildApp: appWithStore(store) as never });
+  });
   afterAll(() => stack.close());
 
   it('pushes a fresh state, nonce and S256 challenge on every login', async () => {
@@ -128,12 +160,18 @@ describe('login (basic client)', () => {
     const pushes = backChannel(stack.record.slice(before)).map((r) => r.body);
     expect(pushes).toHaveLength(3);
     for (const body of pushes) {
-      expect(body).toMatchObject({ response_type: 'code', code_challenge_method: 'S256', redirect_uri: `${stack.appUrl}/callback`, scope: 'openid profile email' });
+      expect(body).toMatchObject({
+        response_type: 'code',
+        code_challenge_method: 'S256',
+        redirect_uri: `${stack.appUrl}/callback`,
+        scope: 'openid profile email',
+      });
       expect(body.state).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(body.nonce).toMatch(/^[A-Za-z0-9_-]{43}$/);
       expect(body.code_challenge).toMatch(/^[A-Za-z0-9_-]{43}$/);
     }
-    for (const name of ['state', 'nonce', 'code_challenge']) expect(new Set(pushes.map((b) => b[name])).size).toBe(3);
+    for (const name of ['state', 'nonce', 'code_challenge'])
+      expect(new Set(pushes.map((b) => b[name])).size).toBe(3);
   });
 
   it('lets two tabs of one browser log in at once', async () => {
@@ -168,9 +206,13 @@ describe('login (basic client)', () => {
     const users = (await sessionsOf(store)).map((s) => s.parLogin?.user).filter((u) => u !== undefined);
     const tokens = await tokensOf(stack.middleware(), users);
     expect(tokens).toHaveLength(users.length);
-    const secrets = tokens.flatMap((t) => [t.accessToken, t.idToken, t.refreshToken].filter(Boolean)) as string[];
+    const secrets = tokens.flatMap((t) =>
+      [t.accessToken, t.idToken, t.refreshToken].filter(Boolean),
+    ) as string[];
     expect(secrets.length).toBeGreaterThan(0);
-    const everything = browser.seen.map((hop) => `${hop.url}\n${JSON.stringify(hop.headers)}\n${hop.body}`).join('\n');
+    const everything = browser.seen
+      .map((hop) => `${hop.url}\n${JSON.stringify(hop.headers)}\n${hop.body}`)
+      .join('\n');
     for (const secret of secrets) expect(everything).not.toContain(secret);
   });
 
@@ -232,14 +274,20 @@ describe('login (basic client)', () => {
     expect(res.body).not.toContain('<script>');
   });
 
-  it.each(['https://evil.example/', '//evil.example', '/\\evil.example', 'javascript:alert(1)', '/x\r\nSet-Cookie: a=b', 'relative'])(
-    'stores returnTo %j as /', async (returnTo) => {
-      const browser = stack.browser();
-      const res = await browser.navigate(`${stack.appUrl}/login?returnTo=${encodeURIComponent(returnTo)}`);
-      expect(res.status).toBe(303);
-      const pending = await pendingLoginsOf(middlewareOf(stack), [res.headers['set-cookie'] ?? []].flat());
-      expect(pending.map((tx) => tx.returnTo)).toEqual(['/']);
-    });
+  it.each([
+    'https://evil.example/',
+    '//evil.example',
+    '/\\evil.example',
+    'javascript:alert(1)',
+    '/x\r\nSet-Cookie: a=b',
+    'relative',
+  ])('stores returnTo %j as /', async (returnTo) => {
+    const browser = stack.browser();
+    const res = await browser.navigate(`${stack.appUrl}/login?returnTo=${encodeURIComponent(returnTo)}`);
+    expect(res.status).toBe(303);
+    const pending = await pendingLoginsOf(middlewareOf(stack), [res.headers['set-cookie'] ?? []].flat());
+    expect(pending.map((tx) => tx.returnTo)).toEqual(['/']);
+  });
 
   it('ends up on a local returnTo after login', async () => {
     const hops = await stack.browser().login(stack.appUrl, { returnTo: '//evil.example/profile' });
@@ -249,7 +297,9 @@ describe('login (basic client)', () => {
 
 describe('guard, logout and cookies', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack(); });
+  beforeAll(async () => {
+    stack = await startStack();
+  });
   afterAll(() => stack.close());
 
   it('redirects HTML navigations into the login and answers 401 to API calls', async () => {
@@ -259,7 +309,10 @@ describe('guard, logout and cookies', () => {
     const api = await request(stack.appUrl).get('/profile').set('Accept', 'application/json');
     expect(api.status).toBe(401);
     expect(api.body).toEqual({ error: 'unauthenticated', error_description: 'Log in first.' });
-    const fetchLike = await request(stack.appUrl).get('/profile').set('Accept', 'text/html').set('Sec-Fetch-Mode', 'cors');
+    const fetchLike = await request(stack.appUrl)
+      .get('/profile')
+      .set('Accept', 'text/html')
+      .set('Sec-Fetch-Mode', 'cors');
     expect(fetchLike.status).toBe(401);
   });
 
@@ -271,7 +324,10 @@ describe('guard, logout and cookies', () => {
     const second = browser.jar.all().find((c) => c.name === 'parlogin')!.value;
     expect(second).not.toBe(first);
     expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
-    const old = await request(stack.appUrl).get('/me').set('Cookie', `parlogin=${first}`).set('Accept', 'application/json');
+    const old = await request(stack.appUrl)
+      .get('/me')
+      .set('Cookie', `parlogin=${first}`)
+      .set('Accept', 'application/json');
     expect(old.status).toBe(401);
   });
 
@@ -279,10 +335,14 @@ describe('guard, logout and cookies', () => {
     const browser = stack.browser();
     const login = await browser.navigate(`${stack.appUrl}/login`);
     const loginCookies = ([] as string[]).concat(login.headers['set-cookie'] ?? []);
-    expect(loginCookies).toEqual([expect.stringMatching(/^parlogin-tx-[\w-]{10}=[\w.-]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/)]);
+    expect(loginCookies).toEqual([
+      expect.stringMatching(/^parlogin-tx-[\w-]{10}=[\w.-]+; Max-Age=\d+; Path=\/; HttpOnly; SameSite=Lax$/),
+    ]);
     const { callbackUrl } = await browser.stepUntilCallback(stack.appUrl);
     const res = await browser.navigate(callbackUrl);
-    const cookie = ([] as string[]).concat(res.headers['set-cookie'] ?? []).find((c) => c.startsWith('parlogin='))!;
+    const cookie = ([] as string[])
+      .concat(res.headers['set-cookie'] ?? [])
+      .find((c) => c.startsWith('parlogin='))!;
     expect(cookie).toMatch(/; HttpOnly/);
     expect(cookie).toMatch(/; SameSite=Lax/);
     expect(cookie).toMatch(/; Path=\//);
@@ -298,10 +358,18 @@ describe('guard, logout and cookies', () => {
     expect(page.body).toContain('method="post"');
     expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
 
-    const crossSite = await browser.request(`${stack.appUrl}/logout`, { method: 'POST', body: '', initiator: 'https://evil.example' });
+    const crossSite = await browser.request(`${stack.appUrl}/logout`, {
+      method: 'POST',
+      body: '',
+      initiator: 'https://evil.example',
+    });
     expect(crossSite.status).toBe(403);
     expect(crossSite.body).toContain('csrf_rejected');
-    const noOrigin = await browser.request(`${stack.appUrl}/logout`, { method: 'POST', body: '', headers: { 'sec-fetch-site': null } });
+    const noOrigin = await browser.request(`${stack.appUrl}/logout`, {
+      method: 'POST',
+      body: '',
+      headers: { 'sec-fetch-site': null },
+    });
     expect(noOrigin.status).toBe(403);
     expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
 
@@ -316,7 +384,9 @@ describe('guard, logout and cookies', () => {
     const hops = await browser.follow(logout);
     const confirm = hops.at(-1)!;
     if (confirm.status === 200 && new URL(confirm.url).origin === stack.issuer) {
-      const done = await browser.follow(await browser.submitForm(confirm.body, confirm.url, { logout: 'yes' }));
+      const done = await browser.follow(
+        await browser.submitForm(confirm.body, confirm.url, { logout: 'yes' }),
+      );
       expect(done.at(-1)!.url).toBe(`${stack.appUrl}/`);
     }
   });
@@ -324,7 +394,14 @@ describe('guard, logout and cookies', () => {
   it('fails loudly when requireLogin() is used without parLogin()', async () => {
     const app = express();
     app.get('/x', requireLogin(), (_req, res) => void res.send('no'));
-    app.use((err: { code?: string; status?: number }, _req: express.Request, res: express.Response, _next: express.NextFunction) => void res.status(err.status ?? 500).json({ code: err.code }));
+    app.use(
+      (
+        err: { code?: string; status?: number },
+        _req: express.Request,
+        res: express.Response,
+        _next: express.NextFunction,
+      ) => void res.status(err.status ?? 500).json({ code: err.code }),
+    );
     const res = await request(app).get('/x');
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ code: 'not_mounted' });

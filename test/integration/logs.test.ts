@@ -23,18 +23,32 @@ const FAILURE = 'express-par-login request failed';
 function appWithStore(store: session.MemoryStore) {
   return (options: ParLoginOptions) => {
     const app = express();
-    app.use(session({ secret: options.sessionSecret!, store, name: 'app.sid', resave: false, saveUninitialized: false }));
+    app.use(
+      session({
+        secret: options.sessionSecret!,
+        store,
+        name: 'app.sid',
+        resave: false,
+        saveUninitialized: false,
+      }),
+    );
     const auth = parLogin(options);
     app.locals[PAR_LOGIN_LOCAL] = auth;
     app.use(auth);
     app.get('/', (_req, res) => void res.send('home'));
-    app.get('/profile', requireLogin(), (req, res) => void res.send(`hello ${String(req.auth!.claims!.name)}`));
+    app.get(
+      '/profile',
+      requireLogin(),
+      (req, res) => void res.send(`hello ${String(req.auth!.claims!.name)}`),
+    );
     return app;
   };
 }
 
 function sessionsOf(store: session.MemoryStore): Promise<Array<{ parLogin?: ParLoginSessionData }>> {
-  return new Promise((resolve, reject) => store.all((err, all) => (err ? reject(err) : resolve(Object.values(all ?? {}) as never))));
+  return new Promise((resolve, reject) =>
+    store.all((err, all) => (err ? reject(err) : resolve(Object.values(all ?? {}) as never))),
+  );
 }
 
 describe('failure records', () => {
@@ -63,7 +77,10 @@ describe('failure records', () => {
   };
 
   beforeAll(async () => {
-    stack = await startStack({ buildApp: appWithStore(store) as never, overrides: { debug: (record) => void traces.push(record) } });
+    stack = await startStack({
+      buildApp: appWithStore(store) as never,
+      overrides: { debug: (record) => void traces.push(record) },
+    });
     const app = stack.appUrl;
 
     for (const user of ['alice', 'bob']) {
@@ -75,17 +92,25 @@ describe('failure records', () => {
     const first = (await victim.stepUntilCallback(app)).callbackUrl;
     expect((await victim.navigate(first)).status).toBe(303);
     expectFailure(await victim.navigate(first), 'state_used');
-    expectFailure(await victim.request(withParam(first, 'state', 'x'.repeat(43)), { headers: FETCH_HEADERS }), 'state_unknown');
+    expectFailure(
+      await victim.request(withParam(first, 'state', 'x'.repeat(43)), { headers: FETCH_HEADERS }),
+      'state_unknown',
+    );
 
     for (const [name, value, code] of [
-      ['iss', 'https://evil.example', 'iss_mismatch'], ['iss', null, 'iss_missing'], ['code', null, 'code_missing'],
+      ['iss', 'https://evil.example', 'iss_mismatch'],
+      ['iss', null, 'iss_missing'],
+      ['code', null, 'code_missing'],
       ['error', 'access_denied', 'authorization_error'],
     ] as const) {
       const { callbackUrl } = await victim.stepUntilCallback(app);
       expectFailure(await victim.navigate(withParam(callbackUrl, name, value)), code);
     }
     const { callbackUrl: repeated } = await victim.stepUntilCallback(app);
-    expectFailure(await victim.request(`${repeated}&state=again`, { headers: FETCH_HEADERS }), 'invalid_request');
+    expectFailure(
+      await victim.request(`${repeated}&state=again`, { headers: FETCH_HEADERS }),
+      'invalid_request',
+    );
 
     // A real code from another browser, delivered with the victim's state: the AS refuses it (PKCE).
     const stolen = new URL((await browser().stepUntilCallback(app)).callbackUrl).searchParams.get('code')!;
@@ -93,7 +118,14 @@ describe('failure records', () => {
     expectFailure(await victim.navigate(withParam(own, 'code', stolen)), 'token_error');
 
     const loggedIn = browsers[0]!;
-    expectFailure(await loggedIn.request(`${app}/logout`, { method: 'POST', body: '', initiator: 'https://evil.example' }), 'csrf_rejected');
+    expectFailure(
+      await loggedIn.request(`${app}/logout`, {
+        method: 'POST',
+        body: '',
+        initiator: 'https://evil.example',
+      }),
+      'csrf_rejected',
+    );
     expectFailure(await browser().request(`${app}/me`, { headers: FETCH_HEADERS }), 'unauthenticated');
     const page = await loggedIn.navigate(`${app}/logout`);
     expect((await loggedIn.submitForm(page.body, page.url)).status).toBe(303);
@@ -107,22 +139,38 @@ describe('failure records', () => {
 
   it('logs no secret, code, token, verifier, state, nonce or session id', async () => {
     const sessions = await sessionsOf(store);
-    const tokens = await tokensOf(stack.middleware(), sessions.flatMap((s) => (s.parLogin?.user ? [s.parLogin.user] : [])));
-    const setCookies = browsers.flatMap((b) => b.seen.flatMap((hop) => ([] as string[]).concat(hop.headers['set-cookie'] ?? [])));
+    const tokens = await tokensOf(
+      stack.middleware(),
+      sessions.flatMap((s) => (s.parLogin?.user ? [s.parLogin.user] : [])),
+    );
+    const setCookies = browsers.flatMap((b) =>
+      b.seen.flatMap((hop) => ([] as string[]).concat(hop.headers['set-cookie'] ?? [])),
+    );
     const pending = await pendingLoginsOf(stack.middleware(), setCookies);
     const seenUrls = browsers.flatMap((b) => b.seen.flatMap((hop) => [hop.url, hop.location ?? '']));
-    const codes = seenUrls.filter((u) => u.includes('code=')).map((u) => new URL(u).searchParams.get('code')).filter((c) => c !== null);
+    const codes = seenUrls
+      .filter((u) => u.includes('code='))
+      .map((u) => new URL(u).searchParams.get('code'))
+      .filter((c) => c !== null);
     const pushed = stack.record.filter((r) => r.endpoint === 'par').map((r) => r.body);
     const exchanged = stack.record.filter((r) => r.endpoint === 'token').map((r) => r.body);
-    const sessionIds = browsers.flatMap((b) => b.seen.flatMap((hop) => ([] as string[]).concat(hop.headers['set-cookie'] ?? [])))
-      .map((c) => decodeURIComponent(c.split(';')[0]!.split('=')[1]!)).filter((v) => v.startsWith('s:')).map((v) => v.slice(2).split('.')[0]!);
+    const sessionIds = browsers
+      .flatMap((b) => b.seen.flatMap((hop) => ([] as string[]).concat(hop.headers['set-cookie'] ?? [])))
+      .map((c) => decodeURIComponent(c.split(';')[0]!.split('=')[1]!))
+      .filter((v) => v.startsWith('s:'))
+      .map((v) => v.slice(2).split('.')[0]!);
 
     const secrets = {
-      clientSecret: [stack.clientSecret], sessionSecret: [stack.options.sessionSecret!], sessionIds, codes,
-      accessTokens: tokens.map((t) => t.accessToken), idTokens: tokens.map((t) => t.idToken),
+      clientSecret: [stack.clientSecret],
+      sessionSecret: [stack.options.sessionSecret!],
+      sessionIds,
+      codes,
+      accessTokens: tokens.map((t) => t.accessToken),
+      idTokens: tokens.map((t) => t.idToken),
       refreshTokens: tokens.flatMap((t) => (t.refreshToken ? [t.refreshToken] : [])),
       verifiers: [...exchanged.map((b) => String(b.code_verifier)), ...pending.map((tx) => tx.codeVerifier)],
-      states: pushed.map((b) => String(b.state)), nonces: [...pushed.map((b) => String(b.nonce)), ...pending.map((tx) => tx.nonce)],
+      states: pushed.map((b) => String(b.state)),
+      nonces: [...pushed.map((b) => String(b.nonce)), ...pending.map((tx) => tx.nonce)],
     };
     // The run produced each kind of value (else the search below would prove nothing).
     for (const [kind, values] of Object.entries(secrets)) {
@@ -146,8 +194,20 @@ describe('failure records', () => {
     expect(done.length).toBeGreaterThanOrEqual(2);
     for (const end of done) {
       // (A replayed callback of the same login may follow: the failure cases replay one.)
-      const steps = traces.filter((t) => t.flow === end.flow).map((t) => t.step).slice(0, 8);
-      expect(steps).toEqual(['login.push', 'login.pushed', 'login.redirect', 'callback.received', 'callback.transaction', 'callback.tokens', 'callback.id_token', 'callback.done']);
+      const steps = traces
+        .filter((t) => t.flow === end.flow)
+        .map((t) => t.step)
+        .slice(0, 8);
+      expect(steps).toEqual([
+        'login.push',
+        'login.pushed',
+        'login.redirect',
+        'callback.received',
+        'callback.transaction',
+        'callback.tokens',
+        'callback.id_token',
+        'callback.done',
+      ]);
     }
     const redirect = traces.find((t) => t.step === 'login.redirect')!;
     expect(redirect.query).toEqual(['client_id', 'request_uri']);
@@ -163,7 +223,9 @@ describe('failure records', () => {
     for (const { hop, code } of shown) {
       const { id } = failureOf(hop);
       expect(id).toBeDefined();
-      expect(failures.filter((r) => r.id === id)).toEqual([expect.objectContaining({ code, status: hop.status })]);
+      expect(failures.filter((r) => r.id === id)).toEqual([
+        expect.objectContaining({ code, status: hop.status }),
+      ]);
     }
     const kinds = new Set(shown.map((s) => `${s.hop.headers['content-type']}`.split(';')[0]));
     expect(kinds).toEqual(new Set(['text/html', 'application/json']));

@@ -22,11 +22,17 @@ import { contextOf } from '../helpers/tokens.js';
 
 const TTL = 10;
 const SKEW = 7;
-const untilRefreshDue = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, (TTL - SKEW) * 1000 + 200));
-const thumbprint = (cert: TestCertificate): string => createHash('sha256').update(new X509Certificate(cert.cert).raw).digest('base64url');
+const untilRefreshDue = (): Promise<void> =>
+  new Promise((resolve) => setTimeout(resolve, (TTL - SKEW) * 1000 + 200));
+const thumbprint = (cert: TestCertificate): string =>
+  createHash('sha256').update(new X509Certificate(cert.cert).raw).digest('base64url');
 
 /** How each request reached the AS: over which server, with which client certificate. */
-interface Arrival { path: string; tls: boolean; peer: string | undefined }
+interface Arrival {
+  path: string;
+  tls: boolean;
+  peer: string | undefined;
+}
 
 let pki: TestPki;
 /** Serves the aliases and asks for a client certificate (verified against the test CA, not required by TLS). */
@@ -45,19 +51,42 @@ const base = (server: Server): string => `https://127.0.0.1:${(server.address() 
 
 beforeAll(async () => {
   pki = createTestPki();
-  mtlsServer = createServer({ key: pki.server.key, cert: pki.server.cert, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: false });
-  plainTlsServer = createServer({ key: pki.server.key, cert: pki.server.cert });
-  apiServer = createServer({ key: pki.server.key, cert: pki.server.cert, ca: pki.ca.cert, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    const peer = (req.socket as TLSSocket).getPeerCertificate(false);
-    const presented = peer?.raw ? createHash('sha256').update(peer.raw).digest('base64url') : undefined;
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
-    void (token && apiProvider ? apiProvider.AccessToken.find(token) : Promise.resolve(undefined)).then((saved) => {
-      const bound = saved?.['x5t#S256'];
-      res.writeHead(presented !== undefined && bound === presented ? 200 : 401, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ presented, bound: bound ?? null }));
-    });
+  mtlsServer = createServer({
+    key: pki.server.key,
+    cert: pki.server.cert,
+    ca: pki.ca.cert,
+    requestCert: true,
+    rejectUnauthorized: false,
   });
-  await Promise.all([mtlsServer, plainTlsServer, apiServer].map((server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))));
+  plainTlsServer = createServer({ key: pki.server.key, cert: pki.server.cert });
+  apiServer = createServer(
+    {
+      key: pki.server.key,
+      cert: pki.server.cert,
+      ca: pki.ca.cert,
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+    (req, res) => {
+      const peer = (req.socket as TLSSocket).getPeerCertificate(false);
+      const presented = peer?.raw ? createHash('sha256').update(peer.raw).digest('base64url') : undefined;
+      const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+      void (token && apiProvider ? apiProvider.AccessToken.find(token) : Promise.resolve(undefined)).then(
+        (saved) => {
+          const bound = saved?.['x5t#S256'];
+          res.writeHead(presented !== undefined && bound === presented ? 200 : 401, {
+            'content-type': 'application/json',
+          });
+          res.end(JSON.stringify({ presented, bound: bound ?? null }));
+        },
+      );
+    },
+  );
+  await Promise.all(
+    [mtlsServer, plainTlsServer, apiServer].map(
+      (server) => new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve)),
+    ),
+  );
 });
 afterAll(async () => {
   for (const server of [mtlsServer, plainTlsServer, apiServer]) {
@@ -75,9 +104,17 @@ function peerCertificate(ctx: KoaContextWithOIDC): X509Certificate | undefined {
 
 function enableMtls(aliasBase: string, extraClients: (appUrl: string) => ClientMetadata[]) {
   return (config: Configuration, { appUrl }: { appUrl: string }): void => {
-    config.clientAuthMethods = ['client_secret_basic', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'];
+    config.clientAuthMethods = [
+      'client_secret_basic',
+      'private_key_jwt',
+      'tls_client_auth',
+      'self_signed_tls_client_auth',
+    ];
     config.features!.mTLS = {
-      enabled: true, certificateBoundAccessTokens: true, tlsClientAuth: true, selfSignedTlsClientAuth: true,
+      enabled: true,
+      certificateBoundAccessTokens: true,
+      tlsClientAuth: true,
+      selfSignedTlsClientAuth: true,
       getCertificate: peerCertificate,
       certificateAuthorized: (ctx: KoaContextWithOIDC) => (ctx.req.socket as TLSSocket).authorized === true,
       certificateSubjectMatches: (ctx: KoaContextWithOIDC, property: string, expected: string) =>
@@ -85,7 +122,11 @@ function enableMtls(aliasBase: string, extraClients: (appUrl: string) => ClientM
     } as never;
     config.features!.userinfo = { enabled: true };
     config.discovery = {
-      mtls_endpoint_aliases: { token_endpoint: `${aliasBase}/token`, pushed_authorization_request_endpoint: `${aliasBase}/request`, userinfo_endpoint: `${aliasBase}/me` },
+      mtls_endpoint_aliases: {
+        token_endpoint: `${aliasBase}/token`,
+        pushed_authorization_request_endpoint: `${aliasBase}/request`,
+        userinfo_endpoint: `${aliasBase}/me`,
+      },
     };
     (config.clients as ClientMetadata[]).push(...extraClients(appUrl));
   };
@@ -99,14 +140,26 @@ function buildApp(options: ParLoginOptions) {
   app.use(auth);
   // The API proxy, presenting the certificate the tokens are bound to, and without it.
   const tls = { tlsCa: options.tlsCa as string };
-  app.use('/api', apiProxy({ target: base(apiServer), ...tls, tlsClientCert: options.tlsClientCert as string, tlsClientKey: options.tlsClientKey as string }));
+  app.use(
+    '/api',
+    apiProxy({
+      target: base(apiServer),
+      ...tls,
+      tlsClientCert: options.tlsClientCert as string,
+      tlsClientKey: options.tlsClientKey as string,
+    }),
+  );
   app.use('/api-without-cert', apiProxy({ target: base(apiServer), ...tls }));
   app.get('/profile', requireLogin(), (req, res) => void res.send(`hello ${String(req.auth!.claims!.name)}`));
   // Test only: the session's token record reference, to read the tokens from the vault.
   app.get('/token-ref', requireLogin(), (req, res) => void res.json({ ref: sessionUser(req)!.tokenRef }));
   app.get('/call', requireLogin(), async (req, res, next) => {
     try {
-      res.json({ token: createHash('sha256').update(await req.auth!.accessToken()).digest('base64url') });
+      res.json({
+        token: createHash('sha256')
+          .update(await req.auth!.accessToken())
+          .digest('base64url'),
+      });
     } catch (err) {
       next(err);
     }
@@ -114,25 +167,42 @@ function buildApp(options: ParLoginOptions) {
   return app;
 }
 
-interface MtlsStack { stack: Stack; bound: Map<string, unknown>; arrivals: Arrival[] }
+interface MtlsStack {
+  stack: Stack;
+  bound: Map<string, unknown>;
+  arrivals: Arrival[];
+}
 
 async function startMtlsStack(
-  clients: (appUrl: string) => ClientMetadata[], overrides: Partial<ParLoginOptions>, { aliases = mtlsServer, ttl }: { aliases?: Server; ttl?: number } = {},
+  clients: (appUrl: string) => ClientMetadata[],
+  overrides: Partial<ParLoginOptions>,
+  { aliases = mtlsServer, ttl }: { aliases?: Server; ttl?: number } = {},
 ): Promise<MtlsStack> {
   const arrivals: Arrival[] = [];
   const stack = await startStack({
-    configureAs: enableMtls(base(aliases), clients), buildApp: buildApp as never,
-    overrides: { clientSecret: undefined, ...overrides }, ...(ttl ? { as: { accessTokenTtl: ttl } } : {}),
-    asMiddleware: [async (ctx, next) => {
-      const socket = ctx.req.socket as Partial<TLSSocket>;
-      arrivals.push({ path: ctx.path, tls: socket.encrypted === true, peer: peerCertificate(ctx)?.subject });
-      await next();
-    }],
+    configureAs: enableMtls(base(aliases), clients),
+    buildApp: buildApp as never,
+    overrides: { clientSecret: undefined, ...overrides },
+    ...(ttl ? { as: { accessTokenTtl: ttl } } : {}),
+    asMiddleware: [
+      async (ctx, next) => {
+        const socket = ctx.req.socket as Partial<TLSSocket>;
+        arrivals.push({
+          path: ctx.path,
+          tls: socket.encrypted === true,
+          peer: peerCertificate(ctx)?.subject,
+        });
+        await next();
+      },
+    ],
   });
   for (const server of [mtlsServer, plainTlsServer]) server.removeAllListeners('request');
   aliases.on('request', stack.provider.callback());
   const bound = new Map<string, unknown>(); // access token value's jti → its x5t#S256, as the AS saved it
-  (stack.provider as unknown as NodeJS.EventEmitter).on('access_token.saved', (token: Record<string, unknown>) => void bound.set(String(token.jti), token['x5t#S256']));
+  (stack.provider as unknown as NodeJS.EventEmitter).on(
+    'access_token.saved',
+    (token: Record<string, unknown>) => void bound.set(String(token.jti), token['x5t#S256']),
+  );
   return { stack, bound, arrivals };
 }
 
@@ -147,13 +217,28 @@ describe('tls_client_auth', () => {
   let client: TestCertificate;
   beforeAll(async () => {
     client = pki.client('mtls-client');
-    env = await startMtlsStack((appUrl) => [{
-      client_id: 'mtls-client', token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: 'CN=mtls-client',
-      tls_client_certificate_bound_access_tokens: true, redirect_uris: [`${appUrl}/callback`], post_logout_redirect_uris: [`${appUrl}/`],
-    }], {
-      clientId: 'mtls-client', clientAuthMethod: 'tls_client_auth', tlsClientCert: client.certFile, tlsClientKey: client.keyFile, tlsCa: pki.ca.certFile,
-      fetchUserinfo: true, refreshSkew: SKEW,
-    }, { ttl: TTL });
+    env = await startMtlsStack(
+      (appUrl) => [
+        {
+          client_id: 'mtls-client',
+          token_endpoint_auth_method: 'tls_client_auth',
+          tls_client_auth_subject_dn: 'CN=mtls-client',
+          tls_client_certificate_bound_access_tokens: true,
+          redirect_uris: [`${appUrl}/callback`],
+          post_logout_redirect_uris: [`${appUrl}/`],
+        },
+      ],
+      {
+        clientId: 'mtls-client',
+        clientAuthMethod: 'tls_client_auth',
+        tlsClientCert: client.certFile,
+        tlsClientKey: client.keyFile,
+        tlsCa: pki.ca.certFile,
+        fetchUserinfo: true,
+        refreshSkew: SKEW,
+      },
+      { ttl: TTL },
+    );
   });
   afterAll(() => env.stack.close());
 
@@ -166,20 +251,30 @@ describe('tls_client_auth', () => {
     const [par, token, userinfo] = backChannel(stack.record.slice(recordBefore));
     expect(par).toMatchObject({ endpoint: 'par', status: 201 });
     expect(token).toMatchObject({ endpoint: 'token', status: 200 });
-    expect(userinfo).toMatchObject({ endpoint: 'userinfo', status: 200, authorization: expect.stringMatching(/^Bearer /) });
+    expect(userinfo).toMatchObject({
+      endpoint: 'userinfo',
+      status: 200,
+      authorization: expect.stringMatching(/^Bearer /),
+    });
     for (const req of [par!, token!]) {
       expect(req.authorization).toBeUndefined();
       expect(req.body.client_id).toBe('mtls-client');
       expect(req.body.client_secret).toBeUndefined();
       expect(req.body.client_assertion).toBeUndefined();
     }
-    const backChannelArrivals = arrivals.slice(arrivalsBefore).filter((a) => ['/request', '/token', '/me'].includes(a.path));
-    expect(backChannelArrivals).toEqual(['/request', '/token', '/me'].map((path) => ({ path, tls: true, peer: 'CN=mtls-client' })));
+    const backChannelArrivals = arrivals
+      .slice(arrivalsBefore)
+      .filter((a) => ['/request', '/token', '/me'].includes(a.path));
+    expect(backChannelArrivals).toEqual(
+      ['/request', '/token', '/me'].map((path) => ({ path, tls: true, peer: 'CN=mtls-client' })),
+    );
     const tokens = await vaultTokens(stack, browser);
     const saved = await stack.provider.AccessToken.find(tokens.accessToken);
     expect(saved?.['x5t#S256']).toBe(thumbprint(client));
     expect([...bound.values()].at(-1)).toBe(thumbprint(client));
-    expect(JSON.parse((await browser.navigate(`${stack.appUrl}/me`)).body).claims.email).toBe('frank@example.test'); // from userinfo
+    expect(JSON.parse((await browser.navigate(`${stack.appUrl}/me`)).body).claims.email).toBe(
+      'frank@example.test',
+    ); // from userinfo
   });
 
   it('apiProxy() presents the certificate the token is bound to, and an API that checks the binding accepts the call', async () => {
@@ -187,11 +282,15 @@ describe('tls_client_auth', () => {
     apiProvider = stack.provider;
     const browser = stack.browser();
     await browser.login(stack.appUrl);
-    const call = await browser.request(`${stack.appUrl}/api/accounts`, { headers: { 'x-csrf': '1', accept: 'application/json' } });
+    const call = await browser.request(`${stack.appUrl}/api/accounts`, {
+      headers: { 'x-csrf': '1', accept: 'application/json' },
+    });
     expect(call.status).toBe(200);
     expect(JSON.parse(call.body)).toEqual({ presented: thumbprint(client), bound: thumbprint(client) });
     // Without the certificate the API's TLS refuses the connection: a coded 502, the app keeps serving.
-    const refused = await browser.request(`${stack.appUrl}/api-without-cert/accounts`, { headers: { 'x-csrf': '1', accept: 'application/json' } });
+    const refused = await browser.request(`${stack.appUrl}/api-without-cert/accounts`, {
+      headers: { 'x-csrf': '1', accept: 'application/json' },
+    });
     expect(refused.status).toBe(502);
     expect(JSON.parse(refused.body).error).toBe('api_unreachable');
     expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
@@ -206,9 +305,15 @@ describe('tls_client_auth', () => {
     const [recordBefore, arrivalsBefore] = [stack.record.length, arrivals.length];
     expect((await browser.navigate(`${stack.appUrl}/call`)).status).toBe(200);
     const [refresh] = backChannel(stack.record.slice(recordBefore));
-    expect(refresh).toMatchObject({ endpoint: 'token', status: 200, body: { grant_type: 'refresh_token', client_id: 'mtls-client' } });
+    expect(refresh).toMatchObject({
+      endpoint: 'token',
+      status: 200,
+      body: { grant_type: 'refresh_token', client_id: 'mtls-client' },
+    });
     expect(refresh!.authorization).toBeUndefined();
-    expect(arrivals.slice(arrivalsBefore).filter((a) => a.path === '/token')).toEqual([{ path: '/token', tls: true, peer: 'CN=mtls-client' }]);
+    expect(arrivals.slice(arrivalsBefore).filter((a) => a.path === '/token')).toEqual([
+      { path: '/token', tls: true, peer: 'CN=mtls-client' },
+    ]);
     const after = await vaultTokens(stack, browser);
     expect(after.accessToken).not.toBe(before.accessToken);
     expect((await stack.provider.AccessToken.find(after.accessToken))?.['x5t#S256']).toBe(thumbprint(client));
@@ -222,10 +327,25 @@ describe('self_signed_tls_client_auth', () => {
     self = pki.selfSigned('self-client');
     const x509 = new X509Certificate(self.cert);
     const jwk = { ...(await exportJWK(createPublicKey(self.cert))), x5c: [x509.raw.toString('base64')] };
-    env = await startMtlsStack((appUrl) => [{
-      client_id: 'self-client', token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks: { keys: [jwk] },
-      tls_client_certificate_bound_access_tokens: true, redirect_uris: [`${appUrl}/callback`], post_logout_redirect_uris: [`${appUrl}/`],
-    }], { clientId: 'self-client', clientAuthMethod: 'self_signed_tls_client_auth', tlsClientCert: self.certFile, tlsClientKey: self.keyFile, tlsCa: pki.ca.certFile });
+    env = await startMtlsStack(
+      (appUrl) => [
+        {
+          client_id: 'self-client',
+          token_endpoint_auth_method: 'self_signed_tls_client_auth',
+          jwks: { keys: [jwk] },
+          tls_client_certificate_bound_access_tokens: true,
+          redirect_uris: [`${appUrl}/callback`],
+          post_logout_redirect_uris: [`${appUrl}/`],
+        },
+      ],
+      {
+        clientId: 'self-client',
+        clientAuthMethod: 'self_signed_tls_client_auth',
+        tlsClientCert: self.certFile,
+        tlsClientKey: self.keyFile,
+        tlsCa: pki.ca.certFile,
+      },
+    );
   });
   afterAll(() => env.stack.close());
 
@@ -235,30 +355,53 @@ describe('self_signed_tls_client_auth', () => {
     const browser = stack.browser();
     const hops = await browser.login(stack.appUrl, { returnTo: '/profile' });
     expect(hops.at(-1)!.body).toContain('Alice Example');
-    expect(arrivals.slice(arrivalsBefore).filter((a) => a.path === '/request' || a.path === '/token'))
-      .toEqual([{ path: '/request', tls: true, peer: 'CN=self-client' }, { path: '/token', tls: true, peer: 'CN=self-client' }]);
+    expect(
+      arrivals.slice(arrivalsBefore).filter((a) => a.path === '/request' || a.path === '/token'),
+    ).toEqual([
+      { path: '/request', tls: true, peer: 'CN=self-client' },
+      { path: '/token', tls: true, peer: 'CN=self-client' },
+    ]);
     const tokens = await vaultTokens(stack, browser);
     expect((await stack.provider.AccessToken.find(tokens.accessToken))?.['x5t#S256']).toBe(thumbprint(self));
   });
 });
 
 describe('certificates the AS does not accept', () => {
-  const client = (appUrl: string): ClientMetadata[] => [{
-    client_id: 'mtls-client', token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: 'CN=mtls-client', redirect_uris: [`${appUrl}/callback`],
-  }];
+  const client = (appUrl: string): ClientMetadata[] => [
+    {
+      client_id: 'mtls-client',
+      token_endpoint_auth_method: 'tls_client_auth',
+      tls_client_auth_subject_dn: 'CN=mtls-client',
+      redirect_uris: [`${appUrl}/callback`],
+    },
+  ];
 
   async function expectParError(env: MtlsStack): Promise<void> {
-    const res = await env.stack.browser().request(`${env.stack.appUrl}/login`, { headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' } });
+    const res = await env.stack
+      .browser()
+      .request(`${env.stack.appUrl}/login`, {
+        headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
+      });
     expect(res.status).toBe(502);
     expect(JSON.parse(res.body)).toMatchObject({ error: 'par_error' });
     expect(env.stack.logs.at(-1)).toMatchObject({ code: 'par_error', as_error: 'invalid_client' });
-    const page = await env.stack.browser().request(`${env.stack.appUrl}/login`, { headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate' } });
+    const page = await env.stack
+      .browser()
+      .request(`${env.stack.appUrl}/login`, {
+        headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate' },
+      });
     expect(page.body).toContain('par_error');
   }
 
   it('a certificate from a CA the AS does not trust (same subject): par_error, invalid_client', async () => {
     const stranger = pki.strangerClient('mtls-client');
-    const env = await startMtlsStack(client, { clientId: 'mtls-client', clientAuthMethod: 'tls_client_auth', tlsClientCert: stranger.certFile, tlsClientKey: stranger.keyFile, tlsCa: pki.ca.certFile });
+    const env = await startMtlsStack(client, {
+      clientId: 'mtls-client',
+      clientAuthMethod: 'tls_client_auth',
+      tlsClientCert: stranger.certFile,
+      tlsClientKey: stranger.keyFile,
+      tlsCa: pki.ca.certFile,
+    });
     try {
       await expectParError(env);
       expect(env.arrivals.at(-1)).toMatchObject({ path: '/request', tls: true, peer: 'CN=mtls-client' }); // presented, and refused
@@ -269,7 +412,17 @@ describe('certificates the AS does not accept', () => {
 
   it('no certificate reaching the AS (its aliases do not ask for one): par_error, invalid_client', async () => {
     const good = pki.client('mtls-client');
-    const env = await startMtlsStack(client, { clientId: 'mtls-client', clientAuthMethod: 'tls_client_auth', tlsClientCert: good.certFile, tlsClientKey: good.keyFile, tlsCa: pki.ca.certFile }, { aliases: plainTlsServer });
+    const env = await startMtlsStack(
+      client,
+      {
+        clientId: 'mtls-client',
+        clientAuthMethod: 'tls_client_auth',
+        tlsClientCert: good.certFile,
+        tlsClientKey: good.keyFile,
+        tlsCa: pki.ca.certFile,
+      },
+      { aliases: plainTlsServer },
+    );
     try {
       await expectParError(env);
       expect(env.arrivals.at(-1)).toEqual({ path: '/request', tls: true, peer: undefined });
@@ -279,16 +432,37 @@ describe('certificates the AS does not accept', () => {
   });
 
   it('no certificate configured: parLogin() refuses to start, naming the variable (ERR_INVALID_CONFIG)', () => {
-    expect(() => parLogin({ issuer: 'https://as.example', clientId: 'mtls-client', clientAuthMethod: 'tls_client_auth', baseUrl: 'http://127.0.0.1:3000', sessionSecret: 'x'.repeat(32) }))
-      .toThrow(expect.objectContaining({ code: 'ERR_INVALID_CONFIG', problems: expect.arrayContaining([expect.stringContaining('tlsClientCert (OIDC_TLS_CLIENT_CERT)')]) }));
+    expect(() =>
+      parLogin({
+        issuer: 'https://as.example',
+        clientId: 'mtls-client',
+        clientAuthMethod: 'tls_client_auth',
+        baseUrl: 'http://127.0.0.1:3000',
+        sessionSecret: 'x'.repeat(32),
+      }),
+    ).toThrow(
+      expect.objectContaining({
+        code: 'ERR_INVALID_CONFIG',
+        problems: expect.arrayContaining([expect.stringContaining('tlsClientCert (OIDC_TLS_CLIENT_CERT)')]),
+      }),
+    );
   });
 
   it('a server certificate the client does not trust (no tlsCa): the push fails with a transport code, not a silent fallback', async () => {
     const good = pki.client('mtls-client');
-    const env = await startMtlsStack(client, { clientId: 'mtls-client', clientAuthMethod: 'tls_client_auth', tlsClientCert: good.certFile, tlsClientKey: good.keyFile });
+    const env = await startMtlsStack(client, {
+      clientId: 'mtls-client',
+      clientAuthMethod: 'tls_client_auth',
+      tlsClientCert: good.certFile,
+      tlsClientKey: good.keyFile,
+    });
     try {
       const arrivalsBefore = env.arrivals.length;
-      const res = await env.stack.browser().request(`${env.stack.appUrl}/login`, { headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' } });
+      const res = await env.stack
+        .browser()
+        .request(`${env.stack.appUrl}/login`, {
+          headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
+        });
       expect(res.status).toBe(502);
       expect(JSON.parse(res.body).error).toMatch(/^as_/);
       expect(env.arrivals.slice(arrivalsBefore).some((a) => a.path === '/request')).toBe(false);

@@ -6,23 +6,37 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { startHostileAs, type HostileAs } from '../helpers/hostile-as.js';
 import {
-  expectCleanFailure, FETCH_HEADERS, startHostileApp, trackUnhandledRejections, walkToCallback, type HostileApp,
+  expectCleanFailure,
+  FETCH_HEADERS,
+  startHostileApp,
+  trackUnhandledRejections,
+  walkToCallback,
+  type HostileApp,
 } from '../helpers/hostile-stack.js';
 import { middlewareOf } from '../helpers/middleware.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const withoutPar = (body: unknown, extra: Record<string, unknown> = {}) => ({
-  ...(body as Record<string, unknown>), pushed_authorization_request_endpoint: undefined, require_pushed_authorization_requests: undefined, ...extra,
+  ...(body as Record<string, unknown>),
+  pushed_authorization_request_endpoint: undefined,
+  require_pushed_authorization_requests: undefined,
+  ...extra,
 });
 
 describe('capabilities() against oidc-provider', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack(); });
+  beforeAll(async () => {
+    stack = await startStack();
+  });
   afterAll(() => stack.close());
 
   it('reports the PAR endpoint and that the AS requires PAR', async () => {
     const capabilities = await middlewareOf(stack).capabilities();
-    expect(capabilities).toEqual({ offersPar: true, requiresPar: true, parEndpoint: `${stack.issuer}/request` });
+    expect(capabilities).toEqual({
+      offersPar: true,
+      requiresPar: true,
+      parEndpoint: `${stack.issuer}/request`,
+    });
   });
 });
 
@@ -38,7 +52,9 @@ describe('the par policy against oidc-provider with PAR turned off', () => {
       startStack({ configureAs: withoutParFeature as never }),
     ]);
   });
-  afterAll(async () => { await Promise.all([auto.close(), required.close()]); });
+  afterAll(async () => {
+    await Promise.all([auto.close(), required.close()]);
+  });
 
   it('par: auto logs in with a classic authorization request, PKCE and all, and never pushes', async () => {
     expect(await middlewareOf(auto).capabilities()).toEqual({ offersPar: false, requiresPar: false });
@@ -122,7 +138,9 @@ describe('the par policy against a scripted AS', () => {
   });
 
   it('answers par_required (502) when the AS requires PAR but publishes no endpoint, even with par: auto', async () => {
-    as.script.discovery = { body: (normal: unknown) => withoutPar(normal, { require_pushed_authorization_requests: true }) };
+    as.script.discovery = {
+      body: (normal: unknown) => withoutPar(normal, { require_pushed_authorization_requests: true }),
+    };
     app = await startHostileApp(as, { par: 'auto' });
     expect(await app.middleware.capabilities()).toEqual({ offersPar: false, requiresPar: true });
     const browser = app.browser();

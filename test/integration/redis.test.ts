@@ -9,7 +9,13 @@ import { request as http } from 'undici';
 import { createApp, PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import { listen, type Listening } from '../../sample-app/listen.js';
 import { createSealer, deriveKey } from '../../src/crypto/seal.js';
-import { parLogin, type ParLoginMiddleware, type ParLoginOptions, type ParLoginSessionData, type TokenSet } from '../../src/index.js';
+import {
+  parLogin,
+  type ParLoginMiddleware,
+  type ParLoginOptions,
+  type ParLoginSessionData,
+  type TokenSet,
+} from '../../src/index.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -22,7 +28,9 @@ let secondApp: ReturnType<typeof createApp>;
 
 /** Session keys (`parlogin:<id>`), not the shared state beside them (`parlogin:tokens:…`, `parlogin:bcl:…`). */
 async function sessionKeys(): Promise<string[]> {
-  return (await redis.inspect.keys('parlogin:*')).filter((key) => !key.slice('parlogin:'.length).includes(':')).sort();
+  return (await redis.inspect.keys('parlogin:*'))
+    .filter((key) => !key.slice('parlogin:'.length).includes(':'))
+    .sort();
 }
 /** The keys of pending logins (login-binding.ts). */
 async function pendingKeys(): Promise<string[]> {
@@ -38,7 +46,14 @@ function onSecond(url: string): string {
 
 beforeAll(async () => {
   redis = await startRedis();
-  stack = await startStack({ overrides: { redisUrl: redis.url, loginGrace: GRACE, sessionIdleTimeout: IDLE, sessionAbsoluteTimeout: 3600 } });
+  stack = await startStack({
+    overrides: {
+      redisUrl: redis.url,
+      loginGrace: GRACE,
+      sessionIdleTimeout: IDLE,
+      sessionAbsoluteTimeout: 3600,
+    },
+  });
   secondApp = createApp(stack.options);
   second = await listen(0, '127.0.0.1', secondApp);
   await (secondApp.locals[PAR_LOGIN_LOCAL] as ParLoginMiddleware).ready();
@@ -67,7 +82,9 @@ describe('two instances sharing one Redis', () => {
 
 describe('rotating SESSION_SECRET', () => {
   /** An instance of the app with other session secrets, sharing the Redis, with a route that needs the user's tokens. */
-  async function instance(overrides: Partial<ParLoginOptions>): Promise<{ url: string; close(): Promise<void> }> {
+  async function instance(
+    overrides: Partial<ParLoginOptions>,
+  ): Promise<{ url: string; close(): Promise<void> }> {
     const middleware = parLogin({ ...stack.options, ...overrides });
     const app = express();
     app.use(middleware);
@@ -81,19 +98,30 @@ describe('rotating SESSION_SECRET', () => {
     // Connected before the first request: without an offline queue, a request racing the connect gets 503.
     await middleware.ready();
     const server = await listen(0, '127.0.0.1', app);
-    return { url: server.url, close: async () => { await server.close(); await middleware.close(); } };
+    return {
+      url: server.url,
+      close: async () => {
+        await server.close();
+        await middleware.close();
+      },
+    };
   }
 
   it('keeps sessions and their tokens on an instance whose new secret lists the old one as previous, and on no other', async () => {
     const browser = stack.browser();
     await browser.login(stack.appUrl);
     const newSecret = 'rotated-session-secret-0123456789abcdefghij';
-    const rotated = await instance({ sessionSecret: newSecret, previousSessionSecrets: [stack.options.sessionSecret!] });
+    const rotated = await instance({
+      sessionSecret: newSecret,
+      previousSessionSecrets: [stack.options.sessionSecret!],
+    });
     const forgetful = await instance({ sessionSecret: newSecret });
     try {
       const me = await browser.navigate(`${rotated.url}/me`);
       expect(me.status).toBe(200);
-      const token = await browser.request(`${rotated.url}/token-length`, { headers: { accept: 'application/json' } });
+      const token = await browser.request(`${rotated.url}/token-length`, {
+        headers: { accept: 'application/json' },
+      });
       expect(token.status).toBe(200);
       expect(JSON.parse(token.body).length).toBeGreaterThan(20);
       expect((await browser.navigate(`${forgetful.url}/me`)).status).toBe(401);
@@ -116,10 +144,17 @@ describe('keys and lifetimes', () => {
     const ttl = await redis.inspect.ttl(added[0]!);
     expect(ttl).toBeGreaterThan(GRACE);
     expect(ttl).toBeLessThanOrEqual(60 + GRACE); // oidc-provider's request_uri lives 60 s
-    const stored = JSON.parse((await redis.inspect.get(added[0]!))!) as { binding: string; tx: Record<string, unknown> };
-    expect(Object.keys(stored.tx)).toEqual(expect.arrayContaining(['state', 'nonce', 'codeVerifier', 'expiresAt']));
+    const stored = JSON.parse((await redis.inspect.get(added[0]!))!) as {
+      binding: string;
+      tx: Record<string, unknown>;
+    };
+    expect(Object.keys(stored.tx)).toEqual(
+      expect.arrayContaining(['state', 'nonce', 'codeVerifier', 'expiresAt']),
+    );
     // The cookie's secret is kept only as a digest.
-    const secret = String([login.headers['set-cookie']].flat().find((c) => c?.startsWith('parlogin-tx-'))).split(';')[0]!.split('.')[1]!;
+    const secret = String([login.headers['set-cookie']].flat().find((c) => c?.startsWith('parlogin-tx-')))
+      .split(';')[0]!
+      .split('.')[1]!;
     expect(stored.binding).toBe(createHash('sha256').update(secret).digest('base64url'));
     expect(JSON.stringify(stored)).not.toContain(secret);
     expect((await sessionKeys()).length).toBe(sessionsBefore);
@@ -130,7 +165,8 @@ describe('keys and lifetimes', () => {
     const before = new Set(await sessionKeys());
     await browser.login(stack.appUrl);
     const loggedIn = [];
-    for (const key of await sessionKeys()) if (!before.has(key) && (await sessionOf(key)).parLogin?.user) loggedIn.push(key);
+    for (const key of await sessionKeys())
+      if (!before.has(key) && (await sessionOf(key)).parLogin?.user) loggedIn.push(key);
     expect(loggedIn).toHaveLength(1);
     const key = loggedIn[0]!;
     expect(await redis.inspect.ttl(key)).toBeGreaterThan(IDLE - 10);
@@ -149,7 +185,7 @@ describe('keys and lifetimes', () => {
     expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
     expect(await redis.inspect.ttl(key)).toBeGreaterThan(IDLE - 10);
     // 100 s of the absolute lifetime left: the session lives no longer than that.
-    const stored = await sessionOf(key) as { parLogin: { user: { loggedInAt: number } } };
+    const stored = (await sessionOf(key)) as { parLogin: { user: { loggedInAt: number } } };
     stored.parLogin.user.loggedInAt = Math.floor(Date.now() / 1000) - 3600 + 100;
     await redis.inspect.set(key, JSON.stringify(stored), { expiration: { type: 'EX', value: IDLE } });
     expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
@@ -162,10 +198,19 @@ describe('keys and lifetimes', () => {
     await browser.login(stack.appUrl);
     const sealer = createSealer([deriveKey(stack.options.sessionSecret!)]);
     const sessions = await Promise.all((await sessionKeys()).map((key) => redis.inspect.get(key)));
-    const users = sessions.map((v) => (JSON.parse(v!) as { parLogin?: ParLoginSessionData }).parLogin?.user).filter((u) => u !== undefined);
+    const users = sessions
+      .map((v) => (JSON.parse(v!) as { parLogin?: ParLoginSessionData }).parLogin?.user)
+      .filter((u) => u !== undefined);
     expect(users.length).toBeGreaterThan(0);
-    const everything = (await Promise.all((await redis.inspect.keys('parlogin:*')).map(async (key) =>
-      (await redis.inspect.type(key)) === 'string' ? redis.inspect.get(key) : (await redis.inspect.sMembers(key)).join(' ')))).join('\n');
+    const everything = (
+      await Promise.all(
+        (await redis.inspect.keys('parlogin:*')).map(async (key) =>
+          (await redis.inspect.type(key)) === 'string'
+            ? redis.inspect.get(key)
+            : (await redis.inspect.sMembers(key)).join(' '),
+        ),
+      )
+    ).join('\n');
     for (const user of users) {
       const record = await redis.inspect.get(`parlogin:tokens:${user.tokenRef}`);
       expect(record).not.toBeNull();
@@ -185,7 +230,9 @@ describe('Redis outages', () => {
     await browser.login(stack.appUrl);
     await redis.stop();
     const started = Date.now();
-    const me = await browser.request(`${stack.appUrl}/me`, { headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' } });
+    const me = await browser.request(`${stack.appUrl}/me`, {
+      headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
+    });
     expect(me.status).toBe(503);
     expect(JSON.parse(me.body)).toMatchObject({ error: 'session_store_unavailable' });
     const guarded = await browser.navigate(`${stack.appUrl}/profile`);
@@ -216,7 +263,12 @@ describe('a client the app passes in', () => {
     const client = createClient({ url: redis.url });
     await client.connect();
     try {
-      const app = createApp({ ...stack.options, redisUrl: undefined, redisClient: client as never, sessionPrefix: 'custom:' });
+      const app = createApp({
+        ...stack.options,
+        redisUrl: undefined,
+        redisClient: client as never,
+        sessionPrefix: 'custom:',
+      });
       const server = await listen(0, '127.0.0.1', app);
       try {
         const res = await http(`${server.url}/login`);
@@ -250,14 +302,16 @@ describe('floods of abandoned logins', () => {
     const heapBefore = process.memoryUsage().heapUsed;
     let next = 0;
     const statuses = new Map<number, number>();
-    await Promise.all(Array.from({ length: 16 }, async () => {
-      while (next < COUNT) {
-        next += 1;
-        const res = await http(`${stack.appUrl}/login`);
-        await res.body.dump();
-        statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
-      }
-    }));
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < COUNT) {
+          next += 1;
+          const res = await http(`${stack.appUrl}/login`);
+          await res.body.dump();
+          statuses.set(res.statusCode, (statuses.get(res.statusCode) ?? 0) + 1);
+        }
+      }),
+    );
     expect(statuses.get(303)).toBe(COUNT);
     expect((await sessionKeys()).length).toBe(sessionsBefore);
     const keys = await pendingKeys();
@@ -274,7 +328,8 @@ describe('floods of abandoned logins', () => {
     const browser = stack.browser();
     const sessionsBefore = (await sessionKeys()).length;
     const before = (await pendingKeys()).length;
-    for (let i = 0; i < 30; i += 1) expect((await browser.navigate(`${stack.appUrl}/login`)).status).toBe(303);
+    for (let i = 0; i < 30; i += 1)
+      expect((await browser.navigate(`${stack.appUrl}/login`)).status).toBe(303);
     expect((await sessionKeys()).length).toBe(sessionsBefore);
     expect((await pendingKeys()).length - before).toBe(5);
     expect(browser.jar.all().filter((cookie) => cookie.name.startsWith('parlogin-tx-'))).toHaveLength(5);

@@ -10,7 +10,9 @@ import { startStack, type Stack } from '../helpers/stack.js';
 
 describe('request_uri expiry against oidc-provider', () => {
   let stack: Stack;
-  beforeAll(async () => { stack = await startStack(); });
+  beforeAll(async () => {
+    stack = await startStack();
+  });
   afterAll(() => stack.close());
 
   /** Forget the pushed request a redirect to the AS carries, as if its expires_in had passed. */
@@ -57,12 +59,16 @@ describe('request_uri expiry against oidc-provider', () => {
     expect(page.status).toBe(400);
     expect(page.body).toContain('<code>authorization_error</code>');
     expect(page.body).toContain('invalid_request_uri');
-    expect((await browser.request(`${stack.appUrl}/me`, { headers: { accept: 'application/json' } })).status).toBe(401);
+    expect(
+      (await browser.request(`${stack.appUrl}/me`, { headers: { accept: 'application/json' } })).status,
+    ).toBe(401);
   });
 
   it('does not start a login for a stray invalid_request_uri without a pending login', async () => {
     const browser = stack.browser();
-    const res = await browser.navigate(`${stack.appUrl}/callback?error=invalid_request_uri&iss=${encodeURIComponent(stack.issuer)}`);
+    const res = await browser.navigate(
+      `${stack.appUrl}/callback?error=invalid_request_uri&iss=${encodeURIComponent(stack.issuer)}`,
+    );
     expect(res.status).toBe(400);
     expect(res.body).toContain('<code>authorization_error</code>');
   });
@@ -70,7 +76,9 @@ describe('request_uri expiry against oidc-provider', () => {
   it('refuses an invalid_request_uri from another issuer (iss_mismatch)', async () => {
     const browser = stack.browser();
     await browser.navigate(`${stack.appUrl}/login`);
-    const res = await browser.navigate(`${stack.appUrl}/callback?error=invalid_request_uri&iss=https%3A%2F%2Fevil.example`);
+    const res = await browser.navigate(
+      `${stack.appUrl}/callback?error=invalid_request_uri&iss=https%3A%2F%2Fevil.example`,
+    );
     expect(res.status).toBe(400);
     expect(res.body).toContain('iss_mismatch');
   });

@@ -10,7 +10,13 @@ import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import { parLogin, type ParLoginOptions } from '../../src/index.js';
 import { foreignTags } from '../helpers/fuzz-query.js';
 import { startHostileAs, type HostileAs } from '../helpers/hostile-as.js';
-import { FETCH_HEADERS, startHostileApp, trackUnhandledRejections, walkToCallback, type HostileApp } from '../helpers/hostile-stack.js';
+import {
+  FETCH_HEADERS,
+  startHostileApp,
+  trackUnhandledRejections,
+  walkToCallback,
+  type HostileApp,
+} from '../helpers/hostile-stack.js';
 
 const GENERIC_5XX = 'The sign-in service is not available right now. Please try again in a moment.';
 
@@ -48,9 +54,16 @@ describe('Cache-Control and Referrer-Policy', () => {
 
     const answers = { anonymousMe, login, callback, replay, noState, me, failedLogin };
     expect(Object.fromEntries(Object.entries(answers).map(([name, hop]) => [name, hop.status]))).toEqual({
-      anonymousMe: 401, login: 303, callback: 303, replay: 400, noState: 400, me: 200, failedLogin: 502,
+      anonymousMe: 401,
+      login: 303,
+      callback: 303,
+      replay: 400,
+      noState: 400,
+      me: 200,
+      failedLogin: 502,
     });
-    for (const [name, hop] of Object.entries(answers)) expect([name, hop.headers['cache-control']]).toEqual([name, 'no-store']);
+    for (const [name, hop] of Object.entries(answers))
+      expect([name, hop.headers['cache-control']]).toEqual([name, 'no-store']);
     for (const hop of [callback, replay, noState]) expect(hop.headers['referrer-policy']).toBe('no-referrer');
   });
 
@@ -69,8 +82,16 @@ describe('error answers', () => {
   it.each<[string, 'json' | 'html', Record<string, string | null>]>([
     ['a fetch (Sec-Fetch-Mode: cors)', 'json', { ...FETCH_HEADERS }],
     ['a fetch that accepts HTML', 'json', { accept: 'text/html', 'sec-fetch-mode': 'cors' }],
-    ['an API client without Sec-Fetch headers', 'json', { accept: 'application/json', 'sec-fetch-mode': null, 'sec-fetch-site': null, 'sec-fetch-dest': null }],
-    ['an old browser navigation (Accept: text/html only)', 'html', { 'sec-fetch-mode': null, 'sec-fetch-site': null, 'sec-fetch-dest': null }],
+    [
+      'an API client without Sec-Fetch headers',
+      'json',
+      { accept: 'application/json', 'sec-fetch-mode': null, 'sec-fetch-site': null, 'sec-fetch-dest': null },
+    ],
+    [
+      'an old browser navigation (Accept: text/html only)',
+      'html',
+      { 'sec-fetch-mode': null, 'sec-fetch-site': null, 'sec-fetch-dest': null },
+    ],
     ['a browser navigation', 'html', {}],
   ])('answers %s with %s', async (_name, kind, headers) => {
     app = await startHostileApp(as);
@@ -82,11 +103,23 @@ describe('error answers', () => {
   it('gives API callers {error, error_description, correlation_id}, plus a hint only for 4xx', async () => {
     app = await startHostileApp(as);
     const browser = app.browser();
-    const bad = JSON.parse((await browser.request(`${app.url}/callback?code=x`, { headers: FETCH_HEADERS })).body) as Record<string, unknown>;
+    const bad = JSON.parse(
+      (await browser.request(`${app.url}/callback?code=x`, { headers: FETCH_HEADERS })).body,
+    ) as Record<string, unknown>;
     expect(Object.keys(bad).sort()).toEqual(['correlation_id', 'error', 'error_description', 'hint']);
-    expect(bad).toMatchObject({ error: 'state_missing', error_description: expect.any(String), hint: expect.any(String), correlation_id: expect.any(String) });
-    as.script.par = { status: 400, body: { error: 'invalid_client', error_description: 'client secret mismatch for hostile-client' } };
-    const faulty = JSON.parse((await browser.request(`${app.url}/login`, { headers: FETCH_HEADERS })).body) as Record<string, unknown>;
+    expect(bad).toMatchObject({
+      error: 'state_missing',
+      error_description: expect.any(String),
+      hint: expect.any(String),
+      correlation_id: expect.any(String),
+    });
+    as.script.par = {
+      status: 400,
+      body: { error: 'invalid_client', error_description: 'client secret mismatch for hostile-client' },
+    };
+    const faulty = JSON.parse(
+      (await browser.request(`${app.url}/login`, { headers: FETCH_HEADERS })).body,
+    ) as Record<string, unknown>;
     expect(Object.keys(faulty).sort()).toEqual(['correlation_id', 'error', 'error_description']);
     expect(faulty).toMatchObject({ error: 'par_error', error_description: GENERIC_5XX });
     expect(faulty.correlation_id).not.toBe(bad.correlation_id);
@@ -110,7 +143,13 @@ describe('error answers', () => {
 });
 
 describe('renderErrors: false', () => {
-  interface Received { status: number; code: string; expose: boolean; correlationId: string; message: string }
+  interface Received {
+    status: number;
+    code: string;
+    expose: boolean;
+    correlationId: string;
+    message: string;
+  }
 
   /** An app with its own error handler after the middleware, recording what it receives. */
   function appWithHandler(received: Received[]) {
@@ -122,7 +161,10 @@ describe('renderErrors: false', () => {
       own.get('/', (_req, res) => void res.send('home'));
       own.use((err: Received, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
         received.push(err);
-        res.status(err.status ?? 500).type('text').send(`handled ${err.code}`);
+        res
+          .status(err.status ?? 500)
+          .type('text')
+          .send(`handled ${err.code}`);
       });
       return own;
     };
@@ -143,7 +185,9 @@ describe('renderErrors: false', () => {
     ]);
     for (const err of received) {
       expect(err.correlationId).toMatch(/^[0-9a-f]+$/);
-      expect(app.logs.filter((r) => r.id === err.correlationId)).toEqual([expect.objectContaining({ code: err.code })]);
+      expect(app.logs.filter((r) => r.id === err.correlationId)).toEqual([
+        expect.objectContaining({ code: err.code }),
+      ]);
     }
     expect((await browser.navigate(`${app.url}/`)).status).toBe(200);
   });

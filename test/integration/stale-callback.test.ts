@@ -12,9 +12,14 @@ const JSON_FETCH = { accept: 'application/json', 'sec-fetch-mode': 'cors' };
 let stack: Stack;
 let strict: Stack;
 beforeAll(async () => {
-  [stack, strict] = await Promise.all([startStack(), startStack({ overrides: { restartStaleLogins: false } })]);
+  [stack, strict] = await Promise.all([
+    startStack(),
+    startStack({ overrides: { restartStaleLogins: false } }),
+  ]);
 });
-afterAll(async () => { await Promise.all([stack.close(), strict.close()]); });
+afterAll(async () => {
+  await Promise.all([stack.close(), strict.close()]);
+});
 
 /** A callback URL the AS sent to a browser whose session is then gone (its cookie lost). */
 async function orphanedCallback(target: Stack): Promise<string> {
@@ -39,7 +44,9 @@ describe('an anonymous browser with a stale sign-in response', () => {
     expect(stack.record.filter((r) => r.endpoint === 'token')).toHaveLength(tokenCalls);
     const pushed = stack.record.filter((r) => r.endpoint === 'par').at(-1)!;
     expect(String(pushed.body.state)).toMatch(/^r\.[\w-]{43}$/);
-    expect(stack.logs).toContainEqual(expect.objectContaining({ level: 'warn', code: 'login_restarted', cause: 'state_unknown' }));
+    expect(stack.logs).toContainEqual(
+      expect.objectContaining({ level: 'warn', code: 'login_restarted', cause: 'state_unknown' }),
+    );
 
     const hops = await browser.continueLogin(restarted, stack.appUrl);
     expect(hops.at(-1)!.url).toBe(`${stack.appUrl}/`);
@@ -52,7 +59,9 @@ describe('an anonymous browser with a stale sign-in response', () => {
     const browser = stack.browser();
     const restarted = await browser.navigate(await orphanedCallback(stack));
     expect(restarted.status).toBe(303);
-    const hops = await browser.continueLogin(restarted, stack.appUrl, {}, (url) => url.href.startsWith(`${stack.appUrl}/callback?`));
+    const hops = await browser.continueLogin(restarted, stack.appUrl, {}, (url) =>
+      url.href.startsWith(`${stack.appUrl}/callback?`),
+    );
     const marked = hops.at(-1)!.location!;
     expect(new URL(marked).searchParams.get('state')).toMatch(/^r\./);
     // Its cookie is lost too (another browser delivers it): no loop, the error with its hint.

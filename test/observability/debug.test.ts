@@ -31,9 +31,34 @@ describe('createTracer', () => {
   it('redacts secret-bearing fields whatever the caller passes, and never throws', () => {
     const records: Array<Record<string, unknown>> = [];
     const trace = createTracer((r) => void records.push(r));
-    trace.step('x', { flow: 'f', access_token: 'at', client_secret: 's', code: 'c', state: 'st', code_verifier: 'v', token_type: 'Bearer', n: 1 });
-    expect(records).toEqual([{ step: 'x', flow: 'f', access_token: '[redacted]', client_secret: '[redacted]', code: '[redacted]', state: '[redacted]', code_verifier: '[redacted]', token_type: 'Bearer', n: 1 }]);
-    expect(() => createTracer(() => { throw new Error('sink broke'); }).step('y')).not.toThrow();
+    trace.step('x', {
+      flow: 'f',
+      access_token: 'at',
+      client_secret: 's',
+      code: 'c',
+      state: 'st',
+      code_verifier: 'v',
+      token_type: 'Bearer',
+      n: 1,
+    });
+    expect(records).toEqual([
+      {
+        step: 'x',
+        flow: 'f',
+        access_token: '[redacted]',
+        client_secret: '[redacted]',
+        code: '[redacted]',
+        state: '[redacted]',
+        code_verifier: '[redacted]',
+        token_type: 'Bearer',
+        n: 1,
+      },
+    ]);
+    expect(() =>
+      createTracer(() => {
+        throw new Error('sink broke');
+      }).step('y'),
+    ).not.toThrow();
     expect(createTracer(undefined).enabled).toBe(false);
   });
 

@@ -15,7 +15,14 @@ const shared = memorySharedState();
 afterEach(() => shared.close());
 
 function contextOf(overrides: Record<string, unknown> = {}): ParLoginContext {
-  const config = { sessionCookieName: 'app', secure: false, maxPendingLogins: 3, maxRequestUriLifetime: 600, loginGrace: 240, ...overrides };
+  const config = {
+    sessionCookieName: 'app',
+    secure: false,
+    maxPendingLogins: 3,
+    maxRequestUriLifetime: 600,
+    loginGrace: 240,
+    ...overrides,
+  };
   return { config, shared } as unknown as ParLoginContext;
 }
 
@@ -47,16 +54,28 @@ class Browser {
   }
 }
 
-const pending = (lifetime = 300, extra: Partial<LoginTransaction> = {}): LoginTransaction => ({ ...newTransaction('/p', lifetime), ...extra });
+const pending = (lifetime = 300, extra: Partial<LoginTransaction> = {}): LoginTransaction => ({
+  ...newTransaction('/p', lifetime),
+  ...extra,
+});
 
 describe('bindLogin and takeBoundLogin', () => {
   it('sets an HttpOnly, SameSite=Lax cookie named after the flow, Secure only on https', async () => {
     const browser = new Browser();
     const tx = pending();
     await bindLogin(contextOf(), browser.request(), browser.response(), tx);
-    expect(browser.setCookies[0]).toMatch(new RegExp(`^app-tx-${flowId(tx.state)}=[0-9a-z]+\\.[\\w-]{22}; Max-Age=(300|299); Path=/; HttpOnly; SameSite=Lax$`));
+    expect(browser.setCookies[0]).toMatch(
+      new RegExp(
+        `^app-tx-${flowId(tx.state)}=[0-9a-z]+\\.[\\w-]{22}; Max-Age=(300|299); Path=/; HttpOnly; SameSite=Lax$`,
+      ),
+    );
     const secure = new Browser();
-    await bindLogin(contextOf({ sessionCookieName: '__Host-app', secure: true }), secure.request(), secure.response(), pending());
+    await bindLogin(
+      contextOf({ sessionCookieName: '__Host-app', secure: true }),
+      secure.request(),
+      secure.response(),
+      pending(),
+    );
     expect(secure.setCookies[0]).toMatch(/^__Host-app-tx-.*; HttpOnly; Secure; SameSite=Lax$/);
   });
 
@@ -77,7 +96,7 @@ describe('bindLogin and takeBoundLogin', () => {
     expect(await takeBoundLogin(ctx, stranger.request(), stranger.response(), tx.state)).toBe('used');
   });
 
-  it('does not hand a login to a browser that only knows its state: the cookie must hold the login\'s secret', async () => {
+  it("does not hand a login to a browser that only knows its state: the cookie must hold the login's secret", async () => {
     const ctx = contextOf();
     const browser = new Browser();
     const tx = pending();
@@ -90,7 +109,17 @@ describe('bindLogin and takeBoundLogin', () => {
       attacker.cookies.set(name, forged);
       expect(await takeBoundLogin(ctx, attacker.request(), attacker.response(), tx.state)).toBe('unknown');
     }
-    expect(await takeLikelyBoundLogin(ctx, (() => { const a = new Browser(); a.cookies.set(name, `${expiry}.${'B'.repeat(22)}`); return a.request(); })(), new Browser().response())).toBeUndefined();
+    expect(
+      await takeLikelyBoundLogin(
+        ctx,
+        (() => {
+          const a = new Browser();
+          a.cookies.set(name, `${expiry}.${'B'.repeat(22)}`);
+          return a.request();
+        })(),
+        new Browser().response(),
+      ),
+    ).toBeUndefined();
     // Left for the browser that started it.
     expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toEqual(tx);
   });
@@ -131,7 +160,8 @@ describe('bindLogin and takeBoundLogin', () => {
     for (const tx of txs) await bindLogin(ctx, browser.request(), browser.response(), tx);
     expect(browser.cookies.size).toBe(3);
     expect(await takeBoundLogin(ctx, browser.request(), browser.response(), txs[0]!.state)).toBe('unknown');
-    for (const tx of txs.slice(1)) expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toEqual(tx);
+    for (const tx of txs.slice(1))
+      expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toEqual(tx);
   });
 });
 

@@ -4,10 +4,15 @@ import { hasCookie, setCookieValue } from '../../src/session/cookies.js';
 
 describe('setCookieValue', () => {
   it('always writes Path=/, HttpOnly and SameSite=Lax, and Secure only when asked', () => {
-    expect(setCookieValue('a', 'v', { maxAgeSeconds: 60 }, false)).toBe('a=v; Max-Age=60; Path=/; HttpOnly; SameSite=Lax');
-    expect(setCookieValue('__Host-a', 'v', { maxAgeSeconds: 0 }, true)).toBe('__Host-a=v; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax');
-    expect(setCookieValue('a', 'v', { expires: new Date(Date.UTC(2030, 0, 1)) }, true))
-      .toBe('a=v; Path=/; Expires=Tue, 01 Jan 2030 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax');
+    expect(setCookieValue('a', 'v', { maxAgeSeconds: 60 }, false)).toBe(
+      'a=v; Max-Age=60; Path=/; HttpOnly; SameSite=Lax',
+    );
+    expect(setCookieValue('__Host-a', 'v', { maxAgeSeconds: 0 }, true)).toBe(
+      '__Host-a=v; Max-Age=0; Path=/; HttpOnly; Secure; SameSite=Lax',
+    );
+    expect(setCookieValue('a', 'v', { expires: new Date(Date.UTC(2030, 0, 1)) }, true)).toBe(
+      'a=v; Path=/; Expires=Tue, 01 Jan 2030 00:00:00 GMT; HttpOnly; Secure; SameSite=Lax',
+    );
   });
 });
 

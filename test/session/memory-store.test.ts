@@ -2,11 +2,12 @@ import { describe, expect, it } from '@jest/globals';
 import type session from 'express-session';
 import { TtlMemoryStore } from '../../src/session/memory-store.js';
 
-const get = (store: TtlMemoryStore, sid: string) => new Promise((resolve) => store.get(sid, (_e, s) => resolve(s)));
+const get = (store: TtlMemoryStore, sid: string) =>
+  new Promise((resolve) => store.get(sid, (_e, s) => resolve(s)));
 
 describe('TtlMemoryStore', () => {
   it('expires each session after its own lifetime and sweeps expired ones', async () => {
-    const store = new TtlMemoryStore((sess) => (sess as unknown as { short?: boolean }).short ? 0.05 : 60);
+    const store = new TtlMemoryStore((sess) => ((sess as unknown as { short?: boolean }).short ? 0.05 : 60));
     store.set('short', { short: true } as unknown as session.SessionData);
     store.set('long', {} as session.SessionData);
     expect(await get(store, 'short')).toEqual({ short: true });

@@ -10,7 +10,11 @@ import { resolveConfig } from '../../src/config/resolve-config.js';
 import { createOwnSession } from '../../src/session/own-session.js';
 import type { SessionStoreHandle } from '../../src/session/session-store.js';
 
-const user = { claims: { sub: 'alice', iss: 'https://as.example' }, tokenRef: 'ref', loggedInAt: Math.floor(Date.now() / 1000) };
+const user = {
+  claims: { sub: 'alice', iss: 'https://as.example' },
+  tokenRef: 'ref',
+  loggedInAt: Math.floor(Date.now() / 1000),
+};
 
 function handleOf(store: session.Store): SessionStoreHandle {
   return { store, kind: 'app', ready: async () => {}, close: async () => {} };
@@ -18,7 +22,10 @@ function handleOf(store: session.Store): SessionStoreHandle {
 
 function appWith(secure: boolean, store: session.Store) {
   const config = resolveConfig({
-    issuer: 'https://as.example', clientId: 'app', clientSecret: 'secret', sessionSecret: 's'.repeat(32),
+    issuer: 'https://as.example',
+    clientId: 'app',
+    clientSecret: 'secret',
+    sessionSecret: 's'.repeat(32),
     baseUrl: secure ? 'https://app.example' : 'http://127.0.0.1:3000',
   });
   const own = createOwnSession(config, handleOf(store));
@@ -33,7 +40,10 @@ function appWith(secure: boolean, store: session.Store) {
     }
   });
   app.get('/read', own.middleware, (req, res) => {
-    res.json({ id: req.sessionID, parLogin: (req.session as unknown as Record<string, unknown>).parLogin ?? null });
+    res.json({
+      id: req.sessionID,
+      parLogin: (req.session as unknown as Record<string, unknown>).parLogin ?? null,
+    });
   });
   return { app, config };
 }
@@ -45,13 +55,25 @@ describe('createOwnSession().start', () => {
     const started = await request(app).get('/start');
     expect(started.status).toBe(200);
     const cookie = ([] as string[]).concat(started.headers['set-cookie'] ?? [])[0]!;
-    expect(cookie).toMatch(new RegExp(`^${config.sessionCookieName}=s%3A[\\w-]{22}\\.[^;]+; Path=/; Expires=[^;]+ GMT; HttpOnly${secure ? '; Secure' : ''}; SameSite=Lax$`));
+    expect(cookie).toMatch(
+      new RegExp(
+        `^${config.sessionCookieName}=s%3A[\\w-]{22}\\.[^;]+; Path=/; Expires=[^;]+ GMT; HttpOnly${secure ? '; Secure' : ''}; SameSite=Lax$`,
+      ),
+    );
     expect(cookie.split(';')[0]!.length).toBeLessThan(100);
     const read = await request(app).get('/read').set('Cookie', cookie.split(';')[0]!);
     expect(read.body).toEqual({ id: started.body.id, parLogin: { user } });
     // express-session sees its cookie member as one it wrote, and keeps it.
-    const stored = await new Promise<session.SessionData>((resolve) => store.get(started.body.id, (_e, s) => resolve(s!)));
-    expect(stored.cookie).toMatchObject({ httpOnly: true, path: '/', sameSite: 'lax', secure, originalMaxAge: config.sessionAbsoluteTimeout * 1000 });
+    const stored = await new Promise<session.SessionData>((resolve) =>
+      store.get(started.body.id, (_e, s) => resolve(s!)),
+    );
+    expect(stored.cookie).toMatchObject({
+      httpOnly: true,
+      path: '/',
+      sameSite: 'lax',
+      secure,
+      originalMaxAge: config.sessionAbsoluteTimeout * 1000,
+    });
   });
 
   it('sets no cookie and says session_store_unavailable when the store cannot write', async () => {

@@ -9,7 +9,15 @@ const SECRET = 'a-session-secret-of-at-least-32-characters';
 /** An app with real express-session using the generator, answering with the cookie it set. */
 function appWith(name: string) {
   const app = express();
-  app.use(session({ name, secret: SECRET, resave: false, saveUninitialized: false, genid: compactSessionIds(name, SECRET) }));
+  app.use(
+    session({
+      name,
+      secret: SECRET,
+      resave: false,
+      saveUninitialized: false,
+      genid: compactSessionIds(name, SECRET),
+    }),
+  );
   app.get('/', (req, res) => {
     (req.session as unknown as { n: number }).n = 1;
     res.end();

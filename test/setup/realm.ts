@@ -32,6 +32,9 @@ function cloneInRealm(value: unknown, seen: WeakMap<object, unknown>): unknown {
   return copy;
 }
 
-globalThis.structuredClone = function structuredClone<T>(value: T, options?: Parameters<typeof original>[1]): T {
+globalThis.structuredClone = function structuredClone<T>(
+  value: T,
+  options?: Parameters<typeof original>[1],
+): T {
   return (options?.transfer?.length ? original(value, options) : cloneInRealm(value, new WeakMap())) as T;
 };

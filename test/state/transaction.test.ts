@@ -16,7 +16,9 @@ describe('login transactions', () => {
   });
 
   it('computes the RFC 7636 S256 challenge (Appendix B vector)', () => {
-    expect(s256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe('E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM');
+    expect(s256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(
+      'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
+    );
     expect(s256('abc')).toBe(createHash('sha256').update('abc').digest('base64url'));
   });
 
