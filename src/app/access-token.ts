@@ -23,7 +23,7 @@ import { createDpopProof, type DpopKey } from '../client/dpop.js';
 import { ParLoginError } from '../errors.js';
 import { validateRefreshedIdToken } from '../client/id-token.js';
 import { forgetTokens } from '../routes/logout.js';
-import { endpointFor } from '../config/tls-material.js';
+import { endpointFor } from '../client/metadata.js';
 import { openDpopKey, sessionData, sessionUser, type SessionUser } from '../session/session.js';
 import { refreshTokens, type TokenSet } from '../client/token.js';
 

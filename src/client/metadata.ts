@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { isHttpsOrLoopback } from '../config/loopback.js';
 import { ParLoginError } from '../errors.js';
 import { asObject, type BackChannel } from './http.js';
 
@@ -24,9 +25,7 @@ export interface AuthorizationServerMetadata {
   readonly userinfo_endpoint?: string;
   readonly id_token_signing_alg_values_supported?: readonly string[];
   /** RFC 8705 §5: endpoints to use with a client certificate. */
-  readonly mtls_endpoint_aliases?: Readonly<
-    Partial<Record<'token_endpoint' | 'pushed_authorization_request_endpoint' | 'userinfo_endpoint', string>>
-  >;
+  readonly mtls_endpoint_aliases?: Readonly<Partial<Record<AliasedEndpoint, string>>>;
   /** RFC 9449 §5.1. */
   readonly dpop_signing_alg_values_supported?: readonly string[];
   /** RFC 9396 §10. */
@@ -122,7 +121,7 @@ export function validateMetadata(
     const object = asObject(aliases);
     if (object === undefined)
       throw new ParLoginError('discovery_failed', 'Discovery has an invalid mtls_endpoint_aliases.');
-    for (const name of ['token_endpoint', 'pushed_authorization_request_endpoint', 'userinfo_endpoint']) {
+    for (const name of MTLS_ALIASED_ENDPOINTS) {
       if (object[name] !== undefined && !isEndpoint(object[name]))
         throw new ParLoginError(
           'discovery_failed',
@@ -138,11 +137,37 @@ function isEndpoint(value: unknown): value is string {
   try {
     const url = new URL(value);
     if (url.hash) return false;
-    return (
-      url.protocol === 'https:' ||
-      (url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname))
-    );
+    return isHttpsOrLoopback(url);
   } catch {
     return false;
   }
+}
+
+/**
+ * The endpoints an AS may publish again under `mtls_endpoint_aliases`, for clients that present a
+ * certificate (RFC 8705 §5).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc8705#section-5
+ */
+export const MTLS_ALIASED_ENDPOINTS = Object.freeze([
+  'token_endpoint',
+  'pushed_authorization_request_endpoint',
+  'userinfo_endpoint',
+] as const);
+
+/** An endpoint that may have an mTLS alias. */
+export type AliasedEndpoint = (typeof MTLS_ALIASED_ENDPOINTS)[number];
+
+/**
+ * Which URL to call for an endpoint: its `mtls_endpoint_aliases` entry when the client presents a
+ * certificate and the AS publishes one, else the plain endpoint. The one place that decides it.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc8705#section-5
+ */
+export function endpointFor(
+  metadata: AuthorizationServerMetadata,
+  name: AliasedEndpoint,
+  useMtls: boolean,
+): string | undefined {
+  return (useMtls ? metadata.mtls_endpoint_aliases?.[name] : undefined) ?? metadata[name];
 }

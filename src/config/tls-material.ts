@@ -4,15 +4,14 @@
  * (§3), and extra CA certificates for an AS whose TLS certificate a private CA issued. Read once,
  * at start-up, from files (or PEM text), and checked to belong together.
  *
- * The AS may publish other URLs for endpoints that expect a client certificate in
- * `mtls_endpoint_aliases` (§5); {@link endpointFor} picks them when the client uses mTLS.
+ * Which endpoint URL the client then calls (the `mtls_endpoint_aliases` of RFC 8705 §5) is decided
+ * in client/metadata.ts.
  *
  * @module
  */
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { rootCertificates, type ConnectionOptions } from 'node:tls';
-import type { AuthorizationServerMetadata } from '../client/metadata.js';
 
 /** PEM material for the back channel's TLS connections. */
 export interface TlsMaterial {
@@ -93,20 +92,4 @@ export function loadTlsMaterial(
   }
   if (cert === undefined && key === undefined && ca === undefined) return undefined;
   return Object.freeze({ ...(cert && key ? { cert, key } : {}), ...(ca ? { ca } : {}) });
-}
-
-/** Endpoints that have an mTLS alias (RFC 8705 §5). */
-export type AliasedEndpoint =
-  'token_endpoint' | 'pushed_authorization_request_endpoint' | 'userinfo_endpoint';
-
-/**
- * The URL to use for an endpoint: its `mtls_endpoint_aliases` entry when the client presents a
- * certificate and the AS publishes one, else the plain endpoint.
- */
-export function endpointFor(
-  metadata: AuthorizationServerMetadata,
-  name: AliasedEndpoint,
-  useMtls: boolean,
-): string | undefined {
-  return (useMtls ? metadata.mtls_endpoint_aliases?.[name] : undefined) ?? metadata[name];
 }

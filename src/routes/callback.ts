@@ -21,9 +21,8 @@ import { importDpopKey, type DpopKey } from '../client/dpop.js';
 import { ParLoginError } from '../errors.js';
 import { validateIdToken, type IdTokenClaims } from '../client/id-token.js';
 import { startLogin } from './login.js';
-import type { AuthorizationServerMetadata } from '../client/metadata.js';
+import { endpointFor, type AuthorizationServerMetadata } from '../client/metadata.js';
 import { takeBoundLogin, takeLikelyBoundLogin } from './login-binding.js';
-import { endpointFor } from '../config/tls-material.js';
 import { redirectSeeOther, wantsHtml } from '../web/respond.js';
 import {
   regenerateSession,

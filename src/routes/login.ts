@@ -28,7 +28,7 @@ import { flowId } from '../observability/debug.js';
 import { exportDpopKey, generateDpopKey, type DpopKey } from '../client/dpop.js';
 import { signedRequestForm } from '../client/jar.js';
 import { bindLogin } from './login-binding.js';
-import { endpointFor } from '../config/tls-material.js';
+import { endpointFor } from '../client/metadata.js';
 import { pushAuthorizationRequest } from '../client/par.js';
 import { redirectSeeOther } from '../web/respond.js';
 import { safeReturnTo } from '../web/return-to.js';

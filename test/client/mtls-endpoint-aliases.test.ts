@@ -1,7 +1,6 @@
 /** mtls_endpoint_aliases (RFC 8705 §5): validated at discovery, used only with a client certificate. */
 import { describe, expect, it } from '@jest/globals';
-import { validateMetadata } from '../../src/client/metadata.js';
-import { endpointFor } from '../../src/config/tls-material.js';
+import { endpointFor, validateMetadata } from '../../src/client/metadata.js';
 
 const document = {
   issuer: 'https://as.example',
