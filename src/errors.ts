@@ -142,3 +142,39 @@ export function isParLoginError(err: unknown): err is ParLoginError {
     err instanceof ParLoginError || (err instanceof Error && err.name === 'ParLoginError' && 'code' in err)
   );
 }
+
+/** A {@link TypeError} with the Node.js-style code that says which kind of argument was wrong. */
+export type InvalidArgumentError = TypeError & {
+  readonly code: 'ERR_INVALID_ARG_VALUE' | 'ERR_INVALID_ARG_TYPE';
+};
+
+/**
+ * A wrong argument to one of this package's functions (a programming error, thrown synchronously):
+ * a `TypeError` with code `ERR_INVALID_ARG_VALUE` (or `ERR_INVALID_ARG_TYPE`), as Node.js and
+ * oauth4webapi do. The one way this package builds such an error.
+ */
+export function invalidArgument(
+  message: string,
+  code: InvalidArgumentError['code'] = 'ERR_INVALID_ARG_VALUE',
+): InvalidArgumentError {
+  return Object.assign(new TypeError(message), { code });
+}
+
+/** What the session store was doing when it failed. */
+export type StoreOperation = 'load' | 'save' | 'regenerate' | 'destroy' | 'read' | 'write';
+
+/**
+ * The session store (or the shared state beside it) failed: `session_store_unavailable` (503),
+ * with one message per operation and the failure kept as `cause`. The one way this package
+ * builds this error.
+ */
+export function storeUnavailable(operation: StoreOperation, cause?: unknown): ParLoginError {
+  const target = operation === 'read' || operation === 'write' ? 'the shared login state' : 'the session';
+  return new ParLoginError(
+    'session_store_unavailable',
+    `The session store failed to ${operation} ${target}.`,
+    {
+      ...(cause === undefined ? {} : { cause }),
+    },
+  );
+}

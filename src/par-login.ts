@@ -11,7 +11,7 @@ import { callbackRoute } from './routes/callback.js';
 import { resolveConfig, type ResolvedConfig } from './config/resolve-config.js';
 import { createContext, type ParLoginContext } from './context.js';
 import { configFromEnv } from './config/env.js';
-import { ParLoginError } from './errors.js';
+import { ParLoginError, storeUnavailable } from './errors.js';
 import { normalizeLoginOptions, type LoginOptions } from './client/login-options.js';
 import { parCapabilities, type ParCapabilities } from './client/capabilities.js';
 import { loginRoute, startLogin } from './routes/login.js';
@@ -132,11 +132,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     }
     ownSession.middleware(req, res, (err?: unknown) => {
       if (err) {
-        const failure = new ParLoginError(
-          'session_store_unavailable',
-          'The session store is not available.',
-          { cause: err },
-        );
+        const failure = storeUnavailable('load', err);
         // Public routes keep working without a session; only our routes and guards need one.
         if (routes.has(routeKey)) return handleFailure(config, failure, req, res, next);
         return dispatch(req, res, next, routeKey, failure);

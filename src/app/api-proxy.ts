@@ -21,7 +21,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Agent, request } from 'undici';
 import type { RequestAuth } from './request-auth.js';
 import { resourceServerNonce } from '../client/dpop.js';
-import { isParLoginError, ParLoginError } from '../errors.js';
+import { invalidArgument, isParLoginError, ParLoginError } from '../errors.js';
 import { isTimeout } from '../client/http.js';
 import { correlationId, defaultLogger, logFailure } from '../observability/log.js';
 import { isSameOrigin } from '../routes/logout.js';
@@ -271,5 +271,5 @@ function parseTarget(value: unknown): URL {
 }
 
 function invalidArg(message: string): TypeError {
-  return Object.assign(new TypeError(`apiProxy: ${message}`), { code: 'ERR_INVALID_ARG_VALUE' });
+  return invalidArgument(`apiProxy: ${message}`);
 }

@@ -7,7 +7,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { STORE_FAILURE } from './request-auth.js';
-import { ParLoginError } from '../errors.js';
+import { invalidArgument, ParLoginError } from '../errors.js';
 import { redirectSeeOther, wantsHtml } from '../web/respond.js';
 
 /** Options of {@link requireLogin}. */
@@ -32,9 +32,8 @@ const UNAUTHENTICATED = JSON.stringify({ error: 'unauthenticated', error_descrip
 export function requireLogin(options: RequireLoginOptions = {}): RequestHandler {
   const mode = options.redirect ?? 'auto';
   if (!['auto', 'never', 'always'].includes(mode)) {
-    throw Object.assign(
-      new TypeError(`requireLogin: redirect must be "auto", "never" or "always" (got "${String(mode)}")`),
-      { code: 'ERR_INVALID_ARG_VALUE' },
+    throw invalidArgument(
+      `requireLogin: redirect must be "auto", "never" or "always" (got "${String(mode)}")`,
     );
   }
   return function guard(req: Request, res: Response, next: NextFunction): void {

@@ -7,6 +7,7 @@
  */
 import { createCipheriv, createDecipheriv, createHash, hkdfSync } from 'node:crypto';
 import { randomBuffer } from './random.js';
+import { invalidArgument } from '../errors.js';
 
 /** Seals and opens strings. */
 export interface Sealer {
@@ -35,7 +36,7 @@ export function createSealer(keys: readonly Buffer[]): Sealer {
     id: createHash('sha256').update(key).digest('base64url').slice(0, 8),
   }));
   const [current] = ring;
-  if (current === undefined) throw new TypeError('createSealer needs at least one key');
+  if (current === undefined) throw invalidArgument('createSealer needs at least one key');
   return {
     seal(plain) {
       const iv = randomBuffer(IV_BYTES);

@@ -13,7 +13,7 @@
 import type { Request, Response } from 'express';
 import type { JWTPayload } from 'jose';
 import type { ParLoginContext } from '../context.js';
-import { ParLoginError } from '../errors.js';
+import { ParLoginError, storeUnavailable } from '../errors.js';
 import { ID_TOKEN_ALGORITHMS } from '../client/id-token.js';
 import { JwtRejected, verifyJwt } from '../client/jwt.js';
 
@@ -118,15 +118,7 @@ export function backchannelLogoutRoute(ctx: ParLoginContext) {
         if (store === undefined) return;
         await new Promise<void>((resolve, reject) =>
           store.destroy(session.sessionId, (err?: unknown) =>
-            err
-              ? reject(
-                  new ParLoginError(
-                    'session_store_unavailable',
-                    'The session store failed to destroy a session.',
-                    { cause: err },
-                  ),
-                )
-              : resolve(),
+            err ? reject(storeUnavailable('destroy', err)) : resolve(),
           ),
         );
       }),

@@ -17,7 +17,7 @@ import type { RequestHandler, Response } from 'express';
 import session from 'express-session';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { setCookieValue } from './cookies.js';
-import { ParLoginError } from '../errors.js';
+import { storeUnavailable } from '../errors.js';
 import { compactSignedSessionIds } from './session-id.js';
 import type { SessionStoreHandle } from './session-store.js';
 import type { ParLoginSessionData } from './session.js';
@@ -78,14 +78,7 @@ export function createOwnSession(config: ResolvedConfig, storeHandle: SessionSto
       };
       const saved = new Promise<void>((resolve, reject) => {
         storeHandle.store.set(id, record as unknown as session.SessionData, (err?: unknown) => {
-          if (err)
-            return reject(
-              new ParLoginError(
-                'session_store_unavailable',
-                'The session store failed to save the session.',
-                { cause: err },
-              ),
-            );
+          if (err) return reject(storeUnavailable('save', err));
           // The format express-session sends: s:<id>.<signature>, URI-encoded.
           res.append(
             'Set-Cookie',

@@ -7,7 +7,7 @@
  */
 import type { Request, Response } from 'express';
 import type { Session } from 'express-session';
-import { ParLoginError } from '../errors.js';
+import { storeUnavailable } from '../errors.js';
 import type { IdTokenClaims } from '../client/id-token.js';
 import { importDpopKey, type DpopKey } from '../client/dpop.js';
 import type { Sealer } from '../crypto/seal.js';
@@ -48,7 +48,7 @@ declare module 'express-session' {
 /** The session, or a 500 explaining that no session middleware ran. */
 export function requireSession(req: Request): Session & Partial<import('express-session').SessionData> {
   if (req.session === undefined) {
-    throw new ParLoginError('session_store_unavailable', 'No session is available for this request.');
+    throw storeUnavailable('load');
   }
   return req.session;
 }
@@ -91,12 +91,7 @@ function storeCall(req: Request, what: 'save' | 'regenerate' | 'destroy'): Promi
   const session = requireSession(req);
   return new Promise((resolve, reject) => {
     session[what]((err?: unknown) => {
-      if (err)
-        reject(
-          new ParLoginError('session_store_unavailable', `The session store failed to ${what} the session.`, {
-            cause: err,
-          }),
-        );
+      if (err) reject(storeUnavailable(what, err));
       else resolve();
     });
   });
