@@ -14,7 +14,7 @@ import { createSealer, type Sealer } from './crypto/seal.js';
 import { createSessionIndex, type SessionIndex } from './state/session-index.js';
 import { memorySharedState, redisSharedState, type SharedState } from './state/shared-state.js';
 import { createTokenVault, type TokenVault } from './state/token-vault.js';
-import { generateDpopKey, type DpopKey } from './client/dpop.js';
+import { createDpopKeys, type DpopKeys } from './state/dpop-keys.js';
 import type { RedisClientType } from 'redis';
 
 /** One instance's shared machinery. */
@@ -26,8 +26,8 @@ export interface ParLoginContext {
   readonly jwks: KeyResolver;
   /** Encrypts token material before it reaches the shared state. */
   readonly sealer: Sealer;
-  /** The instance's DPoP key (`dpop: 'instance'`), generated on first use (RFC 9449). */
-  instanceDpopKey(): Promise<DpopKey>;
+  /** Which DPoP key a login's tokens are bound to (RFC 9449): the one home of that decision. */
+  readonly dpopKeys: DpopKeys;
   /** Tokens, locks, the logout index and used logout tokens: in Redis when sessions are. */
   readonly shared: SharedState;
   /** The encrypted token records of logged-in sessions. */
@@ -54,9 +54,8 @@ export function createContext(config: ResolvedConfig, redis?: RedisClientType): 
   const memory = redis === undefined ? memorySharedState() : undefined;
   const shared = redis === undefined ? memory! : redisSharedState(redis, config.sessionPrefix);
   const sealer = createSealer(config.sessionEncryptionKeys);
-  let dpopKey: Promise<DpopKey> | undefined;
   return Object.freeze({
-    instanceDpopKey: () => (dpopKey ??= generateDpopKey()),
+    dpopKeys: createDpopKeys(config.dpop, sealer),
     config,
     http,
     metadata,

@@ -24,7 +24,7 @@ import { ParLoginError } from '../errors.js';
 import { validateRefreshedIdToken } from '../client/id-token.js';
 import { forgetTokens } from '../routes/logout.js';
 import { endpointFor } from '../client/metadata.js';
-import { openDpopKey, sessionData, sessionUser, type SessionUser } from '../session/session.js';
+import { sessionData, sessionUser, type SessionUser } from '../session/session.js';
 import { refreshTokens, type TokenSet } from '../client/token.js';
 
 /** Hands out access tokens of the request's session. */
@@ -149,7 +149,7 @@ export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource
   /** The DPoP key of DPoP-bound tokens; `undefined` for Bearer tokens. A key no configured key opens ends the session. */
   async function dpopKeyOf(req: Request, user: SessionUser, tokens: TokenSet): Promise<DpopKey | undefined> {
     if (tokens.tokenType.toLowerCase() !== 'dpop') return undefined;
-    const key = await openDpopKey(ctx.sealer, { ...user, tokenType: tokens.tokenType }, ctx.instanceDpopKey);
+    const key = await ctx.dpopKeys.open(user.sealedDpopKey);
     if (key !== undefined) return key;
     await endSession(req, user);
     throw new ParLoginError(

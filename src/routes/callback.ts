@@ -17,7 +17,7 @@ import type { Request, Response } from 'express';
 import { effectiveMaxAge } from '../client/login-options.js';
 import type { ParLoginContext } from '../context.js';
 import { flowId } from '../observability/debug.js';
-import { importDpopKey, type DpopKey } from '../client/dpop.js';
+import type { DpopKey } from '../client/dpop.js';
 import { ParLoginError } from '../errors.js';
 import { validateIdToken, type IdTokenClaims } from '../client/id-token.js';
 import { startLogin } from './login.js';
@@ -143,9 +143,15 @@ function checkAuthTime(claims: IdTokenClaims, maxAge: number | undefined, clockT
   }
 }
 
+/** The DPoP key the login's tokens are to be bound to; a sealed key nothing opens ends the login. */
 async function dpopKeyOf(ctx: ParLoginContext, tx: LoginTransaction): Promise<DpopKey | undefined> {
-  if (tx.sealedDpopKey !== undefined) return importDpopKey(ctx.sealer.open(tx.sealedDpopKey));
-  return ctx.config.dpop === 'instance' ? ctx.instanceDpopKey() : undefined;
+  const key = await ctx.dpopKeys.open(tx.sealedDpopKey);
+  if (key === undefined && tx.sealedDpopKey !== undefined) {
+    throw new ParLoginError('state_expired', 'The pending login can no longer be opened.', {
+      hint: 'SESSION_ENCRYPTION_KEY changed during the login. Log in again.',
+    });
+  }
+  return key;
 }
 
 function sessionUserOf(

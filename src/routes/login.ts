@@ -25,7 +25,6 @@ import {
 import { authorizationMode, parCapabilities } from '../client/capabilities.js';
 import type { ParLoginContext } from '../context.js';
 import { flowId } from '../observability/debug.js';
-import { exportDpopKey, generateDpopKey, type DpopKey } from '../client/dpop.js';
 import { signedRequestForm } from '../client/jar.js';
 import { bindLogin } from './login-binding.js';
 import { endpointFor } from '../client/metadata.js';
@@ -89,15 +88,6 @@ function queryLoginRequest(
 
 const QUERY_OPTION_NAMES = Object.keys(LOGIN_QUERY_OPTIONS);
 
-async function dpopKeyFor(ctx: ParLoginContext): Promise<{ key: DpopKey; sealed?: string } | undefined> {
-  if (ctx.config.dpop === 'instance') return { key: await ctx.instanceDpopKey() };
-  if (ctx.config.dpop === 'session') {
-    const key = await generateDpopKey();
-    return { key, sealed: ctx.sealer.seal(exportDpopKey(key)) };
-  }
-  return undefined;
-}
-
 /**
  * Start a login: push (or, with `par: 'auto'` and no PAR at the AS, build a classic request),
  * bind the transaction to the browser and redirect it (303).
@@ -118,7 +108,7 @@ export async function startLogin(
   const metadata = await ctx.metadata.get();
   const capabilities = parCapabilities(metadata);
   const mode = authorizationMode(config.par, capabilities, config.issuer);
-  const dpop = await dpopKeyFor(ctx);
+  const dpop = await ctx.dpopKeys.forLogin();
   const draft: LoginTransaction = {
     ...newTransaction(returnTo, 0, Date.now(), restart),
     request,

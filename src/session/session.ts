@@ -9,8 +9,6 @@ import type { Request, Response } from 'express';
 import type { Session } from 'express-session';
 import { storeUnavailable } from '../errors.js';
 import type { IdTokenClaims } from '../client/id-token.js';
-import { importDpopKey, type DpopKey } from '../client/dpop.js';
-import type { Sealer } from '../crypto/seal.js';
 
 /** The logged-in user, as kept in the session. */
 export interface SessionUser {
@@ -61,25 +59,6 @@ export function sessionData(req: Request, create = false): ParLoginSessionData |
   if (session === undefined) return undefined;
   if (create && session.parLogin === undefined) session.parLogin = {};
   return session.parLogin;
-}
-
-/**
- * The DPoP key a session user's tokens are bound to (RFC 9449), for refresh and API calls to prove
- * possession with `createDpopProof`: the session's own key, else (`dpop: 'instance'`) the instance's.
- * `undefined` for Bearer tokens, or when no configured key opens the stored one.
- */
-export async function openDpopKey(
-  sealer: Sealer,
-  user: SessionUser,
-  instanceKey: () => Promise<DpopKey>,
-): Promise<DpopKey | undefined> {
-  if (user.tokenType?.toLowerCase() !== 'dpop') return undefined;
-  if (user.sealedDpopKey === undefined) return instanceKey();
-  try {
-    return await importDpopKey(sealer.open(user.sealedDpopKey));
-  } catch {
-    return undefined;
-  }
 }
 
 /** The logged-in user of the request, if any. */
