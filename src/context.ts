@@ -15,7 +15,20 @@ import { createSessionIndex, type SessionIndex } from './state/session-index.js'
 import { memorySharedState, redisSharedState, type SharedState } from './state/shared-state.js';
 import { createTokenVault, type TokenVault } from './state/token-vault.js';
 import { createDpopKeys, type DpopKeys } from './state/dpop-keys.js';
+import type { Request } from 'express';
 import type { RedisClientType } from 'redis';
+import type { SessionStarter } from './session/session.js';
+
+/**
+ * What one request carries from the middleware to the routes, kept by the instance (in a WeakMap,
+ * so it goes with the request) rather than on `req`.
+ */
+export interface RequestState {
+  /** `parLogin()` ran its own session middleware for this request (logout clears that cookie). */
+  ownSession?: boolean;
+  /** How to start a session for a browser that presented no session cookie (session/own-session.ts). */
+  startSession?: SessionStarter;
+}
 
 /** One instance's shared machinery. */
 export interface ParLoginContext {
@@ -34,6 +47,8 @@ export interface ParLoginContext {
   readonly vault: TokenVault;
   /** Sessions by `sid` and `sub`, for back-channel logout. */
   readonly sessionIndex: SessionIndex;
+  /** This request's {@link RequestState}, created on first use. */
+  requestState(req: Request): RequestState;
   /** Release what the context holds (the back-channel pool, a memory sweeper). */
   close(): Promise<void>;
 }
@@ -54,7 +69,13 @@ export function createContext(config: ResolvedConfig, redis?: RedisClientType): 
   const memory = redis === undefined ? memorySharedState() : undefined;
   const shared = redis === undefined ? memory! : redisSharedState(redis, config.sessionPrefix);
   const sealer = createSealer(config.sessionEncryptionKeys);
+  const requests = new WeakMap<Request, RequestState>();
   return Object.freeze({
+    requestState(req: Request): RequestState {
+      let state = requests.get(req);
+      if (state === undefined) requests.set(req, (state = {}));
+      return state;
+    },
     dpopKeys: createDpopKeys(config.dpop, sealer),
     config,
     http,

@@ -21,7 +21,7 @@ import { backchannelLogoutRoute } from './routes/backchannel-logout.js';
 import { meRoute } from './routes/me.js';
 import type { ParLoginOptions } from './config/options.js';
 import { handleFailure } from './web/respond.js';
-import { offerSessionStart, sessionData } from './session/session.js';
+import { sessionData } from './session/session.js';
 import { hasCookie } from './session/cookies.js';
 import { createOwnSession } from './session/own-session.js';
 import { createSessionStore } from './session/session-store.js';
@@ -56,8 +56,6 @@ declare global {
     }
   }
 }
-
-const OWN_SESSION = Symbol('express-par-login own session');
 
 /** Where a middleware keeps its context, for this package's tests and tools (not public API). */
 export const INTERNAL_CONTEXT = Symbol.for('express-par-login.context');
@@ -123,11 +121,12 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     const path = req.path;
     const routeKey = routePaths.has(path) ? `${req.method} ${path}` : '';
     if (req.session !== undefined) return dispatch(req, res, next, routeKey);
-    (req as unknown as Record<symbol, boolean>)[OWN_SESSION] = true;
+    const state = ctx.requestState(req);
+    state.ownSession = true;
     // A login start keeps nothing in the session (login-binding.ts) and a callback starts its own:
     // a browser without a session cookie needs none loaded or generated for them.
     if (sessionless.has(routeKey) && !hasCookie(req.headers.cookie, config.sessionCookieName)) {
-      offerSessionStart(req, ownSession.start);
+      state.startSession = ownSession.start;
       return dispatch(req, res, next, routeKey);
     }
     ownSession.middleware(req, res, (err?: unknown) => {
@@ -153,7 +152,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
 function buildRoutes(ctx: ParLoginContext): Map<string, Route> {
   const { paths } = ctx.config;
   const clearCookie = (req: Request, res: Response): void => {
-    if ((req as unknown as Record<symbol, boolean>)[OWN_SESSION]) {
+    if (ctx.requestState(req).ownSession === true) {
       res.clearCookie(ctx.config.sessionCookieName, {
         path: '/',
         httpOnly: true,

@@ -22,7 +22,7 @@ import { flowId } from '../observability/debug.js';
 import { createDpopProof, type DpopKey } from '../client/dpop.js';
 import { ParLoginError } from '../errors.js';
 import { validateRefreshedIdToken } from '../client/id-token.js';
-import { forgetTokens } from '../routes/logout.js';
+import { forgetTokens } from './forget-tokens.js';
 import { endpointFor } from '../client/metadata.js';
 import { sessionData, sessionUser, type SessionUser } from '../session/session.js';
 import { refreshTokens, type TokenSet } from '../client/token.js';

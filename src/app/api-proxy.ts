@@ -19,12 +19,12 @@
 import { once } from 'node:events';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { Agent, request } from 'undici';
-import type { RequestAuth } from './request-auth.js';
+import { mountedAuth } from './request-auth.js';
 import { resourceServerNonce } from '../client/dpop.js';
 import { invalidArgument, isParLoginError, ParLoginError } from '../errors.js';
 import { isTimeout } from '../client/http.js';
 import { correlationId, defaultLogger, logFailure } from '../observability/log.js';
-import { isSameOrigin } from '../routes/logout.js';
+import { isSameOrigin } from '../web/origin.js';
 import { loadTlsMaterial, tlsConnectOptions } from '../config/tls-material.js';
 import type { ParLoginLogger } from '../config/options.js';
 
@@ -143,12 +143,13 @@ export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
 
   async function forward(req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store');
-    const auth = req.auth as (RequestAuth & { appOrigin?: string }) | undefined;
-    if (auth === undefined)
+    const auth = req.auth;
+    const mounted = mountedAuth(req);
+    if (auth === undefined || mounted === undefined)
       throw new ParLoginError('not_mounted', 'apiProxy() needs parLogin() mounted before it.');
     const proven =
       csrfHeader === undefined
-        ? isSameOrigin(req, auth.appOrigin ?? '')
+        ? isSameOrigin(req, mounted.appOrigin)
         : req.headers[csrfHeader] === (antiForgery as { value: string }).value;
     if (!proven) {
       throw new ParLoginError(

@@ -6,7 +6,7 @@
  * @module
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { STORE_FAILURE } from './request-auth.js';
+import { mountedAuth } from './request-auth.js';
 import { invalidArgument, ParLoginError } from '../errors.js';
 import { redirectSeeOther, wantsHtml } from '../web/respond.js';
 
@@ -38,7 +38,8 @@ export function requireLogin(options: RequireLoginOptions = {}): RequestHandler 
   }
   return function guard(req: Request, res: Response, next: NextFunction): void {
     const auth = req.auth;
-    if (auth === undefined) {
+    const mounted = mountedAuth(req);
+    if (auth === undefined || mounted === undefined) {
       next(
         new ParLoginError(
           'not_mounted',
@@ -47,8 +48,7 @@ export function requireLogin(options: RequireLoginOptions = {}): RequestHandler 
       );
       return;
     }
-    const storeFailure = (auth as { [STORE_FAILURE]?: ParLoginError })[STORE_FAILURE];
-    if (storeFailure !== undefined) return next(storeFailure);
+    if (mounted.storeFailure !== undefined) return next(mounted.storeFailure);
     if (auth.isAuthenticated()) return next();
     const redirect =
       mode === 'always' ||

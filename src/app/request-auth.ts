@@ -55,14 +55,30 @@ declare global {
   }
 }
 
-/** Where `req.auth` keeps the session store's failure for the guard (not part of the public API). */
-export const STORE_FAILURE = Symbol('express-par-login store failure');
+/**
+ * What `requireLogin()` and `apiProxy()` read of `req.auth` beyond {@link RequestAuth} (not public
+ * API): declared here so that no module reaches into another's object with a cast.
+ */
+export interface MountedAuth {
+  /** Why the session could not be loaded for this request, if it could not. */
+  readonly storeFailure: ParLoginError | undefined;
+  /** The app's origin, for same-origin checks of requests that change state. */
+  readonly appOrigin: string;
+}
+
+/** `req.auth`'s {@link MountedAuth}; `undefined` when `parLogin()` did not run for this request. */
+export function mountedAuth(req: Request): MountedAuth | undefined {
+  return req.auth instanceof SessionAuth ? SessionAuth.mounted(req.auth) : undefined;
+}
 
 class SessionAuth implements RequestAuth {
   readonly #req: Request;
   readonly #config: ResolvedConfig;
   readonly #tokens: AccessTokenSource;
-  readonly [STORE_FAILURE]: ParLoginError | undefined;
+  readonly #storeFailure: ParLoginError | undefined;
+  static mounted(auth: SessionAuth): MountedAuth {
+    return { storeFailure: auth.#storeFailure, appOrigin: auth.#config.appOrigin };
+  }
   constructor(
     req: Request,
     config: ResolvedConfig,
@@ -72,19 +88,15 @@ class SessionAuth implements RequestAuth {
     this.#req = req;
     this.#config = config;
     this.#tokens = tokens;
-    this[STORE_FAILURE] = storeFailure;
+    this.#storeFailure = storeFailure;
   }
   accessToken(): Promise<string> {
-    if (this[STORE_FAILURE] !== undefined) return Promise.reject(this[STORE_FAILURE]);
+    if (this.#storeFailure !== undefined) return Promise.reject(this.#storeFailure);
     return this.#tokens.accessToken(this.#req);
   }
   authorizationHeaders(method: string, url: string, nonce?: string): Promise<Record<string, string>> {
-    if (this[STORE_FAILURE] !== undefined) return Promise.reject(this[STORE_FAILURE]);
+    if (this.#storeFailure !== undefined) return Promise.reject(this.#storeFailure);
     return this.#tokens.authorizationHeaders(this.#req, method, url, nonce);
-  }
-  /** The app's origin, for same-origin checks of requests that change state (the API proxy's). */
-  get appOrigin(): string {
-    return this.#config.appOrigin;
   }
   isAuthenticated(): boolean {
     return sessionUser(this.#req) !== undefined;

@@ -24,13 +24,7 @@ import { startLogin } from './login.js';
 import { endpointFor, type AuthorizationServerMetadata } from '../client/metadata.js';
 import { takeBoundLogin, takeLikelyBoundLogin } from './login-binding.js';
 import { redirectSeeOther, wantsHtml } from '../web/respond.js';
-import {
-  regenerateSession,
-  saveSession,
-  sessionData,
-  sessionStarter,
-  type SessionUser,
-} from '../session/session.js';
+import { regenerateSession, saveSession, sessionData, type SessionUser } from '../session/session.js';
 import { exchangeCode, type TokenSet } from '../client/token.js';
 import { mergeUserinfo } from '../client/userinfo.js';
 import { RESTART_STATE_PREFIX, type LoginTransaction, type TakeFailure } from '../state/transaction.js';
@@ -277,7 +271,7 @@ export function callbackRoute(ctx: ParLoginContext) {
     const tokenRef = ctx.vault.newReference();
     await ctx.vault.write(tokenRef, tokens, config.sessionAbsoluteTimeout);
     const user = sessionUserOf(tx, claims, tokens, tokenRef);
-    const start = req.session === undefined ? sessionStarter(req) : undefined;
+    const start = req.session === undefined ? ctx.requestState(req).startSession : undefined;
     let session: { readonly id: string; readonly saved: Promise<void> };
     if (start !== undefined) {
       // No session came with the request: the new one's id was never known to anyone (nothing to fix).

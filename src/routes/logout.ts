@@ -15,18 +15,9 @@ import { ParLoginError } from '../errors.js';
 import { escapeHtml, page } from '../web/html.js';
 import { logFailure, correlationId } from '../observability/log.js';
 import { redirectSeeOther, wantsHtml } from '../web/respond.js';
-import { destroySession, sessionUser, type SessionUser } from '../session/session.js';
-
-/**
- * Whether a state-changing request provably comes from the app's own pages: `Sec-Fetch-Site:
- * same-origin` where browsers send it, else an `Origin` equal to the app's origin. Requests with
- * neither are refused.
- */
-export function isSameOrigin(req: Request, appOrigin: string): boolean {
-  const site = req.headers['sec-fetch-site'];
-  if (site !== undefined) return site === 'same-origin';
-  return req.headers.origin === appOrigin;
-}
+import { destroySession, sessionUser } from '../session/session.js';
+import { forgetTokens } from '../app/forget-tokens.js';
+import { isSameOrigin } from '../web/origin.js';
 
 /** Build the POST /logout handler. */
 export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, res: Response) => void) {
@@ -50,18 +41,6 @@ export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, re
     if (wantsHtml(req) || !String(req.headers.accept ?? '').includes('json')) redirectSeeOther(res, target);
     else res.json({ redirect: target });
   };
-}
-
-/** Remove a session's token record and its back-channel logout index entries. */
-export async function forgetTokens(
-  ctx: ParLoginContext,
-  user: SessionUser,
-  sessionId: string,
-): Promise<void> {
-  await Promise.all([
-    ctx.vault.remove(user.tokenRef),
-    ctx.sessionIndex.remove(user.claims, { sessionId, tokenRef: user.tokenRef }),
-  ]);
 }
 
 async function endSessionUrl(

@@ -76,26 +76,11 @@ function storeCall(req: Request, what: 'save' | 'regenerate' | 'destroy'): Promi
   });
 }
 
-const STARTER = Symbol('express-par-login session starter');
-
 /** Starts a logged-in session for a browser without one (own-session.ts): its id, and when it is saved. */
 export type SessionStarter = (
   res: Response,
   data: ParLoginSessionData,
 ) => { readonly id: string; readonly saved: Promise<void> };
-
-/**
- * Tell the routes that this request runs without a session (the browser presented no session
- * cookie to `parLogin()`'s own session middleware), and how to start one.
- */
-export function offerSessionStart(req: Request, start: SessionStarter): void {
-  (req as unknown as Record<symbol, SessionStarter>)[STARTER] = start;
-}
-
-/** How to start a session for this request, when {@link offerSessionStart} offered one. */
-export function sessionStarter(req: Request): SessionStarter | undefined {
-  return (req as unknown as Record<symbol, SessionStarter | undefined>)[STARTER];
-}
 
 /** Save the session now (before a redirect, so the next request finds it). */
 export const saveSession = (req: Request): Promise<void> => storeCall(req, 'save');
