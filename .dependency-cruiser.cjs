@@ -2,12 +2,12 @@
  * The dependency direction of src/, checked by `npm run lint` (dependency-cruiser).
  *
  * Layers, lowest first; a module may import its own layer and any layer below it, never one above:
- *   errors.ts → crypto/ → observability/ → config/ → client/ → state/ → session/ → web/
+ *   errors.ts, clock.ts → crypto/ → observability/ → config/ → client/ → state/ → session/ → web/
  *   → context.ts → app/ → routes/ → doctor/ → par-login.ts → index.ts
  * Type-only imports count (tsPreCompilationDeps), and no cycle is allowed at all.
  */
 const LAYERS = [
-  ['errors', '^src/errors\\.ts$'],
+  ['errors', '^src/(errors|clock)\\.ts$'],
   ['crypto', '^src/crypto/'],
   ['observability', '^src/observability/'],
   ['config', '^src/config/'],

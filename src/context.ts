@@ -16,6 +16,7 @@ import { memorySharedState, redisSharedState, type SharedState } from './state/s
 import { createTokenVault, type TokenVault } from './state/token-vault.js';
 import { createDpopKeys, type DpopKeys } from './state/dpop-keys.js';
 import type { Request } from 'express';
+import { systemClock, type Clock } from './clock.js';
 import type { RedisClientType } from 'redis';
 import type { SessionStarter } from './session/session.js';
 
@@ -33,6 +34,8 @@ export interface RequestState {
 /** One instance's shared machinery. */
 export interface ParLoginContext {
   readonly config: ResolvedConfig;
+  /** The instance's one clock (clock.ts). */
+  readonly clock: Clock;
   readonly http: BackChannel;
   readonly metadata: MetadataSource;
   readonly clientAuth: ClientAuthentication;
@@ -58,7 +61,11 @@ export interface ParLoginContext {
  *
  * @param redis The Redis client the sessions use, if any: shared state then lives there too.
  */
-export function createContext(config: ResolvedConfig, redis?: RedisClientType): ParLoginContext {
+export function createContext(
+  config: ResolvedConfig,
+  redis?: RedisClientType,
+  clock: Clock = systemClock(),
+): ParLoginContext {
   // With mTLS (RFC 8705) every back-channel call presents the client certificate: PAR, token and refresh.
   const http = createBackChannel({
     timeoutMs: config.httpTimeoutMs,
@@ -78,6 +85,7 @@ export function createContext(config: ResolvedConfig, redis?: RedisClientType): 
     },
     dpopKeys: createDpopKeys(config.dpop, sealer),
     config,
+    clock,
     http,
     metadata,
     clientAuth: createClientAuthentication(config),
