@@ -11,22 +11,14 @@
  * @module
  */
 import type { Request, Response } from 'express';
-import type { JWTPayload } from 'jose';
 import type { ParLoginContext } from '../context.js';
 import { ParLoginError, storeUnavailable } from '../errors.js';
-import { ID_TOKEN_ALGORITHMS } from '../client/id-token.js';
-import { JwtRejected, verifyJwt } from '../client/jwt.js';
+import { JwtRejected } from '../client/jwt.js';
+import { verifyLogoutToken, type LogoutSelector } from '../client/logout-token.js';
 
-const EVENT = 'http://schemas.openid.net/event/backchannel-logout';
 const MAX_BODY_BYTES = 64 * 1024;
-/** Logout tokens older than this (seconds, by `iat`) are refused. */
-const MAX_TOKEN_AGE = 300;
-
-/** The claims of a valid logout token that select sessions. */
-export interface LogoutSelector {
-  readonly sid?: string;
-  readonly sub?: string;
-}
+/** Logout tokens older than this (by `iat`) are refused. */
+const MAX_TOKEN_AGE_SECONDS = 300;
 
 function invalid(reason: string, cause?: unknown): ParLoginError {
   return new ParLoginError(
@@ -62,51 +54,32 @@ async function readLogoutToken(req: Request): Promise<string> {
 }
 
 /**
- * Validate a logout token (§2.6) and record its `jti`.
+ * Validate a logout token (§2.6) and record its `jti`, so that a replay is refused on every
+ * instance.
  *
  * @throws {ParLoginError} `logout_token_invalid`; `jwks_error` or a transport code when the AS's keys cannot be had.
  */
-export async function validateLogoutToken(ctx: ParLoginContext, token: string): Promise<LogoutSelector> {
+async function acceptLogoutToken(ctx: ParLoginContext, token: string): Promise<LogoutSelector> {
   const { config } = ctx;
-  let payload: JWTPayload;
-  try {
-    payload = await verifyJwt(token, ctx.jwks, {
-      issuer: config.issuer,
-      audience: config.clientId,
-      typ: 'logout+jwt',
-      algorithms: ID_TOKEN_ALGORITHMS,
-      clockTolerance: config.clockTolerance,
-      maxTokenAge: MAX_TOKEN_AGE + config.clockTolerance,
-      requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti', 'events'],
-    });
-  } catch (err) {
-    if (err instanceof JwtRejected) throw invalid(err.message, err);
-    throw err;
-  }
-  const events = payload.events as Record<string, unknown> | undefined;
-  const event = events !== null && typeof events === 'object' ? events[EVENT] : undefined;
-  if (event === null || typeof event !== 'object' || Array.isArray(event))
-    throw invalid('it does not carry the back-channel logout event');
-  if (payload.nonce !== undefined) throw invalid('it has a nonce (it could be an ID token)');
-  const sid = typeof payload.sid === 'string' && payload.sid !== '' ? payload.sid : undefined;
-  const sub = typeof payload.sub === 'string' && payload.sub !== '' ? payload.sub : undefined;
-  if (sid === undefined && sub === undefined) throw invalid('it names neither a sid nor a sub');
-  if (typeof payload.jti !== 'string' || payload.jti === '') throw invalid('its jti is not a string');
-  const remember = Math.max(
-    1,
-    (payload.exp ?? 0) - Math.floor(Date.now() / 1000) + config.clockTolerance,
-    MAX_TOKEN_AGE,
-  );
-  if (!(await ctx.shared.firstUse(`bcl:jti:${payload.jti}`, remember)))
+  const verified = await verifyLogoutToken(token, ctx.jwks, {
+    issuer: config.issuer,
+    clientId: config.clientId,
+    clockToleranceSeconds: config.clockTolerance,
+    maxTokenAgeSeconds: MAX_TOKEN_AGE_SECONDS,
+    nowSeconds: ctx.clock.nowSeconds(),
+  }).catch((err: unknown) => {
+    throw err instanceof JwtRejected ? invalid(err.message, err) : err;
+  });
+  if (!(await ctx.shared.firstUse(`bcl:jti:${verified.jti}`, verified.rememberSeconds)))
     throw invalid('it was used before (replay)');
-  return { ...(sid ? { sid } : {}), ...(sub ? { sub } : {}) };
+  return verified.selector;
 }
 
 /** Build the POST /backchannel-logout handler. */
 export function backchannelLogoutRoute(ctx: ParLoginContext) {
   return async function backchannelLogout(req: Request, res: Response): Promise<void> {
     res.set('Cache-Control', 'no-store');
-    const selector = await validateLogoutToken(ctx, await readLogoutToken(req));
+    const selector = await acceptLogoutToken(ctx, await readLogoutToken(req));
     // A sid names one AS session: end only its sessions here; a sub alone ends all of the user's (§2.7).
     const sessions = await ctx.sessionIndex.take(
       selector.sid !== undefined ? { sid: selector.sid } : { sub: selector.sub! },
