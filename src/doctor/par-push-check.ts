@@ -9,8 +9,7 @@
  */
 import type { ParLoginContext } from '../context.js';
 import { isParLoginError, type ParLoginError } from '../errors.js';
-import { signedRequestForm } from '../client/jar.js';
-import { authorizationParameters } from '../routes/login.js';
+import { authorizationParameters, authorizationRequestForm } from '../client/authorization-request.js';
 import { endpointFor, type AuthorizationServerMetadata } from '../client/metadata.js';
 import { pushAuthorizationRequest } from '../client/par.js';
 import { newTransaction } from '../state/transaction.js';
@@ -75,10 +74,10 @@ export async function checkParPush(
   const { config } = ctx;
   const how = describeAuthentication(ctx);
   try {
-    const params = authorizationParameters(ctx, newTransaction('/', 0));
-    const form = config.requestObject
-      ? await signedRequestForm(params, config.signingKey!, config.clientId, config.issuer)
-      : params;
+    const form = await authorizationRequestForm(
+      config,
+      authorizationParameters(config, newTransaction('/', 0)),
+    );
     const pushed = await pushAuthorizationRequest(
       ctx.http,
       ctx.clientAuth,

@@ -16,50 +16,17 @@
  * @module
  */
 import type { Request, Response } from 'express';
-import {
-  LOGIN_QUERY_OPTIONS,
-  normalizeLoginOptions,
-  type LoginOptions,
-  type LoginRequest,
-} from '../client/login-options.js';
+import { authorizationParameters, authorizationRequestForm } from '../client/authorization-request.js';
+import { LOGIN_QUERY_OPTIONS, normalizeLoginOptions, type LoginRequest } from '../client/login-options.js';
 import { authorizationMode, parCapabilities } from '../client/capabilities.js';
 import type { ParLoginContext } from '../context.js';
 import { flowId } from '../observability/debug.js';
-import { signedRequestForm } from '../client/jar.js';
 import { bindLogin } from './login-binding.js';
-import { endpointFor } from '../client/metadata.js';
+import { endpointFor, type AuthorizationServerMetadata } from '../client/metadata.js';
 import { pushAuthorizationRequest } from '../client/par.js';
 import { redirectSeeOther } from '../web/respond.js';
 import { safeReturnTo } from '../web/return-to.js';
-import { newTransaction, s256, type LoginTransaction } from '../state/transaction.js';
-
-/** The authorization request parameters of a transaction (OIDC Core §3.1.2.1, RFC 7636 §4.3). */
-export function authorizationParameters(
-  ctx: ParLoginContext,
-  tx: LoginTransaction,
-  dpopJkt?: string,
-): URLSearchParams {
-  const { config } = ctx;
-  const params = new URLSearchParams({
-    response_type: 'code',
-    client_id: config.clientId,
-    redirect_uri: tx.request?.redirectUri ?? config.redirectUri,
-    scope: tx.request?.scope ?? config.scope,
-    state: tx.state,
-    nonce: tx.nonce,
-    code_challenge: s256(tx.codeVerifier),
-    code_challenge_method: 'S256',
-  });
-  for (const [name, value] of Object.entries(config.authorizationParams)) params.set(name, value);
-  const replaced = new Set<string>();
-  for (const [name, value] of tx.request?.params ?? []) {
-    if (!replaced.has(name)) params.delete(name);
-    replaced.add(name);
-    params.append(name, value);
-  }
-  if (dpopJkt !== undefined) params.set('dpop_jkt', dpopJkt);
-  return params;
-}
+import { newTransaction, type LoginTransaction } from '../state/transaction.js';
 
 /**
  * The login request `GET /login` takes from its query: the harmless {@link LOGIN_QUERY_OPTIONS}.
@@ -83,7 +50,7 @@ function queryLoginRequest(
       // ignored: see above
     }
   }
-  return normalizeLoginOptions(options as LoginOptions, config);
+  return normalizeLoginOptions(options, config);
 }
 
 const QUERY_OPTION_NAMES = Object.keys(LOGIN_QUERY_OPTIONS);
@@ -92,7 +59,8 @@ const QUERY_OPTION_NAMES = Object.keys(LOGIN_QUERY_OPTIONS);
  * Start a login: push (or, with `par: 'auto'` and no PAR at the AS, build a classic request),
  * bind the transaction to the browser and redirect it (303).
  *
- * @throws {ParLoginError} `no_par_endpoint`, `par_required`, `par_error`, `invalid_request`, or a transport or store code.
+ * @throws {ParLoginError} `no_par_endpoint`, `par_required`, `par_error`, `invalid_request`, or a
+ *   transport or store code.
  */
 export async function startLogin(
   ctx: ParLoginContext,
@@ -106,69 +74,31 @@ export async function startLogin(
   const { trace } = config;
   res.setHeader('Cache-Control', 'no-store');
   const metadata = await ctx.metadata.get();
-  const capabilities = parCapabilities(metadata);
-  const mode = authorizationMode(config.par, capabilities, config.issuer);
+  const mode = authorizationMode(config.par, parCapabilities(metadata), config.issuer);
   const dpop = await ctx.dpopKeys.forLogin();
   const draft: LoginTransaction = {
-    ...newTransaction(returnTo, 0, Date.now(), restart),
+    ...newTransaction(returnTo, 0, ctx.clock.nowMs(), restart),
     request,
     ...(retried ? { retried } : {}),
     ...(mode === 'classic' ? { classic: true } : {}),
     ...(dpop?.sealed ? { sealedDpopKey: dpop.sealed } : {}),
   };
   const flow = trace.enabled ? flowId(draft.state) : '';
-  const params = authorizationParameters(ctx, draft, dpop?.key.jkt);
-  const form = config.requestObject
-    ? await signedRequestForm(params, config.signingKey!, config.clientId, config.issuer)
-    : params;
-  let tx: LoginTransaction;
-  let query: URLSearchParams;
-  if (mode === 'par') {
-    const endpoint = endpointFor(metadata, 'pushed_authorization_request_endpoint', config.useMtls)!;
-    if (trace.enabled) {
-      trace.step('login.push', {
-        flow,
-        endpoint,
-        auth_method: config.clientAuthMethod,
-        return_to: returnTo,
-        request_object: config.requestObject,
-        dpop: dpop !== undefined,
-        retried,
-        restart,
-      });
-    }
-    const pushed = await pushAuthorizationRequest(
-      ctx.http,
-      ctx.clientAuth,
-      endpoint,
-      form,
-      config.maxRequestUriLifetime,
-    );
-    if (trace.enabled) trace.step('login.pushed', { flow, expires_in: pushed.expiresIn });
-    // The login may take as long as the request_uri lives, plus a grace for the user at the AS.
-    const now = Date.now();
-    tx = {
-      ...draft,
-      expiresAt: now + (pushed.expiresIn + config.loginGrace) * 1000,
-      requestUriExpiresAt: now + pushed.expiresIn * 1000,
-    };
-    query = new URLSearchParams([
-      ['client_id', config.clientId],
-      ['request_uri', pushed.requestUri],
-    ]);
-    for (const name of config.frontChannelParams) query.set(name, params.get(name)!);
-  } else {
-    if (trace.enabled)
-      trace.step('login.classic', {
-        flow,
-        auth_method: config.clientAuthMethod,
-        return_to: returnTo,
-        request_object: config.requestObject,
-      });
-    tx = { ...draft, expiresAt: Date.now() + config.loginGrace * 1000 + 60_000 };
-    query = form;
+  const params = authorizationParameters(config, draft, dpop?.key.jkt);
+  const form = await authorizationRequestForm(config, params);
+  if (trace.enabled) {
+    const common = { flow, auth_method: config.clientAuthMethod, return_to: returnTo };
+    if (mode === 'par')
+      trace.step('login.push', { ...common, ...pushTrace(ctx, metadata, dpop, retried, restart) });
+    else trace.step('login.classic', { ...common, request_object: config.requestObject });
   }
-
+  const { tx, query } =
+    mode === 'par'
+      ? await push(ctx, metadata, draft, params, form, flow)
+      : {
+          tx: { ...draft, expiresAt: ctx.clock.nowMs() + config.loginGrace * 1000 + CLASSIC_EXTRA_MS },
+          query: form,
+        };
   await bindLogin(ctx, req, res, tx);
   const location = withQuery(metadata.authorization_endpoint, query);
   if (trace.enabled)
@@ -178,6 +108,63 @@ export async function startLogin(
       query: [...query.keys()],
     });
   redirectSeeOther(res, location);
+}
+
+/** How long beyond `loginGrace` a classic (unpushed) login may take: there is no request_uri to bound it. */
+const CLASSIC_EXTRA_MS = 60_000;
+
+function pushTrace(
+  ctx: ParLoginContext,
+  metadata: AuthorizationServerMetadata,
+  dpop: unknown,
+  retried: boolean,
+  restart: boolean,
+): Record<string, unknown> {
+  const { config } = ctx;
+  return {
+    endpoint: endpointFor(metadata, 'pushed_authorization_request_endpoint', config.useMtls),
+    request_object: config.requestObject,
+    dpop: dpop !== undefined,
+    retried,
+    restart,
+  };
+}
+
+/**
+ * Push the request (RFC 9126 §2) and give the transaction its lifetime (the `request_uri`'s plus
+ * `loginGrace` for the user at the AS) and the front-channel query: only `client_id` and
+ * `request_uri` (RFC 9126 §4), plus the opt-in `frontChannelParams`.
+ */
+async function push(
+  ctx: ParLoginContext,
+  metadata: AuthorizationServerMetadata,
+  draft: LoginTransaction,
+  params: URLSearchParams,
+  form: URLSearchParams,
+  flow: string,
+): Promise<{ tx: LoginTransaction; query: URLSearchParams }> {
+  const { config } = ctx;
+  const endpoint = endpointFor(metadata, 'pushed_authorization_request_endpoint', config.useMtls)!;
+  const pushed = await pushAuthorizationRequest(
+    ctx.http,
+    ctx.clientAuth,
+    endpoint,
+    form,
+    config.maxRequestUriLifetime,
+  );
+  if (config.trace.enabled) config.trace.step('login.pushed', { flow, expires_in: pushed.expiresIn });
+  const now = ctx.clock.nowMs();
+  const tx = {
+    ...draft,
+    expiresAt: now + (pushed.expiresIn + config.loginGrace) * 1000,
+    requestUriExpiresAt: now + pushed.expiresIn * 1000,
+  };
+  const query = new URLSearchParams([
+    ['client_id', config.clientId],
+    ['request_uri', pushed.requestUri],
+  ]);
+  for (const name of config.frontChannelParams) query.set(name, params.get(name)!);
+  return { tx, query };
 }
 
 /** `endpoint` with `query` added to the query it may already have (RFC 6749 §3.1 allows one; no fragment). */

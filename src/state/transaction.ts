@@ -9,7 +9,6 @@
  *
  * @module
  */
-import { createHash } from 'node:crypto';
 import { randomBuffer } from '../crypto/random.js';
 import type { LoginRequest } from '../client/login-options.js';
 
@@ -37,11 +36,6 @@ export interface LoginTransaction {
 
 /** Why a `state` could not be taken. */
 export type TakeFailure = 'unknown' | 'used' | 'expired';
-
-/** The S256 code challenge of a verifier (RFC 7636 §4.2). */
-export function s256(verifier: string): string {
-  return createHash('sha256').update(verifier).digest('base64url');
-}
 
 /**
  * Prefix of the `state` of a login that the callback started by itself for a stale response (see

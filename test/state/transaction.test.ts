@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
-import { newTransaction, RESTART_STATE_PREFIX, s256 } from '../../src/state/transaction.js';
+import { pkceChallenge } from '../../src/client/authorization-request.js';
+import { newTransaction, RESTART_STATE_PREFIX } from '../../src/state/transaction.js';
 
 describe('login transactions', () => {
   it('makes fresh 256-bit state, nonce and verifier every time', () => {
@@ -16,10 +17,10 @@ describe('login transactions', () => {
   });
 
   it('computes the RFC 7636 S256 challenge (Appendix B vector)', () => {
-    expect(s256('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(
+    expect(pkceChallenge('dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk')).toBe(
       'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM',
     );
-    expect(s256('abc')).toBe(createHash('sha256').update('abc').digest('base64url'));
+    expect(pkceChallenge('abc')).toBe(createHash('sha256').update('abc').digest('base64url'));
   });
 
   it('marks the state of a restarted login and keeps its expiry', () => {
