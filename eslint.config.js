@@ -5,6 +5,7 @@
  * (.dependency-cruiser.cjs). `npm run lint` runs all three.
  */
 import js from '@eslint/js';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -21,6 +22,8 @@ export default tseslint.config(
     linterOptions: { reportUnusedDisableDirectives: 'error' },
   },
   { files: ['**/*.js', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
+  // The plain JavaScript files (bin/, the Jest and dependency-cruiser configs, Jest's reporter) run in Node.
+  { files: ['**/*.js', '**/*.cjs'], languageOptions: { globals: { ...globals.node } } },
   {
     files: ['src/**/*.ts'],
     rules: {

@@ -72,14 +72,18 @@ export async function eocApp(baseUrl: string, settings: EocSettings): Promise<Bu
     ...(settings.privateJwk !== undefined
       ? {
           clientAuthMethod: 'private_key_jwt',
-          clientAssertionSigningKey: settings.privateJwk as Record<string, unknown>,
+          clientAssertionSigningKey: settings.privateJwk,
           clientAssertionSigningAlg: 'ES256',
         }
       : { clientAuthMethod: 'client_secret_basic', clientSecret: settings.clientSecret }),
   };
   app.use(auth(config));
   app.get('/', (_req, res) => void res.type('text').send('home'));
-  app.get('/private', requiresAuth(), (req, res) => void res.json({ sub: req.oidc.user?.sub }));
+  app.get(
+    '/private',
+    requiresAuth(),
+    (req, res) => void res.json({ sub: req.oidc.user?.sub as string | undefined }),
+  );
   return { handler: app, close: async () => {} };
 }
 
@@ -134,7 +138,7 @@ export async function floorApp(baseUrl: string, settings: FloorSettings): Promis
     );
   });
   app.get('/callback', async (req, res) => {
-    const state = String(req.query.state);
+    const state = typeof req.query.state === 'string' ? req.query.state : '';
     const verifier = verifiers.get(state) ?? '';
     verifiers.delete(state);
     const tokens = await request(metadata.token_endpoint!, {
@@ -143,7 +147,7 @@ export async function floorApp(baseUrl: string, settings: FloorSettings): Promis
       headers,
       body: new URLSearchParams({
         grant_type: 'authorization_code',
-        code: String(req.query.code),
+        code: typeof req.query.code === 'string' ? req.query.code : '',
         redirect_uri: redirectUri,
         code_verifier: verifier,
       }).toString(),
@@ -202,7 +206,8 @@ export async function bareSessionApp(
     },
     seed: (sid, json) =>
       new Promise<void>((resolve, reject) => {
-        store.set(sid, JSON.parse(json) as session.SessionData, (err?: unknown) =>
+        // connect-redis's set also returns a promise; it settles through the callback.
+        void store.set(sid, JSON.parse(json) as session.SessionData, (err?: Error) =>
           err ? reject(err) : resolve(),
         );
       }),

@@ -24,7 +24,7 @@ async function start(init: ChildInit): Promise<Running> {
   if (init.role === 'as') {
     const { createDemoAuthorizationServer } = await import('../sample-app/demo-as.js');
     const as = await createDemoAuthorizationServer({ clients: init.clients, port: init.port });
-    return { url: as.url, close: as.close };
+    return { url: as.url, close: () => as.close() };
   }
   const listening = await listen(init.port, '127.0.0.1');
   const app = await build(init, listening.url);
@@ -99,7 +99,7 @@ const handlers: {
 
 process.on('message', (message: CallMessage) => {
   const handler = handlers[message.type] as (payload: unknown) => unknown;
-  Promise.resolve()
+  void Promise.resolve()
     .then(() => handler(message.payload))
     .then(
       (value): ReplyMessage => ({ id: message.id, ok: true, value: value ?? null }),

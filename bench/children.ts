@@ -99,7 +99,7 @@ function ipc(name: string, child: ChildProcess, stderr: () => string): Child['ca
       pending.reject(new Error(`${name} exited (${signal ?? code}) during a call; stderr:\n${stderr()}`));
     waiting.clear();
   });
-  return ((type: CallType, payload?: unknown) =>
+  return (type: CallType, payload?: unknown) =>
     new Promise((resolve, reject) => {
       const id = nextId++;
       waiting.set(id, { resolve, reject });
@@ -110,5 +110,5 @@ function ipc(name: string, child: ChildProcess, stderr: () => string): Child['ca
           reject(new Error(`${name}: cannot send ${type}: ${err.message}`));
         }
       });
-    })) as Child['call'];
+    });
 }

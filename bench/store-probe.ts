@@ -12,6 +12,7 @@ import { TtlMemoryStore } from '../src/session/memory-store.js';
 const stores = new Set<session.Store>();
 
 for (const storeClass of [session.MemoryStore, TtlMemoryStore]) {
+  // eslint-disable-next-line @typescript-eslint/unbound-method -- called below with .apply(this, args)
   const originalSet = storeClass.prototype.set;
   storeClass.prototype.set = function rememberingSet(
     this: session.Store,
@@ -22,7 +23,9 @@ for (const storeClass of [session.MemoryStore, TtlMemoryStore]) {
   };
 }
 
-function ask<T>(call: (callback: (err: unknown, value?: T | null) => void) => void): Promise<T | undefined> {
+function ask<T>(
+  call: (callback: (err: Error | null | undefined, value?: T | null) => void) => void,
+): Promise<T | undefined> {
   return new Promise((resolve, reject) =>
     call((err, value) => (err ? reject(err) : resolve(value ?? undefined))),
   );

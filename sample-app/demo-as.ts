@@ -114,8 +114,9 @@ export async function createDemoAuthorizationServer(
     const provider = new Provider(issuer, config);
     if (options.record !== undefined) provider.use(recorder(options.record));
     for (const middleware of options.use ?? []) provider.use(middleware);
-    listening.server.on('request', provider.callback());
-    return { issuer, url: issuer, provider, close: listening.close };
+    const callback = provider.callback();
+    listening.server.on('request', (req, res) => void callback(req, res));
+    return { issuer, url: issuer, provider, close: () => listening.close() };
   } catch (err) {
     await listening.close();
     throw err;
@@ -140,9 +141,9 @@ async function configuration({
     },
     // The demo's apps live on 127.0.0.1, which oidc-provider's SSRF guard refuses for its outgoing
     // calls (back-channel logout): this AS is local-only, so its calls go out without the guard.
-    fetch: (url, init) => fetch(url, { ...init, dispatcher: undefined } as RequestInit),
+    fetch: (url, init) => fetch(url, { ...init, dispatcher: undefined }),
     // A confidential client that may refresh gets a refresh token (no offline_access needed here).
-    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
     ...(rotateRefreshTokens === undefined ? {} : { rotateRefreshToken: () => rotateRefreshTokens }),
     responseTypes: ['code'],
     scopes: ['openid', 'profile', 'email'],

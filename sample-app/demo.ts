@@ -19,7 +19,7 @@ const demo = await startDemo({
     ...(process.env.OIDC_SCOPE ? { scope: process.env.OIDC_SCOPE } : {}),
   },
 });
-onShutdown(demo.close);
+onShutdown(() => demo.close());
 
 console.log(`
   Demo authorization server: ${demo.issuer}

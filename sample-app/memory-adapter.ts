@@ -34,28 +34,32 @@ export function createMemoryAdapter(): AdapterFactory {
   };
 
   return (model: string): Adapter => ({
-    async upsert(id, payload, expiresIn) {
+    upsert(id, payload, expiresIn) {
       const expiresAt = expiresIn === undefined ? Number.POSITIVE_INFINITY : Date.now() + expiresIn * 1000;
       entries.set(`${model}:${id}`, { payload, expiresAt });
+      return Promise.resolve();
     },
-    async find(id) {
-      return live(`${model}:${id}`)?.payload;
+    find(id) {
+      return Promise.resolve(live(`${model}:${id}`)?.payload);
     },
-    async findByUid(uid) {
-      return findBy(model, 'uid', uid);
+    findByUid(uid) {
+      return Promise.resolve(findBy(model, 'uid', uid));
     },
-    async findByUserCode(userCode) {
-      return findBy(model, 'userCode', userCode);
+    findByUserCode(userCode) {
+      return Promise.resolve(findBy(model, 'userCode', userCode));
     },
-    async consume(id) {
+    consume(id) {
       const entry = live(`${model}:${id}`);
       if (entry !== undefined) entry.payload.consumed = Math.floor(Date.now() / 1000);
+      return Promise.resolve();
     },
-    async destroy(id) {
+    destroy(id) {
       entries.delete(`${model}:${id}`);
+      return Promise.resolve();
     },
-    async revokeByGrantId(grantId) {
+    revokeByGrantId(grantId) {
       for (const [key, entry] of entries) if (entry.payload.grantId === grantId) entries.delete(key);
+      return Promise.resolve();
     },
   });
 }

@@ -33,9 +33,10 @@ th{width:30%;font-weight:600}button{font:inherit;padding:.4rem 1rem;cursor:point
 ${bodyHtml}</body></html>`;
 }
 
-/** The display name of a user: `name`, else `email`, else `sub`. */
+/** The display name of a user: `name`, else `email`, else `sub` (the first that is a string). */
 function displayName(claims: Record<string, unknown>): string {
-  return String(claims.name ?? claims.email ?? claims.sub ?? 'there');
+  for (const claim of [claims.name, claims.email, claims.sub]) if (typeof claim === 'string') return claim;
+  return 'there';
 }
 
 /** The home page: a login link for visitors, a greeting for logged-in users. */

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { ConfigError } from '../src/index.js';
+import { ConfigError, type ParLoginMiddleware } from '../src/index.js';
 import { createApp, PAR_LOGIN_LOCAL } from './app.js';
 import { listen } from './listen.js';
 import { onShutdown } from './shutdown.js';
@@ -24,4 +24,7 @@ try {
 }
 const listening = await listen(port, host, app);
 console.log(`Sample app listening on ${listening.url}`);
-onShutdown(listening.close, () => app.locals[PAR_LOGIN_LOCAL].close());
+onShutdown(
+  () => listening.close(),
+  () => (app.locals[PAR_LOGIN_LOCAL] as ParLoginMiddleware).close(),
+);

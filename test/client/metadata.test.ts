@@ -22,14 +22,13 @@ function scripted(answers: Array<() => Promise<BackChannelResponse>>): BackChann
       if (!next) throw new Error('unexpected request');
       return next();
     },
-    postForm: async () => {
-      throw new Error('not used');
-    },
+    postForm: () => Promise.reject(new Error('not used')),
     close: async () => {},
   };
 }
 
-const ok = (json: unknown) => async (): Promise<BackChannelResponse> => ({ status: 200, headers: {}, json });
+const ok = (json: unknown) => (): Promise<BackChannelResponse> =>
+  Promise.resolve({ status: 200, headers: {}, json });
 
 describe('discovery', () => {
   it('builds the well-known URL without a double slash', () => {
@@ -48,12 +47,7 @@ describe('discovery', () => {
   });
 
   it('retries after a failure instead of caching it', async () => {
-    const http = scripted([
-      async () => {
-        throw new Error('down');
-      },
-      ok(document),
-    ]);
+    const http = scripted([() => Promise.reject(new Error('down')), ok(document)]);
     const source = createMetadataSource(issuer, http);
     await expect(source.get()).rejects.toThrow('down');
     await expect(source.get()).resolves.toMatchObject({ issuer });
@@ -86,7 +80,7 @@ describe('discovery', () => {
   it('refuses a non-200 answer', async () => {
     const source = createMetadataSource(
       issuer,
-      scripted([async () => ({ status: 404, headers: {}, json: undefined })]),
+      scripted([() => Promise.resolve({ status: 404, headers: {}, json: undefined })]),
     );
     await expect(source.get()).rejects.toMatchObject({ code: 'discovery_failed', message: /answered 404/ });
   });

@@ -11,20 +11,18 @@ import { exchangeCode, readTokenResponse } from '../../src/client/token.js';
 
 const auth: ClientAuthentication = {
   method: 'client_secret_basic',
-  apply: async () => ({ authorization: 'Basic x' }),
+  apply: () => Promise.resolve({ authorization: 'Basic x' }),
 };
 const TOKENS = { access_token: 'at', token_type: 'Bearer', id_token: 'a.b.c' };
 
 function backChannel(answers: BackChannelResponse[], seen: Array<Record<string, string>>): BackChannel {
   return {
-    get: async () => {
-      throw new Error('unused');
-    },
-    postForm: async (_url, _form, headers) => {
+    get: () => Promise.reject(new Error('unused')),
+    postForm: (_url, _form, headers) => {
       seen.push(headers);
-      return answers.shift()!;
+      return Promise.resolve(answers.shift()!);
     },
-    close: async () => undefined,
+    close: () => Promise.resolve(),
   };
 }
 

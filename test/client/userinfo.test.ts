@@ -18,13 +18,11 @@ const claims: IdTokenClaims = {
 function channel(response: Partial<BackChannelResponse>) {
   const calls: Array<{ url: string; headers: Record<string, string> | undefined }> = [];
   const http: BackChannel = {
-    get: async (url, _what, headers) => {
+    get: (url, _what, headers) => {
       calls.push({ url, headers });
-      return { status: 200, headers: {}, json: undefined, ...response };
+      return Promise.resolve({ status: 200, headers: {}, json: undefined, ...response });
     },
-    postForm: async () => {
-      throw new Error('not used');
-    },
+    postForm: () => Promise.reject(new Error('not used')),
     close: async () => {},
   };
   return { http, calls };

@@ -84,7 +84,7 @@ describe('doctor against oidc-provider', () => {
     }
     expect(out).toContain('the AS requires PAR for every client');
     expect(out).toContain(`${stack.appUrl}/callback accepted`);
-    expect(out).toMatch(/^  ok    Redis: .* \(Redis \d+\.\d+\.\d+\)$/m);
+    expect(out).toMatch(/^ {2}ok {4}Redis: .* \(Redis \d+\.\d+\.\d+\)$/m);
     expect(out).toMatch(/8 checks: 8 passed, 0 failed, 0 skipped\. All good\./);
     expectNoSecret(out);
   });
@@ -107,9 +107,9 @@ describe('doctor against oidc-provider', () => {
     const wrong = `${stack.clientSecret}x`;
     const { code, out } = await doctor({ ...basicEnv(), OIDC_CLIENT_SECRET: wrong });
     expect(code).toBe(1);
-    expect(out).toMatch(/^  FAIL  Client authentication: .*invalid_client/m);
+    expect(out).toMatch(/^ {2}FAIL {2}Client authentication: .*invalid_client/m);
     expect(out).toMatch(/fix: Check that OIDC_CLIENT_ID=basic-client is registered/);
-    expect(out).toMatch(/^  skip  Redirect URI: /m);
+    expect(out).toMatch(/^ {2}skip {2}Redirect URI: /m);
     expect(out).not.toContain(wrong);
     expectNoSecret(out);
   });
@@ -159,7 +159,7 @@ describe('doctor against oidc-provider', () => {
       'OIDC_CLIENT_AUTH_METHOD',
     ])
       expect(out).toContain(name);
-    expect(out).toMatch(/^  skip  Issuer reachable: fix the environment variables first/m);
+    expect(out).toMatch(/^ {2}skip {2}Issuer reachable: fix the environment variables first/m);
     expect(out).not.toContain('tiny-secret'); // a secret's value is never echoed, even a bad one
   });
 
@@ -339,17 +339,17 @@ describe('the command line', () => {
     expect(healthy.stdout).toContain('All good.');
     expect(healthy.code).toBe(0);
     const broken = await run({ ...basicEnv(), OIDC_CLIENT_SECRET: 'wrong-secret-value' });
-    expect(broken.stdout).toMatch(/FAIL  Client authentication/);
+    expect(broken.stdout).toMatch(/FAIL {2}Client authentication/);
     expect(broken.code).toBe(1);
   }, 60_000);
 
   it('reads a .env file, the environment winning over it', async () => {
     const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
     const { tmpdir } = await import('node:os');
-    const { join } = await import('node:path');
-    const dir = await mkdtemp(join(tmpdir(), 'doctor-'));
+    const path = await import('node:path');
+    const dir = await mkdtemp(path.join(tmpdir(), 'doctor-'));
     try {
-      const file = join(dir, '.env');
+      const file = path.join(dir, '.env');
       const env = basicEnv();
       await writeFile(
         file,
@@ -368,7 +368,7 @@ describe('the command line', () => {
           err: () => {},
         },
       );
-      expect(out).toMatch(/^  ok    Client authentication: /m);
+      expect(out).toMatch(/^ {2}ok {4}Client authentication: /m);
       expect(code).toBe(0);
     } finally {
       await rm(dir, { recursive: true });

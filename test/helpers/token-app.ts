@@ -48,6 +48,7 @@ export function tokenApp(proxies: Record<string, ApiProxyOptions> = {}) {
         err: { status?: number; code?: string },
         _req: express.Request,
         res: express.Response,
+        // eslint-disable-next-line @typescript-eslint/no-unused-vars -- Express knows an error handler by its four parameters
         _next: express.NextFunction,
       ) => {
         res.status(err.status ?? 500).json({ error: err.code ?? 'internal' });

@@ -52,7 +52,7 @@ describe('JAR with PAR', () => {
     stack = await startStack({
       authMethod: 'private_key_jwt',
       configureAs: (config) => {
-        config.features!.requestObjects = { enabled: true, requireSignedRequestObject: true } as never;
+        config.features!.requestObjects = { enabled: true, requireSignedRequestObject: true };
         for (const client of config.clients!)
           if (client.client_id === 'jwt-client') client.request_object_signing_alg = 'ES256';
       },

@@ -30,7 +30,7 @@ const untilRefreshDue = (): Promise<void> =>
   new Promise((resolve) => setTimeout(resolve, (TTL - SKEW) * 1000 + 200));
 
 function requireDpopNonces(config: Configuration): void {
-  config.features!.dPoP = { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true } as never;
+  config.features!.dPoP = { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true };
 }
 
 interface Seen {
@@ -127,9 +127,10 @@ describe.each<DpopMode>(['session', 'instance'])('DPoP-bound tokens after login,
     });
     expect(firstInfo!.claims.nonce).toBeUndefined();
     expect(typeof secondInfo!.claims.nonce).toBe('string');
-    expect(JSON.parse((await browser.navigate(`${stack.appUrl}/me`)).body).claims.email).toBe(
-      'frank@example.test',
-    );
+    const me = JSON.parse((await browser.navigate(`${stack.appUrl}/me`)).body) as {
+      claims: { email: string };
+    };
+    expect(me.claims.email).toBe('frank@example.test');
 
     // Refresh: the same key proves possession, the nonce retry happens, the new token is DPoP-bound to it.
     const loginTokens = await vaultTokens(stack, browser);
@@ -150,7 +151,7 @@ describe.each<DpopMode>(['session', 'instance'])('DPoP-bound tokens after login,
     const refreshed = await vaultTokens(stack, browser);
     expect(refreshed.accessToken).not.toBe(loginTokens.accessToken);
     expect(refreshed.tokenType).toBe('DPoP');
-    expect(JSON.parse(call.body).token).toBe(sha(refreshed.accessToken));
+    expect((JSON.parse(call.body) as { token: string }).token).toBe(sha(refreshed.accessToken));
     const saved = await stack.provider.AccessToken.find(refreshed.accessToken);
     expect(saved?.jkt).toBe(jkt);
 

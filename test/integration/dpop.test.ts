@@ -18,7 +18,7 @@ function withDetails(options: ParLoginOptions) {
 }
 
 function requireDpopNonces(config: Configuration): void {
-  config.features!.dPoP = { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true } as never;
+  config.features!.dPoP = { enabled: true, nonceSecret: randomBytes(32), requireNonce: () => true };
 }
 
 describe.each<DpopMode>(['session', 'instance'])('DPoP with the key per %s', (mode) => {
@@ -43,9 +43,9 @@ describe.each<DpopMode>(['session', 'instance'])('DPoP with the key per %s', (mo
     const browser = stack.browser();
     const hops = await browser.login(stack.appUrl, { returnTo: '/profile' });
     expect(hops.at(-1)!.body).toContain('Alice Example');
-    const tokenType = JSON.parse(
+    const { tokenType } = JSON.parse(
       (await browser.request(`${stack.appUrl}/token-type`, { headers: { accept: 'application/json' } })).body,
-    ).tokenType;
+    ) as { tokenType: string };
     return { requests: backChannel(stack.record.slice(before)), tokenType };
   }
 
@@ -97,9 +97,11 @@ describe('without DPoP', () => {
     expect(par!.body.dpop_jkt).toBeUndefined();
     expect(token!.dpop).toBeUndefined();
     expect(
-      JSON.parse(
-        (await browser.request(`${stack.appUrl}/token-type`, { headers: { accept: 'application/json' } }))
-          .body,
+      (
+        JSON.parse(
+          (await browser.request(`${stack.appUrl}/token-type`, { headers: { accept: 'application/json' } }))
+            .body,
+        ) as { tokenType: string }
       ).tokenType,
     ).toBe('Bearer');
   });

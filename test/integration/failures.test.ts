@@ -85,7 +85,7 @@ describe('the AS refuses the request as malformed', () => {
   it('answers 502 par_error keeping invalid_request', async () => {
     const res = await request(stack.appUrl).get('/login').set('Accept', 'application/json');
     expect(res.status).toBe(502);
-    expect(res.body.error).toBe('par_error');
+    expect((res.body as { error: string }).error).toBe('par_error');
     expect(stack.record.at(-1)).toMatchObject({ endpoint: 'par', status: 400 });
     expect(stack.logs.at(-1)).toMatchObject({ code: 'par_error', as_error: 'invalid_request' });
   });
@@ -118,7 +118,7 @@ describe('the AS is down or slow', () => {
     const res = await request(app).get('/login').set('Accept', 'application/json');
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ error: 'as_unreachable' });
-    expect(res.body.error_description).not.toContain(issuer);
+    expect((res.body as { error_description: string }).error_description).not.toContain(issuer);
     expect((await request(app).get('/')).status).toBe(200);
     await closeApp(app);
   });
@@ -171,7 +171,7 @@ describe('PAR answers a real AS would not give', () => {
     const app = createApp({ ...base, issuer });
     const res = await request(app).get('/login').set('Accept', 'application/json');
     expect(res.status).toBe(502);
-    expect(res.body.error).toBe('par_error');
+    expect((res.body as { error: string }).error).toBe('par_error');
     expect(res.headers['set-cookie']).toBeUndefined();
     await closeApp(app);
     server.close();
@@ -185,7 +185,7 @@ describe('PAR answers a real AS would not give', () => {
     const app = createApp({ ...base, issuer });
     const res = await request(app).get('/login').set('Accept', 'application/json');
     expect(res.status).toBe(502);
-    expect(res.body.error).toBe('no_par_endpoint');
+    expect((res.body as { error: string }).error).toBe('no_par_endpoint');
     await closeApp(app);
     server.close();
   });

@@ -11,7 +11,7 @@ import { backChannel, startStack, type Stack } from '../helpers/stack.js';
 
 function fapi2(config: Configuration): void {
   config.features!.fapi = { enabled: true, profile: '2.0' } as never;
-  config.features!.dPoP = { enabled: true } as never;
+  config.features!.dPoP = { enabled: true };
 }
 
 /** The AS stops advertising RFC 9207 (it still sends iss): the profile must require iss anyway. */
@@ -38,7 +38,7 @@ describe('profile fapi2 against oidc-provider (FAPI 2.0)', () => {
       configureAs: fapi2,
       overrides: { profile: 'fapi2' },
       buildApp: withTokenType as never,
-      asMiddleware: [hideIssSupport as never],
+      asMiddleware: [hideIssSupport],
     });
   });
   afterAll(() => stack.close());
@@ -56,9 +56,9 @@ describe('profile fapi2 against oidc-provider (FAPI 2.0)', () => {
     expect(typeof par!.body.dpop_jkt).toBe('string');
     expect(decodeJwt(String(par!.body.client_assertion)).aud).toBe(stack.issuer);
     expect(typeof token!.dpop).toBe('string');
-    const type = JSON.parse(
+    const { tokenType: type } = JSON.parse(
       (await browser.request(`${stack.appUrl}/token-type`, { headers: { accept: 'application/json' } })).body,
-    ).tokenType;
+    ) as { tokenType: string };
     expect(type).toBe('DPoP');
   });
 
@@ -101,11 +101,9 @@ describe('the same AS without the preset', () => {
       overrides: { assertionAudience: 'endpoint', dpop: 'session' },
     });
     try {
-      const res = await stack
-        .browser()
-        .request(`${stack.appUrl}/login`, {
-          headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
-        });
+      const res = await stack.browser().request(`${stack.appUrl}/login`, {
+        headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
+      });
       expect(res.status).toBe(502);
       expect(JSON.parse(res.body)).toMatchObject({ error: 'par_error' });
     } finally {

@@ -85,7 +85,7 @@ describe('first logins started in several tabs at once', () => {
       headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
     });
     expect(refused.status).toBe(400);
-    expect(JSON.parse(refused.body).error).toBe('state_unknown');
+    expect((JSON.parse(refused.body) as { error: string }).error).toBe('state_unknown');
     // Navigated to, the planted response only sends the victim into a fresh login of its own.
     const planted = await victim.navigate(attackerCallback);
     expect(planted.status).toBe(303);
@@ -113,7 +113,7 @@ describe('first logins started in several tabs at once', () => {
         headers: { accept: 'application/json', 'sec-fetch-mode': 'cors', cookie: `${name}=${forged}` },
       });
       expect(refused.status).toBe(400);
-      expect(JSON.parse(refused.body).error).toBe('state_unknown');
+      expect((JSON.parse(refused.body) as { error: string }).error).toBe('state_unknown');
     }
     // The code never reached the token endpoint (the PKCE verifier was never handed out), and the victim still finishes.
     expect(stack.record.filter((r) => r.endpoint === 'token')).toHaveLength(tokenCalls);

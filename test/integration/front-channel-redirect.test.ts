@@ -72,7 +72,7 @@ describe('per-request redirect URIs against oidc-provider', () => {
         config.features!.pushedAuthorizationRequests = {
           ...config.features!.pushedAuthorizationRequests,
           allowUnregisteredRedirectUris: true,
-        } as never;
+        };
       },
     });
     tenantUrl = stack.appUrl.replace('127.0.0.1', 'localhost');
@@ -114,11 +114,9 @@ describe('per-request redirect URIs against oidc-provider', () => {
     });
     try {
       next.options = { redirectUri: `${strict.appUrl.replace('127.0.0.1', 'localhost')}/callback` };
-      const res = await strict
-        .browser()
-        .request(`${strict.appUrl}/go`, {
-          headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
-        });
+      const res = await strict.browser().request(`${strict.appUrl}/go`, {
+        headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
+      });
       expect(res.status).toBe(502);
       expect(JSON.parse(res.body)).toMatchObject({ error: 'par_error' });
     } finally {

@@ -115,7 +115,7 @@ describe('per-request authorization parameters against oidc-provider', () => {
     expect(pages.at(-1)!.url).toBe(`${stack.appUrl}/profile`);
     const me = JSON.parse(
       (await browser.request(`${stack.appUrl}/details`, { headers: { accept: 'application/json' } })).body,
-    );
+    ) as { claims: { auth_time?: unknown } };
     expect(typeof me.claims.auth_time).toBe('number'); // max_age asked: oidc-provider sends auth_time, and the app checked it
   });
 
@@ -156,9 +156,9 @@ describe('per-request authorization parameters against oidc-provider', () => {
     expect(
       JSON.parse(String(stack.record.filter((r) => r.endpoint === 'par').at(-1)!.body.authorization_details)),
     ).toEqual([PAYMENT]);
-    const details = JSON.parse(
+    const { details } = JSON.parse(
       (await browser.request(`${stack.appUrl}/details`, { headers: { accept: 'application/json' } })).body,
-    ).details;
+    ) as { details: { requested: unknown; granted: unknown } };
     expect(details.requested).toEqual([PAYMENT]);
     expect(details.granted).toEqual([PAYMENT]);
   });
@@ -189,7 +189,7 @@ describe('per-request authorization parameters against oidc-provider', () => {
       .request(`${stack.appUrl}/go`, { headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' } });
     expect(res.status).toBe(400);
     expect(JSON.parse(res.body)).toMatchObject({ error: 'invalid_request' });
-    expect(JSON.parse(res.body).error_description).toContain(text);
+    expect((JSON.parse(res.body) as { error_description: string }).error_description).toContain(text);
     expect(stack.record.length).toBe(before);
   });
 });

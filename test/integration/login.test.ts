@@ -45,7 +45,7 @@ function appWithStore(store: session.MemoryStore) {
 
 function sessionsOf(store: session.MemoryStore): Promise<Array<{ parLogin?: ParLoginSessionData }>> {
   return new Promise((resolve, reject) =>
-    store.all((err, all) => (err ? reject(err) : resolve(Object.values(all ?? {}) as never))),
+    store.all((err: Error | null, all) => (err ? reject(err) : resolve(Object.values(all ?? {})))),
   );
 }
 
@@ -76,12 +76,13 @@ describe.each(['client_secret_basic', 'private_key_jwt'] as const)('login with %
       headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
     });
     expect(me.status).toBe(200);
-    expect(JSON.parse(me.body).claims).toMatchObject({
+    const { claims } = JSON.parse(me.body) as { claims: Record<string, unknown> };
+    expect(claims).toMatchObject({
       sub: 'alice',
       name: 'Alice Example',
       email: 'alice@example.test',
     });
-    expect(JSON.parse(me.body).claims.nonce).toBeUndefined();
+    expect(claims.nonce).toBeUndefined();
   });
 
   it('authenticated the PAR and token requests with the configured method', async () => {
@@ -137,7 +138,8 @@ describe('private_key_jwt with the endpoint URL as assertion audience', () => {
     expect(hops.at(-1)!.body).toContain('Alice Example');
     const [par, token] = backChannel(stack.record.slice(before));
     const audience = (assertion: unknown) =>
-      JSON.parse(Buffer.from(String(assertion).split('.')[1]!, 'base64url').toString()).aud;
+      (JSON.parse(Buffer.from(String(assertion).split('.')[1]!, 'base64url').toString()) as { aud: unknown })
+        .aud;
     expect(audience(par!.body.client_assertion)).toBe(`${stack.issuer}/request`);
     expect(audience(token!.body.client_assertion)).toBe(`${stack.issuer}/token`);
   });
@@ -225,10 +227,12 @@ describe('login (basic client)', () => {
     const api = { headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' } };
     const bad = await browser.request(tampered.href, api);
     expect(bad.status).toBe(400);
-    expect(JSON.parse(bad.body).error).toBe('state_unknown');
+    expect((JSON.parse(bad.body) as { error: string }).error).toBe('state_unknown');
     const stranger = await stack.browser().request(callbackUrl, api);
     expect(stranger.status).toBe(400);
-    expect(JSON.parse(stranger.body).error_description).toContain('arrived without a session');
+    expect((JSON.parse(stranger.body) as { error_description: string }).error_description).toContain(
+      'arrived without a session',
+    );
 
     const first = await browser.navigate(callbackUrl);
     expect(first.status).toBe(303);
@@ -399,6 +403,7 @@ describe('guard, logout and cookies', () => {
         err: { code?: string; status?: number },
         _req: express.Request,
         res: express.Response,
+        // eslint-disable-next-line @typescript-eslint/no-unused-vars -- Express knows an error handler by its four parameters
         _next: express.NextFunction,
       ) => void res.status(err.status ?? 500).json({ code: err.code }),
     );

@@ -47,7 +47,7 @@ function appWithStore(store: session.MemoryStore) {
 
 function sessionsOf(store: session.MemoryStore): Promise<Array<{ parLogin?: ParLoginSessionData }>> {
   return new Promise((resolve, reject) =>
-    store.all((err, all) => (err ? reject(err) : resolve(Object.values(all ?? {}) as never))),
+    store.all((err: Error | null, all) => (err ? reject(err) : resolve(Object.values(all ?? {})))),
   );
 }
 
@@ -227,7 +227,7 @@ describe('failure records', () => {
         expect.objectContaining({ code, status: hop.status }),
       ]);
     }
-    const kinds = new Set(shown.map((s) => `${s.hop.headers['content-type']}`.split(';')[0]));
+    const kinds = new Set(shown.map((s) => String(s.hop.headers['content-type']).split(';')[0]));
     expect(kinds).toEqual(new Set(['text/html', 'application/json']));
   });
 });

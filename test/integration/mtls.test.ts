@@ -119,7 +119,7 @@ function enableMtls(aliasBase: string, extraClients: (appUrl: string) => ClientM
       certificateAuthorized: (ctx: KoaContextWithOIDC) => (ctx.req.socket as TLSSocket).authorized === true,
       certificateSubjectMatches: (ctx: KoaContextWithOIDC, property: string, expected: string) =>
         property === 'tls_client_auth_subject_dn' && peerCertificate(ctx)?.subject === expected,
-    } as never;
+    };
     config.features!.userinfo = { enabled: true };
     config.discovery = {
       mtls_endpoint_aliases: {
@@ -145,8 +145,8 @@ function buildApp(options: ParLoginOptions) {
     apiProxy({
       target: base(apiServer),
       ...tls,
-      tlsClientCert: options.tlsClientCert as string,
-      tlsClientKey: options.tlsClientKey as string,
+      tlsClientCert: options.tlsClientCert,
+      tlsClientKey: options.tlsClientKey,
     }),
   );
   app.use('/api-without-cert', apiProxy({ target: base(apiServer), ...tls }));
@@ -197,7 +197,8 @@ async function startMtlsStack(
     ],
   });
   for (const server of [mtlsServer, plainTlsServer]) server.removeAllListeners('request');
-  aliases.on('request', stack.provider.callback());
+  const callback = stack.provider.callback();
+  aliases.on('request', (req, res) => void callback(req, res));
   const bound = new Map<string, unknown>(); // access token value's jti → its x5t#S256, as the AS saved it
   (stack.provider as unknown as NodeJS.EventEmitter).on(
     'access_token.saved',
@@ -272,9 +273,10 @@ describe('tls_client_auth', () => {
     const saved = await stack.provider.AccessToken.find(tokens.accessToken);
     expect(saved?.['x5t#S256']).toBe(thumbprint(client));
     expect([...bound.values()].at(-1)).toBe(thumbprint(client));
-    expect(JSON.parse((await browser.navigate(`${stack.appUrl}/me`)).body).claims.email).toBe(
-      'frank@example.test',
-    ); // from userinfo
+    const me = JSON.parse((await browser.navigate(`${stack.appUrl}/me`)).body) as {
+      claims: { email: string };
+    };
+    expect(me.claims.email).toBe('frank@example.test'); // from userinfo
   });
 
   it('apiProxy() presents the certificate the token is bound to, and an API that checks the binding accepts the call', async () => {
@@ -292,7 +294,7 @@ describe('tls_client_auth', () => {
       headers: { 'x-csrf': '1', accept: 'application/json' },
     });
     expect(refused.status).toBe(502);
-    expect(JSON.parse(refused.body).error).toBe('api_unreachable');
+    expect((JSON.parse(refused.body) as { error: string }).error).toBe('api_unreachable');
     expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
   });
 
@@ -377,19 +379,15 @@ describe('certificates the AS does not accept', () => {
   ];
 
   async function expectParError(env: MtlsStack): Promise<void> {
-    const res = await env.stack
-      .browser()
-      .request(`${env.stack.appUrl}/login`, {
-        headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
-      });
+    const res = await env.stack.browser().request(`${env.stack.appUrl}/login`, {
+      headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
+    });
     expect(res.status).toBe(502);
     expect(JSON.parse(res.body)).toMatchObject({ error: 'par_error' });
     expect(env.stack.logs.at(-1)).toMatchObject({ code: 'par_error', as_error: 'invalid_client' });
-    const page = await env.stack
-      .browser()
-      .request(`${env.stack.appUrl}/login`, {
-        headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate' },
-      });
+    const page = await env.stack.browser().request(`${env.stack.appUrl}/login`, {
+      headers: { accept: 'text/html', 'sec-fetch-mode': 'navigate' },
+    });
     expect(page.body).toContain('par_error');
   }
 
@@ -458,13 +456,11 @@ describe('certificates the AS does not accept', () => {
     });
     try {
       const arrivalsBefore = env.arrivals.length;
-      const res = await env.stack
-        .browser()
-        .request(`${env.stack.appUrl}/login`, {
-          headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
-        });
+      const res = await env.stack.browser().request(`${env.stack.appUrl}/login`, {
+        headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
+      });
       expect(res.status).toBe(502);
-      expect(JSON.parse(res.body).error).toMatch(/^as_/);
+      expect((JSON.parse(res.body) as { error: string }).error).toMatch(/^as_/);
       expect(env.arrivals.slice(arrivalsBefore).some((a) => a.path === '/request')).toBe(false);
     } finally {
       await env.stack.close();

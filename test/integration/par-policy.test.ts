@@ -48,8 +48,8 @@ describe('the par policy against oidc-provider with PAR turned off', () => {
   };
   beforeAll(async () => {
     [auto, required] = await Promise.all([
-      startStack({ configureAs: withoutParFeature as never, overrides: { par: 'auto' } }),
-      startStack({ configureAs: withoutParFeature as never }),
+      startStack({ configureAs: withoutParFeature, overrides: { par: 'auto' } }),
+      startStack({ configureAs: withoutParFeature }),
     ]);
   });
   afterAll(async () => {
@@ -73,7 +73,7 @@ describe('the par policy against oidc-provider with PAR turned off', () => {
   it('the default policy refuses to log in there (no_par_endpoint, 502) and sends nobody to the AS', async () => {
     const res = await required.browser().request(`${required.appUrl}/login`, { headers: FETCH_HEADERS });
     expect(res.status).toBe(502);
-    expect(JSON.parse(res.body).error).toBe('no_par_endpoint');
+    expect((JSON.parse(res.body) as { error: string }).error).toBe('no_par_endpoint');
     expect(res.headers.location).toBeUndefined();
   });
 });
@@ -127,7 +127,7 @@ describe('the par policy against a scripted AS', () => {
     const hops = await browser.follow(login);
     expect(hops.at(-1)!.url).toBe(`${app.url}/`);
     const me = await browser.request(`${app.url}/me`, { headers: FETCH_HEADERS });
-    expect(JSON.parse(me.body).claims.sub).toBe('mallory');
+    expect((JSON.parse(me.body) as { claims: { sub: string } }).claims.sub).toBe('mallory');
   });
 
   it('still pushes with par: auto when the AS offers PAR', async () => {

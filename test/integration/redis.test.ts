@@ -37,7 +37,7 @@ async function pendingKeys(): Promise<string[]> {
   return (await redis.inspect.keys('parlogin:tx:*')).sort();
 }
 async function sessionOf(key: string): Promise<{ parLogin?: ParLoginSessionData }> {
-  return JSON.parse((await redis.inspect.get(key))!);
+  return JSON.parse((await redis.inspect.get(key))!) as { parLogin?: ParLoginSessionData };
 }
 /** Deliver a URL of the app to the second instance, as a load balancer would. */
 function onSecond(url: string): string {
@@ -123,7 +123,7 @@ describe('rotating SESSION_SECRET', () => {
         headers: { accept: 'application/json' },
       });
       expect(token.status).toBe(200);
-      expect(JSON.parse(token.body).length).toBeGreaterThan(20);
+      expect((JSON.parse(token.body) as { length: number }).length).toBeGreaterThan(20);
       expect((await browser.navigate(`${forgetful.url}/me`)).status).toBe(401);
     } finally {
       await rotated.close();
@@ -266,7 +266,7 @@ describe('a client the app passes in', () => {
       const app = createApp({
         ...stack.options,
         redisUrl: undefined,
-        redisClient: client as never,
+        redisClient: client,
         sessionPrefix: 'custom:',
       });
       const server = await listen(0, '127.0.0.1', app);

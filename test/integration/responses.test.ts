@@ -159,6 +159,7 @@ describe('renderErrors: false', () => {
       own.locals[PAR_LOGIN_LOCAL] = auth;
       own.use(auth);
       own.get('/', (_req, res) => void res.send('home'));
+      // eslint-disable-next-line @typescript-eslint/no-unused-vars -- Express knows an error handler by its four parameters
       own.use((err: Received, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
         received.push(err);
         res

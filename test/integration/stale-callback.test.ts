@@ -52,7 +52,7 @@ describe('an anonymous browser with a stale sign-in response', () => {
     expect(hops.at(-1)!.url).toBe(`${stack.appUrl}/`);
     const me = await browser.navigate(`${stack.appUrl}/me`);
     expect(me.status).toBe(200);
-    expect(JSON.parse(me.body).claims.sub).toBe('alice');
+    expect((JSON.parse(me.body) as { claims: { sub: string } }).claims.sub).toBe('alice');
   });
 
   it('is not restarted twice: a restarted login whose cookie is lost again gets the explanation', async () => {
@@ -82,7 +82,7 @@ describe('an anonymous browser with a stale sign-in response', () => {
 
     const api = await stack.browser().request(stale.href, { headers: JSON_FETCH });
     expect(api.status).toBe(400);
-    expect(JSON.parse(api.body).error).toBe('state_unknown');
+    expect((JSON.parse(api.body) as { error: string }).error).toBe('state_unknown');
 
     const user = stack.browser();
     await user.login(stack.appUrl);

@@ -256,7 +256,7 @@ describe('apiProxy()', () => {
       headers: { accept: 'application/json' },
     });
     expect(res.status).toBe(403);
-    expect(JSON.parse(res.body).error).toBe('csrf_rejected');
+    expect((JSON.parse(res.body) as { error: string }).error).toBe('csrf_rejected');
     const cross = await browser.request(`${stack.appUrl}/same-origin-api/things`, {
       method: 'POST',
       initiator: 'http://evil.example',
@@ -311,11 +311,14 @@ describe('apiProxy()', () => {
     const slow = await browser.request(`${stack.appUrl}/impatient-api/slow`, {
       headers: { 'x-csrf': '1', accept: 'application/json' },
     });
-    expect([slow.status, JSON.parse(slow.body).error]).toEqual([504, 'api_timeout']);
+    expect([slow.status, (JSON.parse(slow.body) as { error: string }).error]).toEqual([504, 'api_timeout']);
     const dead = await browser.request(`${stack.appUrl}/dead-api/x`, {
       headers: { 'x-csrf': '1', accept: 'application/json' },
     });
-    expect([dead.status, JSON.parse(dead.body).error]).toEqual([502, 'api_unreachable']);
+    expect([dead.status, (JSON.parse(dead.body) as { error: string }).error]).toEqual([
+      502,
+      'api_unreachable',
+    ]);
     for (const hop of [slow, dead]) expect(hop.headers['cache-control']).toBe('no-store');
     // still serving
     expect(
@@ -332,7 +335,7 @@ describe('apiProxy()', () => {
     const cookie = browser.jar.header(new URL(stack.appUrl), { site: 'same-origin', safeTopLevel: true })!;
     for (const path of ['/api/%2e%2e/admin', '/api/..%2Fadmin', '/api/%2E%2E/%2e%2e/x', '/api/a/../../x']) {
       const res = await rawGet(stack.appUrl, path, { cookie, 'x-csrf': '1', accept: 'application/json' });
-      if (res.status === 200) expect(JSON.parse(res.body).path).toMatch(/^\/v1\//);
+      if (res.status === 200) expect((JSON.parse(res.body) as { path: string }).path).toMatch(/^\/v1\//);
       else expect([400, 404]).toContain(res.status);
     }
     expect(
@@ -379,7 +382,7 @@ describe('back-channel logout (one instance)', () => {
     expect((await b.navigate(`${stack.appUrl}/me`)).status).toBe(200);
     const replay = await postLogout(`${stack.appUrl}/backchannel-logout`, token);
     expect(replay.status).toBe(400);
-    expect(JSON.parse(replay.body).error).toBe('logout_token_invalid');
+    expect((JSON.parse(replay.body) as { error: string }).error).toBe('logout_token_invalid');
   });
 
   it('ends every session of a sub when the token has no sid', async () => {
@@ -421,13 +424,13 @@ describe('back-channel logout (one instance)', () => {
         return t.issue({ use: 'idtoken' });
       },
     ],
-    ['garbage', async () => 'not.a.jwt'],
+    ['garbage', () => Promise.resolve('not.a.jwt')],
   ])('rejects a logout token with %s (400) and keeps the session', async (_name, make) => {
     const browser = stack.browser();
     await browser.login(stack.appUrl, { user: 'dave' });
     const res = await postLogout(`${stack.appUrl}/backchannel-logout`, await make(stack.provider));
     expect(res.status).toBe(400);
-    expect(JSON.parse(res.body).error).toBe('logout_token_invalid');
+    expect((JSON.parse(res.body) as { error: string }).error).toBe('logout_token_invalid');
     expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(200);
   });
 

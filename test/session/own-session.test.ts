@@ -62,11 +62,10 @@ describe('createOwnSession().start', () => {
     );
     expect(cookie.split(';')[0]!.length).toBeLessThan(100);
     const read = await request(app).get('/read').set('Cookie', cookie.split(';')[0]!);
-    expect(read.body).toEqual({ id: started.body.id, parLogin: { user } });
+    const { id } = started.body as { id: string };
+    expect(read.body).toEqual({ id, parLogin: { user } });
     // express-session sees its cookie member as one it wrote, and keeps it.
-    const stored = await new Promise<session.SessionData>((resolve) =>
-      store.get(started.body.id, (_e, s) => resolve(s!)),
-    );
+    const stored = await new Promise<session.SessionData>((resolve) => store.get(id, (_e, s) => resolve(s!)));
     expect(stored.cookie).toMatchObject({
       httpOnly: true,
       path: '/',
@@ -82,7 +81,7 @@ describe('createOwnSession().start', () => {
     const { app } = appWith(false, store);
     const started = await request(app).get('/start');
     expect(started.status).toBe(503);
-    expect(started.body.code).toBe('session_store_unavailable');
+    expect((started.body as { code: string }).code).toBe('session_store_unavailable');
     expect(started.headers['set-cookie']).toBeUndefined();
   });
 });

@@ -55,6 +55,7 @@ describe('safeReturnTo', () => {
           expect(new URL(result, origin).origin).toBe(origin);
           expect(result.startsWith('/')).toBe(true);
           expect(result.startsWith('//')).toBe(false);
+          // eslint-disable-next-line no-control-regex -- the test is that no control character is left
           expect(result).not.toMatch(/[\u0000-\u001f\\]/);
           expect(result).toMatch(/^[\u0021-\u007e]+$/); // fits a Location header as is
         },
