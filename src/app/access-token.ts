@@ -49,39 +49,95 @@ const POLL_MS = 25;
 
 /** Build the source of one instance. */
 export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource {
-  const { config } = ctx;
-  const inFlight = new Map<string, Promise<TokenSet>>();
-  const lockTtlMs = config.httpTimeoutMs * 2 + 1_000;
-  const fresh = (tokens: TokenSet): boolean =>
-    tokens.expiresAt === undefined || tokens.expiresAt - config.refreshSkew > Date.now() / 1000;
-  // Refreshed by someone else since `seen` was read, and still valid: use it (even within refreshSkew).
-  const renewed = (tokens: TokenSet, seen: TokenSet): boolean =>
-    tokens.accessToken !== seen.accessToken &&
-    (tokens.expiresAt === undefined || tokens.expiresAt > Date.now() / 1000);
+  return new SessionTokens(ctx);
+}
 
-  async function refreshShared(req: Request, user: SessionUser, seen: TokenSet): Promise<TokenSet> {
-    const deadline = Date.now() + lockTtlMs * 2;
+/** The access tokens of the instance's sessions: single-flight refresh, shared lock, session end. */
+class SessionTokens implements AccessTokenSource {
+  readonly #ctx: ParLoginContext;
+  readonly #inFlight = new Map<string, Promise<TokenSet>>();
+  readonly #lockTtlMs: number;
+
+  constructor(ctx: ParLoginContext) {
+    this.#ctx = ctx;
+    this.#lockTtlMs = ctx.config.httpTimeoutMs * 2 + 1_000;
+  }
+
+  async accessToken(req: Request): Promise<string> {
+    return (await this.#validTokens(req)).tokens.accessToken;
+  }
+
+  async authorizationHeaders(
+    req: Request,
+    method: string,
+    url: string,
+    nonce?: string,
+  ): Promise<Record<string, string>> {
+    const { user, tokens } = await this.#validTokens(req);
+    const key = await this.#dpopKeyOf(req, user, tokens);
+    if (key === undefined) return { authorization: `Bearer ${tokens.accessToken}` };
+    const proof = await createDpopProof(key, {
+      htm: method.toUpperCase(),
+      htu: url,
+      accessToken: tokens.accessToken,
+      ...(nonce !== undefined ? { nonce } : {}),
+    });
+    return { authorization: `DPoP ${tokens.accessToken}`, dpop: proof };
+  }
+
+  /** Valid for at least `refreshSkew` more seconds. */
+  #fresh(tokens: TokenSet): boolean {
+    const { refreshSkew } = this.#ctx.config;
+    return tokens.expiresAt === undefined || tokens.expiresAt - refreshSkew > this.#ctx.clock.nowMs() / 1000;
+  }
+
+  /** Refreshed by someone else since `seen` was read, and still valid: use it (even within refreshSkew). */
+  #renewed(tokens: TokenSet, seen: TokenSet): boolean {
+    return (
+      tokens.accessToken !== seen.accessToken &&
+      (tokens.expiresAt === undefined || tokens.expiresAt > this.#ctx.clock.nowMs() / 1000)
+    );
+  }
+
+  async #validTokens(req: Request): Promise<{ user: SessionUser; tokens: TokenSet }> {
+    const user = sessionUser(req);
+    if (user === undefined) throw new ParLoginError('unauthenticated', 'Not logged in.');
+    const tokens = await this.#readOrEnd(req, user);
+    if (this.#fresh(tokens)) return { user, tokens };
+    let flight = this.#inFlight.get(user.tokenRef);
+    if (flight === undefined) {
+      flight = this.#refreshShared(req, user, tokens).finally(() => this.#inFlight.delete(user.tokenRef));
+      this.#inFlight.set(user.tokenRef, flight);
+    }
+    return { user, tokens: await flight };
+  }
+
+  /** Refresh under the shared lock, or wait for the tokens that the lock's holder stores. */
+  async #refreshShared(req: Request, user: SessionUser, seen: TokenSet): Promise<TokenSet> {
+    const { clock, shared } = this.#ctx;
+    const deadlineMs = clock.nowMs() + this.#lockTtlMs * 2;
     for (;;) {
-      const release = await ctx.shared.lock(`refresh:${user.tokenRef}`, lockTtlMs);
+      const release = await shared.lock(`refresh:${user.tokenRef}`, this.#lockTtlMs);
       if (release !== undefined) {
         try {
-          return await refreshHolding(req, user, seen);
+          return await this.#refreshHolding(req, user, seen);
         } finally {
           await release();
         }
       }
       // Another request or instance is refreshing: wait for the tokens it stores.
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
-      const current = await readOrEnd(req, user);
-      if (fresh(current) || renewed(current, seen)) return current;
-      if (Date.now() > deadline)
+      const current = await this.#readOrEnd(req, user);
+      if (this.#fresh(current) || this.#renewed(current, seen)) return current;
+      if (clock.nowMs() > deadlineMs)
         throw new ParLoginError('as_timeout', 'Refreshing the access token took too long.');
     }
   }
 
-  async function refreshHolding(req: Request, user: SessionUser, seen: TokenSet): Promise<TokenSet> {
-    const current = await readOrEnd(req, user); // re-read under the lock: another instance may have refreshed
-    if (fresh(current) || renewed(current, seen)) return current;
+  async #refreshHolding(req: Request, user: SessionUser, seen: TokenSet): Promise<TokenSet> {
+    const { config } = this.#ctx;
+    const current = await this.#readOrEnd(req, user); // re-read under the lock: another instance may have refreshed
+    if (this.#fresh(current) || this.#renewed(current, seen)) return current;
     if (current.refreshToken === undefined) {
       throw new ParLoginError(
         'login_required',
@@ -89,14 +145,36 @@ export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource
         { hint: 'Log in again.' },
       );
     }
-    const metadata = await ctx.metadata.get();
     config.trace.step('refresh.start', { flow: flowId(user.tokenRef) });
-    const dpopKey = await dpopKeyOf(req, user, current);
-    let refreshed: TokenSet;
+    const refreshed = await this.#refresh(req, user, current);
+    if (refreshed.idToken !== current.idToken) {
+      const expected = {
+        issuer: config.issuer,
+        clientId: config.clientId,
+        clockTolerance: config.clockTolerance,
+        algorithms: config.idTokenAlgorithms,
+      };
+      await validateRefreshedIdToken(refreshed.idToken, this.#ctx.jwks, expected, user.claims);
+    }
+    const lifetimeSeconds = user.loggedInAt + config.sessionAbsoluteTimeout - this.#ctx.clock.nowSeconds();
+    await this.#ctx.vault.write(user.tokenRef, refreshed, Math.max(1, lifetimeSeconds));
+    config.trace.step('refresh.done', {
+      flow: flowId(user.tokenRef),
+      rotated: refreshed.refreshToken !== current.refreshToken,
+      expires_at: refreshed.expiresAt,
+    });
+    return refreshed;
+  }
+
+  /** The refresh request itself (RFC 6749 §6); `invalid_grant` ends the session everywhere. */
+  async #refresh(req: Request, user: SessionUser, current: TokenSet): Promise<TokenSet> {
+    const { config } = this.#ctx;
+    const metadata = await this.#ctx.metadata.get();
+    const dpopKey = await this.#dpopKeyOf(req, user, current);
     try {
-      refreshed = await refreshTokens(
-        ctx.http,
-        ctx.clientAuth,
+      return await refreshTokens(
+        this.#ctx.http,
+        this.#ctx.clientAuth,
         endpointFor(metadata, 'token_endpoint', config.useMtls)!,
         current,
         config.clientId,
@@ -107,51 +185,32 @@ export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource
         flow: flowId(user.tokenRef),
         error: err instanceof ParLoginError ? err.code : 'internal',
       });
-      if (err instanceof ParLoginError && err.asError === 'invalid_grant') await endSession(req, user);
-      throw err instanceof ParLoginError && err.asError === 'invalid_grant'
-        ? new ParLoginError('login_required', 'The session has ended at the authorization server.', {
-            hint: 'Log in again.',
-            cause: err,
-          })
-        : err;
+      if (!(err instanceof ParLoginError) || err.asError !== 'invalid_grant') throw err;
+      await this.#endSession(req, user);
+      throw new ParLoginError('login_required', 'The session has ended at the authorization server.', {
+        hint: 'Log in again.',
+        cause: err,
+      });
     }
-    if (refreshed.idToken !== current.idToken) {
-      await validateRefreshedIdToken(
-        refreshed.idToken,
-        ctx.jwks,
-        {
-          issuer: config.issuer,
-          clientId: config.clientId,
-          clockTolerance: config.clockTolerance,
-          algorithms: config.idTokenAlgorithms,
-        },
-        user.claims,
-      );
-    }
-    const lifetime = user.loggedInAt + config.sessionAbsoluteTimeout - Math.floor(Date.now() / 1000);
-    await ctx.vault.write(user.tokenRef, refreshed, Math.max(1, lifetime));
-    config.trace.step('refresh.done', {
-      flow: flowId(user.tokenRef),
-      rotated: refreshed.refreshToken !== current.refreshToken,
-      expires_at: refreshed.expiresAt,
-    });
-    return refreshed;
   }
 
-  async function readOrEnd(req: Request, user: SessionUser): Promise<TokenSet> {
-    const tokens = await ctx.vault.read(user.tokenRef);
+  async #readOrEnd(req: Request, user: SessionUser): Promise<TokenSet> {
+    const tokens = await this.#ctx.vault.read(user.tokenRef);
     if (tokens !== undefined) return tokens;
     // Gone: logged out elsewhere (back-channel logout, invalid_grant on another instance) or expired.
-    await endSession(req, user);
+    await this.#endSession(req, user);
     throw new ParLoginError('login_required', 'The session has ended.', { hint: 'Log in again.' });
   }
 
-  /** The DPoP key of DPoP-bound tokens; `undefined` for Bearer tokens. A key no configured key opens ends the session. */
-  async function dpopKeyOf(req: Request, user: SessionUser, tokens: TokenSet): Promise<DpopKey | undefined> {
+  /**
+   * The DPoP key of DPoP-bound tokens; `undefined` for Bearer tokens. A key no configured key
+   * opens ends the session.
+   */
+  async #dpopKeyOf(req: Request, user: SessionUser, tokens: TokenSet): Promise<DpopKey | undefined> {
     if (tokens.tokenType.toLowerCase() !== 'dpop') return undefined;
-    const key = await ctx.dpopKeys.open(user.sealedDpopKey);
+    const key = await this.#ctx.dpopKeys.open(user.sealedDpopKey);
     if (key !== undefined) return key;
-    await endSession(req, user);
+    await this.#endSession(req, user);
     throw new ParLoginError(
       'login_required',
       'The DPoP key of the session can no longer be opened (SESSION_ENCRYPTION_KEY rotated away).',
@@ -159,41 +218,12 @@ export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource
     );
   }
 
-  async function endSession(req: Request, user: SessionUser): Promise<void> {
+  async #endSession(req: Request, user: SessionUser): Promise<void> {
     if (sessionUser(req)?.tokenRef === user.tokenRef) delete sessionData(req)!.user;
-    await forgetTokens(ctx, user, req.sessionID);
+    await forgetTokens(this.#ctx, user, req.sessionID);
     await new Promise<void>((resolve) => {
       if (req.sessionStore === undefined || req.sessionID === undefined) return resolve();
       req.sessionStore.destroy(req.sessionID, () => resolve()); // the other requests of this session find nothing
     });
   }
-
-  async function validTokens(req: Request): Promise<{ user: SessionUser; tokens: TokenSet }> {
-    const user = sessionUser(req);
-    if (user === undefined) throw new ParLoginError('unauthenticated', 'Not logged in.');
-    const tokens = await readOrEnd(req, user);
-    if (fresh(tokens)) return { user, tokens };
-    let flight = inFlight.get(user.tokenRef);
-    if (flight === undefined) {
-      flight = refreshShared(req, user, tokens).finally(() => inFlight.delete(user.tokenRef));
-      inFlight.set(user.tokenRef, flight);
-    }
-    return { user, tokens: await flight };
-  }
-
-  return {
-    accessToken: async (req) => (await validTokens(req)).tokens.accessToken,
-    async authorizationHeaders(req, method, url, nonce): Promise<Record<string, string>> {
-      const { user, tokens } = await validTokens(req);
-      const key = await dpopKeyOf(req, user, tokens);
-      if (key === undefined) return { authorization: `Bearer ${tokens.accessToken}` };
-      const proof = await createDpopProof(key, {
-        htm: method.toUpperCase(),
-        htu: url,
-        accessToken: tokens.accessToken,
-        ...(nonce !== undefined ? { nonce } : {}),
-      });
-      return { authorization: `DPoP ${tokens.accessToken}`, dpop: proof };
-    },
-  };
 }
