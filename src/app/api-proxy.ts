@@ -18,8 +18,8 @@
  */
 import { once } from 'node:events';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import { Agent, request } from 'undici';
-import { mountedAuth } from './request-auth.js';
+import { Agent, request, type Dispatcher } from 'undici';
+import { mountedAuth, type RequestAuth } from './request-auth.js';
 import { resourceServerNonce } from '../client/dpop.js';
 import { invalidArgument, isParLoginError, ParLoginError } from '../errors.js';
 import { isTimeout } from '../client/http.js';
@@ -94,38 +94,11 @@ const WITHOUT_BODY = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
  * @throws {TypeError} with code `ERR_INVALID_ARG_VALUE` when `target` is not an http(s) URL or an option is invalid.
  */
 export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
-  const target = parseTarget(options.target);
-  const antiForgery = options.antiForgery ?? { header: 'x-csrf', value: '1' };
-  if (
-    antiForgery !== 'same-origin' &&
-    (typeof antiForgery?.header !== 'string' ||
-      antiForgery.header === '' ||
-      typeof antiForgery.value !== 'string' ||
-      antiForgery.value === '')
-  ) {
-    throw invalidArg('antiForgery must be "same-origin" or { header, value } with non-empty strings');
-  }
-  const csrfHeader = antiForgery === 'same-origin' ? undefined : antiForgery.header.toLowerCase();
-  const timeoutMs = options.timeoutMs ?? 10_000;
-  if (!Number.isInteger(timeoutMs) || timeoutMs < 100)
-    throw invalidArg('timeoutMs must be an integer of at least 100');
-  const tlsProblems: string[] = [];
-  const tls = loadTlsMaterial(options, (option, text) => void tlsProblems.push(`${option} ${text}`));
-  if (tlsProblems.length > 0) throw invalidArg(tlsProblems.join('; '));
-  const agent = new Agent({
-    keepAliveTimeout: 30_000,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    ...tlsConnectOptions(tls),
-  });
-  const basePath = target.pathname.replace(/\/$/, '');
-  const nonces = new Map<string, string>(); // the API's latest DPoP-Nonce by origin (RFC 9449 §9)
-  const logger = options.logger ?? defaultLogger;
-
+  const proxy = proxySettings(options);
   const middleware = function apiProxyMiddleware(req: Request, res: Response, next: NextFunction): void {
-    forward(req, res).catch((err: unknown) => {
+    forward(proxy, req, res).catch((err: unknown) => {
       const id = correlationId();
-      logFailure(logger, err, id, req.method, req.baseUrl + req.path);
+      logFailure(proxy.logger, err, id, req.method, req.baseUrl + req.path);
       if (!isParLoginError(err) || res.headersSent) return next(err);
       res
         .status(err.status)
@@ -138,102 +111,168 @@ export function apiProxy(options: ApiProxyOptions): ApiProxyMiddleware {
     });
   } as ApiProxyMiddleware;
   middleware.close = async () => {
-    await agent.close();
+    await proxy.agent.close();
   };
-
-  async function forward(req: Request, res: Response): Promise<void> {
-    res.set('Cache-Control', 'no-store');
-    const auth = req.auth;
-    const mounted = mountedAuth(req);
-    if (auth === undefined || mounted === undefined)
-      throw new ParLoginError('not_mounted', 'apiProxy() needs parLogin() mounted before it.');
-    const proven =
-      csrfHeader === undefined
-        ? isSameOrigin(req, mounted.appOrigin)
-        : req.headers[csrfHeader] === (antiForgery as { value: string }).value;
-    if (!proven) {
-      throw new ParLoginError(
-        'csrf_rejected',
-        csrfHeader === undefined
-          ? "API calls must come from the app's own pages."
-          : `API calls need the header ${csrfHeader}.`,
-      );
-    }
-    if (!auth.isAuthenticated()) throw new ParLoginError('unauthenticated', 'Not logged in.');
-    const url = targetUrl(req.url);
-
-    const headers: Record<string, string | string[]> = {};
-    for (const [name, value] of Object.entries(req.headers)) {
-      if (value !== undefined && !NOT_FORWARDED.has(name) && name !== csrfHeader) headers[name] = value;
-    }
-    const streamed = !WITHOUT_BODY.has(req.method) && !req.readableEnded;
-    if (streamed && req.headers['content-length'] !== undefined)
-      headers['content-length'] = req.headers['content-length'];
-    const body = streamed ? undefined : bodyOfParsed(req, headers);
-    const authorization = await auth.authorizationHeaders(req.method, url.href, nonces.get(url.origin)); // may refresh: coded errors
-    const controller = new AbortController();
-    const send = (extra: Record<string, string>) =>
-      request(url, {
-        dispatcher: agent,
-        method: req.method as 'GET',
-        signal: controller.signal,
-        headers: { ...headers, ...extra },
-        body: streamed ? req : body,
-      });
-    const timer = setTimeout(() => controller.abort(), timeoutMs);
-    res.once('close', () => controller.abort()); // the browser went away: stop the API call
-    try {
-      let upstream = await send(authorization);
-      const asked = resourceServerNonce(upstream.statusCode, upstream.headers);
-      if (asked !== undefined) {
-        nonces.set(url.origin, asked);
-        if (!streamed) {
-          // a streamed body cannot be sent twice
-          await upstream.body.dump();
-          upstream = await send(await auth.authorizationHeaders(req.method, url.href, asked));
-        }
-      }
-      res.status(upstream.statusCode);
-      for (const [name, value] of Object.entries(upstream.headers)) {
-        if (value !== undefined && !NOT_RETURNED.has(name)) res.setHeader(name, value);
-      }
-      res.set('Cache-Control', String(upstream.headers['cache-control'] ?? 'no-store'));
-      for await (const chunk of upstream.body) {
-        if (!res.write(chunk)) await once(res, 'drain', { signal: controller.signal }); // backpressure: a slow browser does not fill memory
-      }
-      res.end();
-    } catch (err) {
-      if (isParLoginError(err)) throw err;
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      if (controller.signal.aborted || isTimeout(err))
-        throw new ParLoginError('api_timeout', `The API did not answer within ${timeoutMs} ms.`, {
-          cause: err,
-        });
-      throw new ParLoginError('api_unreachable', 'The API could not be reached.', { cause: err });
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  function targetUrl(relative: string): URL {
-    const [path = '/', search = ''] = splitOnce(relative, '?');
-    const url = new URL(target.href);
-    url.pathname = basePath + (path.startsWith('/') ? path : `/${path}`);
-    url.search = search;
-    // Dot segments (also percent-encoded) are resolved by the URL parser: stay under the target's path.
-    if (
-      url.origin !== target.origin ||
-      !(url.pathname === basePath || url.pathname.startsWith(`${basePath}/`) || basePath === '')
-    ) {
-      throw new ParLoginError('invalid_request', 'The API path leaves the proxied API.');
-    }
-    return url;
-  }
-
   return middleware;
+}
+
+/** One proxy's settings and machinery, validated and built once. */
+interface ProxySettings {
+  readonly target: URL;
+  /** The target's path without a trailing slash. */
+  readonly basePath: string;
+  /** The anti-forgery header (lower case) and its value; `undefined` for `'same-origin'`. */
+  readonly csrf: { readonly header: string; readonly value: string } | undefined;
+  readonly timeoutMs: number;
+  readonly agent: Agent;
+  /** The API's latest `DPoP-Nonce` by origin (RFC 9449 §9). */
+  readonly nonces: Map<string, string>;
+  readonly logger: ParLoginLogger;
+}
+
+function proxySettings(options: ApiProxyOptions): ProxySettings {
+  const target = parseTarget(options.target);
+  const antiForgery = options.antiForgery ?? { header: 'x-csrf', value: '1' };
+  if (
+    antiForgery !== 'same-origin' &&
+    (typeof antiForgery?.header !== 'string' ||
+      antiForgery.header === '' ||
+      typeof antiForgery.value !== 'string' ||
+      antiForgery.value === '')
+  ) {
+    throw invalidArg('antiForgery must be "same-origin" or { header, value } with non-empty strings');
+  }
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  if (!Number.isInteger(timeoutMs) || timeoutMs < 100)
+    throw invalidArg('timeoutMs must be an integer of at least 100');
+  const tlsProblems: string[] = [];
+  const tls = loadTlsMaterial(options, (option, text) => void tlsProblems.push(`${option} ${text}`));
+  if (tlsProblems.length > 0) throw invalidArg(tlsProblems.join('; '));
+  return {
+    target,
+    basePath: target.pathname.replace(/\/$/, ''),
+    csrf:
+      antiForgery === 'same-origin'
+        ? undefined
+        : { header: antiForgery.header.toLowerCase(), value: antiForgery.value },
+    timeoutMs,
+    agent: new Agent({
+      keepAliveTimeout: 30_000,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      ...tlsConnectOptions(tls),
+    }),
+    nonces: new Map(),
+    logger: options.logger ?? defaultLogger,
+  };
+}
+
+/** Forward one request: check it, call the API with the user's token, relay the answer. */
+async function forward(proxy: ProxySettings, req: Request, res: Response): Promise<void> {
+  res.set('Cache-Control', 'no-store');
+  const auth = authorizedAuth(proxy, req);
+  const url = targetUrl(proxy, req.url);
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value !== undefined && !NOT_FORWARDED.has(name) && name !== proxy.csrf?.header) headers[name] = value;
+  }
+  const streamed = !WITHOUT_BODY.has(req.method) && !req.readableEnded;
+  if (streamed && req.headers['content-length'] !== undefined)
+    headers['content-length'] = req.headers['content-length'];
+  const body = streamed ? req : bodyOfParsed(req, headers);
+  // May refresh the token: coded errors.
+  const authorization = await auth.authorizationHeaders(req.method, url.href, proxy.nonces.get(url.origin));
+  const controller = new AbortController();
+  const send = (extra: Record<string, string>) =>
+    request(url, {
+      dispatcher: proxy.agent,
+      method: req.method as 'GET',
+      signal: controller.signal,
+      headers: { ...headers, ...extra },
+      body,
+    });
+  const timer = setTimeout(() => controller.abort(), proxy.timeoutMs);
+  res.once('close', () => controller.abort()); // the browser went away: stop the API call
+  try {
+    let upstream = await send(authorization);
+    const asked = resourceServerNonce(upstream.statusCode, upstream.headers);
+    if (asked !== undefined) {
+      proxy.nonces.set(url.origin, asked);
+      if (!streamed) {
+        // a streamed body cannot be sent twice
+        await upstream.body.dump();
+        upstream = await send(await auth.authorizationHeaders(req.method, url.href, asked));
+      }
+    }
+    await relay(upstream, res, controller.signal);
+  } catch (err) {
+    if (isParLoginError(err)) throw err;
+    if (res.headersSent) return void res.destroy();
+    if (controller.signal.aborted || isTimeout(err))
+      throw new ParLoginError('api_timeout', `The API did not answer within ${proxy.timeoutMs} ms.`, {
+        cause: err,
+      });
+    throw new ParLoginError('api_unreachable', 'The API could not be reached.', { cause: err });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * `req.auth` of a request that may go through: `parLogin()` mounted, the anti-forgery proof
+ * present, the user logged in.
+ *
+ * @throws {ParLoginError} `not_mounted`, `csrf_rejected` or `unauthenticated`.
+ */
+function authorizedAuth(proxy: ProxySettings, req: Request): RequestAuth {
+  const auth = req.auth;
+  const mounted = mountedAuth(req);
+  if (auth === undefined || mounted === undefined)
+    throw new ParLoginError('not_mounted', 'apiProxy() needs parLogin() mounted before it.');
+  const { csrf } = proxy;
+  const proven =
+    csrf === undefined ? isSameOrigin(req, mounted.appOrigin) : req.headers[csrf.header] === csrf.value;
+  if (!proven) {
+    throw new ParLoginError(
+      'csrf_rejected',
+      csrf === undefined
+        ? "API calls must come from the app's own pages."
+        : `API calls need the header ${csrf.header}.`,
+    );
+  }
+  if (!auth.isAuthenticated()) throw new ParLoginError('unauthenticated', 'Not logged in.');
+  return auth;
+}
+
+/** Relay the API's answer: status, headers it may return, body with backpressure. */
+async function relay(upstream: Dispatcher.ResponseData, res: Response, signal: AbortSignal): Promise<void> {
+  res.status(upstream.statusCode);
+  for (const [name, value] of Object.entries(upstream.headers)) {
+    if (value !== undefined && !NOT_RETURNED.has(name)) res.setHeader(name, value);
+  }
+  const cacheControl = upstream.headers['cache-control'];
+  res.set('Cache-Control', typeof cacheControl === 'string' ? cacheControl : 'no-store');
+  for await (const chunk of upstream.body) {
+    // backpressure: a slow browser does not fill memory
+    if (!res.write(chunk)) await once(res, 'drain', { signal });
+  }
+  res.end();
+}
+
+/** The API URL of a request path, which must stay under the target's path. */
+function targetUrl({ target, basePath }: ProxySettings, relative: string): URL {
+  const [path = '/', search = ''] = splitOnce(relative, '?');
+  const url = new URL(target.href);
+  url.pathname = basePath + (path.startsWith('/') ? path : `/${path}`);
+  url.search = search;
+  // Dot segments (also percent-encoded) are resolved by the URL parser: stay under the target's path.
+  if (
+    url.origin !== target.origin ||
+    !(url.pathname === basePath || url.pathname.startsWith(`${basePath}/`) || basePath === '')
+  ) {
+    throw new ParLoginError('invalid_request', 'The API path leaves the proxied API.');
+  }
+  return url;
 }
 
 /** A body an app's body parser already consumed, serialized again as JSON or form; else none. */
