@@ -7,11 +7,19 @@
  * Every key carries the configured session prefix; every entry has a lifetime, so nothing here
  * outlives the sessions it serves.
  *
+ * Both backends behave alike (test/state/shared-state.test.ts runs the same cases on both), as Redis
+ * does: a key holds a value or a set, never both, and an operation of the other kind on it fails
+ * (`session_store_unavailable`), except `set`, which replaces whatever the key held, and `lock` and
+ * `firstUse`, which find the key taken; `delete` removes either; a set whose last member is removed
+ * is gone. Lifetimes are rounded up to whole seconds (milliseconds for locks), at least 1: a lifetime
+ * of 0.2 s or 0 lives 1 s, never less than asked. A lifetime that is not a finite number is a
+ * programming error (a `TypeError`, code `ERR_INVALID_ARG_VALUE`).
+ *
  * @module
  */
 import { randomBytes } from 'node:crypto';
 import type { RedisClientType } from 'redis';
-import { ParLoginError } from '../errors.js';
+import { invalidArgument, storeUnavailable } from '../errors.js';
 
 /** Shared state of one deployment. */
 export interface SharedState {
@@ -19,9 +27,9 @@ export interface SharedState {
   readonly kind: 'redis' | 'memory';
   /** Read a value, or `undefined`. */
   get(key: string): Promise<string | undefined>;
-  /** Write a value that lives `ttlSeconds`. */
+  /** Write a value that lives `ttlSeconds` (rounded up to whole seconds, at least 1), replacing what `key` held. */
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
-  /** Delete values. */
+  /** Delete values and sets. */
   delete(...keys: string[]): Promise<void>;
   /** Replace a value atomically, returning the one it replaced (or `undefined`): a single-use take. */
   swap(key: string, value: string, ttlSeconds: number): Promise<string | undefined>;
@@ -40,10 +48,11 @@ export interface SharedState {
   removeFromSets(keys: readonly string[], member: string): Promise<void>;
 }
 
-function storeFailure(err: unknown): ParLoginError {
-  return new ParLoginError('session_store_unavailable', 'The session store is not available.', {
-    cause: err,
-  });
+/** A lifetime as Redis takes it: a whole number (of seconds for `EX`, of ms for `PX`), rounded up, at least 1. */
+function whole(ttl: number, name: 'ttlSeconds' | 'ttlMs'): number {
+  if (!Number.isFinite(ttl))
+    throw invalidArgument(`SharedState: ${name} must be a finite number, not ${ttl}`);
+  return Math.max(1, Math.ceil(ttl));
 }
 
 // Compare-and-delete: release a lock only if it still holds our token.
@@ -53,151 +62,189 @@ const RELEASE =
 /** Shared state in Redis (the client the session store uses), keys under `prefix`. */
 export function redisSharedState(client: RedisClientType, prefix: string): SharedState {
   const k = (key: string): string => prefix + key;
-  const run = async <T>(command: () => Promise<T>): Promise<T> => {
+  const run = async <T>(operation: 'read' | 'write', command: () => Promise<T>): Promise<T> => {
     try {
       return await command();
     } catch (err) {
-      throw storeFailure(err);
+      throw storeUnavailable(operation, err);
     }
   };
+  const ex = (ttlSeconds: number) => ({ type: 'EX', value: whole(ttlSeconds, 'ttlSeconds') }) as const;
   return {
     kind: 'redis',
-    get: (key) => run(async () => (await client.get(k(key))) ?? undefined),
-    set: (key, value, ttlSeconds) =>
-      run(
-        async () =>
-          void (await client.set(k(key), value, {
-            expiration: { type: 'EX', value: Math.max(1, Math.ceil(ttlSeconds)) },
-          })),
-      ),
-    delete: (...keys) => run(async () => void (keys.length > 0 && (await client.del(keys.map(k))))),
+    get: (key) => run('read', async () => (await client.get(k(key))) ?? undefined),
+    set: async (key, value, ttlSeconds) => {
+      const expiration = ex(ttlSeconds);
+      await run('write', () => client.set(k(key), value, { expiration }));
+    },
+    delete: async (...keys) => {
+      if (keys.length > 0) await run('write', () => client.del(keys.map(k)));
+    },
     // SET … GET (Redis 6.2): two callbacks taking the same value cannot both get it.
-    swap: (key, value, ttlSeconds) =>
-      run(
-        async () =>
-          (await client.set(k(key), value, {
-            expiration: { type: 'EX', value: Math.max(1, Math.ceil(ttlSeconds)) },
-            GET: true,
-          })) ?? undefined,
-      ),
-    lock: (key, ttlMs) =>
-      run(async () => {
-        const token = randomBytes(16).toString('base64url');
-        const taken = await client.set(k(key), token, {
-          condition: 'NX',
-          expiration: { type: 'PX', value: Math.max(1, Math.ceil(ttlMs)) },
-        });
-        if (taken !== 'OK') return undefined;
-        return async () => {
-          try {
-            await client.eval(RELEASE, { keys: [k(key)], arguments: [token] });
-          } catch {
-            // the lock expires by itself
-          }
-        };
-      }),
-    firstUse: (key, ttlSeconds) =>
-      run(
-        async () =>
-          (await client.set(k(key), '1', {
-            condition: 'NX',
-            expiration: { type: 'EX', value: Math.max(1, Math.ceil(ttlSeconds)) },
-          })) === 'OK',
-      ),
-    addToSets: (keys, member, ttlSeconds) =>
-      run(async () => {
-        const multi = client.multi();
-        for (const key of keys) {
-          multi.sAdd(k(key), member);
-          // Extend, never shorten: the set serves its longest-living member.
-          multi.expire(k(key), Math.max(1, Math.ceil(ttlSeconds)), 'GT');
-          multi.expire(k(key), Math.max(1, Math.ceil(ttlSeconds)), 'NX');
+    swap: async (key, value, ttlSeconds) => {
+      const expiration = ex(ttlSeconds);
+      return run(
+        'write',
+        async () => (await client.set(k(key), value, { expiration, GET: true })) ?? undefined,
+      );
+    },
+    lock: async (key, ttlMs) => {
+      const expiration = { type: 'PX', value: whole(ttlMs, 'ttlMs') } as const;
+      const token = randomBytes(16).toString('base64url');
+      const taken = await run('write', () => client.set(k(key), token, { condition: 'NX', expiration }));
+      if (taken !== 'OK') return undefined;
+      return async () => {
+        try {
+          await client.eval(RELEASE, { keys: [k(key)], arguments: [token] });
+        } catch {
+          // the lock expires by itself
         }
-        await multi.exec();
-      }),
+      };
+    },
+    firstUse: async (key, ttlSeconds) => {
+      const expiration = ex(ttlSeconds);
+      return (await run('write', () => client.set(k(key), '1', { condition: 'NX', expiration }))) === 'OK';
+    },
+    addToSets: async (keys, member, ttlSeconds) => {
+      const seconds = whole(ttlSeconds, 'ttlSeconds');
+      if (keys.length === 0) return;
+      const multi = client.multi();
+      for (const key of keys) {
+        multi.sAdd(k(key), member);
+        // Extend, never shorten: the set serves its longest-living member. GT leaves a key without
+        // expiry alone (a new set), which NX then sets.
+        multi.expire(k(key), seconds, 'GT');
+        multi.expire(k(key), seconds, 'NX');
+      }
+      await run('write', () => multi.exec());
+    },
     takeSet: (key) =>
-      run(async () => {
+      run('write', async () => {
         const [members] = (await client.multi().sMembers(k(key)).del(k(key)).exec()) as unknown as [
           string[],
           number,
         ];
         return members ?? [];
       }),
-    removeFromSets: (keys, member) =>
-      run(async () => {
-        const multi = client.multi();
-        for (const key of keys) multi.sRem(k(key), member);
-        await multi.exec();
-      }),
+    removeFromSets: async (keys, member) => {
+      if (keys.length === 0) return;
+      const multi = client.multi();
+      for (const key of keys) multi.sRem(k(key), member);
+      await run('write', () => multi.exec());
+    },
   };
 }
+
+/** What one key holds in memory: a value or a set, as a Redis key does. */
+type MemoryEntry =
+  | { readonly kind: 'value'; readonly value: string; readonly expiresAt: number }
+  | { readonly kind: 'set'; readonly members: Set<string>; expiresAt: number };
+type MemoryEntries = Map<string, MemoryEntry>;
+
+/** Redis's answer to an operation on a key of the other kind, as the Redis backend reports it. */
+const wrongType = (operation: 'read' | 'write') =>
+  storeUnavailable(operation, new Error('WRONGTYPE Operation against a key holding the wrong kind of value'));
+
+/** The entry of `key` unless it expired (then it is dropped). */
+function live(entries: MemoryEntries, key: string): MemoryEntry | undefined {
+  const entry = entries.get(key);
+  if (entry !== undefined && entry.expiresAt <= Date.now()) {
+    entries.delete(key);
+    return undefined;
+  }
+  return entry;
+}
+
+/** The value of `key`, or `undefined`; a set there is the wrong kind. */
+function valueAt(entries: MemoryEntries, key: string, operation: 'read' | 'write'): string | undefined {
+  const entry = live(entries, key);
+  if (entry?.kind === 'set') throw wrongType(operation);
+  return entry?.value;
+}
+
+/** The set of `key`, or `undefined`; a value there is the wrong kind. */
+function setAt(entries: MemoryEntries, key: string): (MemoryEntry & { kind: 'set' }) | undefined {
+  const entry = live(entries, key);
+  if (entry?.kind === 'value') throw wrongType('write');
+  return entry;
+}
+
+function put(entries: MemoryEntries, key: string, value: string, ttlMs: number): void {
+  entries.set(key, { kind: 'value', value, expiresAt: Date.now() + ttlMs });
+}
+
+/** A promise of `compute()`'s result, rejected with what it throws (as an `async` function's would be). */
+const settle = <T>(compute: () => T): Promise<T> => new Promise<T>((resolve) => resolve(compute()));
 
 /** Shared state in this process's memory: for one instance (or tests). Expired entries are swept. */
 export function memorySharedState(
   sweepIntervalMs = 30_000,
 ): SharedState & { close(): void; readonly size: number } {
-  const values = new Map<string, { value: string; expiresAt: number }>();
-  const sets = new Map<string, { members: Set<string>; expiresAt: number }>();
-  const live = <T extends { expiresAt: number }>(map: Map<string, T>, key: string): T | undefined => {
-    const entry = map.get(key);
-    if (entry !== undefined && entry.expiresAt <= Date.now()) {
-      map.delete(key);
-      return undefined;
-    }
-    return entry;
-  };
+  const entries: MemoryEntries = new Map();
   const sweeper = setInterval(() => {
     const now = Date.now();
-    for (const [key, entry] of values) if (entry.expiresAt <= now) values.delete(key);
-    for (const [key, entry] of sets) if (entry.expiresAt <= now) sets.delete(key);
+    for (const [key, entry] of entries) if (entry.expiresAt <= now) entries.delete(key);
   }, sweepIntervalMs).unref();
-  const put = (key: string, value: string, ttlMs: number): void =>
-    void values.set(key, { value, expiresAt: Date.now() + ttlMs });
+  const seconds = (ttlSeconds: number): number => whole(ttlSeconds, 'ttlSeconds') * 1000;
   return {
     kind: 'memory',
     get size() {
-      return values.size + sets.size;
+      return entries.size;
     },
     close: () => clearInterval(sweeper),
-    get: async (key) => live(values, key)?.value,
-    set: async (key, value, ttlSeconds) => put(key, value, ttlSeconds * 1000),
-    delete: async (...keys) => {
-      for (const key of keys) values.delete(key);
-    },
-    swap: async (key, value, ttlSeconds) => {
-      const previous = live(values, key)?.value;
-      put(key, value, ttlSeconds * 1000);
-      return previous;
-    },
-    lock: async (key, ttlMs) => {
-      if (live(values, key) !== undefined) return undefined;
-      const token = randomBytes(16).toString('base64url');
-      put(key, token, ttlMs);
-      return async () => {
-        if (values.get(key)?.value === token) values.delete(key);
-      };
-    },
-    firstUse: async (key, ttlSeconds) => {
-      if (live(values, key) !== undefined) return false;
-      put(key, '1', ttlSeconds * 1000);
-      return true;
-    },
-    addToSets: async (keys, member, ttlSeconds) => {
-      const expiresAt = Date.now() + ttlSeconds * 1000;
-      for (const key of keys) {
-        const entry = live(sets, key) ?? { members: new Set<string>(), expiresAt };
-        entry.members.add(member);
-        entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
-        sets.set(key, entry);
-      }
-    },
-    takeSet: async (key) => {
-      const entry = live(sets, key);
-      sets.delete(key);
-      return entry === undefined ? [] : [...entry.members];
-    },
-    removeFromSets: async (keys, member) => {
-      for (const key of keys) live(sets, key)?.members.delete(member);
-    },
+    get: (key) => settle(() => valueAt(entries, key, 'read')),
+    set: (key, value, ttlSeconds) => settle(() => put(entries, key, value, seconds(ttlSeconds))),
+    delete: (...keys) => settle(() => keys.forEach((key) => entries.delete(key))),
+    swap: (key, value, ttlSeconds) =>
+      settle(() => {
+        const ttlMs = seconds(ttlSeconds);
+        const previous = valueAt(entries, key, 'write');
+        put(entries, key, value, ttlMs);
+        return previous;
+      }),
+    lock: (key, ttlMs) =>
+      settle(() => {
+        const lifetime = whole(ttlMs, 'ttlMs');
+        if (live(entries, key) !== undefined) return undefined;
+        const token = randomBytes(16).toString('base64url');
+        put(entries, key, token, lifetime);
+        return () =>
+          settle(() => {
+            const entry = entries.get(key);
+            if (entry?.kind === 'value' && entry.value === token) entries.delete(key);
+          });
+      }),
+    firstUse: (key, ttlSeconds) =>
+      settle(() => {
+        const ttlMs = seconds(ttlSeconds);
+        if (live(entries, key) !== undefined) return false;
+        put(entries, key, '1', ttlMs);
+        return true;
+      }),
+    addToSets: (keys, member, ttlSeconds) =>
+      settle(() => {
+        const expiresAt = Date.now() + seconds(ttlSeconds);
+        const found = keys.map((key) => setAt(entries, key)); // all of the right kind before any change
+        for (const [index, key] of keys.entries()) {
+          const entry = found[index] ?? { kind: 'set', members: new Set<string>(), expiresAt };
+          entry.members.add(member);
+          entry.expiresAt = Math.max(entry.expiresAt, expiresAt);
+          entries.set(key, entry);
+        }
+      }),
+    takeSet: (key) =>
+      settle(() => {
+        const entry = setAt(entries, key);
+        entries.delete(key);
+        return entry === undefined ? [] : [...entry.members];
+      }),
+    removeFromSets: (keys, member) =>
+      settle(() => {
+        for (const key of keys) {
+          const entry = setAt(entries, key);
+          entry?.members.delete(member);
+          if (entry?.members.size === 0) entries.delete(key); // as Redis drops an empty set
+        }
+      }),
   };
 }

@@ -1,0 +1,383 @@
+/**
+ * The shared state's contract, run as the same cases against both backends: the memory one and the
+ * Redis one against a real redis-server. Every operation of SharedState, the lifetimes (rounded up
+ * to whole seconds, at least 1), a key holding a value or a set but not both, and races. Then what
+ * only one backend has: Redis's prefix and failures, the memory backend's size and sweeper.
+ */
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { createClient } from 'redis';
+import { memorySharedState, redisSharedState, type SharedState } from '../../src/state/shared-state.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+
+type RedisClient = Parameters<typeof redisSharedState>[0];
+
+let redis: TestRedis;
+let client: RedisClient;
+
+/** A client of the test redis-server, connected; destroy it when done. */
+async function connect(): Promise<RedisClient> {
+  const connected = createClient({ url: redis.url }) as unknown as RedisClient;
+  connected.on('error', () => {});
+  await connected.connect();
+  return connected;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  client = await connect();
+});
+afterAll(async () => {
+  client.destroy();
+  await redis.close();
+});
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const sorted = (members: string[]): string[] => [...members].sort();
+
+let prefixes = 0;
+/** A fresh prefix per test: no test sees another's keys. */
+const freshPrefix = (): string => `shared-test-${(prefixes += 1)}:`;
+
+const memories: Array<ReturnType<typeof memorySharedState>> = [];
+afterEach(() => {
+  for (const memory of memories.splice(0)) memory.close();
+});
+
+interface Backend {
+  readonly kind: SharedState['kind'];
+  readonly open: () => SharedState;
+}
+const BACKENDS: Backend[] = [
+  {
+    kind: 'memory',
+    open: () => {
+      const memory = memorySharedState();
+      memories.push(memory);
+      return memory;
+    },
+  },
+  { kind: 'redis', open: () => redisSharedState(client, freshPrefix()) },
+];
+
+const STORE_FAILURE = { name: 'ParLoginError', code: 'session_store_unavailable' };
+const INVALID_TTL = { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' };
+
+describe.each(BACKENDS)('the $kind shared state', ({ kind, open }) => {
+  let state: SharedState;
+  beforeEach(() => {
+    state = open();
+  });
+
+  it('says which backend it is', () => {
+    expect(state.kind).toBe(kind);
+  });
+
+  describe('get and set', () => {
+    it('reads back what set wrote, undefined for a key never written, and set replaces', async () => {
+      expect(await state.get('a')).toBeUndefined();
+      await state.set('a', 'first', 60);
+      await state.set('b', '', 60);
+      await state.set('c', 'ünïcødé ✓ {"json":true}', 60);
+      expect(await state.get('a')).toBe('first');
+      expect(await state.get('b')).toBe('');
+      expect(await state.get('c')).toBe('ünïcødé ✓ {"json":true}');
+      await state.set('a', 'second', 60);
+      expect(await state.get('a')).toBe('second');
+      expect(await state.get('A')).toBeUndefined();
+    });
+  });
+
+  describe('delete', () => {
+    it('deletes values and sets, several at once, ignoring missing keys', async () => {
+      await state.set('v1', 'x', 60);
+      await state.set('v2', 'y', 60);
+      await state.addToSets(['s1', 's2'], 'm', 60);
+      await state.delete('v1', 's1', 'missing');
+      expect(await state.get('v1')).toBeUndefined();
+      expect(await state.get('v2')).toBe('y');
+      expect(await state.takeSet('s1')).toEqual([]);
+      expect(await state.takeSet('s2')).toEqual(['m']);
+      await expect(state.delete()).resolves.toBeUndefined();
+      expect(await state.get('v2')).toBe('y');
+    });
+
+    it('deletes a set for good: adding to it again starts an empty set', async () => {
+      await state.addToSets(['s'], 'old', 60);
+      await state.delete('s');
+      await state.addToSets(['s'], 'new', 60);
+      expect(await state.takeSet('s')).toEqual(['new']);
+    });
+
+    it('frees a lock and forgets a first use', async () => {
+      expect(await state.lock('l', 60_000)).toBeInstanceOf(Function);
+      expect(await state.firstUse('f', 60)).toBe(true);
+      await state.delete('l', 'f');
+      expect(await state.lock('l', 60_000)).toBeInstanceOf(Function);
+      expect(await state.firstUse('f', 60)).toBe(true);
+    });
+  });
+
+  describe('swap', () => {
+    it('stores the new value and returns the one it replaced, or undefined', async () => {
+      expect(await state.swap('k', 'one', 60)).toBeUndefined();
+      expect(await state.get('k')).toBe('one');
+      expect(await state.swap('k', 'two', 60)).toBe('one');
+      expect(await state.swap('k', 'two', 60)).toBe('two');
+      expect(await state.get('k')).toBe('two');
+    });
+
+    it('hands the value to exactly one of racing swaps', async () => {
+      await state.set('k', 'login', 60);
+      const taken = await Promise.all(Array.from({ length: 8 }, () => state.swap('k', 'used', 60)));
+      expect(taken.filter((value) => value === 'login')).toHaveLength(1);
+      expect(taken.filter((value) => value === 'used')).toHaveLength(7);
+      expect(await state.get('k')).toBe('used');
+    });
+  });
+
+  describe('lock', () => {
+    it('has one holder at a time; releasing frees it, and releasing twice is harmless', async () => {
+      const release = await state.lock('l', 60_000);
+      expect(release).toBeInstanceOf(Function);
+      expect(await state.lock('l', 60_000)).toBeUndefined();
+      expect(await state.lock('other', 60_000)).toBeInstanceOf(Function);
+      await release!();
+      const next = await state.lock('l', 60_000);
+      expect(next).toBeInstanceOf(Function);
+      await release!(); // stale: must not free the next holder's lock
+      expect(await state.lock('l', 60_000)).toBeUndefined();
+      await next!();
+      await next!();
+      expect(await state.lock('l', 60_000)).toBeInstanceOf(Function);
+    });
+
+    it('gives the lock to exactly one of racing takers', async () => {
+      const releases = await Promise.all(Array.from({ length: 8 }, () => state.lock('l', 60_000)));
+      expect(releases.filter((release) => release !== undefined)).toHaveLength(1);
+    });
+
+    it('cannot take a key that holds a value', async () => {
+      await state.set('v', 'x', 60);
+      expect(await state.lock('v', 60_000)).toBeUndefined();
+      expect(await state.get('v')).toBe('x');
+    });
+
+    it('lapses after ttlMs; a release after that never frees the next holder', async () => {
+      const first = await state.lock('l', 300.4);
+      expect(first).toBeInstanceOf(Function);
+      expect(await state.lock('l', 60_000)).toBeUndefined();
+      await sleep(450);
+      const second = await state.lock('l', 60_000);
+      expect(second).toBeInstanceOf(Function);
+      await first!();
+      expect(await state.lock('l', 60_000)).toBeUndefined();
+      await second!();
+      expect(await state.lock('l', 60_000)).toBeInstanceOf(Function);
+    });
+  });
+
+  describe('firstUse', () => {
+    it('is true once per key, then false', async () => {
+      expect(await state.firstUse('jti-1', 60)).toBe(true);
+      expect(await state.firstUse('jti-1', 60)).toBe(false);
+      expect(await state.firstUse('jti-2', 60)).toBe(true);
+      expect(await state.firstUse('jti-1', 60)).toBe(false);
+    });
+
+    it('is true for exactly one of racing uses', async () => {
+      const uses = await Promise.all(Array.from({ length: 8 }, () => state.firstUse('jti', 60)));
+      expect(uses.filter(Boolean)).toHaveLength(1);
+    });
+
+    it('finds a key that holds a value used', async () => {
+      await state.set('v', 'x', 60);
+      expect(await state.firstUse('v', 60)).toBe(false);
+      expect(await state.get('v')).toBe('x');
+    });
+  });
+
+  describe('sets', () => {
+    it('adds a member to every set named, once; takeSet returns the members and removes the set', async () => {
+      await state.addToSets(['sid', 'sub'], 'session-1 ref-1', 60);
+      await state.addToSets(['sub'], 'session-2 ref-2', 60);
+      await state.addToSets(['sub'], 'session-2 ref-2', 60);
+      expect(sorted(await state.takeSet('sub'))).toEqual(['session-1 ref-1', 'session-2 ref-2']);
+      expect(await state.takeSet('sub')).toEqual([]);
+      expect(await state.takeSet('sid')).toEqual(['session-1 ref-1']);
+      expect(await state.takeSet('never')).toEqual([]);
+    });
+
+    it('removes a member from the sets named only', async () => {
+      await state.addToSets(['a', 'b', 'c'], 'm1', 60);
+      await state.addToSets(['a', 'b', 'c'], 'm2', 60);
+      await state.removeFromSets(['a', 'b', 'missing'], 'm1');
+      await state.removeFromSets(['a'], 'not-a-member');
+      expect(await state.takeSet('a')).toEqual(['m2']);
+      expect(await state.takeSet('b')).toEqual(['m2']);
+      expect(sorted(await state.takeSet('c'))).toEqual(['m1', 'm2']);
+    });
+
+    it('does nothing for an empty list of sets', async () => {
+      await expect(state.addToSets([], 'm', 60)).resolves.toBeUndefined();
+      await expect(state.removeFromSets([], 'm')).resolves.toBeUndefined();
+    });
+
+    it('hands each member to exactly one of racing takes', async () => {
+      await state.addToSets(['s'], 'a', 60);
+      await state.addToSets(['s'], 'b', 60);
+      const takes = await Promise.all(Array.from({ length: 6 }, () => state.takeSet('s')));
+      expect(sorted(takes.flat())).toEqual(['a', 'b']);
+      expect(takes.filter((members) => members.length > 0)).toHaveLength(1);
+    });
+  });
+
+  describe('lifetimes', () => {
+    it('keeps values for ttlSeconds rounded up to whole seconds, at least 1; set and swap renew it', async () => {
+      await state.set('fraction', 'x', 0.2);
+      await state.set('zero', 'x', 0);
+      await state.set('negative', 'x', -3);
+      await state.set('longer', 'x', 3);
+      await state.set('replaced', 'long', 100);
+      await state.set('replaced', 'short', 1);
+      await state.set('swapped', 'long', 100);
+      expect(await state.swap('swapped', 'short', 0.3)).toBe('long');
+      expect(await state.firstUse('once', 0.5)).toBe(true);
+      await sleep(400); // past 0.2 s and 0.3 s, well short of 1 s
+      for (const key of ['fraction', 'zero', 'negative', 'longer', 'swapped']) {
+        expect([key, await state.get(key)]).toEqual([key, key === 'swapped' ? 'short' : 'x']);
+      }
+      expect(await state.get('replaced')).toBe('short');
+      expect(await state.firstUse('once', 0.5)).toBe(false);
+      await sleep(800); // past 1 s, short of 3 s
+      for (const key of ['fraction', 'zero', 'negative', 'replaced', 'swapped']) {
+        expect([key, await state.get(key)]).toEqual([key, undefined]);
+      }
+      expect(await state.get('longer')).toBe('x');
+      expect(await state.firstUse('once', 60)).toBe(true);
+    });
+
+    it('keeps a set as long as its longest-lived member asked; an emptied set is gone', async () => {
+      await state.addToSets(['extended'], 'a', 1);
+      await state.addToSets(['extended'], 'b', 3);
+      await state.addToSets(['kept'], 'a', 3);
+      await state.addToSets(['kept'], 'b', 1);
+      await state.addToSets(['fraction-early', 'fraction-late'], 'a', 0.2);
+      await state.addToSets(['emptied'], 'a', 100);
+      await state.removeFromSets(['emptied'], 'a');
+      await state.addToSets(['emptied'], 'b', 1); // a new set: its own lifetime, not the old one's
+      await sleep(400);
+      expect(await state.takeSet('fraction-early')).toEqual(['a']);
+      await sleep(800);
+      expect(sorted(await state.takeSet('extended'))).toEqual(['a', 'b']);
+      expect(sorted(await state.takeSet('kept'))).toEqual(['a', 'b']);
+      expect(await state.takeSet('fraction-late')).toEqual([]);
+      expect(await state.takeSet('emptied')).toEqual([]);
+    });
+
+    it.each([NaN, Infinity, -Infinity])('refuses a lifetime of %s, storing nothing', async (ttl) => {
+      await expect(state.set('v', 'x', ttl)).rejects.toMatchObject(INVALID_TTL);
+      await expect(state.swap('v', 'x', ttl)).rejects.toMatchObject(INVALID_TTL);
+      await expect(state.firstUse('f', ttl)).rejects.toMatchObject(INVALID_TTL);
+      await expect(state.addToSets(['s'], 'm', ttl)).rejects.toMatchObject(INVALID_TTL);
+      await expect(state.lock('l', ttl)).rejects.toMatchObject(INVALID_TTL);
+      expect(await state.get('v')).toBeUndefined();
+      expect(await state.takeSet('s')).toEqual([]);
+      expect(await state.firstUse('f', 60)).toBe(true);
+      expect(await state.lock('l', 60_000)).toBeInstanceOf(Function);
+    });
+  });
+
+  describe('a key holds a value or a set, not both', () => {
+    it('fails an operation of the other kind with session_store_unavailable; set replaces a set', async () => {
+      await state.set('v', 'x', 60);
+      await state.addToSets(['s'], 'm', 60);
+      await expect(state.get('s')).rejects.toMatchObject(STORE_FAILURE);
+      await expect(state.swap('s', 'y', 60)).rejects.toMatchObject(STORE_FAILURE);
+      await expect(state.removeFromSets(['v'], 'x')).rejects.toMatchObject(STORE_FAILURE);
+      await expect(state.addToSets(['v'], 'm', 60)).rejects.toMatchObject(STORE_FAILURE);
+      expect(await state.get('v')).toBe('x');
+      expect(await state.lock('s', 60_000)).toBeUndefined();
+      expect(await state.firstUse('s', 60)).toBe(false);
+      await expect(state.takeSet('v')).rejects.toMatchObject(STORE_FAILURE);
+      await state.set('s', 'y', 60);
+      expect(await state.get('s')).toBe('y');
+      await expect(state.takeSet('s')).rejects.toMatchObject(STORE_FAILURE);
+    });
+  });
+});
+
+describe('redisSharedState only', () => {
+  it('keeps every key under its prefix, each with an expiry', async () => {
+    const prefix = freshPrefix();
+    const state = redisSharedState(client, prefix);
+    await state.set('v', 'x', 60);
+    await state.swap('w', 'x', 60);
+    await state.lock('l', 60_000);
+    await state.firstUse('f', 60);
+    await state.addToSets(['s1', 's2'], 'm', 60);
+    const keys = await redis.inspect.keys(`${prefix}*`);
+    expect(keys.sort()).toEqual(['f', 'l', 's1', 's2', 'v', 'w'].map((key) => prefix + key));
+    for (const key of keys) {
+      const ttl = await redis.inspect.pTTL(key);
+      expect([key, ttl > 0 && ttl <= 60_000]).toEqual([key, true]);
+    }
+    expect(await redis.inspect.exists(['v', 'w', 'l', 'f', 's1', 's2'])).toBe(0);
+  });
+
+  it('is shared by instances with the same prefix, and only by them', async () => {
+    const prefix = freshPrefix();
+    const one = redisSharedState(client, prefix);
+    const otherClient = await connect();
+    try {
+      const other = redisSharedState(otherClient, prefix);
+      const stranger = redisSharedState(client, freshPrefix());
+      await one.set('v', 'x', 60);
+      await one.addToSets(['s'], 'm', 60);
+      expect(await other.get('v')).toBe('x');
+      expect(await stranger.get('v')).toBeUndefined();
+      expect(await stranger.takeSet('s')).toEqual([]);
+      expect(await other.takeSet('s')).toEqual(['m']);
+      expect(await one.takeSet('s')).toEqual([]);
+    } finally {
+      otherClient.destroy();
+    }
+  });
+
+  it('reports a Redis it cannot reach as session_store_unavailable; a lock release never throws', async () => {
+    const lost = await connect();
+    const state = redisSharedState(lost, freshPrefix());
+    const release = await state.lock('l', 60_000);
+    lost.destroy();
+    const read = { ...STORE_FAILURE, message: 'The session store failed to read the shared login state.' };
+    const write = { ...STORE_FAILURE, message: 'The session store failed to write the shared login state.' };
+    await expect(state.get('v')).rejects.toMatchObject(read);
+    await expect(state.set('v', 'x', 60)).rejects.toMatchObject(write);
+    await expect(state.delete('v')).rejects.toMatchObject(write);
+    await expect(state.swap('v', 'x', 60)).rejects.toMatchObject(write);
+    await expect(state.lock('m', 60_000)).rejects.toMatchObject(write);
+    await expect(state.firstUse('f', 60)).rejects.toMatchObject(write);
+    await expect(state.addToSets(['s'], 'm', 60)).rejects.toMatchObject(write);
+    await expect(state.takeSet('s')).rejects.toMatchObject(write);
+    await expect(state.removeFromSets(['s'], 'm')).rejects.toMatchObject(write);
+    await expect(state.get('v')).rejects.toHaveProperty('cause');
+    await expect(release!()).resolves.toBeUndefined();
+  });
+});
+
+describe('memorySharedState only', () => {
+  it('counts its keys in size, sweeps expired ones unread, and stops sweeping once closed', async () => {
+    const open = memorySharedState(50);
+    const closed = memorySharedState(50);
+    memories.push(open, closed);
+    closed.close();
+    for (const state of [open, closed]) {
+      await state.set('short', 'x', 1);
+      await state.addToSets(['set'], 'm', 1);
+      await state.set('long', 'x', 60);
+    }
+    expect([open.size, closed.size]).toEqual([3, 3]);
+    await sleep(1_200);
+    expect([open.size, closed.size]).toEqual([1, 3]);
+    expect(await closed.get('short')).toBeUndefined(); // expired all the same
+  });
+});
