@@ -18,10 +18,22 @@ describe('randomBuffer and randomToken', () => {
     expect(randomToken(16)).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
-  it('returns buffers of their own: changing one changes no later value', () => {
-    const first = randomBuffer(16);
-    first.fill(0);
-    expect(randomBuffer(16).equals(Buffer.alloc(16))).toBe(false);
+  it('returns buffers of their own: no later draw, block refill or change to another alters a value', () => {
+    // 600 × 16 bytes span more than two 4096-byte blocks: values held from the first block see the refills.
+    const held: Buffer[] = [];
+    const asDrawn: Buffer[] = [];
+    for (let i = 0; i < 600; i += 1) {
+      const value = randomBuffer(16);
+      held.push(value);
+      asDrawn.push(Buffer.from(value));
+    }
+    const changed = (): number => held.filter((value, index) => !value.equals(asDrawn[index]!)).length;
+    expect(changed()).toBe(0);
+    expect(new Set(held.map((value) => value.toString('hex'))).size).toBe(600);
+    // Changing every other value changes none of the rest, nor what is drawn next.
+    for (const [index, value] of held.entries()) if (index % 2 === 1) value.fill(0);
+    expect(held.filter((value, index) => index % 2 === 0 && !value.equals(asDrawn[index]!))).toEqual([]);
+    for (let i = 0; i < 300; i += 1) expect(randomBuffer(16).equals(Buffer.alloc(16))).toBe(false);
   });
 
   it('refuses sizes outside 1..4096 with a coded RangeError', () => {

@@ -143,6 +143,16 @@ describe('bindLogin and takeBoundLogin', () => {
     await bindLogin(ctx, browser.request(), browser.response(), tx);
     expect(await takeBoundLogin(ctx, browser.request(), browser.response(), `${tx.state}x`)).toBe('unknown');
     expect(await takeBoundLogin(ctx, browser.request(), browser.response(), '__proto__')).toBe('unknown');
+    // The flow of another state holding this login, with the cookie and secret to open it: what a flow id
+    // collision (or an entry written under the wrong flow) gives. Only the state comparison refuses it.
+    const other = pending().state;
+    const flow = flowId(tx.state);
+    const otherFlow = flowId(other);
+    await shared.set(`tx:${otherFlow}`, (await shared.get(`tx:${flow}`))!, 60);
+    browser.cookies.set(`app-tx-${otherFlow}`, browser.cookies.get(`app-tx-${flow}`)!);
+    expect(await takeBoundLogin(ctx, browser.request(), browser.response(), other)).toBe('unknown');
+    // Neither entry was taken: the login still opens for its own state.
+    expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toEqual(tx);
   });
 
   it('says expired for a login past its expiry', async () => {
