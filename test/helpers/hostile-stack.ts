@@ -151,7 +151,7 @@ export async function walkToCallback(app: HostileApp, browser: Browser, returnTo
  */
 function hostProcess(): NodeJS.Process {
   const HostFunction = (setTimeout as unknown as { constructor: FunctionConstructor }).constructor;
-  return HostFunction('return process')() as NodeJS.Process;
+  return (HostFunction('return process') as () => NodeJS.Process)();
 }
 
 /**
@@ -166,6 +166,77 @@ export function trackUnhandledRejections(): { reasons: unknown[]; stop(): void }
   return { reasons, stop: () => void host.off('unhandledRejection', listener) };
 }
 
+/** A JSON body the hostile AS would send, for scripts that change it ({@link without}, {@link withField}). */
+export type JsonBody = Record<string, unknown>;
+
+/** A body script that drops the field `name` from the normal answer. */
+export const without =
+  (name: string) =>
+  (body: JsonBody): JsonBody => ({ ...body, [name]: undefined });
+
+/** A body script that sets the field `name` of the normal answer to `value`. */
+export const withField =
+  (name: string, value: unknown) =>
+  (body: JsonBody): JsonBody => ({ ...body, [name]: value });
+
+/** What {@link useHostileAs} keeps for a test file; read it inside tests and hooks (set in `beforeAll`). */
+export interface HostileAsFixture {
+  /** The scripted AS, one for the file; its scripts and recorded requests are reset after each test. */
+  readonly as: HostileAs;
+  /**
+   * Start an app against the AS ({@link startHostileApp}), closed after the test that started it, or
+   * after the file's last test (before the AS) with `lifetime` `'file'`.
+   */
+  startApp(overrides?: Partial<ParLoginOptions>, lifetime?: 'test' | 'file'): Promise<HostileApp>;
+  /** The process's unhandled rejections since the file's `beforeAll` ({@link trackUnhandledRejections}). */
+  readonly unhandledRejections: readonly unknown[];
+}
+
+/**
+ * Register the hooks every hostile-AS test file shares: the process's unhandled rejections tracked
+ * and the scripted AS started once for the file; after each test, the apps it started closed and
+ * the AS's script reset; at the end, the file's apps and the AS closed and the tracking stopped.
+ */
+export function useHostileAs(): HostileAsFixture {
+  let as: HostileAs | undefined;
+  let tracker: ReturnType<typeof trackUnhandledRejections> | undefined;
+  const apps: Record<'test' | 'file', HostileApp[]> = { test: [], file: [] };
+  const closeAll = async (running: HostileApp[]): Promise<void> => {
+    for (const app of running.splice(0)) await app.close();
+  };
+  const started = (): HostileAs => {
+    if (as === undefined)
+      throw new Error('useHostileAs: the AS starts in beforeAll; use the fixture in tests');
+    return as;
+  };
+  beforeAll(async () => {
+    tracker = trackUnhandledRejections();
+    as = await startHostileAs();
+  });
+  afterEach(async () => {
+    await closeAll(apps.test);
+    as?.reset();
+  });
+  afterAll(async () => {
+    await closeAll(apps.file);
+    await as?.close();
+    tracker?.stop();
+  });
+  return {
+    get as() {
+      return started();
+    },
+    async startApp(overrides = {}, lifetime = 'test') {
+      const app = await startHostileApp(started(), overrides);
+      apps[lifetime].push(app);
+      return app;
+    },
+    get unhandledRejections() {
+      return tracker?.reasons ?? [];
+    },
+  };
+}
+
 /** What {@link useHostileStack} keeps for a test file; read it inside tests (set in `beforeAll`). */
 export interface HostileFixture {
   as: HostileAs;
@@ -173,24 +244,19 @@ export interface HostileFixture {
 }
 
 /**
- * Register the hooks most hostile-AS test files share: the scripted AS and the app against it
- * started once, the script reset after each test, and at the end no unhandled rejection, then both
- * closed.
+ * {@link useHostileAs} with one app for the whole file (started once against the AS), and at the
+ * end, once both are closed, no unhandled rejection.
  */
 export function useHostileStack(overrides: Partial<ParLoginOptions> = {}): HostileFixture {
+  const hostile = useHostileAs();
   const fixture = {} as HostileFixture;
-  let rejections: ReturnType<typeof trackUnhandledRejections>;
   beforeAll(async () => {
-    fixture.as = await startHostileAs();
-    fixture.app = await startHostileApp(fixture.as, overrides);
-    rejections = trackUnhandledRejections();
+    fixture.as = hostile.as;
+    fixture.app = await hostile.startApp(overrides, 'file');
   });
-  afterEach(() => fixture.as.reset());
-  afterAll(async () => {
-    rejections.stop();
-    expect(rejections.reasons).toEqual([]);
-    await fixture.app.close();
-    await fixture.as.close();
+  // Runs after useHostileAs's afterAll (hooks run in the order registered): the app and AS are closed.
+  afterAll(() => {
+    expect(hostile.unhandledRejections).toEqual([]);
   });
   return fixture;
 }

@@ -4,53 +4,32 @@
  * connection pool and caches) working for the next login. Extends failures.test.ts, which covers
  * a refusing oidc-provider, an AS down at /login, a silent discovery and a few bad PAR answers.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { ParLoginOptions } from '../../src/index.js';
 import type { Browser } from '../helpers/browser.js';
-import { startHostileAs, type HostileAs, type Misbehaviour } from '../helpers/hostile-as.js';
+import type { Misbehaviour } from '../helpers/hostile-as.js';
 import {
   expectCleanFailure,
   expectLoggedOut,
   FETCH_HEADERS,
   refusedUrl,
-  startHostileApp,
-  trackUnhandledRejections,
+  useHostileAs,
   walkToCallback,
+  without,
+  withField,
   type HostileApp,
+  type JsonBody,
 } from '../helpers/hostile-stack.js';
 
-let tracker: ReturnType<typeof trackUnhandledRejections>;
-let as: HostileAs;
-let app: HostileApp | undefined;
-
-beforeAll(async () => {
-  tracker = trackUnhandledRejections();
-  as = await startHostileAs();
-});
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-  as.reset();
-});
-afterAll(async () => {
-  await as.close();
-  tracker.stop();
-});
+const fixture = useHostileAs();
 
 const GENERIC_5XX = 'The sign-in service is not available right now. Please try again in a moment.';
-type Body = Record<string, unknown>;
-const without =
-  (name: string) =>
-  (body: Body): Body => ({ ...body, [name]: undefined });
-const withField =
-  (name: string, value: unknown) =>
-  (body: Body): Body => ({ ...body, [name]: value });
 
 /** Start an app and ask its /login as a fetch would; returns the answer and how long it took. */
 async function fetchLogin(
   overrides: Partial<ParLoginOptions> = {},
 ): Promise<{ app: HostileApp; browser: Browser; hop: Awaited<ReturnType<Browser['request']>>; ms: number }> {
-  app = await startHostileApp(as, overrides);
+  const app = await fixture.startApp(overrides);
   const browser = app.browser();
   const started = Date.now();
   const hop = await browser.request(`${app.url}/login`, { headers: FETCH_HEADERS });
@@ -59,19 +38,23 @@ async function fetchLogin(
 
 /** After a failure, the same app and browser log in fine once the AS behaves. */
 async function expectRecovery(running: HostileApp, browser: Browser): Promise<void> {
-  as.reset();
+  fixture.as.reset();
   const done = await browser.follow(await walkToCallback(running, browser, '/profile'));
   expect(done.at(-1)).toMatchObject({ status: 200, url: `${running.url}/profile` });
   expect(done.at(-1)!.body).toContain('Mallory Hostile');
 }
 
 it('logs in against the hostile AS when it behaves (the control case)', async () => {
-  app = await startHostileApp(as);
+  const app = await fixture.startApp();
   const browser = app.browser();
   await expectRecovery(app, browser);
   const me = await browser.request(`${app.url}/me`, { headers: FETCH_HEADERS });
-  expect(JSON.parse(me.body).claims).toMatchObject({ sub: 'mallory', iss: as.issuer, aud: as.clientId });
-  expect(as.requests.map((r) => r.endpoint)).toEqual(['discovery', 'par', 'auth', 'token', 'jwks']);
+  expect((JSON.parse(me.body) as { claims: unknown }).claims).toMatchObject({
+    sub: 'mallory',
+    iss: fixture.as.issuer,
+    aud: fixture.as.clientId,
+  });
+  expect(fixture.as.requests.map((r) => r.endpoint)).toEqual(['discovery', 'par', 'auth', 'token', 'jwks']);
 });
 
 describe('a hostile PAR endpoint', () => {
@@ -100,12 +83,12 @@ describe('a hostile PAR endpoint', () => {
     ['expires_in as a string', { body: withField('expires_in', '60') }],
     ['an error with a 201', { body: { error: 'invalid_request' } }],
   ])('refuses %s with par_error, without a session', async (_name, misbehaviour) => {
-    as.script.par = misbehaviour;
+    fixture.as.script.par = misbehaviour;
     const { app: running, browser, hop } = await fetchLogin();
     await expectCleanFailure(running, browser, hop, 'par_error', 502);
     expect(hop.headers['set-cookie']).toBeUndefined();
-    expect(JSON.parse(hop.body).error_description).toBe(GENERIC_5XX);
-    expect(as.count('auth')).toBe(0);
+    expect((JSON.parse(hop.body) as { error_description?: unknown }).error_description).toBe(GENERIC_5XX);
+    expect(fixture.as.count('auth')).toBe(0);
     await expectRecovery(running, browser);
   });
 
@@ -126,9 +109,9 @@ describe('a hostile PAR endpoint', () => {
   ])('answers %s with %s (%s)', async (_name, code, status, misbehaviour, overrides) => {
     if (misbehaviour === 'refused') {
       const closed = await refusedUrl('/par');
-      as.script.discovery = { body: withField('pushed_authorization_request_endpoint', closed) };
+      fixture.as.script.discovery = { body: withField('pushed_authorization_request_endpoint', closed) };
     } else {
-      as.script.par = misbehaviour;
+      fixture.as.script.par = misbehaviour;
     }
     const { app: running, browser, hop, ms } = await fetchLogin(overrides);
     await expectCleanFailure(running, browser, hop, code, status);
@@ -139,24 +122,24 @@ describe('a hostile PAR endpoint', () => {
   });
 
   it('does not follow a redirect (the target gets no request)', async () => {
-    as.script.par = { redirectTo: `${as.issuer}/stolen-par` };
+    fixture.as.script.par = { redirectTo: `${fixture.as.issuer}/stolen-par` };
     const { app: running, browser, hop } = await fetchLogin();
     await expectCleanFailure(running, browser, hop, 'par_error', 502);
-    expect(as.requests.filter((r) => r.url.startsWith('/stolen-par'))).toEqual([]);
-    expect(as.count('other')).toBe(0);
+    expect(fixture.as.requests.filter((r) => r.url.startsWith('/stolen-par'))).toEqual([]);
+    expect(fixture.as.count('other')).toBe(0);
   });
 
   it('sends the browser on with exactly client_id and request_uri, even for a request_uri that tries to add parameters', async () => {
     const sneaky = 'urn:x&client_id=evil&redirect_uri=https://evil.example/#frag\r\nSet-Cookie: stolen=1';
-    as.script.par = { body: withField('request_uri', sneaky) };
+    fixture.as.script.par = { body: withField('request_uri', sneaky) };
     const { hop } = await fetchLogin();
     expect(hop.status).toBe(303);
     expect(String(hop.headers.location)).not.toMatch(/[\r\n]/);
     expect(hop.headers['set-cookie']?.toString()).not.toContain('stolen');
     const target = new URL(hop.location!);
-    expect(target.origin + target.pathname).toBe(as.url('auth'));
+    expect(target.origin + target.pathname).toBe(fixture.as.url('auth'));
     expect([...target.searchParams]).toEqual([
-      ['client_id', as.clientId],
+      ['client_id', fixture.as.clientId],
       ['request_uri', sneaky],
     ]);
   });
@@ -168,7 +151,10 @@ describe('a hostile discovery document', () => {
     ['a 200 that is not JSON', { body: '<html>Welcome</html>' }],
     ['a JSON array', { body: [] }],
     ['another issuer', { body: withField('issuer', 'https://evil.example') }],
-    ['the issuer with a trailing slash', { body: (d: Body) => ({ ...d, issuer: `${String(d.issuer)}/` }) }],
+    [
+      'the issuer with a trailing slash',
+      { body: (d: JsonBody) => ({ ...d, issuer: `${String(d.issuer)}/` }) },
+    ],
     ['no issuer', { body: without('issuer') }],
     ['no authorization_endpoint', { body: without('authorization_endpoint') }],
     ['no token_endpoint', { body: without('token_endpoint') }],
@@ -182,17 +168,20 @@ describe('a hostile discovery document', () => {
       { body: withField('token_endpoint', 'http://evil.example/token') },
     ],
     ['a relative PAR endpoint', { body: withField('pushed_authorization_request_endpoint', '/par') }],
-    ['a jwks_uri with a fragment', { body: (d: Body) => ({ ...d, jwks_uri: `${String(d.jwks_uri)}#keys` }) }],
+    [
+      'a jwks_uri with a fragment',
+      { body: (d: JsonBody) => ({ ...d, jwks_uri: `${String(d.jwks_uri)}#keys` }) },
+    ],
     [
       'an endpoint that is not a string',
       { body: withField('token_endpoint', { url: 'https://evil.example' }) },
     ],
     ['a redirect', { redirectTo: 'https://evil.example/.well-known/openid-configuration' }],
   ])('refuses %s with discovery_failed, and pushes nothing', async (_name, misbehaviour) => {
-    as.script.discovery = misbehaviour;
+    fixture.as.script.discovery = misbehaviour;
     const { app: running, browser, hop } = await fetchLogin();
     await expectCleanFailure(running, browser, hop, 'discovery_failed', 502);
-    expect(as.count('par')).toBe(0);
+    expect(fixture.as.count('par')).toBe(0);
     expect(hop.body).not.toContain('evil.example');
     await expectRecovery(running, browser);
   });
@@ -202,7 +191,7 @@ describe('a hostile discovery document', () => {
     ['a document that never finishes', 'as_timeout', 504, { hang: 'body' }],
     ['a dropped connection', 'as_unreachable', 502, { destroy: true }],
   ])('answers %s with %s (%s)', async (_name, code, status, misbehaviour) => {
-    as.script.discovery = misbehaviour;
+    fixture.as.script.discovery = misbehaviour;
     const { app: running, browser, hop, ms } = await fetchLogin({ httpTimeoutMs: 300 });
     await expectCleanFailure(running, browser, hop, code, status);
     expect(ms).toBeLessThan(1_300);
@@ -210,31 +199,31 @@ describe('a hostile discovery document', () => {
   });
 
   it('fetches a failing discovery once for concurrent logins, and retries after', async () => {
-    as.script.discovery = { delayMs: 150, status: 503 };
-    app = await startHostileApp(as);
-    const browsers = Array.from({ length: 8 }, () => app!.browser());
+    fixture.as.script.discovery = { delayMs: 150, status: 503 };
+    const app = await fixture.startApp();
+    const browsers = Array.from({ length: 8 }, () => app.browser());
     const hops = await Promise.all(
-      browsers.map((b) => b.request(`${app!.url}/login`, { headers: FETCH_HEADERS })),
+      browsers.map((b) => b.request(`${app.url}/login`, { headers: FETCH_HEADERS })),
     );
     expect(hops.map((h) => h.status)).toEqual(Array(8).fill(502));
-    expect(as.count('discovery')).toBe(1);
+    expect(fixture.as.count('discovery')).toBe(1);
     for (const [index, hop] of hops.entries())
       await expectCleanFailure(app, browsers[index]!, hop, 'discovery_failed', 502);
     await expectRecovery(app, browsers[0]!);
-    expect(as.count('discovery')).toBe(1);
+    expect(fixture.as.count('discovery')).toBe(1);
   });
 });
 
 describe('the browser side stays clean', () => {
   it('shows a browser navigation an escaped page for a hostile AS error, without the AS description', async () => {
-    as.script.par = {
+    fixture.as.script.par = {
       status: 400,
       body: {
         error: '"><script>alert(1)</script>',
         error_description: '<img src=x onerror=alert(2)> internal detail',
       },
     };
-    app = await startHostileApp(as);
+    const app = await fixture.startApp();
     const browser = app.browser();
     const page = await browser.navigate(`${app.url}/login`);
     await expectCleanFailure(app, browser, page, 'par_error', 502);
@@ -247,5 +236,5 @@ describe('the browser side stays clean', () => {
 
 it('had no unhandled rejection', async () => {
   await new Promise((resolve) => setTimeout(resolve, 20));
-  expect(tracker.reasons).toEqual([]);
+  expect(fixture.unhandledRejections).toEqual([]);
 });

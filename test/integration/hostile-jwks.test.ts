@@ -3,37 +3,20 @@
  * middleware's back channel when the first ID token arrives, refetched once for an unknown `kid`
  * (at most once per `jwksCooldown` seconds), and a failed fetch is not cached.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { JWK } from 'jose';
 import type { Browser, Hop } from '../helpers/browser.js';
-import { startHostileAs, type HostileAs, type Script } from '../helpers/hostile-as.js';
+import type { Script } from '../helpers/hostile-as.js';
 import {
   expectCleanFailure,
   FETCH_HEADERS,
   refusedUrl,
-  startHostileApp,
-  trackUnhandledRejections,
+  useHostileAs,
   walkToCallback,
   type HostileApp,
 } from '../helpers/hostile-stack.js';
 
-let tracker: ReturnType<typeof trackUnhandledRejections>;
-let as: HostileAs;
-let app: HostileApp | undefined;
-
-beforeAll(async () => {
-  tracker = trackUnhandledRejections();
-  as = await startHostileAs();
-});
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-  as.reset();
-});
-afterAll(async () => {
-  await as.close();
-  tracker.stop();
-});
+const fixture = useHostileAs();
 
 const mapKeys = (change: (key: JWK) => unknown) => (body: { keys: JWK[] }) => ({
   keys: body.keys.map(change),
@@ -76,7 +59,12 @@ describe('a hostile JWKS endpoint', () => {
       { body: mapKeys((k) => ({ ...k, x: 5 })) },
     ],
     ['a private key as the signing key', 'jwks_error', 502, { body: mapKeys((k) => ({ ...k, d: 'AAAA' })) }],
-    ['a redirect (not followed)', 'jwks_error', 502, () => ({ redirectTo: `${as.issuer}/stolen-jwks` })],
+    [
+      'a redirect (not followed)',
+      'jwks_error',
+      502,
+      () => ({ redirectTo: `${fixture.as.issuer}/stolen-jwks` }),
+    ],
     ['an empty key set', 'id_token_invalid', 502, { body: { keys: [] } }],
     [
       'the signing key on another curve',
@@ -97,105 +85,105 @@ describe('a hostile JWKS endpoint', () => {
   ])('answers %s with %s (%s)', async (_name, code, status, misbehaviour) => {
     if (misbehaviour === 'refused') {
       const closed = await refusedUrl('/jwks');
-      as.script.discovery = { body: (d: Record<string, unknown>) => ({ ...d, jwks_uri: closed }) };
+      fixture.as.script.discovery = { body: (d: Record<string, unknown>) => ({ ...d, jwks_uri: closed }) };
     } else {
-      as.script.jwks = misbehaviour;
+      fixture.as.script.jwks = misbehaviour;
     }
-    app = await startHostileApp(as, { httpTimeoutMs: 300 });
+    const app = await fixture.startApp({ httpTimeoutMs: 300 });
     const { browser, hop } = await attempt(app);
     await expectCleanFailure(app, browser, hop, code, status);
-    expect(as.count('other')).toBe(0);
+    expect(fixture.as.count('other')).toBe(0);
   });
 
   it('refuses an HS256 token even when the JWKS publishes the client secret as a key', async () => {
-    const secret = Buffer.from(as.clientSecret).toString('base64url');
-    as.script.jwks = {
+    const secret = Buffer.from(fixture.as.clientSecret).toString('base64url');
+    fixture.as.script.jwks = {
       body: (b: { keys: JWK[] }) => ({
         keys: [...b.keys, { kty: 'oct', k: secret, alg: 'HS256', kid: 'shared' }],
       }),
     };
-    as.idToken = { signer: 'client-secret', header: { kid: 'shared' } };
-    app = await startHostileApp(as);
+    fixture.as.idToken = { signer: 'client-secret', header: { kid: 'shared' } };
+    const app = await fixture.startApp();
     const { browser, hop } = await attempt(app);
     await expectCleanFailure(app, browser, hop, 'id_token_invalid', 502);
     expect(app.logs.find((r) => r.code === 'id_token_invalid')?.error).toMatch(/algorithm is not allowed/);
   });
 
   it('does not cache a failed fetch: the next login fetches again and succeeds', async () => {
-    as.script.jwks = { status: 503 };
-    app = await startHostileApp(as);
+    fixture.as.script.jwks = { status: 503 };
+    const app = await fixture.startApp();
     const failed = await attempt(app);
     await expectCleanFailure(app, failed.browser, failed.hop, 'jwks_error', 502);
-    delete as.script.jwks;
+    delete fixture.as.script.jwks;
     await expectLoggedIn(app, await attempt(app));
-    expect(as.count('jwks')).toBe(2);
+    expect(fixture.as.count('jwks')).toBe(2);
   });
 
   it('fetches the JWKS once for concurrent callbacks on a cold app', async () => {
-    app = await startHostileApp(as);
-    const browsers = Array.from({ length: 5 }, () => app!.browser());
+    const app = await fixture.startApp();
+    const browsers = Array.from({ length: 5 }, () => app.browser());
     const callbacks: string[] = [];
     for (const browser of browsers) callbacks.push(await walkToCallback(app, browser));
     const hops = await Promise.all(browsers.map((browser, index) => browser.navigate(callbacks[index]!)));
     expect(hops.map((hop) => hop.status)).toEqual(Array(5).fill(303));
-    expect(as.count('jwks')).toBe(1);
+    expect(fixture.as.count('jwks')).toBe(1);
   });
 });
 
 describe('key rotation', () => {
   it('refetches the JWKS once for a new kid and then succeeds (jwksCooldown 0)', async () => {
-    app = await startHostileApp(as, { jwksCooldown: 0 });
+    const app = await fixture.startApp({ jwksCooldown: 0 });
     await expectLoggedIn(app, await attempt(app));
-    expect(as.count('jwks')).toBe(1);
-    await as.rotateKey();
+    expect(fixture.as.count('jwks')).toBe(1);
+    await fixture.as.rotateKey();
     await expectLoggedIn(app, await attempt(app));
-    expect(as.count('jwks')).toBe(2);
+    expect(fixture.as.count('jwks')).toBe(2);
     await expectLoggedIn(app, await attempt(app));
-    expect(as.count('jwks')).toBe(2);
+    expect(fixture.as.count('jwks')).toBe(2);
   });
 
   it('does not refetch within jwksCooldown seconds, and does after it', async () => {
-    app = await startHostileApp(as, { jwksCooldown: 1 });
+    const app = await fixture.startApp({ jwksCooldown: 1 });
     await expectLoggedIn(app, await attempt(app));
-    await as.rotateKey();
+    await fixture.as.rotateKey();
     const early = await attempt(app);
     await expectCleanFailure(app, early.browser, early.hop, 'id_token_invalid', 502);
-    expect(as.count('jwks')).toBe(1);
+    expect(fixture.as.count('jwks')).toBe(1);
     await new Promise((resolve) => setTimeout(resolve, 1_050));
     await expectLoggedIn(app, await attempt(app));
-    expect(as.count('jwks')).toBe(2);
+    expect(fixture.as.count('jwks')).toBe(2);
   });
 
   it('keeps the default cooldown of 30 s: a rotation right after the first fetch is refused', async () => {
-    app = await startHostileApp(as);
+    const app = await fixture.startApp();
     expect(app.middleware.config.jwksCooldown).toBe(30);
     await expectLoggedIn(app, await attempt(app));
-    await as.rotateKey();
+    await fixture.as.rotateKey();
     const { browser, hop } = await attempt(app);
     await expectCleanFailure(app, browser, hop, 'id_token_invalid', 502);
-    expect(as.count('jwks')).toBe(1);
+    expect(fixture.as.count('jwks')).toBe(1);
   });
 
   it('refuses a token without kid while two keys are published (OIDC Core §10.1 then requires a kid)', async () => {
-    app = await startHostileApp(as, { jwksCooldown: 0 });
-    await as.rotateKey();
-    as.idToken = { header: { kid: undefined } };
+    const app = await fixture.startApp({ jwksCooldown: 0 });
+    await fixture.as.rotateKey();
+    fixture.as.idToken = { header: { kid: undefined } };
     const { browser, hop } = await attempt(app);
     await expectCleanFailure(app, browser, hop, 'id_token_invalid', 502);
   });
 
   it('refetches at most once per token signed with an unknown kid', async () => {
-    app = await startHostileApp(as, { jwksCooldown: 0 });
-    as.idToken = { signer: 'stranger' };
+    const app = await fixture.startApp({ jwksCooldown: 0 });
+    fixture.as.idToken = { signer: 'stranger' };
     for (let round = 1; round <= 3; round += 1) {
       const { browser, hop } = await attempt(app);
       await expectCleanFailure(app, browser, hop, 'id_token_invalid', 502);
-      expect(as.count('jwks')).toBe(round + 1); // the first token also made the first fetch
+      expect(fixture.as.count('jwks')).toBe(round + 1); // the first token also made the first fetch
     }
   });
 });
 
 it('had no unhandled rejection', async () => {
   await new Promise((resolve) => setTimeout(resolve, 20));
-  expect(tracker.reasons).toEqual([]);
+  expect(fixture.unhandledRejections).toEqual([]);
 });

@@ -30,7 +30,7 @@ describe('max_age and auth_time', () => {
       (claims: Record<string, unknown>) => ({ ...claims, auth_time: 'yesterday' }),
     ],
   ])('refuses an ID token with %s after max_age=60 (id_token_invalid, 502)', async (_name, change) => {
-    fixture.as.idToken.claims = change as never;
+    fixture.as.idToken.claims = change;
     const browser = fixture.app.browser();
     const hops = await browser.follow(`${fixture.app.url}/login?max_age=60`);
     expect(fixture.as.requests.find((r) => r.endpoint === 'par')!.form.max_age).toBe('60');

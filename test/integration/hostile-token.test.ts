@@ -5,59 +5,31 @@
  * `state_used`), logs nobody in, and leaves the app serving. The unit tests in id-token.test.ts
  * check the validator alone; here the same attacks go through the middleware and a real JWKS fetch.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import type { JWTPayload } from 'jose';
 import type { ParLoginOptions } from '../../src/index.js';
 import type { Browser, Hop } from '../helpers/browser.js';
-import {
-  startHostileAs,
-  type HostileAs,
-  type IdTokenScript,
-  type Misbehaviour,
-  type Script,
-} from '../helpers/hostile-as.js';
+import type { IdTokenScript, Misbehaviour, Script } from '../helpers/hostile-as.js';
 import {
   expectCleanFailure,
   FETCH_HEADERS,
   refusedUrl,
-  startHostileApp,
-  trackUnhandledRejections,
+  useHostileAs,
   walkToCallback,
+  without,
+  withField,
   type HostileApp,
 } from '../helpers/hostile-stack.js';
 
-let tracker: ReturnType<typeof trackUnhandledRejections>;
-let as: HostileAs;
-let app: HostileApp | undefined;
+const fixture = useHostileAs();
 
-beforeAll(async () => {
-  tracker = trackUnhandledRejections();
-  as = await startHostileAs();
-});
-afterEach(async () => {
-  await app?.close();
-  app = undefined;
-  as.reset();
-});
-afterAll(async () => {
-  await as.close();
-  tracker.stop();
-});
-
-type Body = Record<string, unknown>;
-const without =
-  (name: string) =>
-  (body: Body): Body => ({ ...body, [name]: undefined });
-const withField =
-  (name: string, value: unknown) =>
-  (body: Body): Body => ({ ...body, [name]: value });
 const now = (): number => Math.floor(Date.now() / 1000);
 
 /** Start an app, walk a login to the callback and deliver it as the browser would. */
 async function deliverCallback(
   overrides: Partial<ParLoginOptions> = {},
 ): Promise<{ running: HostileApp; browser: Browser; callbackUrl: string; hop: Hop; ms: number }> {
-  app = await startHostileApp(as, overrides);
+  const app = await fixture.startApp(overrides);
   const browser = app.browser();
   const callbackUrl = await walkToCallback(app, browser, '/profile');
   const started = Date.now();
@@ -108,14 +80,14 @@ describe('a hostile token endpoint', () => {
     ['a token_type other than Bearer', 'token_error', { body: withField('token_type', 'mac') }],
     ['a negative expires_in', 'token_error', { body: withField('expires_in', -1) }],
     ['a numeric refresh_token', 'token_error', { body: withField('refresh_token', 7) }],
-    ['a redirect (not followed)', 'token_error', () => ({ redirectTo: `${as.issuer}/stolen-token` })],
+    ['a redirect (not followed)', 'token_error', () => ({ redirectTo: `${fixture.as.issuer}/stolen-token` })],
     ['an id_token that is not a JWT', 'id_token_invalid', { body: withField('id_token', 'not-a-jwt') }],
     ['an id_token of five parts (a JWE)', 'id_token_invalid', { body: withField('id_token', 'a.b.c.d.e') }],
   ])('answers %s with %s, and logs nobody in', async (_name, code, misbehaviour) => {
-    as.script.token = misbehaviour;
+    fixture.as.script.token = misbehaviour;
     const { running, browser, callbackUrl, hop } = await deliverCallback();
     await expectFailedCallback(running, browser, callbackUrl, hop, code, 502);
-    expect(as.count('other')).toBe(0);
+    expect(fixture.as.count('other')).toBe(0);
   });
 
   it.each<[string, string, number, Misbehaviour | 'refused']>([
@@ -126,8 +98,8 @@ describe('a hostile token endpoint', () => {
     ['a refused connection', 'as_unreachable', 502, 'refused'],
   ])('answers %s with %s (%s) within httpTimeoutMs', async (_name, code, status, misbehaviour) => {
     if (misbehaviour === 'refused')
-      as.script.discovery = { body: withField('token_endpoint', await refusedUrl('/token')) };
-    else as.script.token = misbehaviour;
+      fixture.as.script.discovery = { body: withField('token_endpoint', await refusedUrl('/token')) };
+    else fixture.as.script.token = misbehaviour;
     const { running, browser, callbackUrl, hop, ms } = await deliverCallback({ httpTimeoutMs: 400 });
     await expectFailedCallback(running, browser, callbackUrl, hop, code, status);
     expect(ms).toBeLessThan(1_400);
@@ -141,15 +113,18 @@ describe('a hostile ID token', () => {
     ['signed by an unknown key', { signer: 'stranger' }],
     [
       'signed by an unknown key that claims the published kid',
-      () => ({ signer: 'stranger', header: { kid: as.kid } }),
+      () => ({ signer: 'stranger', header: { kid: fixture.as.kid } }),
     ],
     ['with a wrong iss', { claims: (c) => ({ ...c, iss: 'https://evil.example' }) }],
     ['with the issuer plus a trailing slash', { claims: (c) => ({ ...c, iss: `${String(c.iss)}/` }) }],
     ['with a wrong aud', { claims: (c) => ({ ...c, aud: 'another-client' }) }],
-    ['with an extra aud and no azp', { claims: (c) => ({ ...c, aud: [as.clientId, 'another-client'] }) }],
+    [
+      'with an extra aud and no azp',
+      { claims: (c) => ({ ...c, aud: [fixture.as.clientId, 'another-client'] }) },
+    ],
     [
       'with an azp of another client',
-      { claims: (c) => ({ ...c, aud: [as.clientId, 'another-client'], azp: 'another-client' }) },
+      { claims: (c) => ({ ...c, aud: [fixture.as.clientId, 'another-client'], azp: 'another-client' }) },
     ],
     ['expired beyond the clock tolerance', { claims: (c) => ({ ...c, exp: now() - 60 }) }],
     [
@@ -171,18 +146,18 @@ describe('a hostile ID token', () => {
     ['whose header names RS256 over an ES256 signature', { header: { alg: 'RS256' } }],
   ];
   it.each(cases)('refuses an ID token %s with id_token_invalid', async (_name, script) => {
-    as.idToken = typeof script === 'function' ? script() : script;
+    fixture.as.idToken = typeof script === 'function' ? script() : script;
     const { running, browser, callbackUrl, hop } = await deliverCallback();
     await expectFailedCallback(running, browser, callbackUrl, hop, 'id_token_invalid', 502);
-    expect(as.issued).not.toHaveLength(0);
+    expect(fixture.as.issued).not.toHaveLength(0);
   });
 
   it('refuses the ID token of an earlier login replayed by the AS (nonce)', async () => {
-    app = await startHostileApp(as);
+    const app = await fixture.startApp();
     const first = app.browser();
     await first.follow(await walkToCallback(app, first));
-    const earlier = as.issued.at(-1)!.idToken;
-    as.script.token = { body: withField('id_token', earlier) };
+    const earlier = fixture.as.issued.at(-1)!.idToken;
+    fixture.as.script.token = { body: withField('id_token', earlier) };
     const browser = app.browser();
     const callbackUrl = await walkToCallback(app, browser);
     await expectFailedCallback(
@@ -201,20 +176,20 @@ describe('a hostile ID token', () => {
     ['issued in the future within the clock tolerance', { claims: (c) => ({ ...c, iat: now() + 10 }) }],
     [
       'for several audiences with azp set to this client',
-      { claims: (c) => ({ ...c, aud: [as.clientId, 'api'], azp: as.clientId }) },
+      { claims: (c) => ({ ...c, aud: [fixture.as.clientId, 'api'], azp: fixture.as.clientId }) },
     ],
   ])('accepts an ID token %s (the checks are not too strict)', async (_name, script) => {
-    as.idToken = script;
+    fixture.as.idToken = script;
     const { running, browser, hop } = await deliverCallback();
     expect(hop.status).toBe(303);
     expect(hop.location).toBe(`${running.url}/profile`);
     const me = await browser.request(`${running.url}/me`, { headers: FETCH_HEADERS });
     expect(me.status).toBe(200);
-    expect(JSON.parse(me.body).claims.sub).toBe('mallory');
+    expect((JSON.parse(me.body) as { claims: { sub?: unknown } }).claims.sub).toBe('mallory');
   });
 });
 
 it('had no unhandled rejection', async () => {
   await new Promise((resolve) => setTimeout(resolve, 20));
-  expect(tracker.reasons).toEqual([]);
+  expect(fixture.unhandledRejections).toEqual([]);
 });
