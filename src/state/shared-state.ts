@@ -17,7 +17,7 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { randomToken } from '../crypto/random.js';
 import type { RedisClientType } from 'redis';
 import { invalidArgument, storeUnavailable } from '../errors.js';
 
@@ -90,7 +90,7 @@ export function redisSharedState(client: RedisClientType, prefix: string): Share
     },
     lock: async (key, ttlMs) => {
       const expiration = { type: 'PX', value: whole(ttlMs, 'ttlMs') } as const;
-      const token = randomBytes(16).toString('base64url');
+      const token = randomToken(16);
       const taken = await run('write', () => client.set(k(key), token, { condition: 'NX', expiration }));
       if (taken !== 'OK') return undefined;
       return async () => {
@@ -206,7 +206,7 @@ export function memorySharedState(
       settle(() => {
         const lifetime = whole(ttlMs, 'ttlMs');
         if (live(entries, key) !== undefined) return undefined;
-        const token = randomBytes(16).toString('base64url');
+        const token = randomToken(16);
         put(entries, key, token, lifetime);
         return () =>
           settle(() => {
