@@ -26,7 +26,8 @@ import { hasCookie } from './session/cookies.js';
 import { createOwnSession } from './session/own-session.js';
 import { createSessionStore } from './session/session-store.js';
 
-type Route = (req: Request, res: Response) => Promise<void>;
+/** A route handler; a synchronous one may throw, an asynchronous one rejects. */
+type Route = (req: Request, res: Response) => Promise<void> | void;
 
 /** The middleware `parLogin()` returns, with a way to release its connections. */
 export interface ParLoginMiddleware extends RequestHandler {
@@ -92,29 +93,25 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     routeKey: string,
     storeFailure?: ParLoginError,
   ): void {
-    endExpiredLogin(req, config.sessionAbsoluteTimeout);
+    endExpiredLogin(req, config.sessionAbsoluteTimeout, ctx.clock.nowSeconds());
     req.auth = createRequestAuth(req, config, accessTokens, storeFailure);
-    res.login = (loginOptions: LoginOptions = {}) =>
-      Promise.resolve()
-        .then(() =>
-          startLogin(
-            ctx,
-            req,
-            res,
-            normalizeLoginOptions({ ...loginOptions, returnTo: undefined }, config),
-            safeReturnTo(loginOptions.returnTo),
-          ),
-        )
-        .catch((err: unknown) => handleFailure(config, err, req, res, next));
+    res.login = loginStarter(ctx, req, res, next);
     const route = routes.get(routeKey);
     if (route === undefined) return next();
     if (config.secure && !req.secure && !warnedInsecure) {
       warnedInsecure = true;
       config.logger.warn({
-        msg: 'APP_BASE_URL is https but requests arrive over http: Secure cookies will not be set. Behind a TLS-terminating proxy, set app.set("trust proxy", …).',
+        msg:
+          'APP_BASE_URL is https but requests arrive over http: Secure cookies will not be set. ' +
+          'Behind a TLS-terminating proxy, set app.set("trust proxy", …).',
       });
     }
-    route(req, res).catch((err: unknown) => handleFailure(config, err, req, res, next));
+    const fail = (err: unknown) => handleFailure(config, err, req, res, next);
+    try {
+      route(req, res)?.catch(fail);
+    } catch (err) {
+      fail(err);
+    }
   }
 
   const middleware = function parLoginMiddleware(req: Request, res: Response, next: NextFunction): void {
@@ -126,7 +123,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     // A login start keeps nothing in the session (login-binding.ts) and a callback starts its own:
     // a browser without a session cookie needs none loaded or generated for them.
     if (sessionless.has(routeKey) && !hasCookie(req.headers.cookie, config.sessionCookieName)) {
-      state.startSession = ownSession.start;
+      state.startSession = (response, data) => ownSession.start(response, data);
       return dispatch(req, res, next, routeKey);
     }
     ownSession.middleware(req, res, (err?: unknown) => {
@@ -149,6 +146,22 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   return middleware;
 }
 
+/** `res.login`: start a login with per-request options; answers the request itself, never rejects. */
+function loginStarter(ctx: ParLoginContext, req: Request, res: Response, next: NextFunction) {
+  return (loginOptions: LoginOptions = {}): Promise<void> =>
+    Promise.resolve()
+      .then(() =>
+        startLogin(
+          ctx,
+          req,
+          res,
+          normalizeLoginOptions({ ...loginOptions, returnTo: undefined }, ctx.config),
+          safeReturnTo(loginOptions.returnTo),
+        ),
+      )
+      .catch((err: unknown) => handleFailure(ctx.config, err, req, res, next));
+}
+
 function buildRoutes(ctx: ParLoginContext): Map<string, Route> {
   const { paths } = ctx.config;
   const clearCookie = (req: Request, res: Response): void => {
@@ -167,20 +180,18 @@ function buildRoutes(ctx: ParLoginContext): Map<string, Route> {
     [`GET ${paths.callback}`, callbackRoute(ctx)],
     [`POST ${paths.logout}`, logoutRoute(ctx, clearCookie)],
     [`GET ${paths.logout}`, logoutConfirmRoute(ctx)],
-    [`GET ${paths.me}`, meRoute(ctx.config)],
+    [`GET ${paths.me}`, meRoute(ctx)],
     [`POST ${paths.backchannelLogout}`, backchannelLogoutRoute(ctx)],
   ]);
 }
 
 /** Log out a session whose absolute lifetime is over (enforced here, not only by the store's TTL). */
-function endExpiredLogin(req: Request, absoluteTimeout: number): void {
+function endExpiredLogin(req: Request, absoluteTimeoutSeconds: number, nowSeconds: number): void {
   const data = sessionData(req);
-  if (data?.user !== undefined && data.user.loggedInAt + absoluteTimeout <= Math.floor(Date.now() / 1000))
+  if (data?.user !== undefined && data.user.loggedInAt + absoluteTimeoutSeconds <= nowSeconds)
     delete data.user;
 }
 
 function definedOnly(options: ParLoginOptions): ParLoginOptions {
-  return Object.fromEntries(
-    Object.entries(options).filter(([, value]) => value !== undefined),
-  ) as ParLoginOptions;
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined));
 }

@@ -104,10 +104,13 @@ function loginCookie(ctx: ParLoginContext, flow: string, value: string, maxAgeSe
   return setCookieValue(`${prefixOf(ctx)}${flow}`, value, { maxAgeSeconds }, ctx.config.secure);
 }
 
-/** Seconds a tombstone or entry must live for a login expiring at `expiresAt`: at least 1, at most the longest login. */
+/**
+ * Seconds a tombstone or entry must live for a login expiring at `expiresAt`: at least 1, at most
+ * the longest login.
+ */
 function secondsUntil(ctx: ParLoginContext, expiresAt: number): number {
   const longest = ctx.config.maxRequestUriLifetime + ctx.config.loginGrace;
-  return Math.min(longest, Math.max(1, Math.ceil((expiresAt - Date.now()) / 1000)));
+  return Math.min(longest, Math.max(1, Math.ceil((expiresAt - ctx.clock.nowMs()) / 1000)));
 }
 
 /**
@@ -171,7 +174,7 @@ export async function takeBoundLogin(
   // The swap is the single use: of two callbacks racing with the same cookie, one gets the login.
   const previous = await ctx.shared.swap(key(flow), USED, secondsUntil(ctx, tx.expiresAt));
   if (previous !== stored) return previous === USED ? 'used' : 'unknown';
-  return tx.expiresAt <= Date.now() ? 'expired' : tx;
+  return tx.expiresAt <= ctx.clock.nowMs() ? 'expired' : tx;
 }
 
 /**
@@ -185,7 +188,7 @@ export async function takeLikelyBoundLogin(
   req: Request,
   res: Response,
 ): Promise<LoginTransaction | undefined> {
-  const now = Date.now();
+  const now = ctx.clock.nowMs();
   const pending: LoginTransaction[] = [];
   for (const login of presentedLogins(ctx, req)) {
     const tx = opened(await ctx.shared.get(key(login.flow)), login);

@@ -71,7 +71,7 @@ export function logoutConfirmRoute(ctx: ParLoginContext) {
     'Log out',
     `<h1>Log out?</h1><form method="post" action="${action}"><button type="submit">Log out</button></form>`,
   );
-  return async function logoutConfirm(_req: Request, res: Response): Promise<void> {
+  return function logoutConfirm(_req: Request, res: Response): void {
     res.set('Cache-Control', 'no-store').type('html').send(html);
   };
 }

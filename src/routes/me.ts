@@ -6,7 +6,7 @@
  * @module
  */
 import type { Request, Response } from 'express';
-import type { ResolvedConfig } from '../config/resolve-config.js';
+import type { ParLoginContext } from '../context.js';
 import { ParLoginError } from '../errors.js';
 import type { IdTokenClaims } from '../client/id-token.js';
 import { sessionUser } from '../session/session.js';
@@ -34,9 +34,10 @@ export interface SessionInfo {
 }
 
 /** Build the GET /me handler. */
-export function meRoute(config: ResolvedConfig) {
+export function meRoute(ctx: ParLoginContext) {
+  const { config, clock } = ctx;
   const logoutUrl = config.basePath + config.paths.logout;
-  return async function me(req: Request, res: Response): Promise<void> {
+  return function me(req: Request, res: Response): void {
     res.set('Cache-Control', 'no-store');
     const user = sessionUser(req);
     if (user === undefined) throw new ParLoginError('unauthenticated', 'Not logged in.');
@@ -45,7 +46,7 @@ export function meRoute(config: ResolvedConfig) {
       claims: publicClaims(user.claims),
       session: {
         loggedInAt: user.loggedInAt,
-        expiresAt: Math.min(absoluteExpiresAt, Math.floor(Date.now() / 1000) + config.sessionIdleTimeout),
+        expiresAt: Math.min(absoluteExpiresAt, clock.nowSeconds() + config.sessionIdleTimeout),
         absoluteExpiresAt,
       },
       logoutUrl,

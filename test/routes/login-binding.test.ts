@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Request, Response } from 'express';
+import { systemClock } from '../../src/clock.js';
 import type { ParLoginContext } from '../../src/context.js';
 import { flowId } from '../../src/observability/debug.js';
 import { bindLogin, takeBoundLogin, takeLikelyBoundLogin } from '../../src/routes/login-binding.js';
@@ -23,7 +24,7 @@ function contextOf(overrides: Record<string, unknown> = {}): ParLoginContext {
     loginGrace: 240,
     ...overrides,
   };
-  return { config, shared } as unknown as ParLoginContext;
+  return { config, shared, clock: systemClock() } as unknown as ParLoginContext;
 }
 
 /** A browser: the cookies it holds, and requests and responses that carry them. */
