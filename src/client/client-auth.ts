@@ -7,14 +7,17 @@
  * - `tls_client_auth` / `self_signed_tls_client_auth`: RFC 8705 §2: the TLS client certificate
  *   (presented by the back channel's Agent) authenticates; the body carries `client_id`.
  * - `private_key_jwt`: OIDC Core §9 and RFC 7523 §2.2/§3: a JWT signed with the client's key, with
- *   `iss` = `sub` = client id, `aud`, a unique `jti`, `iat` and a short `exp`.
+ *   `iss` = `sub` = client id, `aud`, a unique `jti`, `iat` and a short `exp`, by crypto/jws.ts (the
+ *   signer of request objects and DPoP proofs too).
  *
  * RFC 9126 §2.1: the PAR request carries `client_id` in its body whatever the method.
  *
+ * @see https://www.rfc-editor.org/rfc/rfc7523#section-3
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-7.1
  * @module
  */
 import { randomToken } from '../crypto/random.js';
-import { signCompact } from '../crypto/jws.js';
+import { compactSigner } from '../crypto/jws.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import type { ClientAuthMethod } from '../config/options.js';
 
@@ -48,17 +51,17 @@ export function createClientAuthentication(config: ResolvedConfig): ClientAuthen
     const headers = Object.freeze({ authorization: `Basic ${Buffer.from(credentials).toString('base64')}` });
     return {
       method: 'client_secret_basic',
-      apply: async () => headers,
+      apply: () => Promise.resolve(headers),
     };
   }
   if (config.clientAuthMethod === 'client_secret_post') {
     const secret = config.clientSecret as string;
     return {
       method: 'client_secret_post',
-      async apply(form) {
+      apply(form) {
         form.set('client_id', config.clientId);
         form.set('client_secret', secret);
-        return {};
+        return Promise.resolve({});
       },
     };
   }
@@ -68,34 +71,33 @@ export function createClientAuthentication(config: ResolvedConfig): ClientAuthen
   ) {
     return {
       method: config.clientAuthMethod,
-      async apply(form) {
+      apply(form) {
         form.set('client_id', config.clientId);
-        return {};
+        return Promise.resolve({});
       },
     };
   }
   const { key, alg, kid } = config.signingKey!;
-  const header = Object.freeze({ alg, kid, typ: 'JWT' });
+  // Key checked and header encoded once; each assertion is signed synchronously with node:crypto
+  // (a WebCrypto job per assertion costs about three times the CPU, crypto/jws.ts).
+  const sign = compactSigner({ alg, kid, typ: 'JWT' }, key);
+  const authenticate = (form: URLSearchParams, endpoint: string): Record<string, string> => {
+    const now = Math.floor(Date.now() / 1000);
+    const assertion = sign({
+      iss: config.clientId,
+      sub: config.clientId,
+      aud: config.assertionAudience === 'endpoint' ? endpoint : config.issuer,
+      jti: randomToken(16),
+      iat: now,
+      exp: now + ASSERTION_LIFETIME,
+    });
+    form.set('client_assertion_type', JWT_BEARER_ASSERTION);
+    form.set('client_assertion', assertion);
+    return {};
+  };
   return {
     method: 'private_key_jwt',
-    async apply(form, endpoint) {
-      const now = Math.floor(Date.now() / 1000);
-      // Signed synchronously with node:crypto: a WebCrypto job per assertion costs about three times the CPU (jws.ts).
-      const assertion = signCompact(
-        header,
-        {
-          iss: config.clientId,
-          sub: config.clientId,
-          aud: config.assertionAudience === 'endpoint' ? endpoint : config.issuer,
-          jti: randomToken(16),
-          iat: now,
-          exp: now + ASSERTION_LIFETIME,
-        },
-        key,
-      );
-      form.set('client_assertion_type', JWT_BEARER_ASSERTION);
-      form.set('client_assertion', assertion);
-      return {};
-    },
+    // A failure to sign rejects the promise, as it did when apply was async.
+    apply: (form, endpoint) => new Promise((resolve) => resolve(authenticate(form, endpoint))),
   };
 }

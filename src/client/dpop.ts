@@ -5,12 +5,25 @@
  * with the access token carry one with `ath` (§4.2, §7). A `use_dpop_nonce` error with a
  * `DPoP-Nonce` header is answered by one retry with that nonce (§8).
  *
- * The key is kept per session (exported as a private JWK, encrypted in the session) or per instance.
+ * The key is kept per session (exported as a private JWK, encrypted in the session) or per instance,
+ * as a `node:crypto` KeyObject; proofs are signed with it by crypto/jws.ts, the signer of client
+ * assertions and request objects.
  *
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
+ * @see https://www.rfc-editor.org/rfc/rfc7638
  * @module
  */
-import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { calculateJwkThumbprint, SignJWT, type JWK } from 'jose';
+import {
+  createHash,
+  createPrivateKey,
+  generateKeyPairSync,
+  type JsonWebKey,
+  type KeyObject,
+} from 'node:crypto';
+import type { JWK } from 'jose';
+import { compactSigner, type CompactSigner } from '../crypto/jws.js';
+import { randomToken } from '../crypto/random.js';
+import { jwkThumbprint } from '../crypto/signing-key.js';
 
 /** A DPoP key pair with its public JWK and thumbprint. */
 export interface DpopKey {
@@ -37,15 +50,17 @@ export interface DpopProofClaims {
 /** The JWS algorithm of proofs: ES256 (allowed by FAPI 2.0, supported by every DPoP server). */
 export const DPOP_ALG = 'ES256';
 
-async function keyFrom(privateKey: KeyObject): Promise<DpopKey> {
-  const { kty, crv, x, y } = privateKey.export({ format: 'jwk' }) as JWK;
+function keyFrom(privateKey: KeyObject): DpopKey {
+  const { kty, crv, x, y } = privateKey.export({ format: 'jwk' });
   const publicJwk = Object.freeze({ kty, crv, x, y }) as JWK;
-  return Object.freeze({ privateKey, publicJwk, jkt: await calculateJwkThumbprint(publicJwk, 'sha256') });
+  return Object.freeze({ privateKey, publicJwk, jkt: jwkThumbprint(publicJwk) });
 }
 
 /** Generate a fresh DPoP key. */
 export function generateDpopKey(): Promise<DpopKey> {
-  return keyFrom(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey);
+  return new Promise((resolve) =>
+    resolve(keyFrom(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)),
+  );
 }
 
 /** The private JWK of a key, to store (encrypted) in a session. */
@@ -55,28 +70,52 @@ export function exportDpopKey(key: DpopKey): string {
 
 /** Re-create a key from {@link exportDpopKey}'s output. */
 export function importDpopKey(exported: string): Promise<DpopKey> {
-  return keyFrom(
-    createPrivateKey({ key: JSON.parse(exported) as import('node:crypto').JsonWebKey, format: 'jwk' }),
+  return new Promise((resolve) =>
+    resolve(keyFrom(createPrivateKey({ key: JSON.parse(exported) as JsonWebKey, format: 'jwk' }))),
   );
 }
 
 /**
- * Create a DPoP proof JWT (RFC 9449 §4.2): header `typ: dpop+jwt`, `alg`, `jwk`; claims `jti`,
- * `htm`, `htu`, `iat`, and `ath` / `nonce` when given.
+ * Each key's proof signer, made on its first proof: the key checked and the header, whose only
+ * variable part is the key's public JWK, encoded once per key rather than once per proof.
  */
-export async function createDpopProof(key: DpopKey, claims: DpopProofClaims): Promise<string> {
+const signers = new WeakMap<DpopKey, CompactSigner>();
+
+function signerOf(key: DpopKey): CompactSigner {
+  let signer = signers.get(key);
+  if (signer === undefined) {
+    signer = compactSigner({ typ: 'dpop+jwt', alg: DPOP_ALG, jwk: key.publicJwk }, key.privateKey);
+    signers.set(key, signer);
+  }
+  return signer;
+}
+
+/**
+ * Create a DPoP proof JWT (RFC 9449 §4.2): header `typ: dpop+jwt`, `alg`, `jwk` (the public key);
+ * claims `htm`, `htu` (without query and fragment), `ath` (base64url SHA-256 of the access token,
+ * §4.2 and §7) and `nonce` (§8) when given, a unique `jti` and `iat`. Signed synchronously with
+ * `node:crypto` (crypto/jws.ts); the promise is kept for the callers.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9449#section-4.2
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-7.1
+ */
+export function createDpopProof(key: DpopKey, claims: DpopProofClaims): Promise<string> {
+  return new Promise((resolve) => resolve(signProof(key, claims)));
+}
+
+function signProof(key: DpopKey, claims: DpopProofClaims): string {
+  const signer = signerOf(key);
   const htu = new URL(claims.htu);
   htu.search = '';
   htu.hash = '';
+  // The claim order of the jose-signed proofs before: the request's claims, then jti, then iat.
   const payload: Record<string, unknown> = { htm: claims.htm, htu: htu.href };
   if (claims.accessToken !== undefined)
     payload.ath = createHash('sha256').update(claims.accessToken).digest('base64url');
   if (claims.nonce !== undefined) payload.nonce = claims.nonce;
-  return new SignJWT(payload)
-    .setProtectedHeader({ typ: 'dpop+jwt', alg: DPOP_ALG, jwk: key.publicJwk })
-    .setJti(randomBytes(16).toString('base64url'))
-    .setIssuedAt()
-    .sign(key.privateKey);
+  payload.jti = randomToken(16);
+  payload.iat = Math.floor(Date.now() / 1000);
+  return signer(payload);
 }
 
 /** A `DPoP-Nonce` header value (§8.1: NQCHAR, here at most 512 of them), or `undefined`. */
@@ -85,7 +124,10 @@ function nonceOf(headers: Readonly<Record<string, string | string[] | undefined>
   return typeof nonce === 'string' && /^[\x21\x23-\x5b\x5d-\x7e]{1,512}$/.test(nonce) ? nonce : undefined;
 }
 
-/** Whether an AS's error response asks for a DPoP nonce (§8): `use_dpop_nonce` with a `DPoP-Nonce` header. Returns the nonce. */
+/**
+ * Whether an AS's error response asks for a DPoP nonce (§8): `use_dpop_nonce` with a `DPoP-Nonce`
+ * header. Returns the nonce.
+ */
 export function requestedNonce(
   status: number,
   error: string | undefined,

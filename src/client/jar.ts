@@ -5,12 +5,16 @@
  *
  * The request object carries `iss` = client id and `aud` = the issuer (RFC 9101 §4), a short
  * `exp`, `nbf`, `iat` and a unique `jti` (FAPI 2.0 Message Signing §5.3.1), and the header
- * `typ: oauth-authz-req+jwt` (RFC 9101 §10.8).
+ * `typ: oauth-authz-req+jwt` (RFC 9101 §10.8). It is signed with `node:crypto` by crypto/jws.ts, the
+ * signer of client assertions, with the same key.
  *
+ * @see https://www.rfc-editor.org/rfc/rfc9101#section-4
+ * @see https://www.rfc-editor.org/rfc/rfc9101#section-10.8
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-7.1
  * @module
  */
-import { randomBytes } from 'node:crypto';
-import { SignJWT } from 'jose';
+import { compactSigner, type CompactSigner } from '../crypto/jws.js';
+import { randomToken } from '../crypto/random.js';
 import type { SigningKey } from '../crypto/signing-key.js';
 
 /** Lifetime of a request object, in seconds (FAPI 2.0 Message Signing: at most 60 minutes; it is used at once). */
@@ -29,28 +33,56 @@ export function requestObjectClaims(params: URLSearchParams): Record<string, unk
   return claims;
 }
 
+/** Each signing key's request-object signer: the header `{ alg, kid, typ }` is constant per key, so encoded once. */
+const signers = new WeakMap<SigningKey, CompactSigner>();
+
+function signerOf(key: SigningKey): CompactSigner {
+  let signer = signers.get(key);
+  if (signer === undefined) {
+    signer = compactSigner({ alg: key.alg, kid: key.kid, typ: 'oauth-authz-req+jwt' }, key.key);
+    signers.set(key, signer);
+  }
+  return signer;
+}
+
 /**
  * Sign the parameters as a request object and return the form to push: `client_id` and `request`.
+ * Header `alg`, `kid`, `typ: oauth-authz-req+jwt` (RFC 9101 §10.8); claims the parameters and
+ * `client_id`, then `iss` = client id and `aud` = issuer (§4), `iat`, `nbf`, `exp` 60 s later and a
+ * unique `jti` (FAPI 2.0 Message Signing §5.3.1).
  *
+ * @see https://www.rfc-editor.org/rfc/rfc9101#section-4
+ * @see https://www.rfc-editor.org/rfc/rfc9101#section-10.8
+ * @see https://www.rfc-editor.org/rfc/rfc9126#section-3
  * @param params The authorization request parameters.
  * @param key The client's signing key.
+ * @param clientId The client id (`iss`, `client_id`).
  * @param issuer The AS's issuer (the audience).
  */
-export async function signedRequestForm(
+export function signedRequestForm(
   params: URLSearchParams,
   key: SigningKey,
   clientId: string,
   issuer: string,
 ): Promise<URLSearchParams> {
+  return new Promise((resolve) => resolve(signRequestForm(params, key, clientId, issuer)));
+}
+
+function signRequestForm(
+  params: URLSearchParams,
+  key: SigningKey,
+  clientId: string,
+  issuer: string,
+): URLSearchParams {
+  const signer = signerOf(key);
   const now = Math.floor(Date.now() / 1000);
-  const request = await new SignJWT({ ...requestObjectClaims(params), client_id: clientId })
-    .setProtectedHeader({ alg: key.alg, kid: key.kid, typ: 'oauth-authz-req+jwt' })
-    .setIssuer(clientId)
-    .setAudience(issuer)
-    .setIssuedAt(now)
-    .setNotBefore(now)
-    .setExpirationTime(now + REQUEST_OBJECT_LIFETIME)
-    .setJti(randomBytes(16).toString('base64url'))
-    .sign(key.key);
-  return new URLSearchParams({ client_id: clientId, request });
+  // Assigned in the order jose's SignJWT set them before, so the claim set serializes as it did.
+  const claims: Record<string, unknown> = { ...requestObjectClaims(params), client_id: clientId };
+  claims.iss = clientId;
+  claims.aud = issuer;
+  claims.iat = now;
+  claims.nbf = now;
+  claims.exp = now + REQUEST_OBJECT_LIFETIME;
+  claims.jti = randomToken(16);
+  return new URLSearchParams({ client_id: clientId, request: signer(claims) });
 }

@@ -75,9 +75,42 @@ function keyInput(key: KeyObject, spec: AlgorithmSpec) {
 
 const encodeSegment = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
+/** Signs JWT Claims Sets under one protected header with one key, prepared by {@link compactSigner}. */
+export type CompactSigner = (payload: Readonly<Record<string, unknown>>) => string;
+
 /**
- * Sign a JWT (RFC 7519 §7.1): `header` must name `alg`, and `key` must fit it.
+ * Prepare to sign JWTs (RFC 7519 §7.1) under one protected header with one key: the key is checked
+ * against `header.alg` and the header is serialized and base64url-encoded here, once, so that each
+ * call encodes only the payload and signs (RFC 7515 §5.1). Use it wherever the header is constant.
  *
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-5.1
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-7.1
+ * @throws {TypeError} `ERR_INVALID_ARG_VALUE` when the algorithm is unknown or does not fit the key.
+ */
+export function compactSigner(
+  header: Readonly<Record<string, unknown>> & { readonly alg: string },
+  key: KeyObject,
+): CompactSigner {
+  if (!keyFitsAlgorithm(key, header.alg)) {
+    throw Object.assign(
+      new TypeError(`cannot sign with ${header.alg} using a ${String(key.asymmetricKeyType)} key`),
+      { code: 'ERR_INVALID_ARG_VALUE' },
+    );
+  }
+  const spec = ALGORITHMS[header.alg]!;
+  const signingKey = keyInput(key, spec);
+  const encodedHeader = `${encodeSegment(header)}.`;
+  return (payload) => {
+    const input = encodedHeader + encodeSegment(payload);
+    return `${input}.${sign(spec.hash, Buffer.from(input), signingKey).toString('base64url')}`;
+  };
+}
+
+/**
+ * Sign one JWT (RFC 7519 §7.1): `header` must name `alg`, and `key` must fit it. Prefer
+ * {@link compactSigner} when the same header and key sign again.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7515#section-7.1
  * @throws {TypeError} `ERR_INVALID_ARG_VALUE` when the algorithm is unknown or does not fit the key.
  */
 export function signCompact(
@@ -85,19 +118,7 @@ export function signCompact(
   payload: Readonly<Record<string, unknown>>,
   key: KeyObject,
 ): string {
-  if (!keyFitsAlgorithm(key, header.alg)) {
-    throw Object.assign(
-      new TypeError(`cannot sign with ${header.alg} using a ${String(key.asymmetricKeyType)} key`),
-      { code: 'ERR_INVALID_ARG_VALUE' },
-    );
-  }
-  const input = `${encodeSegment(header)}.${encodeSegment(payload)}`;
-  const signature = sign(
-    ALGORITHMS[header.alg]!.hash,
-    Buffer.from(input),
-    keyInput(key, ALGORITHMS[header.alg]!),
-  );
-  return `${input}.${signature.toString('base64url')}`;
+  return compactSigner(header, key)(payload);
 }
 
 /** A compact JWS split and decoded, its signature not yet checked. */

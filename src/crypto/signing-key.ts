@@ -73,15 +73,28 @@ function describeKey(key: KeyObject): string {
   return curve ? `${key.asymmetricKeyType} ${curve}` : String(key.asymmetricKeyType);
 }
 
+/** The members of the RFC 7638 §3.2 thumbprint input, in lexicographic order, by `kty` (RFC 8037 §2 for OKP). */
+const THUMBPRINT_MEMBERS: Readonly<Record<string, readonly string[]>> = Object.freeze({
+  EC: ['crv', 'kty', 'x', 'y'],
+  RSA: ['e', 'kty', 'n'],
+  OKP: ['crv', 'kty', 'x'],
+});
+
+/**
+ * RFC 7638 JWK thumbprint (SHA-256, base64url) of a public JWK, or of a private one (only the
+ * required public members count, §3.2): the `kid` default here, the DPoP `jkt` (RFC 9449 §6.1).
+ * Synchronous, unlike jose's `calculateJwkThumbprint` (a WebCrypto digest job).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7638#section-3
+ */
+export function jwkThumbprint(jwk: Readonly<Record<string, unknown>>): string {
+  const required = THUMBPRINT_MEMBERS[typeof jwk.kty === 'string' ? jwk.kty : ''] ?? [];
+  // JSON.stringify writes the members in this order with no whitespace: the §3.3 canonical form.
+  const canonical = JSON.stringify(Object.fromEntries(required.map((name) => [name, jwk[name]])));
+  return createHash('sha256').update(canonical).digest('base64url');
+}
+
 /** RFC 7638 JWK thumbprint (SHA-256, base64url) of the key's public part. */
 function thumbprint(key: KeyObject): string {
-  const jwk = key.export({ format: 'jwk' }) as Record<string, string>;
-  const members: Record<string, string[]> = {
-    EC: ['crv', 'kty', 'x', 'y'],
-    RSA: ['e', 'kty', 'n'],
-    OKP: ['crv', 'kty', 'x'],
-  };
-  const required = members[jwk.kty ?? ''] ?? [];
-  const canonical = `{${required.map((name) => `"${name}":"${jwk[name]}"`).join(',')}}`;
-  return createHash('sha256').update(canonical).digest('base64url');
+  return jwkThumbprint(key.export({ format: 'jwk' }));
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { generateKeyPairSync } from 'node:crypto';
-import { decodeJwt, decodeProtectedHeader, exportJWK, jwtVerify } from 'jose';
+import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, jwtVerify } from 'jose';
 import { createClientAuthentication, JWT_BEARER_ASSERTION } from '../../src/client/client-auth.js';
 import { resolveConfig } from '../../src/config/resolve-config.js';
 
@@ -51,6 +51,24 @@ describe('private_key_jwt', () => {
     expect(decodeJwt(second.get('client_assertion')!).jti).not.toBe(payload.jti);
   });
 
+  it('keeps the header exactly {alg, kid, typ: JWT} and the claims exactly iss, sub, aud, jti, iat, exp', async () => {
+    const jwk = { ...(await exportJWK(privateKey)), kid: 'k1' };
+    const auth = createClientAuthentication(
+      resolveConfig({ ...base, clientId: 'app', privateKey: JSON.stringify(jwk) }),
+    );
+    const forms = [new URLSearchParams(), new URLSearchParams()];
+    for (const form of forms) await auth.apply(form, 'https://as.example/token');
+    const [first, second] = forms.map((form) => form.get('client_assertion')!);
+    const { payload } = await jwtVerify(first!, publicKey, { typ: 'JWT', algorithms: ['ES256'] });
+    expect(Buffer.from(first!.split('.')[0]!, 'base64url').toString()).toBe(
+      '{"alg":"ES256","kid":"k1","typ":"JWT"}',
+    );
+    expect(second!.split('.')[0]).toBe(first!.split('.')[0]);
+    expect(Object.keys(payload)).toEqual(['iss', 'sub', 'aud', 'jti', 'iat', 'exp']);
+    expect(payload.jti).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(payload.exp! - payload.iat!).toBe(60);
+  });
+
   it('uses the endpoint URL as audience when configured', async () => {
     const pem = privateKey.export({ format: 'pem', type: 'pkcs8' }) as string;
     const auth = createClientAuthentication(
@@ -65,7 +83,7 @@ describe('private_key_jwt', () => {
     ['RSA', () => generateKeyPairSync('rsa', { modulusLength: 2048 }), 'RS256'],
     ['P-384', () => generateKeyPairSync('ec', { namedCurve: 'P-384' }), 'ES384'],
     ['Ed25519', () => generateKeyPairSync('ed25519'), 'EdDSA'],
-  ])('derives the algorithm of an %s key', (_name, make, alg) => {
+  ])('derives the algorithm of an %s key, and its RFC 7638 thumbprint as kid', async (_name, make, alg) => {
     const key = (make() as { privateKey: import('node:crypto').KeyObject }).privateKey;
     const config = resolveConfig({
       ...base,
@@ -73,6 +91,7 @@ describe('private_key_jwt', () => {
       privateKey: key.export({ format: 'pem', type: 'pkcs8' }) as string,
     });
     expect(config.signingKey?.alg).toBe(alg);
+    expect(config.signingKey?.kid).toBe(await calculateJwkThumbprint(await exportJWK(key), 'sha256'));
   });
 
   it('refuses an algorithm that does not fit the key, and a public key', async () => {

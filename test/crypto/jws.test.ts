@@ -5,8 +5,9 @@
  */
 import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { compactVerify, SignJWT } from 'jose';
+import { CompactSign, compactVerify } from 'jose';
 import {
+  compactSigner,
   decodeCompact,
   JWS_ALGORITHMS,
   keyFitsAlgorithm,
@@ -37,7 +38,9 @@ describe('signCompact and verifySignature', () => {
     expect(JSON.parse(Buffer.from(payload).toString())).toEqual({ iss: 'client', n: 1 });
     expect(verifyHere(ours, publicKey)).toBe(true);
 
-    const theirs = await new SignJWT({ sub: 'x' }).setProtectedHeader({ alg }).sign(privateKey);
+    const theirs = await new CompactSign(Buffer.from('{"sub":"x"}'))
+      .setProtectedHeader({ alg })
+      .sign(privateKey);
     expect(verifyHere(theirs, publicKey)).toBe(true);
     const other = keyPairFor(alg).publicKey;
     expect(verifyHere(theirs, other)).toBe(false);
@@ -75,6 +78,38 @@ describe('signCompact and verifySignature', () => {
       expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
     );
     expect(() => signCompact({ alg: 'HS256' }, {}, keyPairFor('ES256').privateKey)).toThrow(TypeError);
+  });
+});
+
+describe('compactSigner', () => {
+  it('signs each payload under the header as it was when prepared, encoded once (RFC 7515 §7.1)', async () => {
+    const { privateKey, publicKey } = keyPairFor('ES256');
+    const header: { alg: string; typ: string; kid?: string } = { alg: 'ES256', typ: 'JWT' };
+    const sign = compactSigner(header, privateKey);
+    header.kid = 'added later';
+    const first = sign({ n: 1 });
+    const second = sign({ n: 2, s: 'two' });
+    expect(first.split('.')[0]).toBe(Buffer.from('{"alg":"ES256","typ":"JWT"}').toString('base64url'));
+    expect(second.split('.')[0]).toBe(first.split('.')[0]);
+    const verified = await compactVerify(second, publicKey, { algorithms: ['ES256'] });
+    expect(Buffer.from(verified.payload).toString()).toBe('{"n":2,"s":"two"}');
+    expect(verified.protectedHeader).toEqual({ alg: 'ES256', typ: 'JWT' });
+    expect(verifyHere(first, publicKey)).toBe(true);
+  });
+
+  it('signs exactly what signCompact signs for the same header, payload and key', () => {
+    const { privateKey, publicKey } = keyPairFor('Ed25519');
+    const header = { alg: 'Ed25519', kid: 'k' };
+    const ours = compactSigner(header, privateKey)({ a: [1, 'b'] });
+    expect(ours).toBe(signCompact(header, { a: [1, 'b'] }, privateKey)); // Ed25519 is deterministic
+    expect(verifyHere(ours, publicKey)).toBe(true);
+  });
+
+  it('refuses a key that does not fit the alg when prepared, not when signing', () => {
+    expect(() => compactSigner({ alg: 'PS256' }, keyPairFor('ES256').privateKey)).toThrow(
+      expect.objectContaining({ code: 'ERR_INVALID_ARG_VALUE' }),
+    );
+    expect(() => compactSigner({ alg: 'none' }, keyPairFor('ES256').privateKey)).toThrow(TypeError);
   });
 });
 
