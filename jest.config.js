@@ -1,4 +1,4 @@
-/** Jest in native ESM mode (jose and oidc-provider are ESM-only): see ../shared/TOOLCHAIN.md. */
+/** Jest in native ESM mode (jose and oidc-provider are ESM-only; Jest's CommonJS mode cannot load them on Node 20). */
 export default {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],

@@ -14,7 +14,7 @@
  * verifier goes to the token request only for the browser holding the secret).
  *
  * Why not the session: the browser keeps only the last session cookie it was sent, so logins in
- * several tabs at once (USERS.md #2), or a login started while another tab's callback regenerates
+ * several tabs at once (a common complaint about login middleware), or a login started while another tab's callback regenerates
  * the session, lost their transactions. One cookie and one entry per login cannot be overwritten
  * by another tab. And an anonymous `/login` then creates no session at all: no store write, no
  * signed session cookie, nothing kept for an abandoned login but the entry itself.

@@ -1,5 +1,5 @@
 /**
- * Stale sign-in responses (USERS.md #1, the most frequent complaint about login middleware): an
+ * Stale sign-in responses (the most frequent complaint about login middleware): an
  * anonymous browser that navigates to the callback with a code whose state is unknown or expired
  * (a bookmarked or reloaded sign-in page, a lost cookie) gets a fresh login, once, instead of an
  * error page. Against oidc-provider; the fresh login completes there.
