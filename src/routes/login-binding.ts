@@ -14,10 +14,11 @@
  * verifier goes to the token request only for the browser holding the secret).
  *
  * Why not the session: the browser keeps only the last session cookie it was sent, so logins in
- * several tabs at once (a common complaint about login middleware), or a login started while another tab's callback regenerates
- * the session, lost their transactions. One cookie and one entry per login cannot be overwritten
- * by another tab. And an anonymous `/login` then creates no session at all: no store write, no
- * signed session cookie, nothing kept for an abandoned login but the entry itself.
+ * several tabs at once (a common complaint about login middleware), or a login started while
+ * another tab's callback regenerates the session, lost their transactions. One cookie and one
+ * entry per login cannot be overwritten by another tab. And an anonymous `/login` then creates no
+ * session at all: no store write, no signed session cookie, nothing kept for an abandoned login but
+ * the entry itself.
  *
  * Single use: taking a transaction swaps its entry for a tombstone atomically (a replayed or
  * double-submitted callback finds `used`), which lives until the login would have expired. A
@@ -42,7 +43,7 @@ const prefixOf = (ctx: ParLoginContext): string => `${ctx.config.sessionCookieNa
 /** A pending login's cookie as the browser presents it: its flow id, the login's expiry (epoch ms), its secret. */
 interface PresentedLogin {
   readonly flow: string;
-  readonly expiresAt: number;
+  readonly expiresAtMs: number;
   readonly secret: string;
 }
 
@@ -59,7 +60,10 @@ function parseStored(stored: string | undefined): StoredLogin | undefined {
   if (stored === undefined || stored === USED) return undefined;
   try {
     const parsed = JSON.parse(stored) as Partial<StoredLogin> | null;
-    return typeof parsed?.binding === 'string' && typeof parsed.tx?.state === 'string'
+    // A login stored in another shape (e.g. by an older version) is unknown: the browser starts anew.
+    return typeof parsed?.binding === 'string' &&
+      typeof parsed.tx?.state === 'string' &&
+      typeof parsed.tx.expiresAtMs === 'number'
       ? (parsed as StoredLogin)
       : undefined;
   } catch {
@@ -89,10 +93,10 @@ function presentedLogins(ctx: ParLoginContext, req: Request): PresentedLogin[] {
     const equals = trimmed.indexOf('=');
     if (equals < 0) continue;
     const [expiry = '', secret = ''] = trimmed.slice(equals + 1).split('.');
-    const expiresAt = Number.parseInt(expiry, 36);
+    const expiresAtMs = Number.parseInt(expiry, 36);
     found.push({
       flow: trimmed.slice(prefix.length, equals),
-      expiresAt: Number.isFinite(expiresAt) ? expiresAt : 0,
+      expiresAtMs: Number.isFinite(expiresAtMs) ? expiresAtMs : 0,
       secret,
     });
   }
@@ -105,12 +109,12 @@ function loginCookie(ctx: ParLoginContext, flow: string, value: string, maxAgeSe
 }
 
 /**
- * Seconds a tombstone or entry must live for a login expiring at `expiresAt`: at least 1, at most
+ * Seconds a tombstone or entry must live for a login expiring at `expiresAtMs`: at least 1, at most
  * the longest login.
  */
-function secondsUntil(ctx: ParLoginContext, expiresAt: number): number {
+function secondsUntil(ctx: ParLoginContext, expiresAtMs: number): number {
   const longest = ctx.config.maxRequestUriLifetime + ctx.config.loginGrace;
-  return Math.min(longest, Math.max(1, Math.ceil((expiresAt - ctx.clock.nowMs()) / 1000)));
+  return Math.min(longest, Math.max(1, Math.ceil((expiresAtMs - ctx.clock.nowMs()) / 1000)));
 }
 
 /**
@@ -126,7 +130,7 @@ export async function bindLogin(
   tx: LoginTransaction,
 ): Promise<void> {
   const flow = flowId(tx.state);
-  const seconds = secondsUntil(ctx, tx.expiresAt);
+  const seconds = secondsUntil(ctx, tx.expiresAtMs);
   const secret = randomToken(16);
   const stored = JSON.stringify({ binding: digest(secret).toString('base64url'), tx } satisfies StoredLogin);
   const presented = presentedLogins(ctx, req);
@@ -134,7 +138,7 @@ export async function bindLogin(
     presented.length < ctx.config.maxPendingLogins
       ? []
       : presented
-          .sort((a, b) => a.expiresAt - b.expiresAt)
+          .sort((a, b) => a.expiresAtMs - b.expiresAtMs)
           .slice(0, presented.length - ctx.config.maxPendingLogins + 1);
   await (dropped.length === 0
     ? ctx.shared.set(key(flow), stored, seconds)
@@ -142,7 +146,7 @@ export async function bindLogin(
         ctx.shared.set(key(flow), stored, seconds),
         ctx.shared.delete(...dropped.map((login) => key(login.flow))),
       ]));
-  const cookie = loginCookie(ctx, flow, `${tx.expiresAt.toString(36)}.${secret}`, seconds);
+  const cookie = loginCookie(ctx, flow, `${tx.expiresAtMs.toString(36)}.${secret}`, seconds);
   res.append(
     'Set-Cookie',
     dropped.length === 0 ? cookie : [cookie, ...dropped.map((login) => loginCookie(ctx, login.flow, '', 0))],
@@ -172,9 +176,9 @@ export async function takeBoundLogin(
   const tx = opened(stored, login);
   if (tx === undefined || tx.state !== state) return 'unknown';
   // The swap is the single use: of two callbacks racing with the same cookie, one gets the login.
-  const previous = await ctx.shared.swap(key(flow), USED, secondsUntil(ctx, tx.expiresAt));
+  const previous = await ctx.shared.swap(key(flow), USED, secondsUntil(ctx, tx.expiresAtMs));
   if (previous !== stored) return previous === USED ? 'used' : 'unknown';
-  return tx.expiresAt <= ctx.clock.nowMs() ? 'expired' : tx;
+  return tx.expiresAtMs <= ctx.clock.nowMs() ? 'expired' : tx;
 }
 
 /**
@@ -192,10 +196,10 @@ export async function takeLikelyBoundLogin(
   const pending: LoginTransaction[] = [];
   for (const login of presentedLogins(ctx, req)) {
     const tx = opened(await ctx.shared.get(key(login.flow)), login);
-    if (tx !== undefined && flowId(tx.state) === login.flow && tx.expiresAt > now) pending.push(tx);
+    if (tx !== undefined && flowId(tx.state) === login.flow && tx.expiresAtMs > now) pending.push(tx);
   }
-  pending.sort((a, b) => b.expiresAt - a.expiresAt);
-  const likely = pending.find((tx) => (tx.requestUriExpiresAt ?? Infinity) <= now) ?? pending[0];
+  pending.sort((a, b) => b.expiresAtMs - a.expiresAtMs);
+  const likely = pending.find((tx) => (tx.requestUriExpiresAtMs ?? Infinity) <= now) ?? pending[0];
   if (likely === undefined) return undefined;
   const taken = await takeBoundLogin(ctx, req, res, likely.state);
   return typeof taken === 'string' ? undefined : taken;

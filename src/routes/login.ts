@@ -96,7 +96,7 @@ export async function startLogin(
     mode === 'par'
       ? await push(ctx, metadata, draft, params, form, flow)
       : {
-          tx: { ...draft, expiresAt: ctx.clock.nowMs() + config.loginGrace * 1000 + CLASSIC_EXTRA_MS },
+          tx: { ...draft, expiresAtMs: ctx.clock.nowMs() + config.loginGrace * 1000 + CLASSIC_EXTRA_MS },
           query: form,
         };
   await bindLogin(ctx, req, res, tx);
@@ -156,8 +156,8 @@ async function push(
   const now = ctx.clock.nowMs();
   const tx = {
     ...draft,
-    expiresAt: now + (pushed.expiresIn + config.loginGrace) * 1000,
-    requestUriExpiresAt: now + pushed.expiresIn * 1000,
+    expiresAtMs: now + (pushed.expiresIn + config.loginGrace) * 1000,
+    requestUriExpiresAtMs: now + pushed.expiresIn * 1000,
   };
   const query = new URLSearchParams([
     ['client_id', config.clientId],

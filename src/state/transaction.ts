@@ -21,11 +21,11 @@ export interface LoginTransaction {
   /** Where to go after login (already checked to be local). */
   readonly returnTo: string;
   /** Epoch milliseconds after which the transaction is refused. */
-  readonly expiresAt: number;
+  readonly expiresAtMs: number;
   /** The per-request parameters of this login (to repeat it, and to check `auth_time`). */
   readonly request?: LoginRequest;
   /** Epoch milliseconds when the pushed `request_uri` expires. */
-  readonly requestUriExpiresAt?: number;
+  readonly requestUriExpiresAtMs?: number;
   /** Whether this login is already the fresh push that replaced an expired `request_uri`. */
   readonly retried?: boolean;
   /** Whether the request went through the browser (`par: 'auto'` with an AS without PAR). */
@@ -49,7 +49,7 @@ export const RESTART_STATE_PREFIX = 'r.';
 export function newTransaction(
   returnTo: string,
   lifetimeSeconds: number,
-  now = Date.now(),
+  nowMs = Date.now(),
   restart = false,
 ): LoginTransaction {
   const bits = randomBuffer(96);
@@ -58,6 +58,6 @@ export function newTransaction(
     nonce: bits.subarray(32, 64).toString('base64url'),
     codeVerifier: bits.subarray(64, 96).toString('base64url'),
     returnTo,
-    expiresAt: now + lifetimeSeconds * 1000,
+    expiresAtMs: nowMs + lifetimeSeconds * 1000,
   };
 }

@@ -149,7 +149,7 @@ describe('keys and lifetimes', () => {
       tx: Record<string, unknown>;
     };
     expect(Object.keys(stored.tx)).toEqual(
-      expect.arrayContaining(['state', 'nonce', 'codeVerifier', 'expiresAt']),
+      expect.arrayContaining(['state', 'nonce', 'codeVerifier', 'expiresAtMs']),
     );
     // The cookie's secret is kept only as a digest.
     const secret = String([login.headers['set-cookie']].flat().find((c) => c?.startsWith('parlogin-tx-')))

@@ -137,6 +137,22 @@ describe('bindLogin and takeBoundLogin', () => {
     }
   });
 
+  it('answers unknown for a login stored by an older version (expiry without its unit)', async () => {
+    const ctx = contextOf();
+    const browser = new Browser();
+    const tx = pending();
+    await bindLogin(ctx, browser.request(), browser.response(), tx);
+    const key = `tx:${flowId(tx.state)}`;
+    const stored = JSON.parse((await shared.get(key))!) as { binding: string; tx: Record<string, unknown> };
+    const { expiresAtMs, ...older } = stored.tx;
+    await shared.set(
+      key,
+      JSON.stringify({ binding: stored.binding, tx: { ...older, expiresAt: expiresAtMs } }),
+      60,
+    );
+    expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toBe('unknown');
+  });
+
   it('does not take a login whose cookie names the flow but whose state differs', async () => {
     const ctx = contextOf();
     const browser = new Browser();
@@ -159,7 +175,7 @@ describe('bindLogin and takeBoundLogin', () => {
   it('says expired for a login past its expiry', async () => {
     const ctx = contextOf();
     const browser = new Browser();
-    const tx = { ...pending(), expiresAt: Date.now() - 1 };
+    const tx = { ...pending(), expiresAtMs: Date.now() - 1 };
     await bindLogin(ctx, browser.request(), browser.response(), tx);
     expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toBe('expired');
   });
@@ -181,8 +197,8 @@ describe('takeLikelyBoundLogin', () => {
     const ctx = contextOf({ maxPendingLogins: 5 });
     const browser = new Browser();
     const now = Date.now();
-    const expiredUri = pending(200, { requestUriExpiresAt: now - 1 });
-    const newest = pending(300, { requestUriExpiresAt: now + 60_000 });
+    const expiredUri = pending(200, { requestUriExpiresAtMs: now - 1 });
+    const newest = pending(300, { requestUriExpiresAtMs: now + 60_000 });
     for (const tx of [expiredUri, newest]) await bindLogin(ctx, browser.request(), browser.response(), tx);
     expect(await takeLikelyBoundLogin(ctx, browser.request(), browser.response())).toEqual(expiredUri);
     expect(await takeLikelyBoundLogin(ctx, browser.request(), browser.response())).toEqual(newest);

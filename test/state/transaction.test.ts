@@ -26,7 +26,7 @@ describe('login transactions', () => {
   it('marks the state of a restarted login and keeps its expiry', () => {
     const tx = newTransaction('/', 60, 1_000, true);
     expect(tx.state.startsWith(RESTART_STATE_PREFIX)).toBe(true);
-    expect(tx.expiresAt).toBe(61_000);
+    expect(tx.expiresAtMs).toBe(61_000);
     expect(newTransaction('/', 60).state.startsWith(RESTART_STATE_PREFIX)).toBe(false);
   });
 });
