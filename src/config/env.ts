@@ -1,60 +1,34 @@
 /**
- * The only reader of environment variables. `configFromEnv` maps them to {@link ParLoginOptions};
- * validation happens once, in {@link resolveConfig}, which names the variable in every problem.
+ * The only reader of environment variables. `configFromEnv` maps them to {@link ParLoginOptions},
+ * each parsed as its kind in the option table (option-table.ts) says; validation happens once, in
+ * {@link resolveConfig}, which names the variable in every problem.
  *
  * @module
  */
 import { namespaceEnabled } from '../observability/debug.js';
+import { OPTION_TABLE, optionSpec, type OptionKind, type OptionName } from './option-table.js';
 import type { ParLoginOptions } from './options.js';
 
-/** The environment variable behind each option that has one. */
-export const ENV_NAMES = Object.freeze({
-  issuer: 'OIDC_ISSUER',
-  clientId: 'OIDC_CLIENT_ID',
-  clientAuthMethod: 'OIDC_CLIENT_AUTH_METHOD',
-  clientSecret: 'OIDC_CLIENT_SECRET',
-  privateKey: 'OIDC_PRIVATE_KEY',
-  privateKeyAlg: 'OIDC_PRIVATE_KEY_ALG',
-  privateKeyId: 'OIDC_PRIVATE_KEY_ID',
-  assertionAudience: 'OIDC_ASSERTION_AUDIENCE',
-  scope: 'OIDC_SCOPE',
-  authorizationParams: 'OIDC_AUTH_PARAMS',
-  par: 'OIDC_PAR',
-  profile: 'OIDC_PROFILE',
-  dpop: 'OIDC_DPOP',
-  requestObject: 'OIDC_REQUEST_OBJECT',
-  tlsClientCert: 'OIDC_TLS_CLIENT_CERT',
-  tlsClientKey: 'OIDC_TLS_CLIENT_KEY',
-  tlsCa: 'OIDC_TLS_CA',
-  redirectOrigins: 'OIDC_REDIRECT_ORIGINS',
-  frontChannelParams: 'OIDC_FRONT_CHANNEL_PARAMS',
-  baseUrl: 'APP_BASE_URL',
-  postLogoutRedirectUri: 'OIDC_POST_LOGOUT_REDIRECT_URI',
-  sessionSecret: 'SESSION_SECRET',
-  previousSessionSecrets: 'SESSION_SECRET_PREVIOUS',
-  sessionCookieName: 'SESSION_COOKIE_NAME',
-  sessionAbsoluteTimeout: 'SESSION_ABSOLUTE_TIMEOUT',
-  sessionIdleTimeout: 'SESSION_IDLE_TIMEOUT',
-  sessionEncryptionKey: 'SESSION_ENCRYPTION_KEY',
-  redisUrl: 'REDIS_URL',
-  sessionPrefix: 'SESSION_PREFIX',
-  redisCommandTimeoutMs: 'REDIS_COMMAND_TIMEOUT_MS',
-  httpTimeoutMs: 'OIDC_HTTP_TIMEOUT_MS',
-  loginGrace: 'OIDC_LOGIN_GRACE',
-  clockTolerance: 'OIDC_CLOCK_TOLERANCE',
-  refreshSkew: 'OIDC_REFRESH_SKEW',
-  fetchUserinfo: 'OIDC_FETCH_USERINFO',
-  restartStaleLogins: 'OIDC_RESTART_STALE_LOGINS',
-  debug: 'DEBUG',
-} as const satisfies Partial<Record<keyof ParLoginOptions, string>>);
+type Table = typeof OPTION_TABLE;
+/**
+ * `{ option: 'VARIABLE' }` for every option of the table that has a variable.
+ * @inline
+ */
+type EnvNames = {
+  readonly [K in OptionName as Table[K] extends { readonly env: string } ? K : never]: Table[K] extends {
+    readonly env: infer Name;
+  }
+    ? Name
+    : never;
+};
 
-const LISTS = new Set<string>([
-  'sessionEncryptionKey',
-  'previousSessionSecrets',
-  'redirectOrigins',
-  'frontChannelParams',
-]);
-const BOOLEAN_OPTIONS = new Set<string>(['requestObject', 'fetchUserinfo', 'restartStaleLogins']);
+/** The environment variable behind each option that has one (from the option table). */
+export const ENV_NAMES: EnvNames = Object.freeze(
+  Object.fromEntries(
+    Object.entries(OPTION_TABLE).flatMap(([option, spec]) => ('env' in spec ? [[option, spec.env]] : [])),
+  ),
+) as EnvNames;
+
 const BOOLEANS: Readonly<Record<string, boolean>> = {
   true: true,
   '1': true,
@@ -63,15 +37,28 @@ const BOOLEANS: Readonly<Record<string, boolean>> = {
   '0': false,
   no: false,
 };
-const NUMERIC = new Set<string>([
-  'sessionAbsoluteTimeout',
-  'sessionIdleTimeout',
-  'redisCommandTimeoutMs',
-  'httpTimeoutMs',
-  'loginGrace',
-  'clockTolerance',
-  'refreshSkew',
-]);
+
+/** A set variable's value as an option of `kind`; `raw` is not empty. What does not parse is passed on as text. */
+function parse(kind: OptionKind, raw: string): unknown {
+  const value = raw.trim();
+  switch (kind.type) {
+    case 'secret':
+      return raw;
+    case 'integer':
+      return /^\d+$/.test(value) ? Number(value) : value;
+    case 'boolean':
+      return BOOLEANS[value.toLowerCase()] ?? value;
+    case 'list':
+      return value
+        .split(',')
+        .map((item) => item.trim())
+        .filter(Boolean);
+    case 'params':
+      return Object.fromEntries(new URLSearchParams(value));
+    default:
+      return value;
+  }
+}
 
 /**
  * Read the configuration from environment variables. Empty variables count as unset. Numbers are
@@ -83,31 +70,20 @@ const NUMERIC = new Set<string>([
  */
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): ParLoginOptions {
   const options: Record<string, unknown> = {};
-  for (const [option, name] of Object.entries(ENV_NAMES)) {
-    const raw = env[name];
-    if (raw === undefined || raw.trim() === '') continue;
-    const value = raw.trim();
-    if (NUMERIC.has(option)) options[option] = /^\d+$/.test(value) ? Number(value) : value;
-    else if (option === 'debug')
-      continue; // below: DEBUG or NODE_DEBUG
-    else if (option === 'authorizationParams')
-      options[option] = Object.fromEntries(new URLSearchParams(value));
-    else if (LISTS.has(option))
-      options[option] = value
-        .split(',')
-        .map((item) => item.trim())
-        .filter(Boolean);
-    else if (BOOLEAN_OPTIONS.has(option)) options[option] = BOOLEANS[value.toLowerCase()] ?? value;
-    else if (option === 'privateKey' || option === 'clientSecret' || option === 'sessionSecret')
-      options[option] = raw;
-    else options[option] = value;
+  for (const [option, spec] of Object.entries(OPTION_TABLE)) {
+    if (!('env' in spec)) continue;
+    if (spec.type === 'debug') {
+      if (namespaceEnabled(env[spec.env], env[spec.alsoEnv])) options[option] = true;
+      continue;
+    }
+    const raw = env[spec.env];
+    if (raw !== undefined && raw.trim() !== '') options[option] = parse(spec, raw);
   }
-  if (namespaceEnabled(env.DEBUG, env.NODE_DEBUG)) options.debug = true;
-  return options as ParLoginOptions;
+  return options;
 }
 
 /** `optionName (ENV_NAME)`, for problem sentences. */
 export function describeOption(option: string): string {
-  const name = (ENV_NAMES as Record<string, string>)[option];
-  return name ? `${option} (${name})` : option;
+  const spec = optionSpec(option);
+  return spec?.env ? `${option} (${spec.env})` : option;
 }

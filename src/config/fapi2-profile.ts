@@ -18,6 +18,7 @@
  * @module
  */
 import type { AssertionAudience, ClientAuthMethod, DpopMode, ParPolicy, SecurityProfile } from './options.js';
+import type { Problem } from './option-checks.js';
 
 /** JWS algorithms FAPI 2.0 allows (§5.4.1). */
 export const FAPI2_ALGORITHMS = Object.freeze(['PS256', 'ES256', 'EdDSA', 'Ed25519']);
@@ -49,8 +50,6 @@ export interface ProfileSubject {
   /** Seconds a login may take beyond the `request_uri` lifetime. */
   readonly loginGrace: number;
 }
-
-type Problem = (option: string, text: string) => void;
 
 /**
  * The defaults a profile implies for options left unset: under `fapi2`, DPoP per session unless a

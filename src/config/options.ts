@@ -1,6 +1,7 @@
 /**
- * The options `parLogin()` accepts. Every option has an environment variable
- * (read by {@link configFromEnv}); explicit options override the environment.
+ * The options `parLogin()` accepts. Most have an environment variable (read by {@link configFromEnv});
+ * explicit options override the environment. Names, variables, defaults, units and ranges come from
+ * the option table (option-table.ts); test/config/option-table.test.ts checks this TSDoc against it.
  *
  * @module
  */
@@ -8,6 +9,9 @@ import type { KeyObject } from 'node:crypto';
 import type { Store } from 'express-session';
 import type { JWK } from 'jose';
 import type { RedisClientType } from 'redis';
+import type { ParLoginLogger } from '../observability/log.js';
+
+export type { ParLoginLogger };
 
 /** How the client authenticates at the PAR and token endpoints (RFC 6749 §2.3, OIDC Core §9). */
 export type ClientAuthMethod =
@@ -38,7 +42,10 @@ export type DpopMode = 'off' | 'session' | 'instance';
 /** A security profile that narrows the options (`none`, or the FAPI 2.0 Security Profile). */
 export type SecurityProfile = 'none' | 'fapi2';
 
-/** Names that {@link ParLoginOptions.frontChannelParams} may copy into the browser's URL beside `client_id` and `request_uri`. */
+/**
+ * Names that {@link ParLoginOptions.frontChannelParams} may copy into the browser's URL beside
+ * `client_id` and `request_uri`.
+ */
 export type FrontChannelParam = 'response_type' | 'scope';
 
 /**
@@ -48,71 +55,120 @@ export type FrontChannelParam = 'response_type' | 'scope';
  */
 export type AssertionAudience = 'issuer' | 'endpoint';
 
-/** A structured logger. Each call receives one record; it must never throw. */
-export interface ParLoginLogger {
-  /** Failures caused by the browser (4xx). */
-  warn(record: Record<string, unknown>): void;
-  /** Failures caused by the AS, the store or the configuration (5xx). */
-  error(record: Record<string, unknown>): void;
-}
-
-/** Options of {@link parLogin}. Units are in the names' documentation; durations are seconds unless named `...Ms`. */
+/**
+ * Options of {@link parLogin}. Each option's unit is in its documentation: durations are seconds unless
+ * named `...Ms` (milliseconds).
+ */
 export interface ParLoginOptions {
-  /** The AS's issuer identifier (`OIDC_ISSUER`). https, or http on a loopback host. */
+  /**
+   * The AS's issuer identifier (`OIDC_ISSUER`): https, or http on a loopback host. Required.
+   */
   issuer?: string;
-  /** The client identifier registered at the AS (`OIDC_CLIENT_ID`). */
+  /** The client identifier registered at the AS (`OIDC_CLIENT_ID`). Required. */
   clientId?: string;
   /**
-   * Client authentication (`OIDC_CLIENT_AUTH_METHOD`).
-   * @default `private_key_jwt` when only a private key is given, else `client_secret_basic`
+   * How the client authenticates at the PAR and token endpoints (`OIDC_CLIENT_AUTH_METHOD`).
+   * @default `private_key_jwt` with a private key and no secret, `tls_client_auth` with a client
+   * certificate and neither, else `client_secret_basic`
    */
   clientAuthMethod?: ClientAuthMethod;
-  /** The client secret for `client_secret_basic` and `client_secret_post` (`OIDC_CLIENT_SECRET`). */
+  /**
+   * The client secret (`OIDC_CLIENT_SECRET`). Required for `client_secret_basic` and `client_secret_post`.
+   */
   clientSecret?: string;
-  /** The signing key for `private_key_jwt` (`OIDC_PRIVATE_KEY`): a private JWK (object or JSON) or a PKCS#8 PEM. */
+  /**
+   * The client's private signing key (`OIDC_PRIVATE_KEY`): a private JWK (object or JSON), a PKCS#8 PEM
+   * or a `KeyObject`. Required for `private_key_jwt` and `requestObject`.
+   */
   privateKey?: string | JWK | KeyObject;
-  /** JWS algorithm of the client assertion (`OIDC_PRIVATE_KEY_ALG`). @default the key's `alg`, else derived from the key type */
+  /**
+   * The JWS algorithm of client assertions and request objects (`OIDC_PRIVATE_KEY_ALG`).
+   * @default the JWK's `alg`, else from the key: RSA → RS256, RSA-PSS → PS256, P-256 → ES256,
+   * P-384 → ES384, P-521 → ES512, Ed25519 → EdDSA
+   */
   privateKeyAlg?: string;
-  /** `kid` of the client assertion (`OIDC_PRIVATE_KEY_ID`). @default the JWK's `kid`, else its RFC 7638 thumbprint */
+  /**
+   * The `kid` of client assertions and request objects (`OIDC_PRIVATE_KEY_ID`).
+   * @default the JWK's `kid`, else the key's RFC 7638 thumbprint
+   */
   privateKeyId?: string;
-  /** Audience of the client assertion (`OIDC_ASSERTION_AUDIENCE`). @default `issuer` */
+  /**
+   * The `aud` of client assertions (`OIDC_ASSERTION_AUDIENCE`).
+   * @default `issuer`
+   */
   assertionAudience?: AssertionAudience;
-  /** Requested scope (`OIDC_SCOPE`); must contain `openid`. @default `openid profile email` */
+  /**
+   * The requested scope (`OIDC_SCOPE`); must contain `openid`.
+   * @default `openid profile email`
+   */
   scope?: string;
-  /** Extra authorization parameters pushed with every login (`OIDC_AUTH_PARAMS`, form-encoded). */
+  /**
+   * Extra authorization parameters pushed with every login (`OIDC_AUTH_PARAMS`, form-encoded).
+   * @default none
+   */
   authorizationParams?: Record<string, string>;
-  /** PAR policy (`OIDC_PAR`). @default `required` */
+  /**
+   * The PAR policy (`OIDC_PAR`).
+   * @default `required`
+   */
   par?: ParPolicy;
   /**
-   * Security profile (`OIDC_PROFILE`). `fapi2` applies the FAPI 2.0 Security Profile's client rules and
-   * refuses to start with options that break them. @default `none`
+   * The security profile (`OIDC_PROFILE`). `fapi2` applies the FAPI 2.0 Security Profile's client rules
+   * and refuses to start with options that break them.
+   * @default `none`
    */
   profile?: SecurityProfile;
-  /** DPoP sender-constrained tokens (`OIDC_DPOP`, RFC 9449). @default `off` (`session` with `profile: 'fapi2'` without mTLS) */
+  /**
+   * Where the DPoP key of sender-constrained tokens lives (`OIDC_DPOP`, RFC 9449).
+   * @default `off` (`session` under `fapi2` without a client certificate)
+   */
   dpop?: DpopMode;
-  /** Push a signed request object (JAR, RFC 9101) instead of form parameters (`OIDC_REQUEST_OBJECT`). Needs `privateKey`. @default false */
+  /**
+   * Push a signed request object (JAR) instead of form parameters (`OIDC_REQUEST_OBJECT`, RFC 9101).
+   * Needs `privateKey`.
+   * @default `false`
+   */
   requestObject?: boolean;
-  /** Client certificate for mutual TLS (`OIDC_TLS_CLIENT_CERT`): a PEM file path (or PEM text). */
+  /**
+   * The client certificate for mutual TLS (`OIDC_TLS_CLIENT_CERT`): a PEM file path (or PEM text).
+   * @default none
+   */
   tlsClientCert?: string;
-  /** Private key of the client certificate (`OIDC_TLS_CLIENT_KEY`): a PEM file path (or PEM text). */
+  /**
+   * The client certificate's private key (`OIDC_TLS_CLIENT_KEY`): a PEM file path (or PEM text).
+   * @default none
+   */
   tlsClientKey?: string;
-  /** CA certificates the AS's TLS certificate is checked against, besides the system's (`OIDC_TLS_CA`): a PEM file path (or PEM text). */
+  /**
+   * Extra CA certificates the AS's TLS certificate is checked against, besides the system's
+   * (`OIDC_TLS_CA`): a PEM file path (or PEM text).
+   * @default none (system CAs)
+   */
   tlsCa?: string;
   /**
-   * Origins (besides `baseUrl`'s) that per-request redirect URIs may use (`OIDC_REDIRECT_ORIGINS`, comma-separated),
-   * for servers that accept unregistered redirect URIs in an authenticated push. @default none
+   * Origins besides `baseUrl`'s that per-request redirect URIs may use (`OIDC_REDIRECT_ORIGINS`,
+   * comma-separated), for servers that accept unregistered redirect URIs in an authenticated push.
+   * @default none
    */
   redirectOrigins?: readonly string[];
   /**
    * Pushed parameters also put in the browser's URL beside `client_id` and `request_uri`, for servers
-   * that insist on them (`OIDC_FRONT_CHANNEL_PARAMS`, comma-separated). @default none
+   * that insist on them (`OIDC_FRONT_CHANNEL_PARAMS`, comma-separated).
+   * @default none
    */
   frontChannelParams?: readonly FrontChannelParam[];
-  /** The app's external base URL (`APP_BASE_URL`); the redirect URI is `baseUrl + callbackPath`. */
+  /**
+   * The app's external base URL (`APP_BASE_URL`); the redirect URI is `baseUrl + callbackPath`. Required.
+   */
   baseUrl?: string;
-  /** Where the AS sends the user after logout (`OIDC_POST_LOGOUT_REDIRECT_URI`). @default `baseUrl + '/'` */
+  /**
+   * Where the AS sends the user after logout (`OIDC_POST_LOGOUT_REDIRECT_URI`).
+   * @default `baseUrl + '/'`
+   */
   postLogoutRedirectUri?: string;
-  /** Secret signing the session cookie (`SESSION_SECRET`), at least 32 characters. */
+  /**
+   * The secret signing the session cookie (`SESSION_SECRET`), at least 32 characters. Required.
+   */
   sessionSecret?: string;
   /**
    * Earlier session secrets that still verify cookies (`SESSION_SECRET_PREVIOUS`, comma-separated),
@@ -122,86 +178,154 @@ export interface ParLoginOptions {
    * @default none
    */
   previousSessionSecrets?: readonly string[];
-  /** Session cookie name (`SESSION_COOKIE_NAME`). @default `__Host-parlogin` on https, `parlogin` on http */
+  /**
+   * The session cookie's name (`SESSION_COOKIE_NAME`).
+   * @default `__Host-parlogin` on https, `parlogin` on http
+   */
   sessionCookieName?: string;
-  /** Absolute session lifetime in seconds, counted from login (`SESSION_ABSOLUTE_TIMEOUT`). @default 28800 (8 h) */
+  /**
+   * How long a session lives after login, whatever its activity (`SESSION_ABSOLUTE_TIMEOUT`): seconds,
+   * from 60 to 31536000.
+   * @default `28800` (8 h)
+   */
   sessionAbsoluteTimeout?: number;
-  /** Seconds of inactivity after which a logged-in session ends (`SESSION_IDLE_TIMEOUT`). @default 1800 (30 min) */
+  /**
+   * How long without a request a logged-in session lasts (`SESSION_IDLE_TIMEOUT`): seconds, from 60
+   * to 31536000.
+   * @default `1800` (30 min)
+   */
   sessionIdleTimeout?: number;
   /**
    * Keys that encrypt tokens in the session store (`SESSION_ENCRYPTION_KEY`, comma-separated): each a
    * base64url 32-byte key or a passphrase (stretched with HKDF). The first encrypts; all decrypt.
-   * @default one key derived from `sessionSecret`
+   * @default keys derived from `sessionSecret` and `previousSessionSecrets`
    */
   sessionEncryptionKey?: string | readonly string[];
-  /** Redis URL for sessions (`REDIS_URL`, `redis://` or `rediss://`). @default none: an in-memory store */
+  /**
+   * The URL of the Redis that holds sessions (`REDIS_URL`, `redis://` or `rediss://`).
+   * @default none (in-memory store)
+   */
   redisUrl?: string;
-  /** A connected node-redis client (Sentinel, Cluster, custom TLS): used instead of `redisUrl`; the app owns it. */
-  redisClient?: RedisClientType;
-  /** Prefix of session keys in Redis (`SESSION_PREFIX`). @default `parlogin:` */
+  /**
+   * The prefix of the keys in Redis (`SESSION_PREFIX`): sessions, pending logins, token records and
+   * the logout index.
+   * @default `parlogin:`
+   */
   sessionPrefix?: string;
-  /** Timeout of each Redis command in milliseconds (`REDIS_COMMAND_TIMEOUT_MS`). @default 1000 */
+  /**
+   * The timeout of each Redis command (`REDIS_COMMAND_TIMEOUT_MS`): milliseconds, from 50 to 60000.
+   * @default `1000`
+   */
   redisCommandTimeoutMs?: number;
-  /** An express-session store of the app's choosing, used when `parLogin()` mounts express-session itself. */
+  /**
+   * A connected node-redis client, used instead of `redisUrl` (Sentinel, Cluster, custom TLS); the app
+   * owns it.
+   * @default none
+   */
+  redisClient?: RedisClientType;
+  /**
+   * An express-session store of the app's choosing, used when `parLogin()` mounts express-session itself.
+   * @default none
+   */
   sessionStore?: Store;
-  /** Timeout of each back-channel request in milliseconds (`OIDC_HTTP_TIMEOUT_MS`). @default 5000 */
+  /**
+   * The timeout of each back-channel request (`OIDC_HTTP_TIMEOUT_MS`): milliseconds, from 100 to 120000.
+   * @default `5000`
+   */
   httpTimeoutMs?: number;
   /**
-   * Seconds a user has to finish a login after its `request_uri` expires (`OIDC_LOGIN_GRACE`): a
-   * pending login, and an anonymous session holding only pending logins, live for the PAR
-   * `expires_in` plus this. @default 240
+   * How long a user has to finish a login after its `request_uri` expires (`OIDC_LOGIN_GRACE`):
+   * seconds, from 0 to 86400. A pending login (its entry in the shared state and its own cookie in
+   * the browser) lives for the PAR `expires_in` plus this.
+   * @default `240`
    */
   loginGrace?: number;
-  /** Pending logins kept per session; the oldest is dropped beyond it. @default 5 */
-  maxPendingLogins?: number;
-  /** Clock skew tolerated when checking ID token times, in seconds (`OIDC_CLOCK_TOLERANCE`). @default 30 */
-  clockTolerance?: number;
-  /** Largest back-channel response body accepted, in bytes. @default 262144 */
-  maxResponseBytes?: number;
-  /** Minimum time between two JWKS refetches triggered by an unknown `kid`, in seconds. @default 30 */
-  jwksCooldown?: number;
-  /** @default `/login` */
-  loginPath?: string;
-  /** @default `/callback` */
-  callbackPath?: string;
-  /** @default `/logout` */
-  logoutPath?: string;
-  /** @default `/me` */
-  mePath?: string;
   /**
-   * Where the AS POSTs logout tokens (OpenID Connect Back-Channel Logout 1.0); register
-   * `APP_BASE_URL` + this path as the client's `backchannel_logout_uri`. @default `/backchannel-logout`
+   * The clock skew tolerated when checking the times of ID tokens (`OIDC_CLOCK_TOLERANCE`): seconds,
+   * from 0 to 600.
+   * @default `30`
    */
-  backchannelLogoutPath?: string;
+  clockTolerance?: number;
   /**
-   * Refresh the access token when it expires within this many seconds (`OIDC_REFRESH_SKEW`).
-   * @default 30
+   * How long before its expiry an access token is refreshed (`OIDC_REFRESH_SKEW`): seconds, from 0 to
+   * 3600.
+   * @default `30`
    */
   refreshSkew?: number;
   /**
    * Fetch the userinfo endpoint's claims at login and merge them over the ID token's
-   * (`OIDC_FETCH_USERINFO=true`); its `sub` must be the ID token's. @default false
+   * (`OIDC_FETCH_USERINFO`); its `sub` must be the ID token's.
+   * @default `false`
    */
   fetchUserinfo?: boolean;
   /**
-   * When an anonymous browser navigates to the callback with a code whose `state` is unknown or
-   * expired (a bookmarked or stale sign-in page, a lost cookie), start a fresh login once instead of
-   * showing the error (`OIDC_RESTART_STALE_LOGINS`). The fresh login's state is marked, so it is never
-   * restarted again. @default true
+   * Start a fresh login once when an anonymous browser brings a stale callback: a code whose `state`
+   * is unknown or expired (a bookmarked or stale sign-in page, a lost cookie), instead of showing the
+   * error (`OIDC_RESTART_STALE_LOGINS`). The fresh login's state is marked, so it is never restarted
+   * again.
+   * @default `true`
    */
   restartStaleLogins?: boolean;
   /**
-   * `true` renders errors of the mounted routes itself (an HTML page or JSON);
+   * How many logins one browser may have pending at once (tabs), from 1 to 50. Each is kept in the
+   * shared state and bound to the browser by a cookie of its own; beyond this, the oldest is dropped,
+   * cookie and entry.
+   * @default `5`
+   */
+  maxPendingLogins?: number;
+  /**
+   * The largest back-channel response body accepted: bytes, from 1024 to 16777216.
+   * @default `262144`
+   */
+  maxResponseBytes?: number;
+  /**
+   * The shortest time between two JWKS refetches triggered by an unknown `kid`: seconds, from 0 to
+   * 86400.
+   * @default `30`
+   */
+  jwksCooldown?: number;
+  /**
+   * The path of the route that starts a login.
+   * @default `/login`
+   */
+  loginPath?: string;
+  /**
+   * The path of the route the AS redirects back to.
+   * @default `/callback`
+   */
+  callbackPath?: string;
+  /**
+   * The path of the logout route.
+   * @default `/logout`
+   */
+  logoutPath?: string;
+  /**
+   * The path of the session endpoint for a front end.
+   * @default `/me`
+   */
+  mePath?: string;
+  /**
+   * The path where the AS posts logout tokens (OpenID Connect Back-Channel Logout 1.0); register
+   * `baseUrl` + this path as the client's `backchannel_logout_uri`.
+   * @default `/backchannel-logout`
+   */
+  backchannelLogoutPath?: string;
+  /**
+   * Whether the mounted routes render their errors themselves: `true` renders an HTML page or JSON,
    * `false` passes them to the app's error handler with `next(err)`.
-   * @default true
+   * @default `true`
    */
   renderErrors?: boolean;
-  /** Where failure records go. @default one JSON line per failure on stderr */
+  /**
+   * Where failure records go.
+   * @default one JSON line per failure on stderr
+   */
   logger?: ParLoginLogger;
   /**
-   * Trace every step of logins, refreshes and logouts (secrets redacted): `true` writes lines to
-   * stderr, a function receives each record. Set from the environment by
-   * `DEBUG=express-par-login*` or `NODE_DEBUG=express-par-login`. @default false
+   * Trace every step of logins, refreshes and logouts, secrets redacted (`DEBUG`, `NODE_DEBUG`):
+   * `true` writes lines to stderr, a function receives each record. The environment turns it on with
+   * `DEBUG=express-par-login*` or `NODE_DEBUG=express-par-login`.
+   * @default `false`
    */
   debug?: boolean | ((record: Record<string, unknown>) => void);
 }

@@ -1,10 +1,11 @@
 /**
  * One validation pass over the options, at start-up, producing a frozen configuration.
  * Every problem is collected and reported at once by a {@link ConfigError}; secrets are never quoted.
+ * Each concern (client, site, request, profile, session, limits, paths, behaviour) is resolved by a
+ * function of its own; defaults, ranges and choices come from the option table (option-table.ts).
  *
  * @module
  */
-import type { KeyObject } from 'node:crypto';
 import type { Store } from 'express-session';
 import type { RedisClientType } from 'redis';
 import { createTracer, type Tracer } from '../observability/debug.js';
@@ -29,8 +30,23 @@ import {
   profileDefaults,
 } from './fapi2-profile.js';
 import { deriveKey } from '../crypto/seal.js';
-import { ID_TOKEN_ALGORITHMS } from '../client/id-token.js';
+import { JWS_ALGORITHMS } from '../crypto/jws.js';
 import { importSigningKey, type SigningKey } from '../crypto/signing-key.js';
+import { optionsOfType, OPTION_TABLE, type OptionOfType } from './option-table.js';
+import {
+  booleanOption,
+  checkListValues,
+  checkOrigins,
+  checkRedisUrl,
+  checkUrl,
+  enumOption,
+  integerOption,
+  nonEmpty,
+  pathOption,
+  requireString,
+  stringOption,
+  type Problem,
+} from './option-checks.js';
 
 /** Parameters the middleware sets itself; `authorizationParams` may not override them. */
 export const PROTECTED_PARAMS = Object.freeze([
@@ -59,7 +75,10 @@ export interface ResolvedConfig {
   readonly assertionAudience: AssertionAudience;
   readonly scope: string;
   readonly authorizationParams: Readonly<Record<string, string>>;
-  /** PAR policy (RFC 9126 §5): `required` refuses an AS without a PAR endpoint; `auto` falls back to a classic request. */
+  /**
+   * PAR policy (RFC 9126 §5): `required` refuses an AS without a PAR endpoint; `auto` falls back to a
+   * classic request.
+   */
   readonly par: ParPolicy;
   /** The security profile checked at start-up: `fapi2` (FAPI 2.0 Security Profile) or `none`. */
   readonly profile: SecurityProfile;
@@ -129,23 +148,49 @@ export interface ResolvedConfig {
   readonly trace: Tracer;
 }
 
-const AUTH_METHODS: readonly ClientAuthMethod[] = [
-  'client_secret_basic',
-  'client_secret_post',
-  'private_key_jwt',
-  'tls_client_auth',
-  'self_signed_tls_client_auth',
-];
 const SECRET_METHODS = new Set<ClientAuthMethod>(['client_secret_basic', 'client_secret_post']);
 const MTLS_METHODS = new Set<ClientAuthMethod>(['tls_client_auth', 'self_signed_tls_client_auth']);
-const PAR_POLICIES: readonly ParPolicy[] = ['required', 'auto'];
-const PROFILES: readonly SecurityProfile[] = ['none', 'fapi2'];
-const DPOP_MODES: readonly DpopMode[] = ['off', 'session', 'instance'];
-const FRONT_CHANNEL: readonly FrontChannelParam[] = ['response_type', 'scope'];
-const AUDIENCES: readonly AssertionAudience[] = ['issuer', 'endpoint'];
-const LOOPBACK = new Set(['localhost', '127.0.0.1', '[::1]']);
 const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
+/** Longest `request_uri` lifetime accepted without a profile, in seconds. */
+const MAX_REQUEST_URI_LIFETIME = 3600;
+
+type ClientPart = Pick<
+  ResolvedConfig,
+  | 'issuer'
+  | 'clientId'
+  | 'clientAuthMethod'
+  | 'clientSecret'
+  | 'signingKey'
+  | 'assertionAudience'
+  | 'requestObject'
+  | 'tls'
+  | 'useMtls'
+>;
+type SitePart = Pick<
+  ResolvedConfig,
+  | 'baseUrl'
+  | 'basePath'
+  | 'appOrigin'
+  | 'secure'
+  | 'redirectUri'
+  | 'postLogoutRedirectUri'
+  | 'redirectOrigins'
+>;
+type RequestPart = Pick<ResolvedConfig, 'scope' | 'authorizationParams' | 'par' | 'frontChannelParams'>;
+type ProfilePart = Pick<
+  ResolvedConfig,
+  'profile' | 'dpop' | 'requireIss' | 'idTokenAlgorithms' | 'maxRequestUriLifetime'
+>;
+type SessionPart = Pick<
+  ResolvedConfig,
+  'sessionSecret' | 'sessionSecrets' | 'sessionCookieName' | 'sessionEncryptionKeys'
+>;
+type StorePart = Pick<ResolvedConfig, 'redisUrl' | 'redisClient' | 'sessionStore' | 'sessionPrefix'>;
+type LimitsPart = Pick<ResolvedConfig, OptionOfType<'integer'>>;
+type BehaviourPart = Pick<
+  ResolvedConfig,
+  'fetchUserinfo' | 'restartStaleLogins' | 'renderErrors' | 'logger' | 'trace'
+>;
 
 /**
  * Validate options and derive the configuration. Reports every problem at once.
@@ -155,54 +200,120 @@ const PATH = /^\/[A-Za-z0-9\-._~!$&'()*+,;=:@/%]*$/;
  */
 export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
   const problems: string[] = [];
-  const problem = (option: string, text: string): void =>
-    void problems.push(`${describeOption(option)} ${text}`);
-
-  const issuer = checkUrl(options.issuer, 'issuer', problem, { allowPath: true });
-  const clientId = requireString(options.clientId, 'clientId', problem);
-  const baseUrlObject = checkUrl(options.baseUrl, 'baseUrl', problem, {
-    allowPath: true,
-    allowHttpAnywhere: false,
+  const problem: Problem = (option, text) => void problems.push(`${describeOption(option)} ${text}`);
+  const client = resolveClient(options, problem);
+  const paths = resolvePaths(options, problem);
+  const site = resolveSite(options, paths.callback, problem);
+  const request = resolveRequest(options, problem);
+  const limits = resolveLimits(options, problem);
+  const profile = resolveProfile(options, { ...client, ...request, ...limits }, problem);
+  const session = resolveSession(options, site.secure, problem);
+  const store = resolveStore(options, problem);
+  const behaviour = resolveBehaviour(options, problem);
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze({
+    ...client,
+    ...request,
+    ...profile,
+    ...site,
+    ...session,
+    ...store,
+    ...limits,
+    paths,
+    ...behaviour,
   });
+}
 
+/** The AS, the client's identity and how it authenticates: secret, private key, or certificate. */
+function resolveClient(options: ParLoginOptions, problem: Problem): ClientPart {
+  checkUrl(options.issuer, 'issuer', problem);
+  const clientId = requireString(options.clientId, 'clientId', problem);
   const tls = loadTlsMaterial(options, problem);
-  const method = options.clientAuthMethod ?? defaultAuthMethod(options);
-  if (!AUTH_METHODS.includes(method))
-    problem('clientAuthMethod', `must be one of ${AUTH_METHODS.join(', ')} (got "${String(method)}")`);
+  const method = enumOption(options, 'clientAuthMethod', problem, defaultAuthMethod(options));
   if (SECRET_METHODS.has(method) && !nonEmpty(options.clientSecret)) {
     problem('clientSecret', `is required with ${method}`);
   }
   if (MTLS_METHODS.has(method) && tls?.cert === undefined) {
     problem('tlsClientCert', `and tlsClientKey are required with ${method}`);
   }
-  const requestObject = options.requestObject ?? false;
-  if (typeof requestObject !== 'boolean')
-    problem('requestObject', `must be true or false (got "${String(requestObject)}")`);
-  let signingKey: SigningKey | undefined;
-  if (method === 'private_key_jwt' || requestObject === true) {
-    if (options.privateKey === undefined || options.privateKey === '') {
-      problem(
-        'privateKey',
-        `is required with ${method === 'private_key_jwt' ? 'private_key_jwt' : 'requestObject'}: a private JWK as JSON or a PKCS#8 PEM`,
-      );
-    } else {
-      const imported = importSigningKey(
-        options.privateKey as string | KeyObject,
-        options.privateKeyAlg,
-        options.privateKeyId,
-      );
-      if ('problem' in imported) problem('privateKey', imported.problem);
-      else signingKey = imported;
-    }
+  const requestObject = booleanOption(options, 'requestObject', problem);
+  const signingKey =
+    method === 'private_key_jwt' || requestObject
+      ? resolveSigningKey(
+          options,
+          method === 'private_key_jwt' ? 'private_key_jwt' : 'requestObject',
+          problem,
+        )
+      : undefined;
+  return {
+    issuer: options.issuer as string,
+    clientId,
+    clientAuthMethod: method,
+    ...(SECRET_METHODS.has(method) ? { clientSecret: options.clientSecret } : {}),
+    ...(signingKey ? { signingKey } : {}),
+    assertionAudience: enumOption(options, 'assertionAudience', problem),
+    requestObject,
+    ...(tls ? { tls } : {}),
+    useMtls: tls?.cert !== undefined,
+  };
+}
+
+/** The default client authentication: the one whose credential alone is given. */
+function defaultAuthMethod(options: ParLoginOptions): ClientAuthMethod {
+  const hasSecret = options.clientSecret !== undefined;
+  if (options.privateKey !== undefined && !hasSecret) return 'private_key_jwt';
+  if (options.tlsClientCert !== undefined && !hasSecret) return 'tls_client_auth';
+  return 'client_secret_basic';
+}
+
+/** The client's signing key, which `neededBy` (private_key_jwt or requestObject) requires. */
+function resolveSigningKey(
+  options: ParLoginOptions,
+  neededBy: string,
+  problem: Problem,
+): SigningKey | undefined {
+  if (options.privateKey === undefined || options.privateKey === '') {
+    problem('privateKey', `is required with ${neededBy}: a private JWK as JSON or a PKCS#8 PEM`);
+    return undefined;
   }
-  const assertionAudience = options.assertionAudience ?? 'issuer';
-  if (!AUDIENCES.includes(assertionAudience))
-    problem('assertionAudience', `must be "issuer" or "endpoint" (got "${String(assertionAudience)}")`);
+  const imported = importSigningKey(
+    options.privateKey,
+    stringOption(options, 'privateKeyAlg', problem),
+    stringOption(options, 'privateKeyId', problem),
+  );
+  if ('problem' in imported) return void problem('privateKey', imported.problem);
+  return imported;
+}
 
-  const scope =
-    typeof options.scope === 'string' ? options.scope.trim().split(/\s+/).join(' ') : 'openid profile email';
+/** The app's own URLs: its base URL and origin, the redirect URI, where logout ends, extra redirect origins. */
+function resolveSite(options: ParLoginOptions, callbackPath: string, problem: Problem): SitePart {
+  const url = checkUrl(options.baseUrl, 'baseUrl', problem);
+  const baseUrl = url ? url.href.replace(/\/$/, '') : '';
+  const appOrigin = url?.origin ?? '';
+  const origins = checkOrigins(options.redirectOrigins, problem);
+  const postLogoutRedirectUri =
+    options.postLogoutRedirectUri === undefined
+      ? `${baseUrl}/`
+      : (checkUrl(options.postLogoutRedirectUri, 'postLogoutRedirectUri', problem, { keepQuery: true })
+          ?.href ?? '');
+  return {
+    baseUrl,
+    basePath: url ? url.pathname.replace(/\/$/, '') : '',
+    appOrigin,
+    secure: url?.protocol === 'https:',
+    redirectUri: `${baseUrl}${callbackPath}`,
+    postLogoutRedirectUri,
+    redirectOrigins: Object.freeze([appOrigin, ...origins.filter((origin) => origin !== appOrigin)]),
+  };
+}
+
+/** What every authorization request carries, and how it travels. */
+function resolveRequest(options: ParLoginOptions, problem: Problem): RequestPart {
+  const scope = (stringOption(options, 'scope', problem) ?? OPTION_TABLE.scope.default)
+    .trim()
+    .split(/\s+/)
+    .join(' ');
   if (!scope.split(' ').includes('openid')) problem('scope', `must include "openid" (got "${scope}")`);
-
   const authorizationParams = { ...(options.authorizationParams ?? {}) };
   const overridden = Object.keys(authorizationParams).filter(
     (name) => PROTECTED_PARAMS.includes(name) || name === 'scope',
@@ -212,23 +323,50 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
       'authorizationParams',
       `may not set ${overridden.join(', ')}: the middleware sets them (use the scope option for scope)`,
     );
-
-  const par = options.par ?? 'required';
-  if (!PAR_POLICIES.includes(par)) problem('par', `must be "required" or "auto" (got "${String(par)}")`);
-  const profile = options.profile ?? 'none';
-  if (!PROFILES.includes(profile)) problem('profile', `must be "none" or "fapi2" (got "${String(profile)}")`);
-  const dpop = options.dpop ?? profileDefaults(profile, tls?.cert !== undefined).dpop;
-  if (!DPOP_MODES.includes(dpop))
-    problem('dpop', `must be "off", "session" or "instance" (got "${String(dpop)}")`);
-  const redirectOrigins = checkOrigins(options.redirectOrigins, problem);
+  const par = enumOption(options, 'par', problem);
   const frontChannelParams = [...(options.frontChannelParams ?? [])];
-  const unknownFront = frontChannelParams.filter((name) => !FRONT_CHANNEL.includes(name));
-  if (unknownFront.length > 0)
-    problem(
-      'frontChannelParams',
-      `may hold only ${FRONT_CHANNEL.join(', ')} (got "${unknownFront.join(', ')}")`,
-    );
+  checkListValues(frontChannelParams, 'frontChannelParams', problem);
+  return {
+    scope,
+    authorizationParams: Object.freeze(authorizationParams),
+    par,
+    frontChannelParams: Object.freeze(frontChannelParams),
+  };
+}
 
+/** The security profile, the DPoP mode it implies, and every way the configuration breaks it. */
+function resolveProfile(
+  options: ParLoginOptions,
+  resolved: ClientPart & RequestPart & LimitsPart,
+  problem: Problem,
+): ProfilePart {
+  const profile = enumOption(options, 'profile', problem);
+  const dpop = enumOption(options, 'dpop', problem, profileDefaults(profile, resolved.useMtls).dpop);
+  checkProfile(
+    profile,
+    {
+      par: resolved.par,
+      clientAuthMethod: resolved.clientAuthMethod,
+      assertionAudience: resolved.assertionAudience,
+      dpop,
+      loginGrace: resolved.loginGrace,
+      hasClientCertificate: resolved.useMtls,
+      ...(resolved.signingKey ? { signingAlg: resolved.signingKey.alg } : {}),
+    },
+    problem,
+  );
+  const fapi2 = profile === 'fapi2';
+  return {
+    profile,
+    dpop,
+    requireIss: fapi2,
+    idTokenAlgorithms: fapi2 ? FAPI2_ALGORITHMS : JWS_ALGORITHMS,
+    maxRequestUriLifetime: fapi2 ? FAPI2_MAX_REQUEST_URI_LIFETIME : MAX_REQUEST_URI_LIFETIME,
+  };
+}
+
+/** The session cookie (secrets, name) and the keys that encrypt tokens in the session store. */
+function resolveSession(options: ParLoginOptions, secure: boolean, problem: Problem): SessionPart {
   const sessionSecret = typeof options.sessionSecret === 'string' ? options.sessionSecret : '';
   if (sessionSecret.length < 32) {
     problem(
@@ -238,100 +376,47 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
         : 'is too short: use at least 32 random characters',
     );
   }
-  const previousSessionSecrets = options.previousSessionSecrets ?? [];
-  if (
-    !Array.isArray(previousSessionSecrets) ||
-    previousSessionSecrets.some((old) => typeof old !== 'string' || old.length < 32)
-  ) {
+  const previous: unknown = options.previousSessionSecrets ?? [];
+  const previousOk =
+    Array.isArray(previous) && previous.every((old) => typeof old === 'string' && old.length >= 32);
+  if (!previousOk)
     problem(
       'previousSessionSecrets',
       'must be earlier session secrets of at least 32 characters each, comma-separated',
     );
+  const sessionSecrets = [sessionSecret, ...(Array.isArray(previous) ? (previous as string[]) : [])];
+  const keyMaterial =
+    typeof options.sessionEncryptionKey === 'string'
+      ? [options.sessionEncryptionKey]
+      : (options.sessionEncryptionKey ?? []);
+  if (keyMaterial.some((key) => typeof key !== 'string' || key.length < 16)) {
+    problem(
+      'sessionEncryptionKey',
+      'must be keys of at least 16 characters (base64url 32-byte keys recommended), comma-separated',
+    );
   }
-  const sessionSecrets = [
+  return {
     sessionSecret,
-    ...(Array.isArray(previousSessionSecrets) ? previousSessionSecrets : []),
-  ];
-
-  const paths = {
-    login: checkPath(options.loginPath, '/login', 'loginPath', problem),
-    callback: checkPath(options.callbackPath, '/callback', 'callbackPath', problem),
-    logout: checkPath(options.logoutPath, '/logout', 'logoutPath', problem),
-    me: checkPath(options.mePath, '/me', 'mePath', problem),
-    backchannelLogout: checkPath(
-      options.backchannelLogoutPath,
-      '/backchannel-logout',
-      'backchannelLogoutPath',
-      problem,
+    sessionSecrets: Object.freeze(sessionSecrets),
+    sessionCookieName: resolveCookieName(options, secure, problem),
+    sessionEncryptionKeys: Object.freeze(
+      (keyMaterial.length > 0 ? keyMaterial : sessionSecrets).map(deriveKey),
     ),
   };
-  if (new Set(Object.values(paths)).size !== 5)
-    problem('loginPath', 'callbackPath, logoutPath, mePath and backchannelLogoutPath must differ');
+}
 
-  const secure = baseUrlObject?.protocol === 'https:';
-  const sessionCookieName = options.sessionCookieName ?? (secure ? '__Host-parlogin' : 'parlogin');
-  if (!COOKIE_NAME.test(sessionCookieName))
-    problem('sessionCookieName', `is not a valid cookie name (got "${sessionCookieName}")`);
-  if (sessionCookieName.startsWith('__Host-') && !secure)
+/** The session cookie's name: `__Host-` prefixed on https. */
+function resolveCookieName(options: ParLoginOptions, secure: boolean, problem: Problem): string {
+  const name =
+    stringOption(options, 'sessionCookieName', problem) ?? (secure ? '__Host-parlogin' : 'parlogin');
+  if (!COOKIE_NAME.test(name)) problem('sessionCookieName', `is not a valid cookie name (got "${name}")`);
+  if (name.startsWith('__Host-') && !secure)
     problem('sessionCookieName', 'uses the __Host- prefix, which needs an https baseUrl');
+  return name;
+}
 
-  const numbers = {
-    sessionAbsoluteTimeout: checkInteger(
-      options.sessionAbsoluteTimeout,
-      28_800,
-      'sessionAbsoluteTimeout',
-      60,
-      31_536_000,
-      problem,
-    ),
-    httpTimeoutMs: checkInteger(options.httpTimeoutMs, 5_000, 'httpTimeoutMs', 100, 120_000, problem),
-    sessionIdleTimeout: checkInteger(
-      options.sessionIdleTimeout,
-      1_800,
-      'sessionIdleTimeout',
-      60,
-      31_536_000,
-      problem,
-    ),
-    redisCommandTimeoutMs: checkInteger(
-      options.redisCommandTimeoutMs,
-      1_000,
-      'redisCommandTimeoutMs',
-      50,
-      60_000,
-      problem,
-    ),
-    loginGrace: checkInteger(options.loginGrace, 240, 'loginGrace', 0, 86_400, problem),
-    maxPendingLogins: checkInteger(options.maxPendingLogins, 5, 'maxPendingLogins', 1, 50, problem),
-    clockTolerance: checkInteger(options.clockTolerance, 30, 'clockTolerance', 0, 600, problem),
-    maxResponseBytes: checkInteger(
-      options.maxResponseBytes,
-      262_144,
-      'maxResponseBytes',
-      1_024,
-      16_777_216,
-      problem,
-    ),
-    jwksCooldown: checkInteger(options.jwksCooldown, 30, 'jwksCooldown', 0, 86_400, problem),
-    refreshSkew: checkInteger(options.refreshSkew, 30, 'refreshSkew', 0, 3_600, problem),
-  };
-
-  const baseUrl = baseUrlObject ? baseUrlObject.href.replace(/\/$/, '') : '';
-  const basePath = baseUrlObject ? baseUrlObject.pathname.replace(/\/$/, '') : '';
-  let postLogoutRedirectUri = `${baseUrl}/`;
-  if (options.postLogoutRedirectUri !== undefined) {
-    postLogoutRedirectUri =
-      checkUrl(options.postLogoutRedirectUri, 'postLogoutRedirectUri', problem, {
-        allowPath: true,
-        keepQuery: true,
-      })?.href ?? '';
-  }
-  if (
-    options.logger !== undefined &&
-    (typeof options.logger?.warn !== 'function' || typeof options.logger?.error !== 'function')
-  ) {
-    problem('logger', 'must have warn(record) and error(record) functions');
-  }
+/** Where sessions (and the shared state) are stored: Redis by URL or client, or an app's store. */
+function resolveStore(options: ParLoginOptions, problem: Problem): StorePart {
   const redisUrl = checkRedisUrl(options.redisUrl, problem);
   if (
     options.redisClient !== undefined &&
@@ -345,213 +430,56 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
   ) {
     problem('sessionStore', 'must be an express-session store');
   }
-  const sessionPrefix = options.sessionPrefix ?? 'parlogin:';
+  const sessionPrefix: unknown = options.sessionPrefix ?? OPTION_TABLE.sessionPrefix.default;
   if (typeof sessionPrefix !== 'string' || !/^[\x21-\x7e]{0,64}$/.test(sessionPrefix))
     problem('sessionPrefix', 'must be up to 64 printable characters without spaces');
-  const keyMaterial =
-    typeof options.sessionEncryptionKey === 'string'
-      ? [options.sessionEncryptionKey]
-      : (options.sessionEncryptionKey ?? []);
-  if (keyMaterial.some((key) => typeof key !== 'string' || key.length < 16)) {
-    problem(
-      'sessionEncryptionKey',
-      'must be keys of at least 16 characters (base64url 32-byte keys recommended), comma-separated',
-    );
-  }
-  checkProfile(
-    profile,
-    {
-      par,
-      clientAuthMethod: method,
-      assertionAudience,
-      dpop,
-      loginGrace: numbers.loginGrace,
-      hasClientCertificate: tls?.cert !== undefined,
-      ...(signingKey ? { signingAlg: signingKey.alg } : {}),
-    },
-    problem,
-  );
-  if (
-    options.debug !== undefined &&
-    typeof options.debug !== 'boolean' &&
-    typeof options.debug !== 'function'
-  )
-    problem('debug', 'must be true, false or a function');
-  const fetchUserinfo = options.fetchUserinfo ?? false;
-  if (typeof fetchUserinfo !== 'boolean')
-    problem('fetchUserinfo', `must be true or false (got "${String(fetchUserinfo)}")`);
-  const restartStaleLogins = options.restartStaleLogins ?? true;
-  if (typeof restartStaleLogins !== 'boolean')
-    problem('restartStaleLogins', `must be true or false (got "${String(restartStaleLogins)}")`);
-  if (problems.length > 0) throw new ConfigError(problems);
-  const appOrigin = (baseUrlObject as URL).origin;
-
-  return Object.freeze({
-    issuer: options.issuer as string,
-    clientId,
-    clientAuthMethod: method,
-    ...(SECRET_METHODS.has(method) ? { clientSecret: options.clientSecret as string } : {}),
-    ...(signingKey ? { signingKey } : {}),
-    assertionAudience,
-    scope,
-    authorizationParams: Object.freeze(authorizationParams),
-    par,
-    profile,
-    dpop,
-    requestObject,
-    ...(tls ? { tls } : {}),
-    useMtls: tls?.cert !== undefined,
-    redirectOrigins: Object.freeze([appOrigin, ...redirectOrigins.filter((origin) => origin !== appOrigin)]),
-    frontChannelParams: Object.freeze(frontChannelParams),
-    requireIss: profile === 'fapi2',
-    idTokenAlgorithms: profile === 'fapi2' ? FAPI2_ALGORITHMS : ID_TOKEN_ALGORITHMS,
-    maxRequestUriLifetime: profile === 'fapi2' ? FAPI2_MAX_REQUEST_URI_LIFETIME : 3600,
-    baseUrl,
-    basePath,
-    appOrigin,
-    secure,
-    redirectUri: `${baseUrl}${paths.callback}`,
-    postLogoutRedirectUri,
-    sessionSecret,
-    sessionSecrets: Object.freeze(sessionSecrets),
-    sessionCookieName,
-    ...numbers,
-    sessionEncryptionKeys: Object.freeze(
-      (keyMaterial.length > 0 ? keyMaterial : sessionSecrets).map(deriveKey),
-    ),
+  return {
     ...(redisUrl ? { redisUrl } : {}),
     ...(options.redisClient ? { redisClient: options.redisClient } : {}),
     ...(options.sessionStore ? { sessionStore: options.sessionStore } : {}),
-    sessionPrefix,
-    paths: Object.freeze(paths),
-    renderErrors: options.renderErrors ?? true,
-    fetchUserinfo,
-    restartStaleLogins,
-    logger: options.logger ?? defaultLogger,
-    trace: createTracer(options.debug),
+    sessionPrefix: sessionPrefix as string,
+  };
+}
+
+/** Every integer option (timeouts, lifetimes, sizes, counts), within the table's range. */
+function resolveLimits(options: ParLoginOptions, problem: Problem): LimitsPart {
+  return Object.fromEntries(
+    optionsOfType('integer').map((name) => [name, integerOption(options, name, problem)]),
+  ) as LimitsPart;
+}
+
+/** The route paths, which must differ. */
+function resolvePaths(options: ParLoginOptions, problem: Problem): ResolvedConfig['paths'] {
+  const paths = Object.freeze({
+    login: pathOption(options, 'loginPath', problem),
+    callback: pathOption(options, 'callbackPath', problem),
+    logout: pathOption(options, 'logoutPath', problem),
+    me: pathOption(options, 'mePath', problem),
+    backchannelLogout: pathOption(options, 'backchannelLogoutPath', problem),
   });
+  if (new Set(Object.values(paths)).size !== Object.keys(paths).length)
+    problem('loginPath', 'callbackPath, logoutPath, mePath and backchannelLogoutPath must differ');
+  return paths;
 }
 
-type Problem = (option: string, text: string) => void;
-
-function defaultAuthMethod(options: ParLoginOptions): ClientAuthMethod {
-  const hasSecret = options.clientSecret !== undefined;
-  if (options.privateKey !== undefined && !hasSecret) return 'private_key_jwt';
-  if (options.tlsClientCert !== undefined && !hasSecret) return 'tls_client_auth';
-  return 'client_secret_basic';
-}
-
-function checkOrigins(value: unknown, problem: Problem): string[] {
-  if (value === undefined) return [];
-  const list = Array.isArray(value) ? value : [value];
-  const origins: string[] = [];
-  for (const item of list) {
-    let url: URL | undefined;
-    try {
-      url = new URL(String(item));
-    } catch {
-      // reported below
-    }
-    const secureEnough =
-      url !== undefined &&
-      (url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK.has(url.hostname)));
-    if (
-      url === undefined ||
-      !secureEnough ||
-      url.pathname !== '/' ||
-      url.search ||
-      url.hash ||
-      url.username ||
-      url.password
-    ) {
-      problem(
-        'redirectOrigins',
-        `must be https origins like "https://tenant.example.com" (got "${String(item)}")`,
-      );
-    } else {
-      origins.push(url.origin);
-    }
-  }
-  return origins;
-}
-
-function nonEmpty(value: unknown): value is string {
-  return typeof value === 'string' && value !== '';
-}
-
-function requireString(value: unknown, option: string, problem: Problem): string {
-  if (!nonEmpty(value)) problem(option, 'is required');
-  return String(value ?? '');
-}
-
-function checkUrl(
-  value: unknown,
-  option: string,
-  problem: Problem,
-  { allowPath = true, keepQuery = false, allowHttpAnywhere = false } = {},
-): URL | undefined {
-  if (!nonEmpty(value)) return void problem(option, 'is required: an absolute https URL');
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    return void problem(option, `is not an absolute URL (got "${value}")`);
-  }
+/** What the middleware does besides logging in: userinfo, stale logins, errors, logs and tracing. */
+function resolveBehaviour(options: ParLoginOptions, problem: Problem): BehaviourPart {
   if (
-    url.protocol !== 'https:' &&
-    !(url.protocol === 'http:' && (allowHttpAnywhere || LOOPBACK.has(url.hostname)))
+    options.logger !== undefined &&
+    (typeof options.logger?.warn !== 'function' || typeof options.logger?.error !== 'function')
   ) {
-    return void problem(
-      option,
-      `must use https (http is allowed only on localhost/127.0.0.1/[::1]; got "${value}")`,
-    );
+    problem('logger', 'must have warn(record) and error(record) functions');
   }
-  if (url.username || url.password) return void problem(option, 'must not contain credentials');
-  if (url.hash || (!keepQuery && url.search))
-    return void problem(option, `must not have a query or fragment (got "${value}")`);
-  if (!allowPath && url.pathname !== '/')
-    return void problem(option, `must not have a path (got "${value}")`);
-  return url;
-}
-
-function checkRedisUrl(value: unknown, problem: Problem): string | undefined {
-  if (value === undefined) return undefined;
-  try {
-    const url = new URL(String(value));
-    if (url.protocol === 'redis:' || url.protocol === 'rediss:') return url.href;
-  } catch {
-    // reported below, without echoing the URL: it may hold a password
-  }
-  problem('redisUrl', 'must be a redis:// or rediss:// URL');
-  return undefined;
-}
-
-function checkPath(value: unknown, fallback: string, option: string, problem: Problem): string {
-  if (value === undefined) return fallback;
-  if (
-    typeof value !== 'string' ||
-    !PATH.test(value) ||
-    value.startsWith('//') ||
-    (value.length > 1 && value.endsWith('/'))
-  ) {
-    problem(option, `must be a path like "${fallback}" (got "${String(value)}")`);
-    return fallback;
-  }
-  return value;
-}
-
-function checkInteger(
-  value: unknown,
-  fallback: number,
-  option: string,
-  min: number,
-  max: number,
-  problem: Problem,
-): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    problem(option, `must be an integer from ${min} to ${max} (got "${String(value)}")`);
-    return fallback;
-  }
-  return value;
+  const debug: unknown = options.debug;
+  if (debug !== undefined && typeof debug !== 'boolean' && typeof debug !== 'function')
+    problem('debug', 'must be true, false or a function');
+  return {
+    fetchUserinfo: booleanOption(options, 'fetchUserinfo', problem),
+    restartStaleLogins: booleanOption(options, 'restartStaleLogins', problem),
+    renderErrors: booleanOption(options, 'renderErrors', problem),
+    logger: options.logger ?? defaultLogger,
+    trace: createTracer(
+      typeof debug === 'boolean' || typeof debug === 'function' ? options.debug : undefined,
+    ),
+  };
 }

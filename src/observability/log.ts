@@ -7,7 +7,17 @@
  */
 import { randomBytes } from 'node:crypto';
 import { isParLoginError } from '../errors.js';
-import type { ParLoginLogger } from '../config/options.js';
+
+/**
+ * A structured logger (the `logger` option of `parLogin()` and `apiProxy()`). Each call receives one
+ * record; it must never throw.
+ */
+export interface ParLoginLogger {
+  /** Failures caused by the browser (4xx). */
+  warn(record: Record<string, unknown>): void;
+  /** Failures caused by the AS, the store or the configuration (5xx). */
+  error(record: Record<string, unknown>): void;
+}
 
 /** The default logger: one JSON line on stderr per record. */
 export const defaultLogger: ParLoginLogger = Object.freeze({
@@ -47,7 +57,8 @@ export function logFailure(
     });
   }
   try {
-    (record.status as number) < 500 ? logger.warn(record) : logger.error(record);
+    if ((record.status as number) < 500) logger.warn(record);
+    else logger.error(record);
   } catch {
     // A logger must never take the request down with it.
   }

@@ -183,7 +183,7 @@ describe('problems', () => {
 
 describe('profile fapi2', () => {
   it('starts with private_key_jwt and an ES256 key, with DPoP per session, iss required and FAPI algorithms', () => {
-    const config = resolveConfig({ ...base, profile: 'fapi2', privateKey: ecKey as never });
+    const config = resolveConfig({ ...base, profile: 'fapi2', privateKey: ecKey });
     expect(config).toMatchObject({
       clientAuthMethod: 'private_key_jwt',
       dpop: 'session',
