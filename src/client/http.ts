@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { Agent } from 'undici';
+import { Agent, type Dispatcher } from 'undici';
 import { ParLoginError } from '../errors.js';
 import { tlsConnectOptions, type TlsMaterial } from '../config/tls-material.js';
 
@@ -45,137 +45,209 @@ export interface BackChannelOptions {
 const USER_AGENT = 'express-par-login';
 const FORM_TYPE = 'application/x-www-form-urlencoded';
 
+/** Where a URL goes: the origin undici connects to and the path it asks for. */
+interface Target {
+  readonly origin: string;
+  readonly path: string;
+}
+
+/** What every exchange of one back channel shares: its pool, its parsed targets, and its limits. */
+interface Channel {
+  readonly agent: Agent;
+  /** Targets parsed once per URL (the back channel talks to a handful of endpoints). */
+  readonly targets: Map<string, Target>;
+  readonly timeoutMs: number;
+  readonly maxResponseBytes: number;
+}
+
 /**
  * Create the back channel: a keep-alive Agent whose connections are reused across logins.
  */
 export function createBackChannel({ timeoutMs, maxResponseBytes, tls }: BackChannelOptions): BackChannel {
-  const agent = new Agent({
-    keepAliveTimeout: 30_000,
-    connections: 64,
-    headersTimeout: timeoutMs,
-    bodyTimeout: timeoutMs,
-    ...tlsConnectOptions(tls),
-  });
+  const channel: Channel = {
+    agent: new Agent({
+      keepAliveTimeout: 30_000,
+      connections: 64,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      ...tlsConnectOptions(tls),
+    }),
+    targets: new Map(),
+    timeoutMs,
+    maxResponseBytes,
+  };
+  return {
+    get: (url, what, headers = {}) => send(channel, url, 'GET', headers, undefined, what),
+    postForm: (url, form, headers, what) =>
+      send(channel, url, 'POST', { 'content-type': FORM_TYPE, ...headers }, form.toString(), what),
+    close: () => channel.agent.close(),
+  };
+}
 
-  /** Where a URL goes, parsed once per URL (the back channel talks to a handful of endpoints). */
-  const targets = new Map<string, { origin: string; path: string }>();
-  function targetOf(url: string): { origin: string; path: string } {
-    let target = targets.get(url);
-    if (target === undefined) {
-      const parsed = new URL(url);
-      target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
-      if (targets.size < 64) targets.set(url, target);
+/**
+ * One exchange through undici's dispatcher with a handler that collects the body in memory:
+ * cheaper than `request()`, which wraps every body in a Readable stream read back by an async
+ * iterator. The deadline covers the whole exchange; the size limit aborts the body as it comes.
+ */
+function send(
+  channel: Channel,
+  url: string,
+  method: 'GET' | 'POST',
+  headers: Record<string, string>,
+  body: string | undefined,
+  what: string,
+): Promise<BackChannelResponse> {
+  let target: Target;
+  try {
+    target = targetOf(channel.targets, url);
+  } catch (err) {
+    return Promise.reject(unreachable(what, err));
+  }
+  return new Promise((resolve, reject) => {
+    const exchange = new Exchange(channel, what, resolve, reject);
+    try {
+      channel.agent.dispatch(dispatchOptions(target, method, headers, body), exchange);
+    } catch (err) {
+      exchange.fail(err);
     }
-    return target;
+  });
+}
+
+/** The target of `url`, parsed on first use and remembered for the first 64 URLs. Throws on a bad URL. */
+function targetOf(targets: Map<string, Target>, url: string): Target {
+  let target = targets.get(url);
+  if (target === undefined) {
+    const parsed = new URL(url);
+    target = { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+    if (targets.size < 64) targets.set(url, target);
+  }
+  return target;
+}
+
+/** The request undici dispatches: our user agent, JSON accepted, then the caller's headers. */
+function dispatchOptions(
+  target: Target,
+  method: 'GET' | 'POST',
+  headers: Record<string, string>,
+  body: string | undefined,
+): Dispatcher.DispatchOptions {
+  return {
+    origin: target.origin,
+    path: target.path,
+    method,
+    body: body ?? null,
+    headers: { 'user-agent': USER_AGENT, accept: 'application/json', ...headers },
+  };
+}
+
+/**
+ * The undici handler of one exchange, and its state: it arms the deadline, collects the body within
+ * `maxResponseBytes`, and settles the exchange's promise once, with the response or a coded error.
+ */
+class Exchange implements Dispatcher.DispatchHandler {
+  readonly #channel: Channel;
+  readonly #what: string;
+  readonly #resolve: (response: BackChannelResponse) => void;
+  readonly #reject: (err: ParLoginError) => void;
+  readonly #timer: NodeJS.Timeout;
+  #controller: { abort(reason: Error): void } | undefined;
+  #timedOut = false;
+  #status = 0;
+  #headers: BackChannelResponse['headers'] = {};
+  readonly #chunks: Buffer[] = [];
+  #size = 0;
+
+  constructor(
+    channel: Channel,
+    what: string,
+    resolve: (response: BackChannelResponse) => void,
+    reject: (err: ParLoginError) => void,
+  ) {
+    this.#channel = channel;
+    this.#what = what;
+    this.#resolve = resolve;
+    this.#reject = reject;
+    this.#timer = setTimeout(expire, channel.timeoutMs, this);
   }
 
-  /**
-   * One exchange through undici's dispatcher with a handler that collects the body in memory:
-   * cheaper than `request()`, which wraps every body in a Readable stream read back by an async
-   * iterator. The deadline covers the whole exchange; the size limit aborts the body as it comes.
-   */
-  function send(
-    url: string,
-    method: 'GET' | 'POST',
-    headers: Record<string, string>,
-    body: string | undefined,
-    what: string,
-  ): Promise<BackChannelResponse> {
-    let target: { origin: string; path: string };
-    try {
-      target = targetOf(url);
-    } catch (err) {
-      return Promise.reject(
+  /** The deadline has passed: abort the exchange now, or as soon as it starts. */
+  expire(): void {
+    this.#timedOut = true;
+    this.#controller?.abort(new Error('deadline'));
+  }
+
+  /** The exchange failed: reject with its coded error. */
+  fail(err: unknown): void {
+    clearTimeout(this.#timer);
+    this.#reject(exchangeError(err, this.#what, this.#channel.timeoutMs, this.#timedOut));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.#timedOut) controller.abort(new Error('deadline'));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: BackChannelResponse['headers'],
+  ): void {
+    this.#status = statusCode;
+    this.#headers = headers;
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.#size += chunk.length;
+    if (this.#size > this.#channel.maxResponseBytes) {
+      controller.abort(
         new ParLoginError(
-          'as_unreachable',
-          `The authorization server could not be reached for the ${what} request.`,
-          { cause: err },
+          'as_bad_response',
+          `The ${this.#what} response is larger than ${this.#channel.maxResponseBytes} bytes.`,
         ),
       );
-    }
-    return new Promise((resolve, reject) => {
-      let controller: { abort(reason: Error): void } | undefined;
-      let timedOut = false;
-      let status = 0;
-      let responseHeaders: BackChannelResponse['headers'] = {};
-      const chunks: Buffer[] = [];
-      let size = 0;
-      const timer = setTimeout(() => {
-        timedOut = true;
-        controller?.abort(new Error('deadline'));
-      }, timeoutMs);
-      const fail = (err: unknown): void => {
-        clearTimeout(timer);
-        if (err instanceof ParLoginError) return reject(err);
-        if (timedOut || isTimeout(err)) {
-          return reject(
-            new ParLoginError(
-              'as_timeout',
-              `The authorization server did not answer the ${what} request within ${timeoutMs} ms.`,
-              { cause: err },
-            ),
-          );
-        }
-        reject(
-          new ParLoginError(
-            'as_unreachable',
-            `The authorization server could not be reached for the ${what} request.`,
-            { cause: err },
-          ),
-        );
-      };
-      try {
-        agent.dispatch(
-          {
-            origin: target.origin,
-            path: target.path,
-            method,
-            body: body ?? null,
-            headers: { 'user-agent': USER_AGENT, accept: 'application/json', ...headers },
-          },
-          {
-            onRequestStart(started) {
-              controller = started;
-              if (timedOut) started.abort(new Error('deadline'));
-            },
-            onResponseStart(_controller, statusCode, received) {
-              status = statusCode;
-              responseHeaders = received;
-            },
-            onResponseData(receiving, chunk) {
-              size += chunk.length;
-              if (size > maxResponseBytes)
-                receiving.abort(
-                  new ParLoginError(
-                    'as_bad_response',
-                    `The ${what} response is larger than ${maxResponseBytes} bytes.`,
-                  ),
-                );
-              else chunks.push(chunk);
-            },
-            onResponseEnd() {
-              clearTimeout(timer);
-              const text =
-                chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
-              resolve({ status, headers: responseHeaders, json: parseJson(text) });
-            },
-            onResponseError(_controller, err) {
-              fail(err);
-            },
-          },
-        );
-      } catch (err) {
-        fail(err);
-      }
-    });
+    } else this.#chunks.push(chunk);
   }
 
-  return {
-    get: (url, what, headers = {}) => send(url, 'GET', headers, undefined, what),
-    postForm: (url, form, headers, what) =>
-      send(url, 'POST', { 'content-type': FORM_TYPE, ...headers }, form.toString(), what),
-    close: () => agent.close(),
-  };
+  onResponseEnd(): void {
+    clearTimeout(this.#timer);
+    const chunks = this.#chunks;
+    const text = chunks.length === 1 ? chunks[0]!.toString('utf8') : Buffer.concat(chunks).toString('utf8');
+    this.#resolve({ status: this.#status, headers: this.#headers, json: parseJson(text) });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    this.fail(err);
+  }
+}
+
+/** The deadline timer's callback (a module function: no closure per exchange). */
+function expire(exchange: Exchange): void {
+  exchange.expire();
+}
+
+/**
+ * The coded error of a failed exchange: a ParLoginError as it is (the size limit), a timeout when the
+ * deadline passed or undici timed out, and otherwise an unreachable AS.
+ */
+function exchangeError(err: unknown, what: string, timeoutMs: number, timedOut: boolean): ParLoginError {
+  if (err instanceof ParLoginError) return err;
+  if (timedOut || isTimeout(err)) {
+    return new ParLoginError(
+      'as_timeout',
+      `The authorization server did not answer the ${what} request within ${timeoutMs} ms.`,
+      { cause: err },
+    );
+  }
+  return unreachable(what, err);
+}
+
+/** The error of an AS that could not be reached (a bad URL, a refused connection, a reset). */
+function unreachable(what: string, cause: unknown): ParLoginError {
+  return new ParLoginError(
+    'as_unreachable',
+    `The authorization server could not be reached for the ${what} request.`,
+    { cause },
+  );
 }
 
 function parseJson(text: string): unknown {
