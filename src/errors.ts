@@ -33,7 +33,10 @@ export const ERROR_CODES = Object.freeze({
   csrf_rejected: 403,
   /** The request needs a login. */
   unauthenticated: 401,
-  /** The session ended at the AS (refresh refused: `invalid_grant`, back-channel logout) or its access token expired without a refresh token. */
+  /**
+   * The session ended at the AS (refresh refused: `invalid_grant`, back-channel logout) or its access
+   * token expired without a refresh token.
+   */
   login_required: 401,
   /** A back-channel logout request without a valid logout token. */
   logout_token_invalid: 400,
@@ -41,11 +44,15 @@ export const ERROR_CODES = Object.freeze({
   discovery_failed: 502,
   /** `par: 'required'` and the AS's metadata has no `pushed_authorization_request_endpoint` (RFC 9126 §5). */
   no_par_endpoint: 502,
-  /** The push failed: the PAR endpoint refused the request or answered something other than 201 with a usable request_uri (RFC 9126 §2.2, §2.3). */
+  /**
+   * The push failed: the PAR endpoint refused the request or answered something other than 201 with a
+   * usable request_uri (RFC 9126 §2.2, §2.3).
+   */
   par_error: 502,
   /**
    * The AS demanded PAR where it was not used: it sets `require_pushed_authorization_requests` but
-   * publishes no PAR endpoint, or it refused a classic (`par: 'auto'`) authorization request for want of PAR (RFC 9126 §5, §6).
+   * publishes no PAR endpoint, or it refused a classic (`par: 'auto'`) authorization request for want
+   * of PAR (RFC 9126 §5, §6).
    */
   par_required: 502,
   /** The token endpoint refused the code or answered something unusable. */

@@ -26,7 +26,9 @@ export function readAsError(json: unknown): AsErrorFields {
 
 /** What to check when the AS rejects the client's credentials. */
 export const INVALID_CLIENT_HINT =
-  'The AS rejected the client authentication: check OIDC_CLIENT_ID, OIDC_CLIENT_AUTH_METHOD and the secret or key registered at the AS ' +
-  '(for private_key_jwt: the public key or jwks_uri registered, the alg, and OIDC_ASSERTION_AUDIENCE; for tls_client_auth and ' +
-  'self_signed_tls_client_auth: the certificate of OIDC_TLS_CLIENT_CERT, its subject or registered copy, and that the AS asks for ' +
+  'The AS rejected the client authentication: check OIDC_CLIENT_ID, OIDC_CLIENT_AUTH_METHOD ' +
+  'and the secret or key registered at the AS ' +
+  '(for private_key_jwt: the public key or jwks_uri registered, the alg, and OIDC_ASSERTION_AUDIENCE; ' +
+  'for tls_client_auth and self_signed_tls_client_auth: the certificate of OIDC_TLS_CLIENT_CERT, ' +
+  'its subject or registered copy, and that the AS asks for ' +
   'client certificates at its mtls_endpoint_aliases, RFC 8705 §2 and §5).';

@@ -31,8 +31,10 @@ export function parCapabilities(metadata: AuthorizationServerMetadata): ParCapab
 /**
  * How to send the authorization request under `policy`.
  *
- * @returns `par`, or `classic` (only with `auto`, an AS without a PAR endpoint that does not require PAR).
- * @throws {ParLoginError} `no_par_endpoint` (`required` policy, no endpoint) or `par_required` (the AS requires PAR it does not offer).
+ * @returns `par`, or `classic` (only with `auto`, an AS without a PAR endpoint that does not require
+ *   PAR).
+ * @throws {ParLoginError} `no_par_endpoint` (`required` policy, no endpoint) or `par_required` (the AS
+ *   requires PAR it does not offer).
  */
 export function authorizationMode(
   policy: ParPolicy,
@@ -43,7 +45,8 @@ export function authorizationMode(
   if (capabilities.requiresPar) {
     throw new ParLoginError(
       'par_required',
-      `The authorization server ${issuer} requires pushed authorization requests but publishes no pushed_authorization_request_endpoint.`,
+      `The authorization server ${issuer} requires pushed authorization requests ` +
+        'but publishes no pushed_authorization_request_endpoint.',
       {
         hint: 'The AS metadata is inconsistent: publish its PAR endpoint.',
       },
@@ -54,7 +57,9 @@ export function authorizationMode(
     'no_par_endpoint',
     `The authorization server ${issuer} does not publish a pushed_authorization_request_endpoint.`,
     {
-      hint: 'Enable PAR at the AS, or set OIDC_PAR=auto to allow classic authorization requests with servers that do not offer it.',
+      hint:
+        'Enable PAR at the AS, or set OIDC_PAR=auto to allow classic authorization requests ' +
+        'with servers that do not offer it.',
     },
   );
 }

@@ -69,7 +69,6 @@ export const LOGIN_QUERY_OPTIONS = Object.freeze({
 const PROMPTS = new Set(['none', 'login', 'consent', 'select_account', 'create']);
 const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
 const LOCALE = /^[A-Za-z0-9-]{1,35}$/;
-const CONTROL = /[\x00-\x1f\x7f]/;
 const OWN_OPTION_PARAMS = new Set([
   'scope',
   'prompt',
@@ -101,9 +100,18 @@ function list(value: unknown, name: string): string[] {
 }
 
 function text(value: unknown, name: string): string {
-  if (typeof value !== 'string' || value === '' || value.length > MAX_VALUE || CONTROL.test(value))
+  if (typeof value !== 'string' || value === '' || value.length > MAX_VALUE || hasControlCharacter(value))
     invalid(`${name} must be a non-empty string without control characters`);
   return value;
+}
+
+/** Whether `value` holds a C0 control character (U+0000 to U+001F) or DEL (U+007F). */
+function hasControlCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code < 0x20 || code === 0x7f) return true;
+  }
+  return false;
 }
 
 function checkRedirectUri(value: unknown, config: ResolvedConfig): string {

@@ -25,7 +25,8 @@ const MAX_EXPIRES_IN = 3600;
  * Push the authorization request.
  *
  * @param endpoint The AS's `pushed_authorization_request_endpoint`.
- * @param params The authorization request parameters (client_id included), or `client_id` and a `request` object (RFC 9101).
+ * @param params The authorization request parameters (client_id included), or `client_id` and a
+ *   `request` object (RFC 9101).
  * @param maxExpiresIn The longest `expires_in` accepted, in seconds.
  * @throws {ParLoginError} `par_error`, or a transport code (`as_timeout`, `as_unreachable`, `as_bad_response`).
  */

@@ -82,7 +82,8 @@ export async function exchangeCode(
  * an ID token or a new refresh token; the old refresh token is kept when none is returned (no
  * rotation), and so are the granted authorization details (RFC 9396 §7) when none are returned.
  *
- * @throws {ParLoginError} `token_error` (with `asError` `invalid_grant` when the refresh token is no longer valid), or a transport code.
+ * @throws {ParLoginError} `token_error` (with `asError` `invalid_grant` when the refresh token is no
+ *   longer valid), or a transport code.
  */
 export async function refreshTokens(
   http: BackChannel,
@@ -181,7 +182,10 @@ async function tokenRequest(
 
 /** Options of {@link readTokenResponse}. */
 export interface TokenResponseOptions {
-  /** Whether the response must hold an ID token; without one (allowed on refresh, OIDC Core §12.2) `idToken` is `''`. @default true */
+  /**
+   * Whether the response must hold an ID token; without one (allowed on refresh, OIDC Core §12.2)
+   * `idToken` is `''`. @default true
+   */
   readonly idTokenRequired?: boolean;
   /** Whether a DPoP proof was sent: then `token_type` may be `DPoP` (RFC 9449 §5). @default false */
   readonly dpop?: boolean;

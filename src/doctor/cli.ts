@@ -52,7 +52,8 @@ export async function runCli(
 ): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-    (command === undefined ? output.err : output.out)(USAGE);
+    if (command === undefined) output.err(USAGE);
+    else output.out(USAGE);
     return command === undefined ? EXIT.usage : EXIT.healthy;
   }
   if (command !== 'doctor') {

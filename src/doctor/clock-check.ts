@@ -49,7 +49,9 @@ export function checkClock(probe: DiscoveryProbe | undefined, config: ResolvedCo
   }
   return failed(
     NAME,
-    `this machine is ${seconds} s ${direction} the AS, more than the ${config.clockTolerance} s tolerated: ID tokens would be refused`,
-    'Synchronize the clock with NTP (e.g. timedatectl set-ntp true, or chrony); raising OIDC_CLOCK_TOLERANCE only hides the drift.',
+    `this machine is ${seconds} s ${direction} the AS, ` +
+      `more than the ${config.clockTolerance} s tolerated: ID tokens would be refused`,
+    'Synchronize the clock with NTP (e.g. timedatectl set-ntp true, or chrony); ' +
+      'raising OIDC_CLOCK_TOLERANCE only hides the drift.',
   );
 }

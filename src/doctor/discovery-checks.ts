@@ -49,7 +49,8 @@ export async function checkIssuerReachable(
         result: failed(
           REACHABLE,
           `${url} answered ${response.status}, not 200`,
-          'Check OIDC_ISSUER: discovery must be served at {issuer}/.well-known/openid-configuration (mind the path and any tenant segment).',
+          'Check OIDC_ISSUER: discovery must be served at ' +
+            '{issuer}/.well-known/openid-configuration (mind the path and any tenant segment).',
         ),
       };
     }
@@ -62,8 +63,10 @@ export async function checkIssuerReachable(
     const cause = (err as { cause?: { code?: unknown } }).cause?.code;
     const fix =
       isParLoginError(err) && err.code === 'as_timeout'
-        ? `Check that the AS is up and that this machine reaches it; raise OIDC_HTTP_TIMEOUT_MS (now ${ctx.config.httpTimeoutMs} ms) if it is slow.`
-        : 'Check OIDC_ISSUER (host, port, scheme), that the AS is running, and that DNS, proxies and firewalls let this machine reach it.';
+        ? 'Check that the AS is up and that this machine reaches it; raise ' +
+          `OIDC_HTTP_TIMEOUT_MS (now ${ctx.config.httpTimeoutMs} ms) if it is slow.`
+        : 'Check OIDC_ISSUER (host, port, scheme), that the AS is running, ' +
+          'and that DNS, proxies and firewalls let this machine reach it.';
     return {
       result: failed(REACHABLE, `${url}: ${reason}${typeof cause === 'string' ? ` (${cause})` : ''}`, fix),
     };
@@ -86,18 +89,15 @@ export async function checkDiscovery(
     const fix =
       typeof published === 'string' && published !== ctx.config.issuer
         ? `Set OIDC_ISSUER=${published} (the issuer must match the AS's exactly, trailing slash included).`
-        : 'Check OIDC_ISSUER and the AS: the document must be JSON with issuer, authorization_endpoint, token_endpoint and jwks_uri as https URLs.';
+        : 'Check OIDC_ISSUER and the AS: the document must be JSON with issuer, ' +
+          'authorization_endpoint, token_endpoint and jwks_uri as https URLs.';
     return { results: [failed(CONSISTENT, isParLoginError(err) ? err.message : String(err), fix)] };
   }
   const problems = fitProblems(metadata as unknown as Record<string, unknown>, ctx.config);
+  const iss = metadata.authorization_response_iss_parameter_supported ? ', RFC 9207 iss on callbacks' : '';
   const results =
     problems.length === 0
-      ? [
-          passed(
-            CONSISTENT,
-            `issuer matches, endpoints valid${metadata.authorization_response_iss_parameter_supported ? ', RFC 9207 iss on callbacks' : ''}`,
-          ),
-        ]
+      ? [passed(CONSISTENT, `issuer matches, endpoints valid${iss}`)]
       : problems.map(({ detail, fix }) => failed(CONSISTENT, detail, fix));
   return { results, metadata };
 }
@@ -130,14 +130,20 @@ function fitProblems(
   const methods = listed(document, 'token_endpoint_auth_methods_supported');
   if (methods && !methods.includes(config.clientAuthMethod)) {
     problems.push({
-      detail: `token_endpoint_auth_methods_supported (${methods.join(', ')}) does not include ${config.clientAuthMethod}`,
-      fix: 'Set OIDC_CLIENT_AUTH_METHOD to a method the AS supports (client_secret_basic or private_key_jwt) and register the client with it.',
+      detail:
+        `token_endpoint_auth_methods_supported (${methods.join(', ')}) ` +
+        `does not include ${config.clientAuthMethod}`,
+      fix:
+        'Set OIDC_CLIENT_AUTH_METHOD to a method the AS supports ' +
+        '(client_secret_basic or private_key_jwt) and register the client with it.',
     });
   }
   const algs = listed(document, 'token_endpoint_auth_signing_alg_values_supported');
   if (config.signingKey && algs && !algs.includes(config.signingKey.alg)) {
     problems.push({
-      detail: `token_endpoint_auth_signing_alg_values_supported (${algs.join(', ')}) does not include ${config.signingKey.alg}`,
+      detail:
+        'token_endpoint_auth_signing_alg_values_supported ' +
+        `(${algs.join(', ')}) does not include ${config.signingKey.alg}`,
       fix: 'Use a key and OIDC_PRIVATE_KEY_ALG the AS accepts for client assertions.',
     });
   }
@@ -166,20 +172,23 @@ export function checkParEndpoint(
     return failed(
       PAR_ENDPOINT,
       'the AS sets require_pushed_authorization_requests but publishes no pushed_authorization_request_endpoint',
-      'The AS requires Pushed Authorization Requests (RFC 9126) but its metadata is inconsistent: enable and publish its PAR endpoint (logins fail with par_required until then).',
+      'The AS requires Pushed Authorization Requests (RFC 9126) but its metadata is inconsistent: ' +
+        'enable and publish its PAR endpoint (logins fail with par_required until then).',
     );
   }
   if (endpoint === undefined && par === 'auto') {
     return passed(
       PAR_ENDPOINT,
-      'no pushed_authorization_request_endpoint: with OIDC_PAR=auto logins go through the browser as classic authorization requests',
+      'no pushed_authorization_request_endpoint: with OIDC_PAR=auto ' +
+        'logins go through the browser as classic authorization requests',
     );
   }
   if (endpoint === undefined) {
     return failed(
       PAR_ENDPOINT,
       'the metadata has no pushed_authorization_request_endpoint',
-      'Enable Pushed Authorization Requests (RFC 9126) at the AS, or set OIDC_PAR=auto to fall back to classic authorization requests at an AS without PAR.',
+      'Enable Pushed Authorization Requests (RFC 9126) at the AS, or set OIDC_PAR=auto ' +
+        'to fall back to classic authorization requests at an AS without PAR.',
     );
   }
   if (metadata.require_pushed_authorization_requests === true)

@@ -21,14 +21,17 @@ const NAME = 'Environment variables';
 /** What to do about a problem with each variable. */
 const FIXES: Readonly<Record<string, string>> = {
   OIDC_ISSUER:
-    "Set OIDC_ISSUER to the AS's issuer identifier, exactly as its discovery document states it (e.g. https://login.example.com).",
+    "Set OIDC_ISSUER to the AS's issuer identifier, exactly as its " +
+    'discovery document states it (e.g. https://login.example.com).',
   OIDC_CLIENT_ID: 'Set OIDC_CLIENT_ID to the client id registered at the AS.',
   OIDC_CLIENT_AUTH_METHOD:
-    'Set OIDC_CLIENT_AUTH_METHOD to client_secret_basic, client_secret_post, private_key_jwt, tls_client_auth or self_signed_tls_client_auth, or unset it.',
+    'Set OIDC_CLIENT_AUTH_METHOD to client_secret_basic, client_secret_post, ' +
+    'private_key_jwt, tls_client_auth or self_signed_tls_client_auth, or unset it.',
   OIDC_CLIENT_SECRET:
     'Set OIDC_CLIENT_SECRET to the secret registered at the AS, or use OIDC_PRIVATE_KEY with private_key_jwt.',
   OIDC_PRIVATE_KEY:
-    'Set OIDC_PRIVATE_KEY to the private key (a private JWK as JSON, or a PKCS#8 PEM) whose public part is registered at the AS.',
+    'Set OIDC_PRIVATE_KEY to the private key (a private JWK as JSON, ' +
+    'or a PKCS#8 PEM) whose public part is registered at the AS.',
   OIDC_PRIVATE_KEY_ALG:
     'Set OIDC_PRIVATE_KEY_ALG to an algorithm that fits the key (RS256, ES256, EdDSA, …), or unset it to derive it.',
   OIDC_ASSERTION_AUDIENCE: 'Set OIDC_ASSERTION_AUDIENCE to issuer or endpoint, or unset it.',
@@ -36,11 +39,13 @@ const FIXES: Readonly<Record<string, string>> = {
   OIDC_AUTH_PARAMS:
     'Remove the parameters the middleware sets itself from OIDC_AUTH_PARAMS (use OIDC_SCOPE for scope).',
   APP_BASE_URL:
-    "Set APP_BASE_URL to the app's external URL as users reach it, e.g. https://app.example.com (http only on localhost).",
+    "Set APP_BASE_URL to the app's external URL as users reach it, " +
+    'e.g. https://app.example.com (http only on localhost).',
   OIDC_POST_LOGOUT_REDIRECT_URI:
     'Set OIDC_POST_LOGOUT_REDIRECT_URI to an absolute https URL registered at the AS, or unset it.',
   SESSION_SECRET:
-    "Set SESSION_SECRET to 32 or more random characters: node -e \"console.log(require('crypto').randomBytes(32).toString('base64url'))\"",
+    'Set SESSION_SECRET to 32 or more random characters: node -e ' +
+    "\"console.log(require('crypto').randomBytes(32).toString('base64url'))\"",
   SESSION_COOKIE_NAME:
     'Set SESSION_COOKIE_NAME to a plain cookie name (the __Host- prefix needs an https APP_BASE_URL), or unset it.',
   SESSION_ENCRYPTION_KEY:

@@ -25,7 +25,8 @@ export function formatReport(report: DoctorReport): string {
     report.results.filter((result) => result.status === status).length;
   lines.push(
     '',
-    `${report.results.length} checks: ${count('ok') + count('warn')} passed, ${count('fail')} failed, ${count('skip')} skipped.${report.healthy ? ' All good.' : ''}`,
+    `${report.results.length} checks: ${count('ok') + count('warn')} passed, ` +
+      `${count('fail')} failed, ${count('skip')} skipped.${report.healthy ? ' All good.' : ''}`,
   );
   return `${lines.join('\n')}\n`;
 }

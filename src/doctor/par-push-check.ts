@@ -23,7 +23,8 @@ const REQUEST = 'Authorization request';
 function describeAuthentication(ctx: ParLoginContext): string {
   const { config } = ctx;
   if (config.clientAuthMethod === 'private_key_jwt' && config.signingKey !== undefined) {
-    return `private_key_jwt as ${config.clientId} (alg ${config.signingKey.alg}, kid ${config.signingKey.kid}, aud ${config.assertionAudience})`;
+    const { alg, kid } = config.signingKey;
+    return `private_key_jwt as ${config.clientId} (alg ${alg}, kid ${kid}, aud ${config.assertionAudience})`;
   }
   return `${config.clientAuthMethod} as ${config.clientId}`;
 }
@@ -31,24 +32,35 @@ function describeAuthentication(ctx: ParLoginContext): string {
 function clientAuthFix(ctx: ParLoginContext): string {
   const { config } = ctx;
   if (config.clientAuthMethod === 'client_secret_basic' || config.clientAuthMethod === 'client_secret_post') {
-    return `Check that OIDC_CLIENT_ID=${config.clientId} is registered at the AS for ${config.clientAuthMethod} and that OIDC_CLIENT_SECRET is its current secret (copy it again; mind stray spaces or quotes).`;
+    return (
+      `Check that OIDC_CLIENT_ID=${config.clientId} is registered at the AS for ${config.clientAuthMethod} ` +
+      'and that OIDC_CLIENT_SECRET is its current secret (copy it again; mind stray spaces or quotes).'
+    );
   }
   if (
     config.clientAuthMethod === 'tls_client_auth' ||
     config.clientAuthMethod === 'self_signed_tls_client_auth'
   ) {
     return (
-      `Check that OIDC_CLIENT_ID=${config.clientId} is registered for ${config.clientAuthMethod} with the certificate of OIDC_TLS_CLIENT_CERT ` +
-      "(its subject DN or SAN for tls_client_auth, its public key in the client's jwks for self_signed_tls_client_auth), and that the AS (or a TLS proxy in front of it) asks for client certificates (RFC 8705 §2)."
+      `Check that OIDC_CLIENT_ID=${config.clientId} is registered for ${config.clientAuthMethod} ` +
+      'with the certificate of OIDC_TLS_CLIENT_CERT ' +
+      "(its subject DN or SAN for tls_client_auth, its public key in the client's jwks " +
+      'for self_signed_tls_client_auth), ' +
+      'and that the AS (or a TLS proxy in front of it) asks for client certificates (RFC 8705 §2).'
     );
   }
   return (
-    `Check that OIDC_CLIENT_ID=${config.clientId} is registered for private_key_jwt with the public key of OIDC_PRIVATE_KEY (kid ${config.signingKey?.kid ?? '?'}) or a jwks_uri serving it, ` +
-    'that the AS accepts the alg, and try OIDC_ASSERTION_AUDIENCE=endpoint if the AS wants the endpoint URL as audience.'
+    `Check that OIDC_CLIENT_ID=${config.clientId} is registered for private_key_jwt ` +
+    `with the public key of OIDC_PRIVATE_KEY (kid ${config.signingKey?.kid ?? '?'}) or a jwks_uri serving it, ` +
+    'that the AS accepts the alg, ' +
+    'and try OIDC_ASSERTION_AUDIENCE=endpoint if the AS wants the endpoint URL as audience.'
   );
 }
 
-/** Whether the AS's refusal is about the redirect URI (oidc-provider says `invalid_redirect_uri`; RFC 6749 servers `invalid_request`). */
+/**
+ * Whether the AS's refusal is about the redirect URI (oidc-provider says `invalid_redirect_uri`;
+ * RFC 6749 servers `invalid_request`).
+ */
 function isRedirectRefusal(err: ParLoginError): boolean {
   return err.asError === 'invalid_redirect_uri' || /redirect_uri/i.test(err.asErrorDescription ?? '');
 }
@@ -87,7 +99,8 @@ export async function checkParPush(
     return [
       passed(
         CLIENT_AUTH,
-        `a throw-away PAR push with ${how} was accepted (request_uri received, expires_in ${pushed.expiresIn} s; it is never used)`,
+        `a throw-away PAR push with ${how} was accepted ` +
+          `(request_uri received, expires_in ${pushed.expiresIn} s; it is never used)`,
       ),
       passed(REDIRECT_URI, `${config.redirectUri} accepted, with scope "${config.scope}"`),
     ];
@@ -103,38 +116,53 @@ export async function checkParPush(
         skipped(REDIRECT_URI, 'the PAR push failed'),
       ];
     }
-    if (err.asError === 'invalid_client') {
-      return [
-        failed(
-          CLIENT_AUTH,
-          `${asSaid(err)} The AS refused the client's credentials (${how}): invalid_client means it could not authenticate this client.`,
-          clientAuthFix(ctx),
-        ),
-        skipped(REDIRECT_URI, 'the AS stopped at client authentication'),
-      ];
-    }
-    const authenticated = passed(
-      CLIENT_AUTH,
-      `the AS went past client authentication (${how}) and refused the request itself`,
-    );
-    if (isRedirectRefusal(err)) {
-      return [
-        authenticated,
-        failed(
-          REDIRECT_URI,
-          `${config.redirectUri} refused. ${asSaid(err)}`,
-          `Register ${config.redirectUri} (APP_BASE_URL + /callback) as a redirect URI of ${config.clientId} at the AS, or set APP_BASE_URL to the URL that is registered.`,
-        ),
-      ];
-    }
+    return readRefusal(ctx, how, err);
+  }
+}
+
+/**
+ * Read the AS's `par_error` refusal of the throw-away push as findings: a refused client
+ * authentication, else a refused redirect URI, else a refusal of the rest of the request.
+ */
+function readRefusal(ctx: ParLoginContext, how: string, err: ParLoginError): CheckResult[] {
+  const { config } = ctx;
+  if (err.asError === 'invalid_client') {
+    return [
+      failed(
+        CLIENT_AUTH,
+        `${asSaid(err)} The AS refused the client's credentials (${how}): ` +
+          'invalid_client means it could not authenticate this client.',
+        clientAuthFix(ctx),
+      ),
+      skipped(REDIRECT_URI, 'the AS stopped at client authentication'),
+    ];
+  }
+  const authenticated = passed(
+    CLIENT_AUTH,
+    `the AS went past client authentication (${how}) and refused the request itself`,
+  );
+  if (isRedirectRefusal(err)) {
     return [
       authenticated,
-      skipped(REDIRECT_URI, 'the AS refused the request for another reason first'),
       failed(
-        REQUEST,
-        asSaid(err),
-        `Check OIDC_SCOPE ("${config.scope}")${Object.keys(config.authorizationParams).length ? ` and OIDC_AUTH_PARAMS (${Object.keys(config.authorizationParams).join(', ')})` : ''} against what the client may request at the AS.`,
+        REDIRECT_URI,
+        `${config.redirectUri} refused. ${asSaid(err)}`,
+        `Register ${config.redirectUri} (APP_BASE_URL + /callback) as a redirect URI of ${config.clientId} ` +
+          'at the AS, or set APP_BASE_URL to the URL that is registered.',
       ),
     ];
   }
+  return [
+    authenticated,
+    skipped(REDIRECT_URI, 'the AS refused the request for another reason first'),
+    failed(REQUEST, asSaid(err), requestFix(ctx)),
+  ];
+}
+
+/** What to check when the AS refused the request itself: the scope and the extra parameters. */
+function requestFix(ctx: ParLoginContext): string {
+  const { scope, authorizationParams } = ctx.config;
+  const names = Object.keys(authorizationParams);
+  const params = names.length ? ` and OIDC_AUTH_PARAMS (${names.join(', ')})` : '';
+  return `Check OIDC_SCOPE ("${scope}")${params} against what the client may request at the AS.`;
 }

@@ -62,20 +62,25 @@ export async function checkRedis(config: ResolvedConfig): Promise<CheckResult> {
     if (version !== undefined && !atLeast(version, MIN_REDIS_VERSION)) {
       return failed(
         NAME,
-        `${target} is Redis ${version}, older than ${MIN_REDIS_VERSION}: sessions are read with GETEX and pending logins taken with SET … GET`,
-        `Upgrade Redis to ${MIN_REDIS_VERSION} or newer, or unset REDIS_URL to keep sessions in memory (one instance only).`,
+        `${target} is Redis ${version}, older than ${MIN_REDIS_VERSION}: ` +
+          'sessions are read with GETEX and pending logins taken with SET … GET',
+        `Upgrade Redis to ${MIN_REDIS_VERSION} or newer, ` +
+          'or unset REDIS_URL to keep sessions in memory (one instance only).',
       );
     }
     return passed(NAME, `${target} answered PING in ${elapsed} ms${version ? ` (Redis ${version})` : ''}`);
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    const reason = `${err instanceof Error ? err.message : String(err)}${typeof code === 'string' && !String(err).includes(code) ? ` (${code})` : ''}`;
+    const message = err instanceof Error ? err.message : String(err);
+    const reason = `${message}${typeof code === 'string' && !String(err).includes(code) ? ` (${code})` : ''}`;
     return failed(
       NAME,
       `${target} did not answer: ${reason}`,
       /WRONGPASS|NOAUTH|NOPERM/.test(reason)
         ? 'Put the right user and password in REDIS_URL (redis://user:password@host:port).'
-        : `Start Redis or fix REDIS_URL (host, port, redis:// or rediss:// for TLS); it must answer within REDIS_COMMAND_TIMEOUT_MS (${timeout} ms). Or unset REDIS_URL to keep sessions in memory (one instance only).`,
+        : 'Start Redis or fix REDIS_URL (host, port, redis:// or rediss:// for TLS); ' +
+            `it must answer within REDIS_COMMAND_TIMEOUT_MS (${timeout} ms). ` +
+            'Or unset REDIS_URL to keep sessions in memory (one instance only).',
     );
   } finally {
     try {

@@ -57,7 +57,10 @@ export function createOwnSession(config: ResolvedConfig, storeHandle: SessionSto
       if (!warned) {
         warned = true;
         config.logger.error({
-          msg: 'express-par-login is using an in-memory session store in production: sessions are lost on restart and not shared between instances. Mount express-session with a real store (e.g. connect-redis) before parLogin().',
+          msg:
+            'express-par-login is using an in-memory session store in production: ' +
+            'sessions are lost on restart and not shared between instances. ' +
+            'Mount express-session with a real store (e.g. connect-redis) before parLogin().',
         });
       }
       express(req, res, next);

@@ -74,7 +74,7 @@ export class RenewingRedisStore extends RedisStore {
     try {
       const data = await this.client.getEx(this.prefix + sid, { type: 'EX', value: this.#idle });
       if (!data) return callback?.(null, null);
-      return callback?.(null, (await this.serializer.parse(String(data))) as session.SessionData);
+      return callback?.(null, await this.serializer.parse(String(data)));
     } catch (err) {
       return callback?.(err, null);
     }
@@ -104,7 +104,7 @@ export function createSessionStore(config: ResolvedConfig): SessionStoreHandle {
   }
   if (config.redisUrl === undefined && config.redisClient === undefined) {
     const store = new TtlMemoryStore(ttl);
-    return { store, kind: 'memory', ready: async () => {}, close: async () => store.close() };
+    return { store, kind: 'memory', ready: async () => {}, close: () => Promise.resolve(store.close()) };
   }
   const owned = config.redisClient === undefined;
   const client =
@@ -145,7 +145,7 @@ export function createSessionStore(config: ResolvedConfig): SessionStoreHandle {
   return {
     store,
     kind: 'redis',
-    redis: client as RedisClientType,
+    redis: client,
     ready: () => connected,
     close: async () => {
       if (!owned) return;

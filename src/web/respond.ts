@@ -69,7 +69,8 @@ function sendError(
     return;
   }
   const asDetail = err.asError
-    ? `<p>The sign-in service said: <code>${escapeHtml(err.asError)}</code>${err.asErrorDescription && err.expose ? ` — ${escapeHtml(err.asErrorDescription)}` : ''}</p>`
+    ? `<p>The sign-in service said: <code>${escapeHtml(err.asError)}</code>` +
+      `${err.asErrorDescription && err.expose ? ` — ${escapeHtml(err.asErrorDescription)}` : ''}</p>`
     : '';
   const hint = err.expose && err.hint ? `<p>${escapeHtml(err.hint)}</p>` : '';
   const retry =

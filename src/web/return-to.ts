@@ -7,19 +7,18 @@
 
 const MAX_LENGTH = 2048;
 const PROBE_ORIGIN = 'http://return-to.invalid';
-// Control characters (C0, DEL, C1), backslashes and whitespace are never part of a local path we accept.
-// eslint-disable-next-line no-control-regex
-const FORBIDDEN = /[\u0000-\u0020\u007f-\u009f\\]/;
-const NON_ASCII = /[^\u0000-\u007f]/;
+/** Any UTF-16 code unit above U+007F (surrogates included): the string is not all ASCII. */
+const NON_ASCII = /[\u0080-\uffff]/;
 
 /**
- * Return `value` when it is a local absolute path (`/`, `/a/b?x=1#y`; non-ASCII percent-encoded), else `fallback`.
+ * Return `value` when it is a local absolute path (`/`, `/a/b?x=1#y`; non-ASCII percent-encoded),
+ * else `fallback`.
  * Refused: absolute URLs, scheme-relative `//host`, `/\host`, any scheme, control characters,
  * whitespace, backslashes, and anything longer than 2048 characters.
  */
 export function safeReturnTo(value: unknown, fallback = '/'): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > MAX_LENGTH) return fallback;
-  if (value[0] !== '/' || value[1] === '/' || FORBIDDEN.test(value)) return fallback;
+  if (value[0] !== '/' || value[1] === '/' || hasForbiddenCharacter(value)) return fallback;
   let url: URL;
   try {
     url = new URL(value, PROBE_ORIGIN);
@@ -30,4 +29,16 @@ export function safeReturnTo(value: unknown, fallback = '/'): string {
   if (url.origin !== PROBE_ORIGIN || url.pathname.startsWith('//')) return fallback;
   // Non-ASCII goes out percent-encoded, as the URL parser serializes it (a Location header is ASCII).
   return NON_ASCII.test(value) ? url.pathname + url.search + url.hash : value;
+}
+
+/**
+ * Whether `value` holds a character that is never part of a local path we accept: a control character
+ * (C0 U+0000 to U+001F, DEL U+007F, C1 U+0080 to U+009F), a space, or a backslash.
+ */
+function hasForbiddenCharacter(value: string): boolean {
+  for (let i = 0; i < value.length; i++) {
+    const code = value.charCodeAt(i);
+    if (code <= 0x20 || (code >= 0x7f && code <= 0x9f) || code === 0x5c) return true;
+  }
+  return false;
 }
