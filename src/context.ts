@@ -89,7 +89,7 @@ export function createContext(
     http,
     metadata,
     clientAuth: createClientAuthentication(config),
-    jwks: createJwksResolver(http, async () => (await metadata.get()).jwks_uri, config.jwksCooldown),
+    jwks: createJwksResolver(http, async () => (await metadata.get()).jwks_uri, config.jwksCooldownSeconds),
     sealer,
     shared,
     vault: createTokenVault(shared, sealer),

@@ -17,7 +17,7 @@ export const ERROR_CODES = Object.freeze({
   state_unknown: 400,
   /** The pending login for this `state` was already completed. */
   state_used: 400,
-  /** The pending login for this `state` has outlived its request_uri plus `loginGrace`. */
+  /** The pending login for this `state` has outlived its request_uri plus `loginGraceSeconds`. */
   state_expired: 400,
   /** The AS advertises RFC 9207 but the callback has no `iss`. */
   iss_missing: 400,

@@ -93,7 +93,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     routeKey: string,
     storeFailure?: ParLoginError,
   ): void {
-    endExpiredLogin(req, config.sessionAbsoluteTimeout, ctx.clock.nowSeconds());
+    endExpiredLogin(req, config.sessionAbsoluteTimeoutSeconds, ctx.clock.nowSeconds());
     req.auth = createRequestAuth(req, config, accessTokens, storeFailure);
     res.login = loginStarter(ctx, req, res, next);
     const route = routes.get(routeKey);

@@ -85,13 +85,15 @@ class SessionTokens implements AccessTokenSource {
     return { authorization: `DPoP ${tokens.accessToken}`, dpop: proof };
   }
 
-  /** Valid for at least `refreshSkew` more seconds. */
+  /** Valid for at least `refreshSkewSeconds` more seconds. */
   #fresh(tokens: TokenSet): boolean {
-    const { refreshSkew } = this.#ctx.config;
-    return tokens.expiresAt === undefined || tokens.expiresAt - refreshSkew > this.#ctx.clock.nowMs() / 1000;
+    const { refreshSkewSeconds } = this.#ctx.config;
+    return (
+      tokens.expiresAt === undefined || tokens.expiresAt - refreshSkewSeconds > this.#ctx.clock.nowMs() / 1000
+    );
   }
 
-  /** Refreshed by someone else since `seen` was read, and still valid: use it (even within refreshSkew). */
+  /** Refreshed by someone else since `seen` was read, and still valid: use it (even within refreshSkewSeconds). */
   #renewed(tokens: TokenSet, seen: TokenSet): boolean {
     return (
       tokens.accessToken !== seen.accessToken &&
@@ -151,12 +153,13 @@ class SessionTokens implements AccessTokenSource {
       const expected = {
         issuer: config.issuer,
         clientId: config.clientId,
-        clockTolerance: config.clockTolerance,
+        clockToleranceSeconds: config.clockToleranceSeconds,
         algorithms: config.idTokenAlgorithms,
       };
       await validateRefreshedIdToken(refreshed.idToken, this.#ctx.jwks, expected, user.claims);
     }
-    const lifetimeSeconds = user.loggedInAt + config.sessionAbsoluteTimeout - this.#ctx.clock.nowSeconds();
+    const lifetimeSeconds =
+      user.loggedInAt + config.sessionAbsoluteTimeoutSeconds - this.#ctx.clock.nowSeconds();
     await this.#ctx.vault.write(user.tokenRef, refreshed, Math.max(1, lifetimeSeconds));
     config.trace.step('refresh.done', {
       flow: flowId(user.tokenRef),

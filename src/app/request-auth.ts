@@ -24,7 +24,7 @@ export interface RequestAuth {
   readonly tokenType: string | undefined;
   /**
    * A valid access token for the app's own server-side calls, refreshed (single-flight, across
-   * instances sharing Redis) when it expires within `refreshSkew` seconds. Never send it to the browser.
+   * instances sharing Redis) when it expires within `refreshSkewSeconds` seconds. Never send it to the browser.
    * A DPoP-bound token (RFC 9449 §7.1) is useless without a proof: use {@link RequestAuth.authorizationHeaders}.
    *
    * @throws {ParLoginError} `unauthenticated` (401) when not logged in; `login_required` (401) when the

@@ -26,7 +26,7 @@ export interface IdTokenExpectations {
   readonly clientId: string;
   readonly nonce: string;
   /** Seconds of clock skew tolerated. */
-  readonly clockTolerance: number;
+  readonly clockToleranceSeconds: number;
   /** Accepted JWS algorithms. @default {@link ID_TOKEN_ALGORITHMS} */
   readonly algorithms?: readonly string[];
 }
@@ -96,8 +96,8 @@ async function verifyIdToken(
       issuer: expected.issuer,
       audience: expected.clientId,
       algorithms: expected.algorithms ?? ID_TOKEN_ALGORITHMS,
-      clockTolerance: expected.clockTolerance,
-      maxTokenAge: MAX_TOKEN_AGE + expected.clockTolerance,
+      clockToleranceSeconds: expected.clockToleranceSeconds,
+      maxTokenAgeSeconds: MAX_TOKEN_AGE + expected.clockToleranceSeconds,
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
     });
   } catch (err) {

@@ -19,9 +19,9 @@ export interface JwtExpectations {
   /** Accepted `alg` values. */
   readonly algorithms: readonly string[];
   /** Seconds of clock skew tolerated on `exp`, `nbf` and `iat`. */
-  readonly clockTolerance: number;
+  readonly clockToleranceSeconds: number;
   /** The oldest token accepted, in seconds since its `iat` (tolerance not included). */
-  readonly maxTokenAge: number;
+  readonly maxTokenAgeSeconds: number;
   /** Claims that must be present. */
   readonly requiredClaims: readonly string[];
   /** The `typ` header the token must carry (compared without `application/`, case-insensitively, RFC 7515 §4.1.9). */
@@ -81,7 +81,7 @@ function checkClaims(
   expected: JwtExpectations,
   now: number,
 ): void {
-  const tolerance = expected.clockTolerance;
+  const tolerance = expected.clockToleranceSeconds;
   for (const claim of expected.requiredClaims)
     if (payload[claim] === undefined) throw claimFailed(claim, 'missing');
   if (payload.iss !== expected.issuer) throw claimFailed('iss', 'not the issuer');
@@ -98,5 +98,6 @@ function checkClaims(
   if (exp !== undefined && exp <= now - tolerance) throw claimFailed('exp', 'expired');
   if (nbf !== undefined && nbf > now + tolerance) throw claimFailed('nbf', 'not yet valid');
   if (iat !== undefined && iat > now + tolerance) throw claimFailed('iat', 'in the future');
-  if (iat === undefined || now - iat - tolerance > expected.maxTokenAge) throw claimFailed('iat', 'too old');
+  if (iat === undefined || now - iat - tolerance > expected.maxTokenAgeSeconds)
+    throw claimFailed('iat', 'too old');
 }

@@ -30,7 +30,7 @@ export const FAPI2_AUTH_METHODS: readonly ClientAuthMethod[] = Object.freeze([
 ]);
 /** Longest `request_uri` lifetime accepted under FAPI 2.0, in seconds. */
 export const FAPI2_MAX_REQUEST_URI_LIFETIME = 600;
-/** Longest `loginGrace` under FAPI 2.0, in seconds. */
+/** Longest `loginGraceSeconds` under FAPI 2.0, in seconds. */
 export const FAPI2_MAX_LOGIN_GRACE = 300;
 
 /** The settings a profile constrains, as the configuration resolved them. */
@@ -48,7 +48,7 @@ export interface ProfileSubject {
   /** Whether a client certificate is configured (mTLS-bound tokens). */
   readonly hasClientCertificate: boolean;
   /** Seconds a login may take beyond the `request_uri` lifetime. */
-  readonly loginGrace: number;
+  readonly loginGraceSeconds: number;
 }
 
 /**
@@ -82,6 +82,6 @@ export function checkProfile(profile: SecurityProfile, subject: ProfileSubject, 
       'is off and no client certificate is configured: access tokens must be sender-constrained (DPoP or mTLS)',
     );
   }
-  if (subject.loginGrace > FAPI2_MAX_LOGIN_GRACE)
-    breaks('loginGrace', `must be at most ${FAPI2_MAX_LOGIN_GRACE} seconds`);
+  if (subject.loginGraceSeconds > FAPI2_MAX_LOGIN_GRACE)
+    breaks('loginGraceSeconds', `must be at most ${FAPI2_MAX_LOGIN_GRACE} seconds`);
 }

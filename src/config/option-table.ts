@@ -225,7 +225,7 @@ export const OPTION_TABLE = Object.freeze({
     defaultText: '`__Host-parlogin` on https, `parlogin` on http',
     doc: "The session cookie's name",
   },
-  sessionAbsoluteTimeout: {
+  sessionAbsoluteTimeoutSeconds: {
     env: 'SESSION_ABSOLUTE_TIMEOUT',
     type: 'integer',
     min: 60,
@@ -235,7 +235,7 @@ export const OPTION_TABLE = Object.freeze({
     note: '8 h',
     doc: 'How long a session lives after login, whatever its activity',
   },
-  sessionIdleTimeout: {
+  sessionIdleTimeoutSeconds: {
     env: 'SESSION_IDLE_TIMEOUT',
     type: 'integer',
     min: 60,
@@ -291,7 +291,7 @@ export const OPTION_TABLE = Object.freeze({
     default: 5_000,
     doc: 'The timeout of each back-channel request',
   },
-  loginGrace: {
+  loginGraceSeconds: {
     env: 'OIDC_LOGIN_GRACE',
     type: 'integer',
     min: 0,
@@ -300,7 +300,7 @@ export const OPTION_TABLE = Object.freeze({
     default: 240,
     doc: 'How long a user has to finish a login after its `request_uri` expires',
   },
-  clockTolerance: {
+  clockToleranceSeconds: {
     env: 'OIDC_CLOCK_TOLERANCE',
     type: 'integer',
     min: 0,
@@ -309,7 +309,7 @@ export const OPTION_TABLE = Object.freeze({
     default: 30,
     doc: 'The clock skew tolerated when checking the times of ID tokens',
   },
-  refreshSkew: {
+  refreshSkewSeconds: {
     env: 'OIDC_REFRESH_SKEW',
     type: 'integer',
     min: 0,
@@ -345,7 +345,7 @@ export const OPTION_TABLE = Object.freeze({
     default: 262_144,
     doc: 'The largest back-channel response body accepted',
   },
-  jwksCooldown: {
+  jwksCooldownSeconds: {
     type: 'integer',
     min: 0,
     max: 86_400,

@@ -174,7 +174,7 @@ export interface ParLoginOptions {
    * Earlier session secrets that still verify cookies (`SESSION_SECRET_PREVIOUS`, comma-separated),
    * so that `sessionSecret` can be rotated without logging everyone out. They also still decrypt
    * tokens sealed under a key derived from them (when `sessionEncryptionKey` is not set). Drop them
-   * once `sessionAbsoluteTimeout` has passed since the rotation.
+   * once `sessionAbsoluteTimeoutSeconds` has passed since the rotation.
    * @default none
    */
   previousSessionSecrets?: readonly string[];
@@ -188,13 +188,13 @@ export interface ParLoginOptions {
    * from 60 to 31536000.
    * @default `28800` (8 h)
    */
-  sessionAbsoluteTimeout?: number;
+  sessionAbsoluteTimeoutSeconds?: number;
   /**
    * How long without a request a logged-in session lasts (`SESSION_IDLE_TIMEOUT`): seconds, from 60
    * to 31536000.
    * @default `1800` (30 min)
    */
-  sessionIdleTimeout?: number;
+  sessionIdleTimeoutSeconds?: number;
   /**
    * Keys that encrypt tokens in the session store (`SESSION_ENCRYPTION_KEY`, comma-separated): each a
    * base64url 32-byte key or a passphrase (stretched with HKDF). The first encrypts; all decrypt.
@@ -239,19 +239,19 @@ export interface ParLoginOptions {
    * the browser) lives for the PAR `expires_in` plus this.
    * @default `240`
    */
-  loginGrace?: number;
+  loginGraceSeconds?: number;
   /**
    * The clock skew tolerated when checking the times of ID tokens (`OIDC_CLOCK_TOLERANCE`): seconds,
    * from 0 to 600.
    * @default `30`
    */
-  clockTolerance?: number;
+  clockToleranceSeconds?: number;
   /**
    * How long before its expiry an access token is refreshed (`OIDC_REFRESH_SKEW`): seconds, from 0 to
    * 3600.
    * @default `30`
    */
-  refreshSkew?: number;
+  refreshSkewSeconds?: number;
   /**
    * Fetch the userinfo endpoint's claims at login and merge them over the ID token's
    * (`OIDC_FETCH_USERINFO`); its `sub` must be the ID token's.
@@ -283,7 +283,7 @@ export interface ParLoginOptions {
    * 86400.
    * @default `30`
    */
-  jwksCooldown?: number;
+  jwksCooldownSeconds?: number;
   /**
    * The path of the route that starts a login.
    * @default `/login`

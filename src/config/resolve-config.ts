@@ -99,7 +99,7 @@ export interface ResolvedConfig {
   /** JWS algorithms accepted for ID tokens. */
   readonly idTokenAlgorithms: readonly string[];
   /** Longest `request_uri` lifetime accepted, in seconds. */
-  readonly maxRequestUriLifetime: number;
+  readonly maxRequestUriLifetimeSeconds: number;
   /** The base URL without a trailing slash. */
   readonly baseUrl: string;
   /** The path part of the base URL without a trailing slash (`''` at the root). */
@@ -114,8 +114,8 @@ export interface ResolvedConfig {
   /** Every secret that verifies session cookies: `sessionSecret` first (it signs), then the previous ones. */
   readonly sessionSecrets: readonly string[];
   readonly sessionCookieName: string;
-  readonly sessionAbsoluteTimeout: number;
-  readonly sessionIdleTimeout: number;
+  readonly sessionAbsoluteTimeoutSeconds: number;
+  readonly sessionIdleTimeoutSeconds: number;
   /** Token encryption keys, 32 bytes each; the first encrypts. */
   readonly sessionEncryptionKeys: readonly Buffer[];
   readonly redisUrl?: string;
@@ -124,13 +124,13 @@ export interface ResolvedConfig {
   readonly redisCommandTimeoutMs: number;
   readonly sessionStore?: Store;
   readonly httpTimeoutMs: number;
-  readonly loginGrace: number;
+  readonly loginGraceSeconds: number;
   readonly maxPendingLogins: number;
-  readonly clockTolerance: number;
+  readonly clockToleranceSeconds: number;
   readonly maxResponseBytes: number;
-  readonly jwksCooldown: number;
+  readonly jwksCooldownSeconds: number;
   /** Seconds before expiry at which `accessToken()` refreshes. */
-  readonly refreshSkew: number;
+  readonly refreshSkewSeconds: number;
   /** Whether the userinfo endpoint's claims are fetched and merged at login. */
   readonly fetchUserinfo: boolean;
   /** Whether a stale callback of an anonymous browser starts a fresh login once. */
@@ -179,7 +179,7 @@ type SitePart = Pick<
 type RequestPart = Pick<ResolvedConfig, 'scope' | 'authorizationParams' | 'par' | 'frontChannelParams'>;
 type ProfilePart = Pick<
   ResolvedConfig,
-  'profile' | 'dpop' | 'requireIss' | 'idTokenAlgorithms' | 'maxRequestUriLifetime'
+  'profile' | 'dpop' | 'requireIss' | 'idTokenAlgorithms' | 'maxRequestUriLifetimeSeconds'
 >;
 type SessionPart = Pick<
   ResolvedConfig,
@@ -201,6 +201,7 @@ type BehaviourPart = Pick<
 export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
   const problems: string[] = [];
   const problem: Problem = (option, text) => void problems.push(`${describeOption(option)} ${text}`);
+  refuseRenamed(options, problems);
   const client = resolveClient(options, problem);
   const paths = resolvePaths(options, problem);
   const site = resolveSite(options, paths.callback, problem);
@@ -222,6 +223,24 @@ export function resolveConfig(options: ParLoginOptions): ResolvedConfig {
     paths,
     ...behaviour,
   });
+}
+
+/** Options renamed to carry their unit in the name (0.2.0); the value keeps its meaning. */
+const RENAMED_OPTIONS: Readonly<Record<string, keyof ParLoginOptions>> = Object.freeze({
+  sessionAbsoluteTimeout: 'sessionAbsoluteTimeoutSeconds',
+  sessionIdleTimeout: 'sessionIdleTimeoutSeconds',
+  loginGrace: 'loginGraceSeconds',
+  clockTolerance: 'clockToleranceSeconds',
+  refreshSkew: 'refreshSkewSeconds',
+  jwksCooldown: 'jwksCooldownSeconds',
+});
+
+/** An option under its old name is refused with its new one, rather than silently ignored. */
+function refuseRenamed(options: ParLoginOptions, problems: string[]): void {
+  for (const [old, renamed] of Object.entries(RENAMED_OPTIONS)) {
+    if (old in options)
+      problems.push(`${old} is no longer supported: use ${renamed} (the same number of seconds)`);
+  }
 }
 
 /** The AS, the client's identity and how it authenticates: secret, private key, or certificate. */
@@ -349,7 +368,7 @@ function resolveProfile(
       clientAuthMethod: resolved.clientAuthMethod,
       assertionAudience: resolved.assertionAudience,
       dpop,
-      loginGrace: resolved.loginGrace,
+      loginGraceSeconds: resolved.loginGraceSeconds,
       hasClientCertificate: resolved.useMtls,
       ...(resolved.signingKey ? { signingAlg: resolved.signingKey.alg } : {}),
     },
@@ -361,7 +380,7 @@ function resolveProfile(
     dpop,
     requireIss: fapi2,
     idTokenAlgorithms: fapi2 ? FAPI2_ALGORITHMS : JWS_ALGORITHMS,
-    maxRequestUriLifetime: fapi2 ? FAPI2_MAX_REQUEST_URI_LIFETIME : MAX_REQUEST_URI_LIFETIME,
+    maxRequestUriLifetimeSeconds: fapi2 ? FAPI2_MAX_REQUEST_URI_LIFETIME : MAX_REQUEST_URI_LIFETIME,
   };
 }
 

@@ -39,18 +39,18 @@ export function checkClock(probe: DiscoveryProbe | undefined, config: ResolvedCo
     );
   const seconds = Math.round(Math.abs(offset) / 1000);
   const direction = offset > 0 ? 'ahead of' : 'behind';
-  if (Math.abs(offset) <= config.clockTolerance * 1000) {
+  if (Math.abs(offset) <= config.clockToleranceSeconds * 1000) {
     return passed(
       NAME,
       offset === 0
         ? 'this machine agrees with the AS to the second'
-        : `this machine is ${seconds} s ${direction} the AS (tolerance ${config.clockTolerance} s)`,
+        : `this machine is ${seconds} s ${direction} the AS (tolerance ${config.clockToleranceSeconds} s)`,
     );
   }
   return failed(
     NAME,
     `this machine is ${seconds} s ${direction} the AS, ` +
-      `more than the ${config.clockTolerance} s tolerated: ID tokens would be refused`,
+      `more than the ${config.clockToleranceSeconds} s tolerated: ID tokens would be refused`,
     'Synchronize the clock with NTP (e.g. timedatectl set-ntp true, or chrony); ' +
       'raising OIDC_CLOCK_TOLERANCE only hides the drift.',
   );

@@ -64,7 +64,7 @@ async function acceptLogoutToken(ctx: ParLoginContext, token: string): Promise<L
   const verified = await verifyLogoutToken(token, ctx.jwks, {
     issuer: config.issuer,
     clientId: config.clientId,
-    clockToleranceSeconds: config.clockTolerance,
+    clockToleranceSeconds: config.clockToleranceSeconds,
     maxTokenAgeSeconds: MAX_TOKEN_AGE_SECONDS,
     nowSeconds: ctx.clock.nowSeconds(),
   }).catch((err: unknown) => {

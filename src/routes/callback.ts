@@ -72,7 +72,7 @@ function explainFailedTake(taken: LoginTransaction | TakeFailure, hadSession: bo
 function checkAuthTime(
   claims: IdTokenClaims,
   maxAge: number | undefined,
-  clockTolerance: number,
+  clockToleranceSeconds: number,
   nowSeconds: number,
 ): void {
   if (maxAge === undefined) return;
@@ -83,7 +83,7 @@ function checkAuthTime(
       'The ID token is invalid: max_age was requested but it has no auth_time.',
     );
   }
-  if (authTime + maxAge + clockTolerance < nowSeconds) {
+  if (authTime + maxAge + clockToleranceSeconds < nowSeconds) {
     throw new ParLoginError(
       'id_token_invalid',
       'The ID token is invalid: the user authenticated longer ago than max_age allows.',
@@ -303,13 +303,13 @@ async function redeemCode(
     issuer: config.issuer,
     clientId: config.clientId,
     nonce: tx.nonce,
-    clockTolerance: config.clockTolerance,
+    clockToleranceSeconds: config.clockToleranceSeconds,
     algorithms: config.idTokenAlgorithms,
   });
   checkAuthTime(
     validated,
     effectiveMaxAge(tx.request, config),
-    config.clockTolerance,
+    config.clockToleranceSeconds,
     ctx.clock.nowSeconds(),
   );
   const userinfoEndpoint = config.fetchUserinfo
@@ -338,7 +338,7 @@ async function startLoggedInSession(
 ): Promise<'new' | 'regenerated'> {
   const { config } = ctx;
   const tokenRef = ctx.vault.newReference();
-  await ctx.vault.write(tokenRef, tokens, config.sessionAbsoluteTimeout);
+  await ctx.vault.write(tokenRef, tokens, config.sessionAbsoluteTimeoutSeconds);
   const user = sessionUserOf(ctx.clock.nowSeconds(), tx, claims, tokens, tokenRef);
   const start = req.session === undefined ? ctx.requestState(req).startSession : undefined;
   let session: { readonly id: string; readonly saved: Promise<void> };
@@ -352,7 +352,7 @@ async function startLoggedInSession(
   }
   await Promise.all([
     session.saved,
-    ctx.sessionIndex.add(claims, { sessionId: session.id, tokenRef }, config.sessionAbsoluteTimeout),
+    ctx.sessionIndex.add(claims, { sessionId: session.id, tokenRef }, config.sessionAbsoluteTimeoutSeconds),
   ]);
   return start === undefined ? 'regenerated' : 'new';
 }

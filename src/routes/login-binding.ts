@@ -113,7 +113,7 @@ function loginCookie(ctx: ParLoginContext, flow: string, value: string, maxAgeSe
  * the longest login.
  */
 function secondsUntil(ctx: ParLoginContext, expiresAtMs: number): number {
-  const longest = ctx.config.maxRequestUriLifetime + ctx.config.loginGrace;
+  const longest = ctx.config.maxRequestUriLifetimeSeconds + ctx.config.loginGraceSeconds;
   return Math.min(longest, Math.max(1, Math.ceil((expiresAtMs - ctx.clock.nowMs()) / 1000)));
 }
 

@@ -96,7 +96,10 @@ export async function startLogin(
     mode === 'par'
       ? await push(ctx, metadata, draft, params, form, flow)
       : {
-          tx: { ...draft, expiresAtMs: ctx.clock.nowMs() + config.loginGrace * 1000 + CLASSIC_EXTRA_MS },
+          tx: {
+            ...draft,
+            expiresAtMs: ctx.clock.nowMs() + config.loginGraceSeconds * 1000 + CLASSIC_EXTRA_MS,
+          },
           query: form,
         };
   await bindLogin(ctx, req, res, tx);
@@ -110,7 +113,7 @@ export async function startLogin(
   redirectSeeOther(res, location);
 }
 
-/** How long beyond `loginGrace` a classic (unpushed) login may take: there is no request_uri to bound it. */
+/** How long beyond `loginGraceSeconds` a classic (unpushed) login may take: there is no request_uri to bound it. */
 const CLASSIC_EXTRA_MS = 60_000;
 
 function pushTrace(
@@ -132,7 +135,7 @@ function pushTrace(
 
 /**
  * Push the request (RFC 9126 §2) and give the transaction its lifetime (the `request_uri`'s plus
- * `loginGrace` for the user at the AS) and the front-channel query: only `client_id` and
+ * `loginGraceSeconds` for the user at the AS) and the front-channel query: only `client_id` and
  * `request_uri` (RFC 9126 §4), plus the opt-in `frontChannelParams`.
  */
 async function push(
@@ -150,13 +153,13 @@ async function push(
     ctx.clientAuth,
     endpoint,
     form,
-    config.maxRequestUriLifetime,
+    config.maxRequestUriLifetimeSeconds,
   );
   if (config.trace.enabled) config.trace.step('login.pushed', { flow, expires_in: pushed.expiresIn });
   const now = ctx.clock.nowMs();
   const tx = {
     ...draft,
-    expiresAtMs: now + (pushed.expiresIn + config.loginGrace) * 1000,
+    expiresAtMs: now + (pushed.expiresIn + config.loginGraceSeconds) * 1000,
     requestUriExpiresAtMs: now + pushed.expiresIn * 1000,
   };
   const query = new URLSearchParams([

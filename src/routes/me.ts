@@ -41,12 +41,12 @@ export function meRoute(ctx: ParLoginContext) {
     res.set('Cache-Control', 'no-store');
     const user = sessionUser(req);
     if (user === undefined) throw new ParLoginError('unauthenticated', 'Not logged in.');
-    const absoluteExpiresAt = user.loggedInAt + config.sessionAbsoluteTimeout;
+    const absoluteExpiresAt = user.loggedInAt + config.sessionAbsoluteTimeoutSeconds;
     const body: SessionInfo = {
       claims: publicClaims(user.claims),
       session: {
         loggedInAt: user.loggedInAt,
-        expiresAt: Math.min(absoluteExpiresAt, clock.nowSeconds() + config.sessionIdleTimeout),
+        expiresAt: Math.min(absoluteExpiresAt, clock.nowSeconds() + config.sessionIdleTimeoutSeconds),
         absoluteExpiresAt,
       },
       logoutUrl,

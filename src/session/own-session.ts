@@ -38,7 +38,7 @@ export interface OwnSession {
 export function createOwnSession(config: ResolvedConfig, storeHandle: SessionStoreHandle): OwnSession {
   // Read once: a process's NODE_ENV does not change under a running app.
   let warned = storeHandle.kind !== 'memory' || process.env.NODE_ENV !== 'production';
-  const maxAge = config.sessionAbsoluteTimeout * 1000;
+  const maxAge = config.sessionAbsoluteTimeoutSeconds * 1000;
   const signedIds = compactSignedSessionIds(config.sessionCookieName, config.sessionSecret);
   const express = session({
     name: config.sessionCookieName,

@@ -40,10 +40,11 @@ export function sessionTtl(config: ResolvedConfig) {
     const data = (sess as { parLogin?: ParLoginSessionData }).parLogin;
     const now = Date.now();
     if (data?.user !== undefined) {
-      const absoluteLeft = data.user.loggedInAt + config.sessionAbsoluteTimeout - Math.floor(now / 1000);
-      return Math.max(0, Math.min(config.sessionIdleTimeout, absoluteLeft));
+      const absoluteLeft =
+        data.user.loggedInAt + config.sessionAbsoluteTimeoutSeconds - Math.floor(now / 1000);
+      return Math.max(0, Math.min(config.sessionIdleTimeoutSeconds, absoluteLeft));
     }
-    return config.sessionIdleTimeout;
+    return config.sessionIdleTimeoutSeconds;
   };
 }
 
@@ -140,7 +141,7 @@ export function createSessionStore(config: ResolvedConfig): SessionStoreHandle {
     : Promise.resolve();
   const store = new RenewingRedisStore(
     { client, prefix: config.sessionPrefix, ttl },
-    config.sessionIdleTimeout,
+    config.sessionIdleTimeoutSeconds,
   );
   return {
     store,

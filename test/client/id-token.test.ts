@@ -7,7 +7,7 @@ import { createJwksResolver } from '../../src/client/jwks.js';
 const issuer = 'https://as.example';
 const clientId = 'app';
 const nonce = 'n-0S6_WzA2Mj';
-const expected = { issuer, clientId, nonce, clockTolerance: 5 };
+const expected = { issuer, clientId, nonce, clockToleranceSeconds: 5 };
 
 /** A back channel that serves a JWKS from memory and counts fetches (no network in unit tests). */
 function jwksChannel(keys: () => JWK[]): BackChannel & { fetches: number } {

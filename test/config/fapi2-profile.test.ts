@@ -189,7 +189,7 @@ describe('profile fapi2', () => {
       dpop: 'session',
       requireIss: true,
       par: 'required',
-      maxRequestUriLifetime: 600,
+      maxRequestUriLifetimeSeconds: 600,
     });
     expect(config.idTokenAlgorithms).toEqual(['PS256', 'ES256', 'EdDSA', 'Ed25519']);
   });
@@ -203,7 +203,7 @@ describe('profile fapi2', () => {
       par: 'auto',
       dpop: 'off',
       assertionAudience: 'endpoint',
-      loginGrace: 900,
+      loginGraceSeconds: 900,
       requestObject: true,
       privateKey: rsaKey,
       privateKeyAlg: 'RS256',
@@ -218,7 +218,7 @@ describe('profile fapi2', () => {
       ),
       expect.stringMatching(/^assertionAudience \(OIDC_ASSERTION_AUDIENCE\) must be "issuer"/),
       expect.stringMatching(/^dpop \(OIDC_DPOP\) is off and no client certificate is configured/),
-      expect.stringMatching(/^loginGrace \(OIDC_LOGIN_GRACE\) must be at most 300 seconds/),
+      expect.stringMatching(/^loginGraceSeconds \(OIDC_LOGIN_GRACE\) must be at most 300 seconds/),
     ]);
     expect(problems.join('\n')).not.toContain('shh-secret');
   });

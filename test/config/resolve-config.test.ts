@@ -39,6 +39,20 @@ describe('resolveConfig', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it.each([
+    ['sessionAbsoluteTimeout', 'sessionAbsoluteTimeoutSeconds'],
+    ['sessionIdleTimeout', 'sessionIdleTimeoutSeconds'],
+    ['loginGrace', 'loginGraceSeconds'],
+    ['clockTolerance', 'clockToleranceSeconds'],
+    ['refreshSkew', 'refreshSkewSeconds'],
+    ['jwksCooldown', 'jwksCooldownSeconds'],
+  ])('refuses the old option name %s, naming %s', (old, renamed) => {
+    expect(problemsOf({ ...valid, [old]: 60 })).toEqual([
+      `${old} is no longer supported: use ${renamed} (the same number of seconds)`,
+    ]);
+    expect(resolveConfig({ ...valid, [renamed]: 60 })).toHaveProperty(renamed, 60);
+  });
+
   it('uses a plain cookie name and no Secure flag on a loopback http base URL', () => {
     const config = resolveConfig({ ...valid, baseUrl: 'http://127.0.0.1:3000' });
     expect(config.secure).toBe(false);
@@ -112,11 +126,15 @@ describe('resolveConfig', () => {
       { httpTimeoutMs: 'soon' as never },
       'httpTimeoutMs (OIDC_HTTP_TIMEOUT_MS) must be an integer from 100 to 120000 (got "soon")',
     ],
-    ['negative login grace', { loginGrace: -1 }, 'loginGrace (OIDC_LOGIN_GRACE) must be an integer from 0'],
+    [
+      'negative login grace',
+      { loginGraceSeconds: -1 },
+      'loginGraceSeconds (OIDC_LOGIN_GRACE) must be an integer from 0',
+    ],
     [
       'short idle timeout',
-      { sessionIdleTimeout: 5 },
-      'sessionIdleTimeout (SESSION_IDLE_TIMEOUT) must be an integer from 60',
+      { sessionIdleTimeoutSeconds: 5 },
+      'sessionIdleTimeoutSeconds (SESSION_IDLE_TIMEOUT) must be an integer from 60',
     ],
     [
       'non-redis URL',
@@ -141,13 +159,13 @@ describe('resolveConfig', () => {
     ['bad store', { sessionStore: {} as never }, 'sessionStore must be an express-session store'],
     [
       'negative clock tolerance',
-      { clockTolerance: -1 },
-      'clockTolerance (OIDC_CLOCK_TOLERANCE) must be an integer',
+      { clockToleranceSeconds: -1 },
+      'clockToleranceSeconds (OIDC_CLOCK_TOLERANCE) must be an integer',
     ],
     [
       'session lifetime',
-      { sessionAbsoluteTimeout: 10 },
-      'sessionAbsoluteTimeout (SESSION_ABSOLUTE_TIMEOUT) must be an integer',
+      { sessionAbsoluteTimeoutSeconds: 10 },
+      'sessionAbsoluteTimeoutSeconds (SESSION_ABSOLUTE_TIMEOUT) must be an integer',
     ],
     ['bad path', { loginPath: 'login' }, 'loginPath must be a path like "/login"'],
     ['clashing paths', { loginPath: '/me' }, 'must differ'],
@@ -160,8 +178,8 @@ describe('resolveConfig', () => {
     ['max pending logins', { maxPendingLogins: 0 }, 'maxPendingLogins must be an integer from 1'],
     [
       'refresh skew',
-      { refreshSkew: 7200 },
-      'refreshSkew (OIDC_REFRESH_SKEW) must be an integer from 0 to 3600',
+      { refreshSkewSeconds: 7200 },
+      'refreshSkewSeconds (OIDC_REFRESH_SKEW) must be an integer from 0 to 3600',
     ],
     [
       'userinfo switch',
@@ -250,16 +268,16 @@ describe('configFromEnv', () => {
       authorizationParams: { prompt: 'login', acr_values: 'urn:loa:2' },
       sessionCookieName: 'sid',
       assertionAudience: 'endpoint',
-      loginGrace: 120,
-      clockTolerance: 5,
-      sessionAbsoluteTimeout: 3600,
+      loginGraceSeconds: 120,
+      clockToleranceSeconds: 5,
+      sessionAbsoluteTimeoutSeconds: 3600,
       postLogoutRedirectUri: 'https://app.example/bye',
-      sessionIdleTimeout: 600,
+      sessionIdleTimeoutSeconds: 600,
       sessionEncryptionKey: ['first-key-0123456789', 'second-key-0123456789'],
       redisUrl: 'redis://127.0.0.1:6379',
       sessionPrefix: 'app1:',
       redisCommandTimeoutMs: 500,
-      refreshSkew: 45,
+      refreshSkewSeconds: 45,
       fetchUserinfo: true,
       previousSessionSecrets: ['a'.repeat(32), 'b'.repeat(32)],
       restartStaleLogins: false,

@@ -101,7 +101,7 @@ describe.each<DpopMode>(['session', 'instance'])('DPoP-bound tokens after login,
       authMethod: 'private_key_jwt',
       configureAs: requireDpopNonces,
       buildApp: buildApp(api.url) as never,
-      overrides: { dpop: mode, refreshSkew: SKEW, fetchUserinfo: true },
+      overrides: { dpop: mode, refreshSkewSeconds: SKEW, fetchUserinfo: true },
       as: { accessTokenTtl: TTL },
     });
   });

@@ -1,7 +1,7 @@
 /**
  * A hostile or broken JWKS, and key rotation, through the whole login: the JWKS is fetched by the
  * middleware's back channel when the first ID token arrives, refetched once for an unknown `kid`
- * (at most once per `jwksCooldown` seconds), and a failed fetch is not cached.
+ * (at most once per `jwksCooldownSeconds` seconds), and a failed fetch is not cached.
  */
 import { describe, expect, it } from '@jest/globals';
 import type { JWK } from 'jose';
@@ -131,8 +131,8 @@ describe('a hostile JWKS endpoint', () => {
 });
 
 describe('key rotation', () => {
-  it('refetches the JWKS once for a new kid and then succeeds (jwksCooldown 0)', async () => {
-    const app = await fixture.startApp({ jwksCooldown: 0 });
+  it('refetches the JWKS once for a new kid and then succeeds (jwksCooldownSeconds 0)', async () => {
+    const app = await fixture.startApp({ jwksCooldownSeconds: 0 });
     await expectLoggedIn(app, await attempt(app));
     expect(fixture.as.count('jwks')).toBe(1);
     await fixture.as.rotateKey();
@@ -142,8 +142,8 @@ describe('key rotation', () => {
     expect(fixture.as.count('jwks')).toBe(2);
   });
 
-  it('does not refetch within jwksCooldown seconds, and does after it', async () => {
-    const app = await fixture.startApp({ jwksCooldown: 1 });
+  it('does not refetch within jwksCooldownSeconds seconds, and does after it', async () => {
+    const app = await fixture.startApp({ jwksCooldownSeconds: 1 });
     await expectLoggedIn(app, await attempt(app));
     await fixture.as.rotateKey();
     const early = await attempt(app);
@@ -156,7 +156,7 @@ describe('key rotation', () => {
 
   it('keeps the default cooldown of 30 s: a rotation right after the first fetch is refused', async () => {
     const app = await fixture.startApp();
-    expect(app.middleware.config.jwksCooldown).toBe(30);
+    expect(app.middleware.config.jwksCooldownSeconds).toBe(30);
     await expectLoggedIn(app, await attempt(app));
     await fixture.as.rotateKey();
     const { browser, hop } = await attempt(app);
@@ -165,7 +165,7 @@ describe('key rotation', () => {
   });
 
   it('refuses a token without kid while two keys are published (OIDC Core §10.1 then requires a kid)', async () => {
-    const app = await fixture.startApp({ jwksCooldown: 0 });
+    const app = await fixture.startApp({ jwksCooldownSeconds: 0 });
     await fixture.as.rotateKey();
     fixture.as.idToken = { header: { kid: undefined } };
     const { browser, hop } = await attempt(app);
@@ -173,7 +173,7 @@ describe('key rotation', () => {
   });
 
   it('refetches at most once per token signed with an unknown kid', async () => {
-    const app = await fixture.startApp({ jwksCooldown: 0 });
+    const app = await fixture.startApp({ jwksCooldownSeconds: 0 });
     fixture.as.idToken = { signer: 'stranger' };
     for (let round = 1; round <= 3; round += 1) {
       const { browser, hop } = await attempt(app);

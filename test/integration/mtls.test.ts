@@ -236,7 +236,7 @@ describe('tls_client_auth', () => {
         tlsClientKey: client.keyFile,
         tlsCa: pki.ca.certFile,
         fetchUserinfo: true,
-        refreshSkew: SKEW,
+        refreshSkewSeconds: SKEW,
       },
       { ttl: TTL },
     );

@@ -49,9 +49,9 @@ beforeAll(async () => {
   stack = await startStack({
     overrides: {
       redisUrl: redis.url,
-      loginGrace: GRACE,
-      sessionIdleTimeout: IDLE,
-      sessionAbsoluteTimeout: 3600,
+      loginGraceSeconds: GRACE,
+      sessionIdleTimeoutSeconds: IDLE,
+      sessionAbsoluteTimeoutSeconds: 3600,
     },
   });
   secondApp = createApp(stack.options);

@@ -140,7 +140,7 @@ describe('accessToken() on one instance', () => {
   beforeAll(async () => {
     stack = await startStack({
       buildApp: buildApp(api.url) as never,
-      overrides: { refreshSkew: SKEW },
+      overrides: { refreshSkewSeconds: SKEW },
       as: { accessTokenTtl: TTL, rotateRefreshTokens: true },
     });
   });
@@ -455,7 +455,7 @@ describe('two instances sharing Redis', () => {
     redis = await startRedis();
     stack = await startStack({
       buildApp: buildApp(api.url) as never,
-      overrides: { redisUrl: redis.url, refreshSkew: SKEW },
+      overrides: { redisUrl: redis.url, refreshSkewSeconds: SKEW },
       as: { accessTokenTtl: TTL, rotateRefreshTokens: true },
     });
     secondApp = buildApp(api.url)(stack.options);

@@ -20,8 +20,8 @@ function contextOf(overrides: Record<string, unknown> = {}): ParLoginContext {
     sessionCookieName: 'app',
     secure: false,
     maxPendingLogins: 3,
-    maxRequestUriLifetime: 600,
-    loginGrace: 240,
+    maxRequestUriLifetimeSeconds: 600,
+    loginGraceSeconds: 240,
     ...overrides,
   };
   return { config, shared, clock: systemClock() } as unknown as ParLoginContext;

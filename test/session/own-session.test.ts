@@ -71,7 +71,7 @@ describe('createOwnSession().start', () => {
       path: '/',
       sameSite: 'lax',
       secure,
-      originalMaxAge: config.sessionAbsoluteTimeout * 1000,
+      originalMaxAge: config.sessionAbsoluteTimeoutSeconds * 1000,
     });
   });
 
