@@ -87,9 +87,10 @@ class SessionTokens implements AccessTokenSource {
 
   /** Valid for at least `refreshSkewSeconds` more seconds. */
   #fresh(tokens: TokenSet): boolean {
-    const { refreshSkewSeconds } = this.#ctx.config;
+    const { expiresAtSeconds } = tokens;
+    const nowSeconds = this.#ctx.clock.nowMs() / 1000;
     return (
-      tokens.expiresAt === undefined || tokens.expiresAt - refreshSkewSeconds > this.#ctx.clock.nowMs() / 1000
+      expiresAtSeconds === undefined || expiresAtSeconds - this.#ctx.config.refreshSkewSeconds > nowSeconds
     );
   }
 
@@ -97,7 +98,7 @@ class SessionTokens implements AccessTokenSource {
   #renewed(tokens: TokenSet, seen: TokenSet): boolean {
     return (
       tokens.accessToken !== seen.accessToken &&
-      (tokens.expiresAt === undefined || tokens.expiresAt > this.#ctx.clock.nowMs() / 1000)
+      (tokens.expiresAtSeconds === undefined || tokens.expiresAtSeconds > this.#ctx.clock.nowMs() / 1000)
     );
   }
 
@@ -164,7 +165,7 @@ class SessionTokens implements AccessTokenSource {
     config.trace.step('refresh.done', {
       flow: flowId(user.tokenRef),
       rotated: refreshed.refreshToken !== current.refreshToken,
-      expires_at: refreshed.expiresAt,
+      expires_at: refreshed.expiresAtSeconds,
     });
     return refreshed;
   }

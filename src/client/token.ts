@@ -22,8 +22,8 @@ export interface TokenSet {
   readonly idToken: string;
   /** The refresh token, when the AS issued one (RFC 6749 §6). */
   readonly refreshToken?: string;
-  /** Epoch seconds when the access token expires, when the AS said. */
-  readonly expiresAt?: number;
+  /** Epoch seconds when the access token expires, when the AS said (`expires_in`, RFC 6749 §5.1). */
+  readonly expiresAtSeconds?: number;
   /** The granted scope, when the AS said (RFC 6749 §5.1). */
   readonly scope?: string;
   /** RFC 9396 §7: the authorization details the AS granted, when it says. */
@@ -255,7 +255,9 @@ export function readTokenResponse(
       ? { authorizationDetails: authorizationDetails as Array<Record<string, unknown>> }
       : {}),
     ...(refreshToken !== undefined ? { refreshToken } : {}),
-    ...(expiresIn !== undefined ? { expiresAt: Math.floor(Date.now() / 1000) + Math.floor(expiresIn) } : {}),
+    ...(expiresIn !== undefined
+      ? { expiresAtSeconds: Math.floor(Date.now() / 1000) + Math.floor(expiresIn) }
+      : {}),
     ...(typeof scope === 'string' ? { scope } : {}),
   };
 }

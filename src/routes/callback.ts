@@ -291,12 +291,12 @@ async function redeemCode(
     },
   );
   if (trace.enabled) {
-    const { tokenType, refreshToken, expiresAt } = tokens;
+    const { tokenType, refreshToken, expiresAtSeconds } = tokens;
     trace.step('callback.tokens', {
       flow,
       token_type: tokenType,
       has_refresh_token: refreshToken !== undefined,
-      expires_at: expiresAt,
+      expires_at: expiresAtSeconds,
     });
   }
   const validated = await validateIdToken(tokens.idToken, ctx.jwks, {

@@ -26,6 +26,18 @@ export interface TokenVault {
 
 const key = (ref: string): string => `tokens:${ref}`;
 
+/** A token record written before the expiry's name carried its unit. */
+interface LegacyTokenSet {
+  readonly expiresAt?: number;
+}
+
+/** A record as this version names it: `expiresAt` (epoch seconds, 0.1.x) becomes `expiresAtSeconds`. */
+function upgraded(tokens: TokenSet & LegacyTokenSet): TokenSet {
+  if (tokens.expiresAt === undefined) return tokens;
+  const { expiresAt, ...rest } = tokens;
+  return { ...rest, expiresAtSeconds: tokens.expiresAtSeconds ?? expiresAt };
+}
+
 /** Build the vault over the shared state. */
 export function createTokenVault(shared: SharedState, sealer: Sealer): TokenVault {
   return {
@@ -34,7 +46,7 @@ export function createTokenVault(shared: SharedState, sealer: Sealer): TokenVaul
       const sealed = await shared.get(key(ref));
       if (sealed === undefined) return undefined;
       try {
-        return JSON.parse(sealer.open(sealed)) as TokenSet;
+        return upgraded(JSON.parse(sealer.open(sealed)) as TokenSet & LegacyTokenSet);
       } catch {
         return undefined; // sealed under a key no longer configured
       }

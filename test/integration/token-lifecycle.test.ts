@@ -154,7 +154,7 @@ describe('accessToken() on one instance', () => {
     expect((await browser.navigate(`${stack.appUrl}/call`)).body).toContain(sha(before.tokens.accessToken)); // fresh: no refresh
     expect(refreshes(stack)).toBe(count);
     await untilRefreshDue(); // due, not yet expired: refreshed before expiry
-    expect(before.tokens.expiresAt! * 1000).toBeGreaterThan(Date.now());
+    expect(before.tokens.expiresAtSeconds! * 1000).toBeGreaterThan(Date.now());
     const answers = await Promise.all(
       Array.from({ length: 20 }, () => browser.navigate(`${stack.appUrl}/call`)),
     );
