@@ -12,6 +12,7 @@
  * @module
  */
 import { constants, sign, verify, type KeyObject } from 'node:crypto';
+import { invalidArgument } from '../errors.js';
 
 /** How `node:crypto` runs one JWS algorithm. */
 interface AlgorithmSpec {
@@ -92,10 +93,7 @@ export function compactSigner(
   key: KeyObject,
 ): CompactSigner {
   if (!keyFitsAlgorithm(key, header.alg)) {
-    throw Object.assign(
-      new TypeError(`cannot sign with ${header.alg} using a ${String(key.asymmetricKeyType)} key`),
-      { code: 'ERR_INVALID_ARG_VALUE' },
-    );
+    throw invalidArgument(`cannot sign with ${header.alg} using a ${String(key.asymmetricKeyType)} key`);
   }
   const spec = ALGORITHMS[header.alg]!;
   const signingKey = keyInput(key, spec);

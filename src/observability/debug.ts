@@ -9,7 +9,8 @@
  *
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { randomBuffer } from '../crypto/random.js';
 
 /** Where trace records go when tracing is a function. */
 export type DebugSink = (record: Record<string, unknown>) => void;
@@ -64,7 +65,7 @@ export function flowId(state: string): string {
 
 /** A random per-request id. */
 export function requestId(): string {
-  return randomBytes(4).toString('hex');
+  return randomBuffer(4).toString('hex');
 }
 
 function redact(fields: Record<string, unknown>): Record<string, unknown> {

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { randomBytes } from 'node:crypto';
+import { randomBuffer } from '../crypto/random.js';
 import { isParLoginError } from '../errors.js';
 
 /**
@@ -29,7 +29,7 @@ export const defaultLogger: ParLoginLogger = Object.freeze({
 
 /** A short random id that ties the error page to its log line. */
 export function correlationId(): string {
-  return randomBytes(6).toString('hex');
+  return randomBuffer(6).toString('hex');
 }
 
 /**
