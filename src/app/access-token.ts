@@ -179,7 +179,7 @@ class SessionTokens implements AccessTokenSource {
       return await refreshTokens(
         this.#ctx.http,
         this.#ctx.clientAuth,
-        endpointFor(metadata, 'token_endpoint', config.useMtls)!,
+        endpointFor(metadata, 'token_endpoint', config.useMtls),
         current,
         config.clientId,
         dpopKey ? { dpopKey, requireDpopBinding: true } : {},

@@ -166,8 +166,33 @@ export type AliasedEndpoint = (typeof MTLS_ALIASED_ENDPOINTS)[number];
  */
 export function endpointFor(
   metadata: AuthorizationServerMetadata,
+  name: 'token_endpoint',
+  useMtls: boolean,
+): string;
+export function endpointFor(
+  metadata: AuthorizationServerMetadata,
+  name: AliasedEndpoint,
+  useMtls: boolean,
+): string | undefined;
+export function endpointFor(
+  metadata: AuthorizationServerMetadata,
   name: AliasedEndpoint,
   useMtls: boolean,
 ): string | undefined {
   return (useMtls ? metadata.mtls_endpoint_aliases?.[name] : undefined) ?? metadata[name];
+}
+
+/**
+ * {@link endpointFor} for an endpoint the caller cannot do without.
+ *
+ * @throws {ParLoginError} `discovery_failed` when the AS publishes no such endpoint.
+ */
+export function requireEndpoint(
+  metadata: AuthorizationServerMetadata,
+  name: AliasedEndpoint,
+  useMtls: boolean,
+): string {
+  const url = endpointFor(metadata, name, useMtls);
+  if (url === undefined) throw new ParLoginError('discovery_failed', `Discovery has no ${name}.`);
+  return url;
 }

@@ -10,7 +10,7 @@
 import type { ParLoginContext } from '../context.js';
 import { isParLoginError, type ParLoginError } from '../errors.js';
 import { authorizationParameters, authorizationRequestForm } from '../client/authorization-request.js';
-import { endpointFor, type AuthorizationServerMetadata } from '../client/metadata.js';
+import { requireEndpoint, type AuthorizationServerMetadata } from '../client/metadata.js';
 import { pushAuthorizationRequest } from '../client/par.js';
 import { newTransaction } from '../state/transaction.js';
 import { failed, passed, skipped, type CheckResult } from './check.js';
@@ -93,7 +93,7 @@ export async function checkParPush(
     const pushed = await pushAuthorizationRequest(
       ctx.http,
       ctx.clientAuth,
-      endpointFor(metadata!, 'pushed_authorization_request_endpoint', config.useMtls)!,
+      requireEndpoint(metadata!, 'pushed_authorization_request_endpoint', config.useMtls),
       form,
     );
     return [

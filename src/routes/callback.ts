@@ -281,7 +281,7 @@ async function redeemCode(
   const tokens = await exchangeCode(
     ctx.http,
     ctx.clientAuth,
-    endpointFor(metadata, 'token_endpoint', config.useMtls)!,
+    endpointFor(metadata, 'token_endpoint', config.useMtls),
     {
       code,
       codeVerifier: tx.codeVerifier,

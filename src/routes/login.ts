@@ -22,7 +22,7 @@ import { authorizationMode, parCapabilities } from '../client/capabilities.js';
 import type { ParLoginContext } from '../context.js';
 import { flowId } from '../observability/debug.js';
 import { bindLogin } from './login-binding.js';
-import { endpointFor, type AuthorizationServerMetadata } from '../client/metadata.js';
+import { endpointFor, requireEndpoint, type AuthorizationServerMetadata } from '../client/metadata.js';
 import { pushAuthorizationRequest } from '../client/par.js';
 import { redirectSeeOther } from '../web/respond.js';
 import { safeReturnTo } from '../web/return-to.js';
@@ -147,7 +147,7 @@ async function push(
   flow: string,
 ): Promise<{ tx: LoginTransaction; query: URLSearchParams }> {
   const { config } = ctx;
-  const endpoint = endpointFor(metadata, 'pushed_authorization_request_endpoint', config.useMtls)!;
+  const endpoint = requireEndpoint(metadata, 'pushed_authorization_request_endpoint', config.useMtls);
   const pushed = await pushAuthorizationRequest(
     ctx.http,
     ctx.clientAuth,
