@@ -8,7 +8,7 @@
  */
 
 /** Host names (as `URL.hostname` spells them) of the loopback interface. */
-export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
+const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 /** Whether `url` is https, or http on a loopback host. */
 export function isHttpsOrLoopback(url: URL): boolean {

@@ -104,21 +104,6 @@ export function compactSigner(
   };
 }
 
-/**
- * Sign one JWT (RFC 7519 §7.1): `header` must name `alg`, and `key` must fit it. Prefer
- * {@link compactSigner} when the same header and key sign again.
- *
- * @see https://www.rfc-editor.org/rfc/rfc7515#section-7.1
- * @throws {TypeError} `ERR_INVALID_ARG_VALUE` when the algorithm is unknown or does not fit the key.
- */
-export function signCompact(
-  header: Readonly<Record<string, unknown>> & { readonly alg: string },
-  payload: Readonly<Record<string, unknown>>,
-  key: KeyObject,
-): string {
-  return compactSigner(header, key)(payload);
-}
-
 /** A compact JWS split and decoded, its signature not yet checked. */
 export interface DecodedJws {
   /** The protected header (RFC 7515 §4). */
