@@ -179,7 +179,8 @@ export interface ParLoginOptions {
    */
   previousSessionSecrets?: readonly string[];
   /**
-   * The session cookie's name (`SESSION_COOKIE_NAME`).
+   * The session cookie's name (`SESSION_COOKIE_NAME`). On https the `__Host-` prefix is added when
+   * the name lacks it, so that no sibling subdomain can plant a cookie the middleware reads.
    * @default `__Host-parlogin` on https, `parlogin` on http
    */
   sessionCookieName?: string;

@@ -424,14 +424,22 @@ function resolveSession(options: ParLoginOptions, secure: boolean, problem: Prob
   };
 }
 
-/** The session cookie's name: `__Host-` prefixed on https. */
+/**
+ * The session cookie's name, which also begins the name of every pending-login cookie. On https it
+ * always carries the `__Host-` prefix, added to a configured name that lacks it: a `__Host-` cookie
+ * can only be set by this host, over https, for `Path=/`, so a sibling subdomain cannot plant one
+ * (cookie tossing) to log a victim into the attacker's account.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6265#section-8.6
+ * @see https://datatracker.ietf.org/doc/html/draft-ietf-httpbis-rfc6265bis#section-4.1.3.2
+ */
 function resolveCookieName(options: ParLoginOptions, secure: boolean, problem: Problem): string {
-  const name =
-    stringOption(options, 'sessionCookieName', problem) ?? (secure ? '__Host-parlogin' : 'parlogin');
-  if (!COOKIE_NAME.test(name)) problem('sessionCookieName', `is not a valid cookie name (got "${name}")`);
-  if (name.startsWith('__Host-') && !secure)
+  const configured = stringOption(options, 'sessionCookieName', problem) ?? 'parlogin';
+  if (!COOKIE_NAME.test(configured))
+    problem('sessionCookieName', `is not a valid cookie name (got "${configured}")`);
+  if (configured.startsWith('__Host-') && !secure)
     problem('sessionCookieName', 'uses the __Host- prefix, which needs an https baseUrl');
-  return name;
+  return secure && !configured.startsWith('__Host-') ? `__Host-${configured}` : configured;
 }
 
 /** Where sessions (and the shared state) are stored: Redis by URL or client, or an app's store. */

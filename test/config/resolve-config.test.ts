@@ -59,6 +59,17 @@ describe('resolveConfig', () => {
     expect(config.sessionCookieName).toBe('parlogin');
   });
 
+  it.each([
+    ['myapp', '__Host-myapp'],
+    ['__Host-myapp', '__Host-myapp'],
+  ])('keeps the __Host- prefix on https for the configured name %s', (name, sent) => {
+    expect(resolveConfig({ ...valid, sessionCookieName: name }).sessionCookieName).toBe(sent);
+    expect(
+      resolveConfig({ ...valid, baseUrl: 'http://127.0.0.1:3000', sessionCookieName: 'myapp' })
+        .sessionCookieName,
+    ).toBe('myapp');
+  });
+
   it('reports every problem at once, naming option and environment variable', () => {
     const problems = problemsOf({});
     expect(problems).toEqual(
