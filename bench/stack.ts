@@ -152,6 +152,9 @@ export function oursOptions(
     baseUrl,
     sessionSecret,
     clientId: client.clientId,
+    // The load comes from one address at rates far beyond a person's: caps out of reach, still counted.
+    maxLoginStartsPerMinute: 10_000_000,
+    maxLoginStartsPerIpPerMinute: 10_000_000,
     ...(client.secret !== undefined
       ? { clientAuthMethod: 'client_secret_basic', clientSecret: client.secret }
       : { clientAuthMethod: 'private_key_jwt', privateKey: client.privateJwk! }),

@@ -15,6 +15,7 @@ import { createSessionIndex, type SessionIndex } from './state/session-index.js'
 import { memorySharedState, redisSharedState, type SharedState } from './state/shared-state.js';
 import { createTokenVault, type TokenVault } from './state/token-vault.js';
 import { createDpopKeys, type DpopKeys } from './state/dpop-keys.js';
+import { createLoginRate, type LoginRate } from './state/login-rate.js';
 import type { Request } from 'express';
 import { systemClock, type Clock } from './clock.js';
 import type { RedisClientType } from 'redis';
@@ -50,6 +51,8 @@ export interface ParLoginContext {
   readonly vault: TokenVault;
   /** Sessions by `sid` and `sub`, for back-channel logout. */
   readonly sessionIndex: SessionIndex;
+  /** This instance's caps on login starts (state/login-rate.ts). */
+  readonly loginRate: LoginRate;
   /** This request's {@link RequestState}, created on first use. */
   requestState(req: Request): RequestState;
   /** Release what the context holds (the back-channel pool, a memory sweeper). */
@@ -94,6 +97,10 @@ export function createContext(
     shared,
     vault: createTokenVault(shared, sealer),
     sessionIndex: createSessionIndex(shared),
+    loginRate: createLoginRate({
+      perMinute: config.maxLoginStartsPerMinute,
+      perClientPerMinute: config.maxLoginStartsPerIpPerMinute,
+    }),
     close: async () => {
       memory?.close();
       await http.close();

@@ -33,6 +33,8 @@ export const ERROR_CODES = Object.freeze({
   csrf_rejected: 403,
   /** The request needs a login. */
   unauthenticated: 401,
+  /** Too many login starts in the last minute, from this client IP or in all: a flood is shed. */
+  too_many_logins: 429,
   /**
    * The session ended at the AS (refresh refused: `invalid_grant`, back-channel logout) or its access
    * token expired without a refresh token.

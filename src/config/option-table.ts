@@ -337,6 +337,22 @@ export const OPTION_TABLE = Object.freeze({
     default: 5,
     doc: 'How many logins one browser may have pending at once',
   },
+  maxLoginStartsPerMinute: {
+    env: 'OIDC_MAX_LOGIN_STARTS_PER_MINUTE',
+    type: 'integer',
+    min: 0,
+    max: 10_000_000,
+    default: 12_000,
+    doc: 'How many logins one instance starts per minute in all',
+  },
+  maxLoginStartsPerIpPerMinute: {
+    env: 'OIDC_MAX_LOGIN_STARTS_PER_IP_PER_MINUTE',
+    type: 'integer',
+    min: 0,
+    max: 10_000_000,
+    default: 300,
+    doc: 'How many logins one instance starts per minute for one client IP',
+  },
   maxResponseBytes: {
     type: 'integer',
     min: 1_024,

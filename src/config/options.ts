@@ -275,6 +275,23 @@ export interface ParLoginOptions {
    */
   maxPendingLogins?: number;
   /**
+   * How many logins one instance starts per minute in all (`OIDC_MAX_LOGIN_STARTS_PER_MINUTE`), from
+   * 0 to 10000000; 0 turns the cap off. Each start is a push to the AS and a stored pending login:
+   * beyond this rate (a sliding minute), a start answers `429 too_many_logins` with `Retry-After`.
+   * Size it at the client's PAR rate limit at the AS divided by the number of instances.
+   * @default `12000`
+   */
+  maxLoginStartsPerMinute?: number;
+  /**
+   * How many logins one instance starts per minute for one client IP
+   * (`OIDC_MAX_LOGIN_STARTS_PER_IP_PER_MINUTE`, IPv6 by /64), from 0 to 10000000; 0 turns the cap
+   * off. Beyond it, `429 too_many_logins` with `Retry-After`. The IP is Express's `req.ip`: behind a
+   * proxy set `trust proxy`, or every user shares the proxy's address. Size it at the peak logins
+   * per minute expected from one shared egress (a company's NAT).
+   * @default `300`
+   */
+  maxLoginStartsPerIpPerMinute?: number;
+  /**
    * The largest back-channel response body accepted: bytes, from 1024 to 16777216.
    * @default `262144`
    */

@@ -126,6 +126,10 @@ export interface ResolvedConfig {
   readonly httpTimeoutMs: number;
   readonly loginGraceSeconds: number;
   readonly maxPendingLogins: number;
+  /** Login starts per minute one instance allows in all (0: no cap). */
+  readonly maxLoginStartsPerMinute: number;
+  /** Login starts per minute one instance allows for one client IP (0: no cap). */
+  readonly maxLoginStartsPerIpPerMinute: number;
   readonly clockToleranceSeconds: number;
   readonly maxResponseBytes: number;
   readonly jwksCooldownSeconds: number;

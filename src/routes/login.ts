@@ -27,6 +27,7 @@ import { pushAuthorizationRequest } from '../client/par.js';
 import { redirectSeeOther } from '../web/respond.js';
 import { safeReturnTo } from '../web/return-to.js';
 import { newTransaction, type LoginTransaction } from '../state/transaction.js';
+import { ParLoginError } from '../errors.js';
 
 /**
  * The login request `GET /login` takes from its query: the harmless {@link LOGIN_QUERY_OPTIONS}.
@@ -73,6 +74,7 @@ export async function startLogin(
   const { config } = ctx;
   const { trace } = config;
   res.setHeader('Cache-Control', 'no-store');
+  checkLoginRate(ctx, req, res);
   const metadata = await ctx.metadata.get();
   const mode = authorizationMode(config.par, parCapabilities(metadata), config.issuer);
   const dpop = await ctx.dpopKeys.forLogin();
@@ -111,6 +113,38 @@ export async function startLogin(
       query: [...query.keys()],
     });
   redirectSeeOther(res, location);
+}
+
+/**
+ * Count this login start against the instance's caps, before anything reaches the AS or the store;
+ * a start beyond them answers `429` with `Retry-After` (RFC 6585 §4).
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc6585#section-4
+ * @throws {ParLoginError} `too_many_logins`.
+ */
+function checkLoginRate(ctx: ParLoginContext, req: Request, res: Response): void {
+  const refused = ctx.loginRate.take(req.ip, ctx.clock.nowMs());
+  if (refused === undefined) return;
+  const { cap, limitPerMinute, retryAfterSeconds } = refused;
+  res.setHeader('Retry-After', String(retryAfterSeconds));
+  if (cap === 'client') {
+    throw new ParLoginError(
+      'too_many_logins',
+      `Too many sign-ins were started from this network in the last minute (more than ${limitPerMinute}, ` +
+        `maxLoginStartsPerIpPerMinute). Please try again in ${retryAfterSeconds} seconds.`,
+      {
+        hint:
+          "Behind a proxy, set Express's trust proxy so that each user's own address is counted; " +
+          'for a large shared network, raise OIDC_MAX_LOGIN_STARTS_PER_IP_PER_MINUTE.',
+      },
+    );
+  }
+  throw new ParLoginError(
+    'too_many_logins',
+    `Too many sign-ins are being started right now (more than ${limitPerMinute} a minute, ` +
+      `maxLoginStartsPerMinute). Please try again in ${retryAfterSeconds} seconds.`,
+    { hint: 'If this is not a flood, raise OIDC_MAX_LOGIN_STARTS_PER_MINUTE.' },
+  );
 }
 
 /** How long beyond `loginGraceSeconds` a classic (unpushed) login may take: there is no request_uri to bound it. */

@@ -136,7 +136,12 @@ describe('against the hostile AS', () => {
   beforeAll(async () => {
     as = await startHostileAs();
     // Stale states would start fresh logins (a property of its own, below); here every layer's refusal is fuzzed.
-    app = await startHostileApp(as, { maxPendingLogins: 20, restartStaleLogins: false });
+    // Hundreds of logins start from one address: the per-IP cap (login-rate.test.ts) would shed them.
+    app = await startHostileApp(as, {
+      maxPendingLogins: 20,
+      restartStaleLogins: false,
+      maxLoginStartsPerIpPerMinute: 0,
+    });
     const lastPushedState = (): string => as.requests.filter((r) => r.endpoint === 'par').at(-1)!.form.state!;
     target = {
       appUrl: app.url,
