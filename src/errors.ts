@@ -33,6 +33,11 @@ export const ERROR_CODES = Object.freeze({
   csrf_rejected: 403,
   /** The request needs a login. */
   unauthenticated: 401,
+  /**
+   * The login's ID token asserts an `acr` that is not one of those requested (`acr_values`, or the
+   * values of an essential `acr` claim): the authentication did not reach the requested level.
+   */
+  acr_not_satisfied: 403,
   /** Too many login starts in the last minute, from this client IP or in all: a flood is shed. */
   too_many_logins: 429,
   /**

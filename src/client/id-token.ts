@@ -1,7 +1,8 @@
 /**
  * ID token validation (OIDC Core §3.1.3.7): the signature against the AS's JWKS with an asymmetric
  * algorithm (never `none`, never an HMAC keyed by the client secret), then `iss`, `aud`, `azp`,
- * `exp`, `iat` (not in the future, not old), `sub` and `nonce` (§3.1.3.7 item 11, §15.5.2).
+ * `exp`, `iat` (not in the future, not old), `sub`, `nonce` (§3.1.3.7 item 11, §15.5.2) and, when the
+ * login asked for them, `acr` (item 12).
  *
  * @module
  */
@@ -29,7 +30,15 @@ export interface IdTokenExpectations {
   readonly clockToleranceSeconds: number;
   /** Accepted JWS algorithms. @default {@link ID_TOKEN_ALGORITHMS} */
   readonly algorithms?: readonly string[];
+  /**
+   * The `acr` values the login asked for: the token's `acr` must be one of them (any value when the
+   * list is empty). @default no check
+   */
+  readonly acr?: readonly string[];
 }
+
+/** The longest `acr` quoted in an error message. */
+const MAX_QUOTED_ACR_LENGTH = 100;
 
 /**
  * Validate an ID token and return its claims.
@@ -48,7 +57,33 @@ export async function validateIdToken(
       'The ID token is invalid: its nonce does not match this login.',
     );
   }
+  if (expected.acr !== undefined) checkAcr(claims, expected.acr);
   return claims;
+}
+
+/**
+ * Check that the ID token asserts one of the requested authentication context classes (OIDC Core
+ * §3.1.3.7 item 12): an AS may satisfy `acr_values` with a lower level, and a step-up login would
+ * then pass for what it is not.
+ *
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
+ * @throws {ParLoginError} `acr_not_satisfied`.
+ */
+function checkAcr(claims: IdTokenClaims, requested: readonly string[]): void {
+  const { acr } = claims;
+  if (typeof acr === 'string' && (requested.length === 0 || requested.includes(acr))) return;
+  const asserted =
+    typeof acr === 'string' ? `"${acr.slice(0, MAX_QUOTED_ACR_LENGTH)}"` : 'no authentication context class';
+  throw new ParLoginError(
+    'acr_not_satisfied',
+    `The sign-in did not reach the level of authentication asked for: the ID token asserts ${asserted}` +
+      (requested.length > 0 ? `, not one of ${requested.map((value) => `"${value}"`).join(', ')}.` : '.'),
+    {
+      hint:
+        'Sign in again with the method asked for. Operators: check that the AS supports these acr_values, ' +
+        'or set OIDC_CHECK_ACR=false and check req.auth.claims.acr in the app.',
+    },
+  );
 }
 
 /**

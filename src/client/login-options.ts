@@ -248,3 +248,41 @@ export function effectiveMaxAge(
   const configured = config.authorizationParams.max_age;
   return configured !== undefined && /^\d{1,9}$/.test(configured) ? Number(configured) : undefined;
 }
+
+/**
+ * The authentication context classes a login asked for, which its ID token's `acr` must be one
+ * of (OIDC Core §3.1.3.7 item 12): the `values` (or `value`) of an essential `acr` claim in the
+ * `claims` request (§5.5.1.1, which the AS must then satisfy), else the `acr_values` (§3.1.2.1);
+ * each the login's own, else the configured `authorizationParams`'. An essential `acr` claim without
+ * values asks for an `acr` of any value (an empty list). `undefined` when nothing was asked.
+ *
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#acrSemantics
+ */
+export function requestedAcr(
+  request: LoginRequest | undefined,
+  config: ResolvedConfig,
+): readonly string[] | undefined {
+  const param = (name: string): string | undefined =>
+    request?.params.find(([key]) => key === name)?.[1] ?? config.authorizationParams[name];
+  const essential = essentialAcrValues(param('claims'));
+  if (essential !== undefined) return essential;
+  const acrValues = param('acr_values')?.split(' ').filter(Boolean);
+  return acrValues !== undefined && acrValues.length > 0 ? acrValues : undefined;
+}
+
+/** The values of an essential `acr` claim for the ID token in a `claims` request, if it has one. */
+function essentialAcrValues(claims: string | undefined): readonly string[] | undefined {
+  if (claims === undefined) return undefined;
+  let acr: unknown;
+  try {
+    acr = (JSON.parse(claims) as { id_token?: { acr?: unknown } } | null)?.id_token?.acr;
+  } catch {
+    return undefined; // not JSON: the AS refuses the request before any ID token is issued
+  }
+  if (acr === null || typeof acr !== 'object' || (acr as { essential?: unknown }).essential !== true)
+    return undefined;
+  const { value, values } = acr as { value?: unknown; values?: unknown };
+  if (Array.isArray(values)) return values.filter((item): item is string => typeof item === 'string');
+  return typeof value === 'string' ? [value] : [];
+}

@@ -330,6 +330,12 @@ export const OPTION_TABLE = Object.freeze({
     default: true,
     doc: 'Start a fresh login once when an anonymous browser brings a stale callback',
   },
+  checkAcr: {
+    env: 'OIDC_CHECK_ACR',
+    type: 'boolean',
+    default: true,
+    doc: "Refuse a login whose ID token's `acr` is not one of those requested",
+  },
   maxPendingLogins: {
     type: 'integer',
     min: 1,

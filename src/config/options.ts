@@ -268,6 +268,17 @@ export interface ParLoginOptions {
    */
   restartStaleLogins?: boolean;
   /**
+   * Refuse a login whose ID token's `acr` is not one of those requested (`OIDC_CHECK_ACR`): when a
+   * login asked for `acr_values` (the login's `acrValues` or the configured `authorizationParams`),
+   * or for an essential `acr` claim with `value`/`values` in its `claims` request, the ID token must
+   * carry one of them, else the login fails with `acr_not_satisfied` (403) and no session starts. An
+   * essential `acr` claim without values requires an `acr` of any value. Turn it off only for an AS
+   * that ignores `acr_values` while the app checks `req.auth.claims.acr` itself.
+   * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation (item 12)
+   * @default `true`
+   */
+  checkAcr?: boolean;
+  /**
    * How many logins one browser may have pending at once (tabs), from 1 to 50. Each is kept in the
    * shared state and bound to the browser by a cookie of its own; beyond this, the oldest is dropped,
    * cookie and entry.

@@ -25,7 +25,7 @@ import {
 } from '../client/authorization-response.js';
 import type { DpopKey } from '../client/dpop.js';
 import { validateIdToken, type IdTokenClaims } from '../client/id-token.js';
-import { effectiveMaxAge } from '../client/login-options.js';
+import { effectiveMaxAge, requestedAcr } from '../client/login-options.js';
 import { endpointFor, type AuthorizationServerMetadata } from '../client/metadata.js';
 import { exchangeCode, type TokenSet } from '../client/token.js';
 import { mergeUserinfo } from '../client/userinfo.js';
@@ -305,6 +305,7 @@ async function redeemCode(
     nonce: tx.nonce,
     clockToleranceSeconds: config.clockToleranceSeconds,
     algorithms: config.idTokenAlgorithms,
+    ...(config.checkAcr ? { acr: requestedAcr(tx.request, config) } : {}),
   });
   checkAuthTime(
     validated,

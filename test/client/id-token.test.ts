@@ -197,3 +197,46 @@ describe('validateIdToken', () => {
     ).rejects.toMatchObject({ code: 'jwks_error', status: 502 });
   });
 });
+
+describe('validateIdToken with requested acr values (OIDC Core §3.1.3.7 item 12)', () => {
+  async function validateWithAcr(acr: unknown, requested: readonly string[] | undefined) {
+    const k = await keyPair('k1');
+    const keys = createJwksResolver(
+      jwksChannel(() => [k.publicJwk]),
+      () => Promise.resolve(`${issuer}/jwks`),
+      30,
+    );
+    const claims = { ...goodClaims(), ...(acr === undefined ? {} : { acr }) };
+    return validateIdToken(await sign(k.privateKey, 'k1', claims), keys, {
+      ...expected,
+      ...(requested === undefined ? {} : { acr: requested }),
+    });
+  }
+
+  it('accepts an acr that is one of those requested', async () => {
+    await expect(validateWithAcr('urn:loa:2', ['urn:loa:3', 'urn:loa:2'])).resolves.toMatchObject({
+      acr: 'urn:loa:2',
+    });
+  });
+
+  it.each([
+    ['a lower acr', 'urn:loa:1', '"urn:loa:1", not one of "urn:loa:2"'],
+    ['no acr', undefined, 'no authentication context class'],
+    ['an acr that is not a string', ['urn:loa:2'], 'no authentication context class'],
+  ])('refuses %s with acr_not_satisfied (403)', async (_what, acr, says) => {
+    const failure = validateWithAcr(acr, ['urn:loa:2']);
+    await expect(failure).rejects.toMatchObject({ code: 'acr_not_satisfied', status: 403 });
+    await expect(failure).rejects.toThrow(says);
+  });
+
+  it('takes an empty list as "any acr", and no list as no check', async () => {
+    await expect(validateWithAcr('anything', [])).resolves.toMatchObject({ acr: 'anything' });
+    await expect(validateWithAcr(undefined, [])).rejects.toMatchObject({ code: 'acr_not_satisfied' });
+    await expect(validateWithAcr(undefined, undefined)).resolves.toMatchObject({ sub: 'user-1' });
+  });
+
+  it('quotes at most 100 characters of an asserted acr', async () => {
+    const failure = validateWithAcr(`urn:${'x'.repeat(5_000)}`, ['urn:loa:2']);
+    await expect(failure).rejects.toThrow(/"urn:x{96}", not one of/);
+  });
+});

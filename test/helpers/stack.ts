@@ -168,3 +168,20 @@ function middlewareOf(app: RequestListener): ParLoginMiddleware | undefined {
   const locals = (app as { locals?: Record<string, unknown> }).locals;
   return locals?.[PAR_LOGIN_LOCAL] as ParLoginMiddleware | undefined;
 }
+
+/**
+ * Make the AS's logins assert `acr.value` (none when undefined) from now on, as an interaction that
+ * authenticated the user at that level would (oidc-provider's `login.acr` result).
+ */
+export function assertAcrAtLogin(provider: Provider, acr: { value: string | undefined }): void {
+  const finish = provider.interactionFinished.bind(provider);
+  provider.interactionFinished = (req, res, result, options) =>
+    finish(
+      req,
+      res,
+      result.login !== undefined && acr.value !== undefined
+        ? { ...result, login: { ...result.login, acr: acr.value } }
+        : result,
+      options,
+    );
+}

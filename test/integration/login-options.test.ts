@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Configuration } from 'oidc-provider';
 import { createApp } from '../../sample-app/app.js';
 import type { LoginOptions, ParLoginOptions } from '../../src/index.js';
-import { startStack, type Stack } from '../helpers/stack.js';
+import { assertAcrAtLogin, startStack, type Stack } from '../helpers/stack.js';
 
 const API = 'https://api.example.test/';
 const LEDGER = 'https://ledger.example.test/';
@@ -65,6 +65,8 @@ describe('per-request authorization parameters against oidc-provider', () => {
   const next: { options: LoginOptions } = { options: {} };
   beforeAll(async () => {
     stack = await startStack({ buildApp: appWithLoginRoute(next) as never, configureAs: enableFeatures });
+    // Logins that ask for acr_values must get one of them (integration/acr.test.ts): the AS asserts one.
+    assertAcrAtLogin(stack.provider, { value: 'urn:loa:2' });
   });
   afterAll(() => stack.close());
 
