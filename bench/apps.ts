@@ -45,7 +45,7 @@ export function oursApp(options: ParLoginOptions): BuiltApp {
   const middleware = parLogin(options);
   app.use(middleware);
   app.get('/', (_req, res) => void res.type('text').send('home'));
-  app.get('/private', requireLogin(), (req, res) => void res.json({ sub: req.auth!.claims!.sub }));
+  app.get('/private', requireLogin(), (req, res) => void res.json({ sub: req.auth.claims!.sub }));
   const shared = (middleware as unknown as Record<symbol, ParLoginContext>)[INTERNAL_CONTEXT]!.shared as {
     size?: number;
   };

@@ -46,7 +46,7 @@ export function createApp(options?: ParLoginOptions, extras: SampleAppExtras = {
   const panel = (): string => (extras.demoRecord === undefined ? '' : parPanel(extras.demoRecord));
   app.get('/', (req, res) => sendPage(res, homePage(req.auth?.claims, panel())));
   app.get('/profile', requireLogin(), (req, res) =>
-    sendPage(res, profilePage(req.auth!.claims ?? {}, panel())),
+    sendPage(res, profilePage(req.auth.claims ?? {}, panel())),
   );
   return app;
 }

@@ -31,6 +31,13 @@ export type { ParCapabilities } from './client/capabilities.js';
 export { createDpopProof, type DpopKey, type DpopProofClaims } from './client/dpop.js';
 export type { RequestAuth } from './app/request-auth.js';
 export type { IdTokenClaims } from './client/id-token.js';
+export type {
+  AddressClaim,
+  CustomClaims,
+  ProtocolClaims,
+  StandardClaims,
+  UserClaims,
+} from './client/claims.js';
 export type { ParLoginSessionData, SessionUser } from './session/session.js';
 export type { TokenSet } from './client/token.js';
 export type { SessionInfo } from './routes/me.js';

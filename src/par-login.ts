@@ -51,9 +51,10 @@ declare global {
     interface Response {
       /**
        * Start a login from any route, with per-request authorization parameters (set by `parLogin()`).
-       * Answers the request itself (a 303 to the AS, or an error); never rejects.
+       * Answers the request itself (a 303 to the AS, or an error); never rejects. Typed as always
+       * there, for routes mounted after `parLogin()` (see `req.auth`).
        */
-      login?: (options?: LoginOptions) => Promise<void>;
+      login: (options?: LoginOptions) => Promise<void>;
     }
   }
 }

@@ -74,7 +74,7 @@ describe('parLogin()', () => {
     });
     const app = express()
       .use(middleware)
-      .get('/', (req, res) => void res.json({ auth: req.auth!.isAuthenticated() }));
+      .get('/', (req, res) => void res.json({ auth: req.auth.isAuthenticated() }));
     const first = await request(app).get('/');
     await request(app).get('/');
     expect(first.body).toEqual({ auth: false });

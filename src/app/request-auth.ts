@@ -49,8 +49,13 @@ declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
   namespace Express {
     interface Request {
-      /** Set by `parLogin()`. */
-      auth?: RequestAuth;
+      /**
+       * The request's login state, set by `parLogin()` on every request it handles. Typed as always
+       * there, for routes mounted after `parLogin()`; on a request `parLogin()` did not handle (a
+       * route mounted before it, or in an app it is not mounted in) it is `undefined` at run time,
+       * and `requireLogin()` answers such requests with `not_mounted`.
+       */
+      auth: RequestAuth;
     }
   }
 }

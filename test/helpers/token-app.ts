@@ -33,11 +33,11 @@ export function tokenApp(proxies: Record<string, ApiProxyOptions> = {}) {
     app.get(
       '/profile',
       requireLogin(),
-      (req, res) => void res.send(`hello ${String(req.auth!.claims!.name)}`),
+      (req, res) => void res.send(`hello ${String(req.auth.claims!.name)}`),
     );
     app.get('/call', requireLogin(), async (req, res, next) => {
       try {
-        res.json({ token: sha(await req.auth!.accessToken()), type: req.auth!.tokenType });
+        res.json({ token: sha(await req.auth.accessToken()), type: req.auth.tokenType });
       } catch (err) {
         next(err);
       }

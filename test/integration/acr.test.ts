@@ -12,7 +12,7 @@ import { assertAcrAtLogin, startStack, type Stack } from '../helpers/stack.js';
 function appWithLoginRoute(next: { options: LoginOptions }) {
   return (options: ParLoginOptions) => {
     const app = createApp(options);
-    app.get('/go', (_req, res) => void res.login!(next.options));
+    app.get('/go', (_req, res) => void res.login(next.options));
     return app;
   };
 }

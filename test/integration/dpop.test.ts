@@ -13,7 +13,7 @@ import { backChannel, startStack, type Stack } from '../helpers/stack.js';
 
 function withDetails(options: ParLoginOptions) {
   const app = createApp(options);
-  app.get('/token-type', (req, res) => void res.json({ tokenType: req.auth!.tokenType ?? null }));
+  app.get('/token-type', (req, res) => void res.json({ tokenType: req.auth.tokenType ?? null }));
   return app;
 }
 

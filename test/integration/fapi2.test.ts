@@ -26,7 +26,7 @@ async function hideIssSupport(
 
 function withTokenType(options: ParLoginOptions) {
   const app = createApp(options);
-  app.get('/token-type', (req, res) => void res.json({ tokenType: req.auth!.tokenType ?? null }));
+  app.get('/token-type', (req, res) => void res.json({ tokenType: req.auth.tokenType ?? null }));
   return app;
 }
 

@@ -65,7 +65,7 @@ describe('per-request redirect URIs against oidc-provider', () => {
           ...options,
           redirectOrigins: [options.baseUrl!.replace('127.0.0.1', 'localhost')],
         });
-        app.get('/go', (_req, res) => void res.login!(next.options));
+        app.get('/go', (_req, res) => void res.login(next.options));
         return app;
       }) as never,
       configureAs: (config: Configuration) => {
@@ -108,7 +108,7 @@ describe('per-request redirect URIs against oidc-provider', () => {
           ...options,
           redirectOrigins: [options.baseUrl!.replace('127.0.0.1', 'localhost')],
         });
-        app.get('/go', (_req, res) => void res.login!(next.options));
+        app.get('/go', (_req, res) => void res.login(next.options));
         return app;
       }) as never,
     });

@@ -21,14 +21,14 @@ const PAYMENT = {
 function appWithLoginRoute(next: { options: LoginOptions }) {
   return (options: ParLoginOptions) => {
     const app = createApp(options);
-    app.get('/go', (_req, res) => void res.login!(next.options));
+    app.get('/go', (_req, res) => void res.login(next.options));
     app.get(
       '/details',
       (req, res) =>
         void res.json({
-          details: req.auth!.authorizationDetails ?? null,
-          tokenType: req.auth!.tokenType ?? null,
-          claims: req.auth!.claims ?? null,
+          details: req.auth.authorizationDetails ?? null,
+          tokenType: req.auth.tokenType ?? null,
+          claims: req.auth.claims ?? null,
         }),
     );
     return app;

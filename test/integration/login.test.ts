@@ -37,7 +37,7 @@ function appWithStore(store: session.MemoryStore) {
     app.get(
       '/profile',
       requireLogin(),
-      (req, res) => void res.send(`hello ${String(req.auth!.claims!.name)}`),
+      (req, res) => void res.send(`hello ${String(req.auth.claims!.name)}`),
     );
     return app;
   };

@@ -150,14 +150,14 @@ function buildApp(options: ParLoginOptions) {
     }),
   );
   app.use('/api-without-cert', apiProxy({ target: base(apiServer), ...tls }));
-  app.get('/profile', requireLogin(), (req, res) => void res.send(`hello ${String(req.auth!.claims!.name)}`));
+  app.get('/profile', requireLogin(), (req, res) => void res.send(`hello ${String(req.auth.claims!.name)}`));
   // Test only: the session's token record reference, to read the tokens from the vault.
   app.get('/token-ref', requireLogin(), (req, res) => void res.json({ ref: sessionUser(req)!.tokenRef }));
   app.get('/call', requireLogin(), async (req, res, next) => {
     try {
       res.json({
         token: createHash('sha256')
-          .update(await req.auth!.accessToken())
+          .update(await req.auth.accessToken())
           .digest('base64url'),
       });
     } catch (err) {

@@ -92,7 +92,7 @@ describe('rotating SESSION_SECRET', () => {
     app.use(middleware);
     app.get('/token-length', async (req, res, next) => {
       try {
-        res.json({ length: (await req.auth!.accessToken()).length });
+        res.json({ length: (await req.auth.accessToken()).length });
       } catch (err) {
         next(err);
       }

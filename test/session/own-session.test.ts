@@ -11,7 +11,7 @@ import { createOwnSession } from '../../src/session/own-session.js';
 import type { SessionStoreHandle } from '../../src/session/session-store.js';
 
 const user = {
-  claims: { sub: 'alice', iss: 'https://as.example' },
+  claims: { sub: 'alice', iss: 'https://as.example', aud: 'app', iat: 0, exp: 0 },
   tokenRef: 'ref',
   loggedInAt: Math.floor(Date.now() / 1000),
 };
