@@ -9,16 +9,33 @@
  * @module
  */
 import { startDemo } from './demo-stack.js';
+import { explainListenFailure, portFromEnv, type PortSetting } from './ports.js';
 import { onShutdown } from './shutdown.js';
 
-const demo = await startDemo({
-  appPort: Number(process.env.PORT ?? 3000),
-  asPort: Number(process.env.DEMO_AS_PORT ?? 3001),
-  options: {
-    ...(process.env.SESSION_SECRET ? { sessionSecret: process.env.SESSION_SECRET } : {}),
-    ...(process.env.OIDC_SCOPE ? { scope: process.env.OIDC_SCOPE } : {}),
-  },
-});
+const settings = [portFromEnv(process.env, 'PORT', 3000), portFromEnv(process.env, 'DEMO_AS_PORT', 3001)];
+const problems = settings.filter((setting): setting is string => typeof setting === 'string');
+if (problems.length > 0) {
+  console.error(problems.join('\n'));
+  process.exit(1);
+}
+const [app, as] = settings as [PortSetting, PortSetting];
+
+let demo: Awaited<ReturnType<typeof startDemo>>;
+try {
+  demo = await startDemo({
+    appPort: app.port,
+    asPort: as.port,
+    options: {
+      ...(process.env.SESSION_SECRET ? { sessionSecret: process.env.SESSION_SECRET } : {}),
+      ...(process.env.OIDC_SCOPE ? { scope: process.env.OIDC_SCOPE } : {}),
+    },
+  });
+} catch (err) {
+  const explained = explainListenFailure(err, settings as PortSetting[], 'npm run demo');
+  if (explained === undefined) throw err;
+  console.error(explained);
+  process.exit(1);
+}
 onShutdown(() => demo.close());
 
 console.log(`

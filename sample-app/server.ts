@@ -7,9 +7,14 @@
 import { ConfigError, type ParLoginMiddleware } from '../src/index.js';
 import { createApp, PAR_LOGIN_LOCAL } from './app.js';
 import { listen } from './listen.js';
+import { explainListenFailure, portFromEnv } from './ports.js';
 import { onShutdown } from './shutdown.js';
 
-const port = Number(process.env.PORT ?? 3000);
+const port = portFromEnv(process.env, 'PORT', 3000);
+if (typeof port === 'string') {
+  console.error(port);
+  process.exit(1);
+}
 const host = process.env.HOST ?? '127.0.0.1';
 
 let app: ReturnType<typeof createApp>;
@@ -22,7 +27,15 @@ try {
   );
   process.exit(1);
 }
-const listening = await listen(port, host, app);
+let listening: Awaited<ReturnType<typeof listen>>;
+try {
+  listening = await listen(port.port, host, app);
+} catch (err) {
+  const explained = explainListenFailure(err, [port], 'npm run sample');
+  if (explained === undefined) throw err;
+  console.error(explained);
+  process.exit(1);
+}
 console.log(`Sample app listening on ${listening.url}`);
 onShutdown(
   () => listening.close(),
