@@ -1,6 +1,6 @@
 /**
  * What `npm pack` ships: every source map points at a file the package contains, no test or
- * development file is in it.
+ * development file is in it, and `npm publish --dry-run` has nothing to correct.
  */
 import { describe, expect, it } from '@jest/globals';
 import { execFile } from 'node:child_process';
@@ -36,5 +36,16 @@ describe('the published package', () => {
     expect(dangling).toEqual([]);
     expect(files.filter((file) => /^(test|bench|scripts|sample-app|\.ci)\//.test(file))).toEqual([]);
     expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'src/index.ts']));
+  }, 180_000);
+
+  it('publishes with nothing for npm to correct', async () => {
+    const { stderr } = await run('npm', ['publish', '--dry-run', '--ignore-scripts'], {
+      cwd: root,
+      maxBuffer: 64 << 20,
+    });
+    const warnings = stderr
+      .split('\n')
+      .filter((line) => line.startsWith('npm warn') && !line.includes('requires you to be logged in'));
+    expect(warnings).toEqual([]);
   }, 180_000);
 });
