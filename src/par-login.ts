@@ -6,7 +6,8 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createAccessTokenSource } from './app/access-token.js';
-import { createRequestAuth } from './app/request-auth.js';
+import { createRequestAuth, type RequestAuth } from './app/request-auth.js';
+import { emit } from './observability/log.js';
 import { callbackRoute } from './routes/callback.js';
 import { resolveConfig, type ResolvedConfig } from './config/resolve-config.js';
 import { createContext, type ParLoginContext } from './context.js';
@@ -86,6 +87,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const routePaths = new Set([...routes.keys()].map((key) => key.slice(key.indexOf(' ') + 1)));
   const accessTokens = createAccessTokenSource(ctx);
   let warnedInsecure = false;
+  let warnedTwice = false;
 
   function dispatch(
     req: Request,
@@ -95,6 +97,10 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     storeFailure?: ParLoginError,
   ): void {
     endExpiredLogin(req, config.sessionAbsoluteTimeoutSeconds, ctx.clock.nowSeconds());
+    if (!warnedTwice && (req.auth as RequestAuth | undefined) !== undefined) {
+      warnedTwice = true;
+      warnSecondInstance(config, req);
+    }
     req.auth = createRequestAuth(req, config, accessTokens, storeFailure);
     res.login = loginStarter(ctx, req, res, next);
     const route = routes.get(routeKey);
@@ -145,6 +151,21 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   middleware.ready = () => storeHandle.ready();
   middleware.capabilities = async () => parCapabilities(await ctx.metadata.get());
   return middleware;
+}
+
+/**
+ * Say, once per instance, that a request went through a second `parLogin()` (e.g. one in the app and
+ * one in a router): each has its own pending logins and cookies, so a login one starts fails at the
+ * other's callback with `state_unknown`.
+ */
+function warnSecondInstance(config: ResolvedConfig, req: Request): void {
+  emit(config.logger, 'warn', {
+    msg:
+      `Two parLogin() middlewares handled ${req.method} ${req.path}: each keeps its own logins, sessions ` +
+      'and routes, so a login started by one ends in state_unknown at the other, and req.auth is the last ' +
+      "one's. Mount parLogin() once, on the app, before the routers that use req.auth or requireLogin().",
+    code: 'two_instances',
+  });
 }
 
 /** `res.login`: start a login with per-request options; answers the request itself, never rejects. */

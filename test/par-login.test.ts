@@ -103,3 +103,44 @@ describe('parLogin()', () => {
     await middleware.close();
   });
 });
+
+describe('two parLogin() instances on one request', () => {
+  const OPTIONS = {
+    issuer: 'https://as.example',
+    clientId: 'app',
+    clientSecret: 'secret-value-long-enough',
+    baseUrl: 'http://127.0.0.1:3000',
+    sessionSecret: 's'.repeat(40),
+  };
+
+  function appWith(second: boolean) {
+    const records: Array<Record<string, unknown>> = [];
+    const logger = { warn: (record: Record<string, unknown>) => records.push(record), error: () => {} };
+    const outer = parLogin({ ...OPTIONS, logger });
+    const inner = parLogin({ ...OPTIONS, logger });
+    const app = express();
+    app.use(outer);
+    const area = express.Router();
+    if (second) area.use(inner);
+    area.get('/page', (req, res) => void res.json({ loggedIn: req.auth.isAuthenticated() }));
+    app.use('/area', area);
+    return { app, records, close: () => Promise.all([outer.close(), inner.close()]) };
+  }
+
+  it('warns once, naming the request and what to do', async () => {
+    const { app, records, close } = appWith(true);
+    for (let i = 0; i < 3; i++) expect((await request(app).get('/area/page')).status).toBe(200);
+    await close();
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ code: 'two_instances' });
+    expect(records[0]!.msg).toContain('GET /page');
+    expect(records[0]!.msg).toContain('Mount parLogin() once');
+  });
+
+  it('says nothing with one instance', async () => {
+    const { app, records, close } = appWith(false);
+    expect((await request(app).get('/area/page')).status).toBe(200);
+    await close();
+    expect(records).toEqual([]);
+  });
+});

@@ -56,9 +56,13 @@ export function logFailure(
       error: err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown',
     });
   }
+  emit(logger, (record.status as number) < 500 ? 'warn' : 'error', record);
+}
+
+/** Hand `record` to the app's logger at `level`: a logger that throws never takes the request down. */
+export function emit(logger: ParLoginLogger, level: 'warn' | 'error', record: Record<string, unknown>): void {
   try {
-    if ((record.status as number) < 500) logger.warn(record);
-    else logger.error(record);
+    logger[level](record);
   } catch {
     // A logger must never take the request down with it.
   }
