@@ -95,9 +95,27 @@ function checkClaims(
       throw claimFailed(claim, 'not a number');
   }
   const { exp, nbf, iat } = payload as { exp?: number; nbf?: number; iat?: number };
-  if (exp !== undefined && exp <= now - tolerance) throw claimFailed('exp', 'expired');
-  if (nbf !== undefined && nbf > now + tolerance) throw claimFailed('nbf', 'not yet valid');
-  if (iat !== undefined && iat > now + tolerance) throw claimFailed('iat', 'in the future');
+  if (exp !== undefined && exp <= now - tolerance)
+    throw claimFailed('exp', `expired ${clockSkew(now - exp, 'ahead of', tolerance)}`);
+  if (nbf !== undefined && nbf > now + tolerance)
+    throw claimFailed('nbf', `not yet valid ${clockSkew(nbf - now, 'behind', tolerance)}`);
+  if (iat !== undefined && iat > now + tolerance)
+    throw claimFailed('iat', `in the future ${clockSkew(iat - now, 'behind', tolerance)}`);
   if (iat === undefined || now - iat - tolerance > expected.maxTokenAgeSeconds)
-    throw claimFailed('iat', 'too old');
+    throw claimFailed(
+      'iat',
+      `too old ${clockSkew(now - (iat ?? 0) - expected.maxTokenAgeSeconds, 'ahead of', tolerance)}`,
+    );
+}
+
+/**
+ * The clock explanation of a time claim off by `offSeconds`: most often this server's clock and the
+ * AS's disagree, by more than the tolerance (`OIDC_CLOCK_TOLERANCE`).
+ */
+function clockSkew(offSeconds: number, direction: 'ahead of' | 'behind', toleranceSeconds: number): string {
+  const off = Number.isFinite(offSeconds) ? `${Math.round(offSeconds)} s` : 'far';
+  return (
+    `by ${off}: if this server's clock is ${direction} the AS's clock, sync both clocks (NTP), ` +
+    `or raise OIDC_CLOCK_TOLERANCE (now ${toleranceSeconds} s)`
+  );
 }

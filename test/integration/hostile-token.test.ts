@@ -152,6 +152,22 @@ describe('a hostile ID token', () => {
     expect(fixture.as.issued).not.toHaveLength(0);
   });
 
+  it.each<[string, IdTokenScript, string]>([
+    ['120 s in the future', { claims: (c) => ({ ...c, iat: now() + 120, exp: now() + 600 }) }, 'behind'],
+    ['expired 60 s ago', { claims: (c) => ({ ...c, exp: now() - 60 }) }, 'ahead of'],
+    ['issued an hour ago', { claims: (c) => ({ ...c, iat: now() - 3600 }) }, 'ahead of'],
+  ])(
+    'names the clocks and OIDC_CLOCK_TOLERANCE in the log of an ID token %s',
+    async (_name, script, direction) => {
+      fixture.as.idToken = script;
+      const { running, browser, callbackUrl, hop } = await deliverCallback();
+      await expectFailedCallback(running, browser, callbackUrl, hop, 'id_token_invalid', 502);
+      const logged = String(running.logs.find((r) => r.code === 'id_token_invalid')?.error);
+      expect(logged).toContain(`this server's clock is ${direction} the AS's clock`);
+      expect(logged).toContain('OIDC_CLOCK_TOLERANCE (now 30 s)');
+    },
+  );
+
   it('refuses the ID token of an earlier login replayed by the AS (nonce)', async () => {
     const app = await fixture.startApp();
     const first = app.browser();
