@@ -101,10 +101,10 @@ function send(
   try {
     target = targetOf(channel.targets, url);
   } catch (err) {
-    return Promise.reject(unreachable(what, err));
+    return Promise.reject(unreachable(what, url.slice(0, 200), err));
   }
   return new Promise((resolve, reject) => {
-    const exchange = new Exchange(channel, what, resolve, reject);
+    const exchange = new Exchange(channel, what, target, resolve, reject);
     try {
       channel.agent.dispatch(dispatchOptions(target, method, headers, body), exchange);
     } catch (err) {
@@ -147,6 +147,7 @@ function dispatchOptions(
 class Exchange implements Dispatcher.DispatchHandler {
   readonly #channel: Channel;
   readonly #what: string;
+  readonly #target: Target;
   readonly #resolve: (response: BackChannelResponse) => void;
   readonly #reject: (err: ParLoginError) => void;
   readonly #timer: NodeJS.Timeout;
@@ -160,11 +161,13 @@ class Exchange implements Dispatcher.DispatchHandler {
   constructor(
     channel: Channel,
     what: string,
+    target: Target,
     resolve: (response: BackChannelResponse) => void,
     reject: (err: ParLoginError) => void,
   ) {
     this.#channel = channel;
     this.#what = what;
+    this.#target = target;
     this.#resolve = resolve;
     this.#reject = reject;
     this.#timer = setTimeout(expire, channel.timeoutMs, this);
@@ -179,7 +182,8 @@ class Exchange implements Dispatcher.DispatchHandler {
   /** The exchange failed: reject with its coded error. */
   fail(err: unknown): void {
     clearTimeout(this.#timer);
-    this.#reject(exchangeError(err, this.#what, this.#channel.timeoutMs, this.#timedOut));
+    const url = this.#target.origin + this.#target.path.replace(/\?.*$/s, '');
+    this.#reject(exchangeError(err, this.#what, url, this.#channel.timeoutMs, this.#timedOut));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -229,25 +233,52 @@ function expire(exchange: Exchange): void {
  * The coded error of a failed exchange: a ParLoginError as it is (the size limit), a timeout when the
  * deadline passed or undici timed out, and otherwise an unreachable AS.
  */
-function exchangeError(err: unknown, what: string, timeoutMs: number, timedOut: boolean): ParLoginError {
+function exchangeError(
+  err: unknown,
+  what: string,
+  url: string,
+  timeoutMs: number,
+  timedOut: boolean,
+): ParLoginError {
   if (err instanceof ParLoginError) return err;
   if (timedOut || isTimeout(err)) {
     return new ParLoginError(
       'as_timeout',
-      `The authorization server did not answer the ${what} request within ${timeoutMs} ms.`,
+      `The authorization server did not answer the ${what} request to ${url} within ${timeoutMs} ms ` +
+        '(OIDC_HTTP_TIMEOUT_MS).',
       { cause: err },
     );
   }
-  return unreachable(what, err);
+  return unreachable(what, url, err);
 }
 
-/** The error of an AS that could not be reached (a bad URL, a refused connection, a reset). */
-function unreachable(what: string, cause: unknown): ParLoginError {
+/**
+ * The error of an AS that could not be reached (a bad URL, a refused connection, a reset), naming the
+ * URL (without its query) and the system's reason, e.g. `connect ECONNREFUSED 127.0.0.1:443`.
+ */
+function unreachable(what: string, url: string, cause: unknown): ParLoginError {
+  const reason = causeText(cause);
   return new ParLoginError(
     'as_unreachable',
-    `The authorization server could not be reached for the ${what} request.`,
+    `The authorization server could not be reached for the ${what} request to ${url}` +
+      `${reason === '' ? '' : `: ${reason}`}.`,
     { cause },
   );
+}
+
+/**
+ * The reason of a network failure, from the error or the system error it wraps, capped; empty when
+ * there is none. (Errors may come from another realm, so no `instanceof Error`.)
+ */
+function causeText(err: unknown): string {
+  const outer = err as { message?: unknown; code?: unknown; cause?: unknown } | null | undefined;
+  const inner = outer?.cause as { message?: unknown; code?: unknown } | null | undefined;
+  for (const candidate of [inner, outer]) {
+    if (typeof candidate?.message === 'string' && candidate.message !== '')
+      return candidate.message.slice(0, 200);
+    if (typeof candidate?.code === 'string') return candidate.code;
+  }
+  return '';
 }
 
 function parseJson(text: string): unknown {

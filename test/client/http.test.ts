@@ -88,7 +88,7 @@ describe('back channel', () => {
     await expect(http.get(`${base}${path}`, 'discovery')).rejects.toMatchObject({
       code: 'as_timeout',
       status: 504,
-      message: /discovery request within 300 ms/,
+      message: new RegExp(`discovery request to ${base}${path} within 300 ms \\(OIDC_HTTP_TIMEOUT_MS\\)`),
     });
     expect(Date.now() - started).toBeLessThan(2000);
   });
@@ -98,9 +98,10 @@ describe('back channel', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((resolve) => closed.close(resolve));
-    await expect(http.get(`http://127.0.0.1:${port}/`, 'PAR')).rejects.toMatchObject({
+    await expect(http.get(`http://127.0.0.1:${port}/par?secret=no`, 'PAR')).rejects.toMatchObject({
       code: 'as_unreachable',
       status: 502,
+      message: `The authorization server could not be reached for the PAR request to http://127.0.0.1:${port}/par: connect ECONNREFUSED 127.0.0.1:${port}.`,
     });
   });
 });

@@ -114,11 +114,16 @@ describe('the AS is down or slow', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const issuer = `http://127.0.0.1:${(closed.address() as AddressInfo).port}`;
     await new Promise((resolve) => closed.close(resolve));
-    const app = createApp({ ...base, issuer });
+    const logs: Array<Record<string, unknown>> = [];
+    const app = createApp({ ...base, issuer, logger: { warn: () => {}, error: (r) => void logs.push(r) } });
     const res = await request(app).get('/login').set('Accept', 'application/json');
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ error: 'as_unreachable' });
     expect((res.body as { error_description: string }).error_description).not.toContain(issuer);
+    expect(logs.at(-1)).toMatchObject({ code: 'as_unreachable' });
+    expect(logs.at(-1)!.error).toContain(
+      `to ${issuer}/.well-known/openid-configuration: connect ECONNREFUSED`,
+    );
     expect((await request(app).get('/')).status).toBe(200);
     await closeApp(app);
   });
