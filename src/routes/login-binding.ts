@@ -21,8 +21,13 @@
  * the entry itself.
  *
  * Single use: taking a transaction swaps its entry for a tombstone atomically (a replayed or
- * double-submitted callback finds `used`), which lives until the login would have expired. A
- * browser holds at most `maxPendingLogins` of these cookies: the oldest are dropped.
+ * double-submitted callback finds `used`), which lives until the login would have expired. A login
+ * started in a browser that holds `maxPendingLogins` of these cookies drops the oldest.
+ *
+ * Crafted cookies cost little: a cookie is a pending login's only when its flow id and value have
+ * the exact shape written here (anything else is never looked up nor answered), and of those only
+ * the newest `maxPendingLogins` count where several are weighed. A request carrying hundreds of
+ * them makes a callback read at most `maxPendingLogins` entries and a `/login` drop at most one.
  *
  * @module
  */
@@ -81,26 +86,40 @@ function opened(stored: string | undefined, login: PresentedLogin): LoginTransac
   return expected.length === presented.length && timingSafeEqual(expected, presented) ? tx : undefined;
 }
 
-/** The pending logins' cookies the request carries. */
+/** A flow id as `flowId()` makes it: 10 base64url characters. */
+const FLOW_ID = /^[\w-]{10}$/;
+/**
+ * A cookie value as {@link bindLogin} writes it: the login's expiry (epoch ms) in base36, `.`, and a
+ * 16-byte secret in base64url without padding (22 characters, the last holding 4 bits).
+ */
+const COOKIE_VALUE = /^([1-9a-z][0-9a-z]{0,10})\.([\w-]{21}[AQgw])$/;
+
+/**
+ * The pending logins' cookies the request carries, each flow once: only names and values of the
+ * exact shape this module writes, so that crafted cookies are never looked up nor answered.
+ */
 function presentedLogins(ctx: ParLoginContext, req: Request): PresentedLogin[] {
   const header = req.headers.cookie;
   if (header === undefined) return [];
   const prefix = prefixOf(ctx);
-  const found: PresentedLogin[] = [];
+  const found = new Map<string, PresentedLogin>();
   for (const pair of header.split(';')) {
     const trimmed = pair.trim();
     if (!trimmed.startsWith(prefix)) continue;
     const equals = trimmed.indexOf('=');
     if (equals < 0) continue;
-    const [expiry = '', secret = ''] = trimmed.slice(equals + 1).split('.');
-    const expiresAtMs = Number.parseInt(expiry, 36);
-    found.push({
-      flow: trimmed.slice(prefix.length, equals),
-      expiresAtMs: Number.isFinite(expiresAtMs) ? expiresAtMs : 0,
-      secret,
-    });
+    const flow = trimmed.slice(prefix.length, equals);
+    const value = COOKIE_VALUE.exec(trimmed.slice(equals + 1));
+    if (!FLOW_ID.test(flow) || value === null || found.has(flow)) continue;
+    const expiresAtMs = Number.parseInt(value[1]!, 36);
+    if (Number.isSafeInteger(expiresAtMs)) found.set(flow, { flow, expiresAtMs, secret: value[2]! });
   }
-  return found;
+  return [...found.values()];
+}
+
+/** The newest `count` of `logins` by expiry, newest first. */
+function newest(logins: PresentedLogin[], count: number): PresentedLogin[] {
+  return logins.sort((a, b) => b.expiresAtMs - a.expiresAtMs).slice(0, count);
 }
 
 /** A `Set-Cookie` value for a pending login's cookie; `maxAgeSeconds` 0 deletes it. */
@@ -119,7 +138,9 @@ function secondsUntil(ctx: ParLoginContext, expiresAtMs: number): number {
 
 /**
  * Bind a login to the browser: its entry in the shared state, and its cookie. When the browser
- * already holds `maxPendingLogins` pending logins, the oldest are forgotten to make room.
+ * already holds `maxPendingLogins` pending logins, the oldest is forgotten to make room. Only the
+ * newest `maxPendingLogins` of its cookies are weighed, so one `/login` drops at most one, whatever
+ * the browser sends.
  *
  * @throws {ParLoginError} `session_store_unavailable` when the shared state cannot be written.
  */
@@ -133,31 +154,42 @@ export async function bindLogin(
   const seconds = secondsUntil(ctx, tx.expiresAtMs);
   const secret = randomToken(16);
   const stored = JSON.stringify({ binding: digest(secret).toString('base64url'), tx } satisfies StoredLogin);
-  const presented = presentedLogins(ctx, req);
-  const dropped =
-    presented.length < ctx.config.maxPendingLogins
-      ? []
-      : presented
-          .sort((a, b) => a.expiresAtMs - b.expiresAtMs)
-          .slice(0, presented.length - ctx.config.maxPendingLogins + 1);
-  await (dropped.length === 0
+  const { maxPendingLogins } = ctx.config;
+  const [dropped] = newest(presentedLogins(ctx, req), maxPendingLogins).slice(maxPendingLogins - 1);
+  await (dropped === undefined
     ? ctx.shared.set(key(flow), stored, seconds)
-    : Promise.all([
-        ctx.shared.set(key(flow), stored, seconds),
-        ctx.shared.delete(...dropped.map((login) => key(login.flow))),
-      ]));
+    : Promise.all([ctx.shared.set(key(flow), stored, seconds), ctx.shared.delete(key(dropped.flow))]));
   const cookie = loginCookie(ctx, flow, `${tx.expiresAtMs.toString(36)}.${secret}`, seconds);
-  res.append(
-    'Set-Cookie',
-    dropped.length === 0 ? cookie : [cookie, ...dropped.map((login) => loginCookie(ctx, login.flow, '', 0))],
-  );
+  res.append('Set-Cookie', dropped === undefined ? cookie : [cookie, loginCookie(ctx, dropped.flow, '', 0)]);
+}
+
+/**
+ * Take the login `login` presents, whose entry read `stored`, for `state` (single use), or say why
+ * not; its cookie is cleared.
+ */
+async function take(
+  ctx: ParLoginContext,
+  res: Response,
+  login: PresentedLogin,
+  stored: string | undefined,
+  state: string,
+): Promise<LoginTransaction | TakeFailure> {
+  res.append('Set-Cookie', loginCookie(ctx, login.flow, '', 0));
+  if (stored === USED) return 'used';
+  const tx = opened(stored, login);
+  if (tx === undefined || tx.state !== state) return 'unknown';
+  // The swap is the single use: of two callbacks racing with the same cookie, one gets the login.
+  const previous = await ctx.shared.swap(key(login.flow), USED, secondsUntil(ctx, tx.expiresAtMs));
+  if (previous !== stored) return previous === USED ? 'used' : 'unknown';
+  return tx.expiresAtMs <= ctx.clock.nowMs() ? 'expired' : tx;
 }
 
 /**
  * Take the transaction of `state` (single use) when this browser presents its login's cookie with
  * its secret, or say why there is none: `used` (taken before, whichever browser asks), `expired`, or
  * `unknown` (never started, gone, or started in another browser). A login this browser cannot open
- * is left as it is, for the browser that can. The login's cookie is cleared.
+ * is left as it is, for the browser that can. The login's cookie is cleared. One read of the shared
+ * state, whatever cookies the browser sends.
  *
  * @throws {ParLoginError} `session_store_unavailable` when the shared state cannot be read.
  */
@@ -171,21 +203,17 @@ export async function takeBoundLogin(
   const login = presentedLogins(ctx, req).find((candidate) => candidate.flow === flow);
   const stored = await ctx.shared.get(key(flow));
   if (login === undefined) return stored === USED ? 'used' : 'unknown';
-  res.append('Set-Cookie', loginCookie(ctx, flow, '', 0));
-  if (stored === USED) return 'used';
-  const tx = opened(stored, login);
-  if (tx === undefined || tx.state !== state) return 'unknown';
-  // The swap is the single use: of two callbacks racing with the same cookie, one gets the login.
-  const previous = await ctx.shared.swap(key(flow), USED, secondsUntil(ctx, tx.expiresAtMs));
-  if (previous !== stored) return previous === USED ? 'used' : 'unknown';
-  return tx.expiresAtMs <= ctx.clock.nowMs() ? 'expired' : tx;
+  return take(ctx, res, login, stored, state);
 }
 
 /**
  * The pending login an error response without `state` most likely belongs to (RFC 9126 §4: the AS
- * no longer knows the request): of the logins whose cookie and secret this browser presents, the
- * newest whose `request_uri` has expired, else the newest. Taken like {@link takeBoundLogin};
- * `undefined` when none is pending.
+ * no longer knows the request): of the newest `maxPendingLogins` unexpired logins whose cookie and
+ * secret this browser presents, the newest whose `request_uri` has expired, else the newest. Taken
+ * like {@link takeBoundLogin}; `undefined` when none is pending. At most `maxPendingLogins` reads of
+ * the shared state, whatever cookies the browser sends.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc9126#section-4
  */
 export async function takeLikelyBoundLogin(
   ctx: ParLoginContext,
@@ -193,14 +221,17 @@ export async function takeLikelyBoundLogin(
   res: Response,
 ): Promise<LoginTransaction | undefined> {
   const now = ctx.clock.nowMs();
-  const pending: LoginTransaction[] = [];
-  for (const login of presentedLogins(ctx, req)) {
-    const tx = opened(await ctx.shared.get(key(login.flow)), login);
-    if (tx !== undefined && flowId(tx.state) === login.flow && tx.expiresAtMs > now) pending.push(tx);
-  }
-  pending.sort((a, b) => b.expiresAtMs - a.expiresAtMs);
-  const likely = pending.find((tx) => (tx.requestUriExpiresAtMs ?? Infinity) <= now) ?? pending[0];
+  const candidates = newest(
+    presentedLogins(ctx, req).filter((login) => login.expiresAtMs > now),
+    ctx.config.maxPendingLogins,
+  );
+  const entries = await Promise.all(candidates.map((login) => ctx.shared.get(key(login.flow))));
+  const pending = candidates
+    .map((login, index) => ({ login, stored: entries[index], tx: opened(entries[index], login) }))
+    .filter(({ login, tx }) => tx !== undefined && flowId(tx.state) === login.flow && tx.expiresAtMs > now)
+    .sort((a, b) => b.tx!.expiresAtMs - a.tx!.expiresAtMs);
+  const likely = pending.find(({ tx }) => (tx!.requestUriExpiresAtMs ?? Infinity) <= now) ?? pending[0];
   if (likely === undefined) return undefined;
-  const taken = await takeBoundLogin(ctx, req, res, likely.state);
+  const taken = await take(ctx, res, likely.login, likely.stored, likely.tx!.state);
   return typeof taken === 'string' ? undefined : taken;
 }

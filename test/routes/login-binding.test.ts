@@ -1,7 +1,8 @@
 /**
  * Pending logins bound to the browser, without an AS: single use, bound to the cookie, expiry, the
- * cap per browser, and the pick for an error response without state. The flows through a real AS
- * are in integration/first-login.test.ts and integration/login.test.ts.
+ * cap per browser, the pick for an error response without state, and what crafted cookies cost. The
+ * flows through a real AS are in integration/first-login.test.ts, integration/login.test.ts and
+ * integration/pending-login-cookies.test.ts.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Request, Response } from 'express';
@@ -9,13 +10,13 @@ import { systemClock } from '../../src/clock.js';
 import type { ParLoginContext } from '../../src/context.js';
 import { flowId } from '../../src/observability/debug.js';
 import { bindLogin, takeBoundLogin, takeLikelyBoundLogin } from '../../src/routes/login-binding.js';
-import { memorySharedState } from '../../src/state/shared-state.js';
+import { memorySharedState, type SharedState } from '../../src/state/shared-state.js';
 import { newTransaction, type LoginTransaction } from '../../src/state/transaction.js';
 
 const shared = memorySharedState();
 afterEach(() => shared.close());
 
-function contextOf(overrides: Record<string, unknown> = {}): ParLoginContext {
+function contextOf(overrides: Record<string, unknown> = {}, state: SharedState = shared): ParLoginContext {
   const config = {
     sessionCookieName: 'app',
     secure: false,
@@ -24,7 +25,7 @@ function contextOf(overrides: Record<string, unknown> = {}): ParLoginContext {
     loginGraceSeconds: 240,
     ...overrides,
   };
-  return { config, shared, clock: systemClock() } as unknown as ParLoginContext;
+  return { config, shared: state, clock: systemClock() } as unknown as ParLoginContext;
 }
 
 /** A browser: the cookies it holds, and requests and responses that carry them. */
@@ -203,5 +204,110 @@ describe('takeLikelyBoundLogin', () => {
     expect(await takeLikelyBoundLogin(ctx, browser.request(), browser.response())).toEqual(expiredUri);
     expect(await takeLikelyBoundLogin(ctx, browser.request(), browser.response())).toEqual(newest);
     expect(await takeLikelyBoundLogin(ctx, browser.request(), browser.response())).toBeUndefined();
+  });
+});
+
+/** The shared state, counting the keys read and deleted (a measurement: the store itself is real). */
+function counted(): { state: SharedState; reads: string[]; deletes: string[] } {
+  const reads: string[] = [];
+  const deletes: string[] = [];
+  const state: SharedState = {
+    ...shared,
+    kind: shared.kind,
+    get: (key) => (reads.push(key), shared.get(key)),
+    delete: (...keys) => (deletes.push(...keys), shared.delete(...keys)),
+  };
+  return { state, reads, deletes };
+}
+
+/** `count` cookies of the exact shape bindLogin writes, for flows nobody started, expiring at `expiresAtMs`. */
+function craftedCookies(count: number, expiresAtMs: number): Array<[string, string]> {
+  return Array.from({ length: count }, (_, i) => [
+    `app-tx-${flowId(`crafted-${i}`)}`,
+    `${(expiresAtMs + i).toString(36)}.${'x'.repeat(21)}A`,
+  ]);
+}
+
+describe('crafted pending-login cookies', () => {
+  it('ignores cookies whose flow id or value is not of the shape written: never read nor answered', async () => {
+    const { state, reads, deletes } = counted();
+    const ctx = contextOf({ maxPendingLogins: 1 }, state);
+    const browser = new Browser();
+    const tx = pending();
+    await bindLogin(ctx, browser.request(), browser.response(), tx);
+    const [expiry, secret] = browser.cookies.get(`app-tx-${flowId(tx.state)}`)!.split('.') as [
+      string,
+      string,
+    ];
+    const flow = flowId(pending().state);
+    const malformed: Array<[string, string]> = [
+      [`app-tx-${flow}x`, `${expiry}.${secret}`], // flow id too long
+      [`app-tx-${flow.slice(1)}`, `${expiry}.${secret}`], // too short
+      [`app-tx-${flow.slice(1)}.`, `${expiry}.${secret}`], // outside base64url
+      [`app-tx-${flow}`, `Z${expiry}.${secret}`], // expiry not in lowercase base36
+      [`app-tx-${flow.slice(1)}a`, `0${expiry}.${secret}`], // a leading zero
+      [`app-tx-${flow.slice(1)}b`, `${expiry}.${secret}x`], // secret too long
+      [`app-tx-${flow.slice(1)}c`, `${expiry}.${secret.slice(1)}`], // too short
+      [`app-tx-${flow.slice(1)}d`, `${expiry}.${secret.slice(0, 21)}B`], // more than 16 bytes
+      [`app-tx-${flow.slice(1)}e`, `${expiry}.${secret}.x`], // a third part
+      [`app-tx-${flow.slice(1)}f`, `"${expiry}.${secret}"`], // quoted
+      [`app-tx-${flow.slice(1)}g`, `${'z'.repeat(11)}.${secret}`], // past Number.MAX_SAFE_INTEGER
+    ];
+    for (const [name, value] of malformed) browser.cookies.set(name, value);
+    reads.length = 0;
+    expect(await takeLikelyBoundLogin(ctx, browser.request(), browser.response())).toEqual(tx);
+    expect(reads).toEqual([`tx:${flowId(tx.state)}`]);
+
+    // A full browser (maxPendingLogins 1) drops its one pending login, never the malformed ones.
+    const before = browser.setCookies.length;
+    const next = pending();
+    await bindLogin(ctx, browser.request(), browser.response(), pending());
+    await bindLogin(ctx, browser.request(), browser.response(), next);
+    expect(browser.setCookies.length - before).toBe(3);
+    expect(deletes).toHaveLength(1);
+    expect(
+      browser.setCookies.slice(before).every((c) => !malformed.some(([name]) => c.startsWith(`${name}=`))),
+    ).toBe(true);
+    expect(await takeBoundLogin(ctx, browser.request(), browser.response(), next.state)).toEqual(next);
+  });
+
+  it('weighs the newest maxPendingLogins of 900 crafted cookies: bounded reads, deletes, Set-Cookie', async () => {
+    const { state, reads, deletes } = counted();
+    const ctx = contextOf({ maxPendingLogins: 5 }, state);
+    const browser = new Browser();
+    const older = pending(60); // crafted cookies claim later expiries than this login
+    const newer = pending(900); // and earlier ones than this
+    for (const tx of [older, newer]) await bindLogin(ctx, browser.request(), browser.response(), tx);
+    for (const [name, value] of craftedCookies(900, Date.now() + 120_000)) browser.cookies.set(name, value);
+
+    reads.length = 0;
+    expect(await takeLikelyBoundLogin(ctx, browser.request(), browser.response())).toEqual(newer);
+    expect(reads.length).toBeLessThanOrEqual(5);
+
+    const before = browser.setCookies.length;
+    deletes.length = 0;
+    await bindLogin(ctx, browser.request(), browser.response(), pending());
+    const answered = browser.setCookies.slice(before);
+    expect(answered.length).toBeLessThanOrEqual(2);
+    expect(answered.join('\r\n').length).toBeLessThan(400);
+    expect(deletes.length).toBeLessThanOrEqual(1);
+    // A login the browser presents is still taken by its state, with one read, among all those cookies.
+    reads.length = 0;
+    expect(await takeBoundLogin(ctx, browser.request(), browser.response(), older.state)).toEqual(older);
+    expect(reads).toHaveLength(1);
+  });
+
+  it('finishes every tab when two logins at once leave one cookie more than maxPendingLogins', async () => {
+    const ctx = contextOf({ maxPendingLogins: 3 });
+    const browser = new Browser();
+    const first = [pending(100), pending(200)];
+    for (const tx of first) await bindLogin(ctx, browser.request(), browser.response(), tx);
+    // Two tabs start a login with the same cookies: neither sees the other's.
+    const request = browser.request();
+    const racing = [pending(300), pending(400)];
+    for (const tx of racing) await bindLogin(ctx, request, browser.response(), tx);
+    expect(browser.cookies.size).toBe(4);
+    for (const tx of [...first, ...racing])
+      expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toEqual(tx);
   });
 });
