@@ -6,7 +6,7 @@
  * @module
  */
 import { randomBuffer } from '../crypto/random.js';
-import { isParLoginError } from '../errors.js';
+import { isParLoginError, type ParLoginError } from '../errors.js';
 
 /**
  * A structured logger (the `logger` option of `parLogin()` and `apiProxy()`). Each call receives one
@@ -32,9 +32,60 @@ export function correlationId(): string {
   return randomBuffer(6).toString('hex');
 }
 
+/** The longest AS `error_description` and cause message a record carries. */
+const MAX_LOGGED_TEXT = 300;
+
+/** What a record says for failures the doctor can explain. */
+export const DOCTOR_POINTER =
+  'Run `npx express-par-login doctor` on this host: it checks the configuration against the AS ' +
+  'and says what to change.';
+
+/** AS error codes that mean the client's registration or configuration is wrong (RFC 6749 §5.2, RFC 9126 §2.3). */
+const CONFIGURATION_AS_ERRORS = new Set([
+  'invalid_client',
+  'unauthorized_client',
+  'invalid_request',
+  'invalid_request_object',
+  'invalid_scope',
+  'invalid_redirect_uri',
+  'unsupported_response_type',
+]);
+
+/** Codes that always come from the configuration or the AS's set-up. */
+const CONFIGURATION_CODES = new Set(['discovery_failed', 'no_par_endpoint', 'par_required', 'iss_mismatch']);
+
 /**
- * Log a request failure. 4xx go to `warn`, everything else to `error`. Only the error's code,
- * status, message, the AS's error code and the request's method and path are recorded.
+ * Whether a failure comes from the configuration (of the app or of its registration at the AS)
+ * rather than from the user or a passing outage: trying again will not help, an operator must act.
+ */
+export function isMisconfiguration(err: ParLoginError): boolean {
+  if (CONFIGURATION_CODES.has(err.code)) return true;
+  const refused =
+    err.code === 'par_error' || err.code === 'token_error' || err.code === 'authorization_error';
+  return refused && err.asError !== undefined && CONFIGURATION_AS_ERRORS.has(err.asError);
+}
+
+/** `text` capped, with control characters (line breaks included) replaced, so that one record stays one line. */
+function loggable(text: string): string {
+  // eslint-disable-next-line no-control-regex -- control characters are exactly what is replaced
+  return text.slice(0, MAX_LOGGED_TEXT).replace(/[\u0000-\u001f\u007f]/g, ' ');
+}
+
+/** The cause's name, code and message, with any credentials of a URL in it removed. */
+function causeOf(cause: unknown): string | undefined {
+  if (cause === null || typeof cause !== 'object') return undefined;
+  const { name, code, message } = cause as { name?: unknown; code?: unknown; message?: unknown };
+  const parts = [typeof name === 'string' ? name : 'Error'];
+  if (typeof code === 'string' || typeof code === 'number') parts.push(String(code));
+  const text = typeof message === 'string' ? message.replace(/\/\/[^/@\s]*@/g, '//') : '';
+  return loggable(`${parts.join(' ')}${text === '' ? '' : `: ${text}`}`);
+}
+
+/**
+ * Log a request failure. 4xx go to `warn`, everything else to `error`. Recorded: the error's code,
+ * status, message and hint, the AS's `error` and `error_description` (capped, one line), the cause
+ * (name, code, message), a pointer to the doctor for failures of the configuration, and the
+ * request's method and path.
  */
 export function logFailure(
   logger: ParLoginLogger,
@@ -46,9 +97,12 @@ export function logFailure(
   const record: Record<string, unknown> = { msg: 'express-par-login request failed', id, method, path };
   if (isParLoginError(err)) {
     Object.assign(record, { code: err.code, status: err.status, error: err.message });
-    if (err.asError !== undefined) record.as_error = err.asError;
-    const cause = err.cause instanceof Error ? err.cause : undefined;
-    if (cause) record.cause = `${cause.name}${'code' in cause ? ` ${String(cause.code)}` : ''}`;
+    if (err.asError !== undefined) record.as_error = loggable(err.asError);
+    if (err.asErrorDescription !== undefined) record.as_error_description = loggable(err.asErrorDescription);
+    if (err.hint !== undefined) record.hint = err.hint;
+    const cause = causeOf(err.cause);
+    if (cause !== undefined) record.cause = cause;
+    if (isMisconfiguration(err)) record.doctor = DOCTOR_POINTER;
   } else {
     Object.assign(record, {
       code: 'internal',

@@ -69,6 +69,9 @@ describe('the AS refuses the push', () => {
       level: 'error',
       code: 'par_error',
       as_error: 'invalid_client',
+      as_error_description: expect.any(String),
+      hint: expect.stringContaining('OIDC_CLIENT_ID, OIDC_CLIENT_AUTH_METHOD'),
+      doctor: expect.stringContaining('npx express-par-login doctor'),
     });
     expect(JSON.stringify(stack.logs)).not.toContain('wrong-secret');
     expect((await request(stack.appUrl).get('/')).status).toBe(200);
@@ -88,6 +91,30 @@ describe('the AS refuses the request as malformed', () => {
     expect((res.body as { error: string }).error).toBe('par_error');
     expect(stack.record.at(-1)).toMatchObject({ endpoint: 'par', status: 400 });
     expect(stack.logs.at(-1)).toMatchObject({ code: 'par_error', as_error: 'invalid_request' });
+  });
+});
+
+describe('the redirect URI is not registered at the AS', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      configureAs: (configuration) => {
+        for (const client of configuration.clients ?? [])
+          client.redirect_uris = ['http://127.0.0.1:9/elsewhere'];
+      },
+    });
+  });
+  afterAll(() => stack.close());
+
+  it("logs the AS's own description and points to the doctor", async () => {
+    const res = await request(stack.appUrl).get('/login').set('Accept', 'application/json');
+    expect(res.status).toBe(502);
+    expect(stack.logs.at(-1)).toMatchObject({
+      code: 'par_error',
+      as_error: 'invalid_request',
+      as_error_description: expect.stringContaining('redirect_uri'),
+      doctor: expect.stringContaining('npx express-par-login doctor'),
+    });
   });
 });
 
