@@ -22,6 +22,7 @@ import { backchannelLogoutRoute } from './routes/backchannel-logout.js';
 import { meRoute } from './routes/me.js';
 import type { ParLoginOptions } from './config/options.js';
 import { handleFailure } from './web/respond.js';
+import { createProxyTrustCheck } from './web/proxy-trust.js';
 import { sessionData } from './session/session.js';
 import { hasCookie } from './session/cookies.js';
 import { createOwnSession } from './session/own-session.js';
@@ -86,7 +87,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const sessionless = new Set([`GET ${config.paths.login}`, `GET ${config.paths.callback}`]);
   const routePaths = new Set([...routes.keys()].map((key) => key.slice(key.indexOf(' ') + 1)));
   const accessTokens = createAccessTokenSource(ctx);
-  let warnedInsecure = false;
+  const checkProxyTrust = createProxyTrustCheck(config, ctx.clock);
   let warnedTwice = false;
 
   function dispatch(
@@ -105,14 +106,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     res.login = loginStarter(ctx, req, res, next);
     const route = routes.get(routeKey);
     if (route === undefined) return next();
-    if (config.secure && !req.secure && !warnedInsecure) {
-      warnedInsecure = true;
-      config.logger.warn({
-        msg:
-          'APP_BASE_URL is https but requests arrive over http: Secure cookies will not be set. ' +
-          'Behind a TLS-terminating proxy, set app.set("trust proxy", …).',
-      });
-    }
+    checkProxyTrust(req);
     const fail = (err: unknown) => handleFailure(config, err, req, res, next);
     try {
       route(req, res)?.catch(fail);

@@ -49,6 +49,10 @@ export function createOwnSession(config: ResolvedConfig, storeHandle: SessionSto
     saveUninitialized: false,
     rolling: false,
     unset: 'destroy',
+    // With an https baseUrl the browser reached the app over https, whatever Express was told about
+    // the proxy in front of it: the cookie is sent (Secure) as OwnSession.start sends it, instead of
+    // being withheld whenever `trust proxy` is missing (web/proxy-trust.ts logs that mistake).
+    ...(config.secure ? { proxy: true } : {}),
     cookie: { httpOnly: true, sameSite: 'lax', secure: config.secure, path: '/', maxAge },
   });
 
