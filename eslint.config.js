@@ -9,22 +9,36 @@ import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  // test/types/fixtures/ holds code that must fail to compile; test/types/types.test.ts checks it.
-  { ignores: ['dist/', 'docs/', 'coverage/', 'node_modules/', 'bench/profiles/', 'test/types/fixtures/'] },
+  // test/types/fixtures/ holds code that must fail to compile (test/types/types.test.ts checks it);
+  // test/package/apps/ holds apps compiled against the packed package, outside the repository.
+  {
+    ignores: [
+      'dist/',
+      'docs/',
+      'coverage/',
+      'node_modules/',
+      'bench/profiles/',
+      'test/types/fixtures/',
+      'test/package/apps/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', '*.cjs', 'bin/*.js', 'test/setup/*.js'] },
+        projectService: {
+          allowDefaultProject: ['*.js', '*.cjs', 'bin/*.js', 'scripts/*.mjs', 'test/setup/*.js'],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
   },
-  { files: ['**/*.js', '**/*.cjs'], ...tseslint.configs.disableTypeChecked },
-  // The plain JavaScript files (bin/, the Jest and dependency-cruiser configs, Jest's reporter) run in Node.
-  { files: ['**/*.js', '**/*.cjs'], languageOptions: { globals: { ...globals.node } } },
+  { files: ['**/*.js', '**/*.cjs', '**/*.mjs'], ...tseslint.configs.disableTypeChecked },
+  // The plain JavaScript files (bin/, scripts/*.mjs, the Jest and dependency-cruiser configs, Jest's
+  // reporter) run in Node.
+  { files: ['**/*.js', '**/*.cjs', '**/*.mjs'], languageOptions: { globals: { ...globals.node } } },
   {
     files: ['src/**/*.ts'],
     rules: {
