@@ -4,9 +4,21 @@
  *
  * Refresh is single-flight: concurrent requests of one session share one refresh in this process,
  * and instances sharing Redis take a lock with a lifetime first, then re-read the token record (an
- * instance that waited finds the tokens another one stored). Rotated refresh tokens are stored at
- * once. `invalid_grant` ends the session everywhere: the token record and the session are removed,
- * so the guard asks for a login again.
+ * instance that waited finds the tokens another one stored). The holder renews the lock every third
+ * of its lifetime while it refreshes (a refresh may take several back-channel calls, each up to
+ * `httpTimeoutMs`: discovery, the token request and its DPoP-nonce retry, a JWKS refetch), so no
+ * other instance spends the same refresh token meanwhile; with refresh-token rotation and reuse
+ * detection at the AS that would end the session. Rotated refresh tokens are stored at once.
+ * `invalid_grant` ends the session everywhere: the token record and the session are removed, so the
+ * guard asks for a login again.
+ *
+ * The lock can still be lost (the process stalled past its lifetime, the store failed to renew it).
+ * So the refreshed tokens are stored only if the record is still the one the refresh started from:
+ * a compare-and-set on the record's one key (`TokenVault.replace`), not a check of the lock
+ * key, so no script touches two keys (Redis Cluster needs every key of a script in one hash slot)
+ * and the condition is the one that matters: nobody wrote the record since we read it (another
+ * instance's refresh, or a logout that removed it). A refused write keeps what the other writer
+ * stored, and the request uses those tokens.
  *
  * Sender-constrained tokens keep their constraint through refresh: the refresh request goes to the
  * token endpoint's mTLS alias with the client certificate (RFC 8705 §5, §3) and, for DPoP-bound
@@ -26,6 +38,9 @@ import { forgetTokens } from './forget-tokens.js';
 import { endpointFor } from '../client/metadata.js';
 import { sessionData, sessionUser, type SessionUser } from '../session/session.js';
 import { refreshTokens, type TokenSet } from '../client/token.js';
+import { emit } from '../observability/log.js';
+import type { HeldLock } from '../state/shared-state.js';
+import type { VaultRecord } from '../state/token-vault.js';
 
 /** Hands out access tokens of the request's session. */
 export interface AccessTokenSource {
@@ -47,9 +62,22 @@ export interface AccessTokenSource {
 
 const POLL_MS = 25;
 
+/** Tuning of {@link createAccessTokenSource}; the defaults suit every deployment. */
+export interface AccessTokenSourceOptions {
+  /**
+   * Lifetime of the shared refresh lock, renewed every third of it while the refresh runs: how
+   * long a crashed holder keeps other instances from refreshing that session.
+   * @default httpTimeoutMs * 2 + 1000
+   */
+  readonly lockTtlMs?: number;
+}
+
 /** Build the source of one instance. */
-export function createAccessTokenSource(ctx: ParLoginContext): AccessTokenSource {
-  return new SessionTokens(ctx);
+export function createAccessTokenSource(
+  ctx: ParLoginContext,
+  options: AccessTokenSourceOptions = {},
+): AccessTokenSource {
+  return new SessionTokens(ctx, options);
 }
 
 /** The access tokens of the instance's sessions: single-flight refresh, shared lock, session end. */
@@ -57,10 +85,13 @@ class SessionTokens implements AccessTokenSource {
   readonly #ctx: ParLoginContext;
   readonly #inFlight = new Map<string, Promise<TokenSet>>();
   readonly #lockTtlMs: number;
+  /** How long a request waits for another's refresh: its longest run (4 calls), plus a crashed holder's lock. */
+  readonly #waitMs: number;
 
-  constructor(ctx: ParLoginContext) {
+  constructor(ctx: ParLoginContext, options: AccessTokenSourceOptions) {
     this.#ctx = ctx;
-    this.#lockTtlMs = ctx.config.httpTimeoutMs * 2 + 1_000;
+    this.#lockTtlMs = options.lockTtlMs ?? ctx.config.httpTimeoutMs * 2 + 1_000;
+    this.#waitMs = ctx.config.httpTimeoutMs * 4 + this.#lockTtlMs;
   }
 
   async accessToken(req: Request): Promise<string> {
@@ -118,14 +149,14 @@ class SessionTokens implements AccessTokenSource {
   /** Refresh under the shared lock, or wait for the tokens that the lock's holder stores. */
   async #refreshShared(req: Request, user: SessionUser, seen: TokenSet): Promise<TokenSet> {
     const { clock, shared } = this.#ctx;
-    const deadlineMs = clock.nowMs() + this.#lockTtlMs * 2;
+    const deadlineMs = clock.nowMs() + this.#waitMs;
     for (;;) {
-      const release = await shared.lock(`refresh:${user.tokenRef}`, this.#lockTtlMs);
-      if (release !== undefined) {
+      const lock = await shared.lock(`refresh:${user.tokenRef}`, this.#lockTtlMs);
+      if (lock !== undefined) {
         try {
-          return await this.#refreshHolding(req, user, seen);
+          return await this.#refreshHolding(req, user, seen, lock);
         } finally {
-          await release();
+          await lock.release();
         }
       }
       // Another request or instance is refreshing: wait for the tokens it stores.
@@ -137,9 +168,10 @@ class SessionTokens implements AccessTokenSource {
     }
   }
 
-  async #refreshHolding(req: Request, user: SessionUser, seen: TokenSet): Promise<TokenSet> {
+  async #refreshHolding(req: Request, user: SessionUser, seen: TokenSet, lock: HeldLock): Promise<TokenSet> {
     const { config } = this.#ctx;
-    const current = await this.#readOrEnd(req, user); // re-read under the lock: another instance may have refreshed
+    const record = await this.#readRecordOrEnd(req, user); // re-read under the lock: another may have refreshed
+    const current = record.tokens;
     if (this.#fresh(current) || this.#renewed(current, seen)) return current;
     if (current.refreshToken === undefined) {
       throw new ParLoginError(
@@ -150,24 +182,62 @@ class SessionTokens implements AccessTokenSource {
     }
     config.trace.step('refresh.start', { flow: flowId(user.tokenRef) });
     const refreshed = await this.#refresh(req, user, current);
-    if (refreshed.idToken !== current.idToken) {
-      const expected = {
-        issuer: config.issuer,
-        clientId: config.clientId,
-        clockToleranceSeconds: config.clockToleranceSeconds,
-        algorithms: config.idTokenAlgorithms,
-      };
-      await validateRefreshedIdToken(refreshed.idToken, this.#ctx.jwks, expected, user.claims);
-    }
+    await this.#checkIdToken(refreshed, current, user);
+    if (!lock.held) this.#warnLockLost(user);
     const lifetimeSeconds =
       user.loggedInAt + config.sessionAbsoluteTimeoutSeconds - this.#ctx.clock.nowSeconds();
-    await this.#ctx.vault.write(user.tokenRef, refreshed, Math.max(1, lifetimeSeconds));
+    const stored = await this.#ctx.vault.replace(
+      user.tokenRef,
+      record,
+      refreshed,
+      Math.max(1, lifetimeSeconds),
+    );
     config.trace.step('refresh.done', {
       flow: flowId(user.tokenRef),
       rotated: refreshed.refreshToken !== current.refreshToken,
       expires_at: refreshed.expiresAtSeconds,
+      stored,
     });
-    return refreshed;
+    return stored ? refreshed : this.#superseded(req, user, current, refreshed);
+  }
+
+  /** A new ID token from a refresh must match the login's (OIDC Core §12.2). */
+  async #checkIdToken(refreshed: TokenSet, current: TokenSet, user: SessionUser): Promise<void> {
+    if (refreshed.idToken === current.idToken) return;
+    const { config } = this.#ctx;
+    const expected = {
+      issuer: config.issuer,
+      clientId: config.clientId,
+      clockToleranceSeconds: config.clockToleranceSeconds,
+      algorithms: config.idTokenAlgorithms,
+    };
+    await validateRefreshedIdToken(refreshed.idToken, this.#ctx.jwks, expected, user.claims);
+  }
+
+  /**
+   * The record changed while we refreshed, so our write was refused: another instance took the
+   * lapsed lock and stored its refresh, or the session was logged out (the record is gone: the
+   * session ends here too). Keep what is stored and use it; our tokens serve this request only when
+   * the stored ones are no better.
+   */
+  async #superseded(
+    req: Request,
+    user: SessionUser,
+    current: TokenSet,
+    refreshed: TokenSet,
+  ): Promise<TokenSet> {
+    const stored = await this.#readOrEnd(req, user);
+    return this.#fresh(stored) || this.#renewed(stored, current) ? stored : refreshed;
+  }
+
+  #warnLockLost(user: SessionUser): void {
+    emit(this.#ctx.config.logger, 'warn', {
+      msg:
+        'The refresh lock lapsed before the refresh ended (the process stalled or the session store ' +
+        'was slow to renew it); another instance may have refreshed the same session. Check the ' +
+        'event loop and the latency of the session store.',
+      flow: flowId(user.tokenRef),
+    });
   }
 
   /** The refresh request itself (RFC 6749 §6); `invalid_grant` ends the session everywhere. */
@@ -199,8 +269,12 @@ class SessionTokens implements AccessTokenSource {
   }
 
   async #readOrEnd(req: Request, user: SessionUser): Promise<TokenSet> {
-    const tokens = await this.#ctx.vault.read(user.tokenRef);
-    if (tokens !== undefined) return tokens;
+    return (await this.#readRecordOrEnd(req, user)).tokens;
+  }
+
+  async #readRecordOrEnd(req: Request, user: SessionUser): Promise<VaultRecord> {
+    const record = await this.#ctx.vault.readRecord(user.tokenRef);
+    if (record !== undefined) return record;
     // Gone: logged out elsewhere (back-channel logout, invalid_grant on another instance) or expired.
     await this.#endSession(req, user);
     throw new ParLoginError('login_required', 'The session has ended.', { hint: 'Log in again.' });

@@ -198,7 +198,8 @@ export interface ParLoginOptions {
   sessionIdleTimeoutSeconds?: number;
   /**
    * Keys that encrypt tokens in the session store (`SESSION_ENCRYPTION_KEY`, comma-separated): each a
-   * base64url 32-byte key or a passphrase (stretched with HKDF). The first encrypts; all decrypt.
+   * base64url 32-byte key or a passphrase (derived with HKDF-SHA256, which does not stretch it: use
+   * 32 random bytes). The first encrypts; all decrypt.
    * @default keys derived from `sessionSecret` and `previousSessionSecrets`
    */
   sessionEncryptionKey?: string | readonly string[];

@@ -15,6 +15,10 @@
  * of 0.2 s or 0 lives 1 s, never less than asked. A lifetime that is not a finite number is a
  * programming error (a `TypeError`, code `ERR_INVALID_ARG_VALUE`).
  *
+ * Every operation touches one key, or several in separate commands: none needs its keys in one
+ * hash slot, so the Redis backend also runs on a Redis Cluster. Conditional writes
+ * ({@link SharedState.compareAndSet}, lock renewal and release) are single-key scripts.
+ *
  * @module
  */
 import { randomToken } from '../crypto/random.js';
@@ -34,10 +38,16 @@ export interface SharedState {
   /** Replace a value atomically, returning the one it replaced (or `undefined`): a single-use take. */
   swap(key: string, value: string, ttlSeconds: number): Promise<string | undefined>;
   /**
-   * Take the lock `key` for at most `ttlMs`: a release function, or `undefined` while another holder
-   * (this process or another instance) has it. Releasing never frees a lock someone else took since.
+   * Replace the value of `key` with `value` only if it still is `expected` (compare-and-set, atomic):
+   * `true` when replaced; `false` when the key holds something else or nothing. The new value lives
+   * `ttlSeconds` (rounded up as for `set`), or keeps the key's remaining lifetime when omitted.
    */
-  lock(key: string, ttlMs: number): Promise<(() => Promise<void>) | undefined>;
+  compareAndSet(key: string, expected: string, value: string, ttlSeconds?: number): Promise<boolean>;
+  /**
+   * Take the lock `key` for `ttlMs`: a {@link HeldLock} that renews itself every `ttlMs / 3` until
+   * released, or `undefined` while another holder (this process or another instance) has it.
+   */
+  lock(key: string, ttlMs: number): Promise<HeldLock | undefined>;
   /** Record `key` for `ttlSeconds`; `true` only the first time (replay detection). */
   firstUse(key: string, ttlSeconds: number): Promise<boolean>;
   /** Add members to the sets `keys`, each set living at least `ttlSeconds` from now. */
@@ -48,6 +58,75 @@ export interface SharedState {
   removeFromSets(keys: readonly string[], member: string): Promise<void>;
 }
 
+/**
+ * A lock taken with {@link SharedState.lock}. It carries a random token; only the holder of that
+ * token can renew or release it, so a holder whose lock lapsed (a stalled process, a slow store) and
+ * was taken by another can neither extend nor free the other's lock.
+ */
+export interface HeldLock {
+  /** `false` once a renewal found the lock no longer ours (it lapsed; another may hold it now), or after release. */
+  readonly held: boolean;
+  /**
+   * Extend the lock to `ttlMs` from now if it still holds our token (the automatic renewal calls
+   * this): `false`, and `held` turns false, when it does not.
+   * @throws {ParLoginError} `session_store_unavailable` when the store fails.
+   */
+  renew(): Promise<boolean>;
+  /** Stop renewing and free the lock if it is still ours. Never throws: a lock left behind lapses. */
+  release(): Promise<void>;
+}
+
+/** The three operations of a lock on one backend, for one key and token. */
+interface LockOperations {
+  /** Extend to `ttlMs` from now if the key holds the token. */
+  extend(ttlMs: number): Promise<boolean>;
+  /** Delete the key if it holds the token. */
+  free(): Promise<void>;
+}
+
+/**
+ * A taken lock that renews itself every `ttlMs / 3` (so two renewals in a row may fail or come late
+ * before it lapses) until released or found lost. A renewal the store fails is retried on the next
+ * tick; the timer never keeps the process alive.
+ */
+function heldLock(ttlMs: number, operations: LockOperations): HeldLock {
+  let held = true;
+  let renewing = false;
+  const lock: HeldLock = {
+    get held() {
+      return held;
+    },
+    async renew() {
+      if (!held) return false;
+      if (!(await operations.extend(ttlMs))) {
+        held = false;
+        clearInterval(timer);
+      }
+      return held;
+    },
+    async release() {
+      clearInterval(timer);
+      if (!held) return;
+      held = false;
+      try {
+        await operations.free();
+      } catch {
+        // the lock lapses by itself
+      }
+    },
+  };
+  const renewNow = (): void => {
+    if (renewing) return; // the previous renewal still waits for the store
+    renewing = true;
+    lock
+      .renew()
+      .catch(() => undefined) // the store failed: try again on the next tick
+      .finally(() => (renewing = false));
+  };
+  const timer = setInterval(renewNow, Math.max(1, Math.floor(ttlMs / 3))).unref();
+  return lock;
+}
+
 /** A lifetime as Redis takes it: a whole number (of seconds for `EX`, of ms for `PX`), rounded up, at least 1. */
 function whole(ttl: number, name: 'ttlSeconds' | 'ttlMs'): number {
   if (!Number.isFinite(ttl))
@@ -55,9 +134,18 @@ function whole(ttl: number, name: 'ttlSeconds' | 'ttlMs'): number {
   return Math.max(1, Math.ceil(ttl));
 }
 
-// Compare-and-delete: release a lock only if it still holds our token.
+// Single-key scripts (Redis Cluster safe). Compare-and-delete: free a lock only if it holds our token.
 const RELEASE =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end";
+// Compare-and-extend: renew a lock only if it holds our token.
+const RENEW =
+  "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end";
+// Compare-and-set: ARGV[1] expected, ARGV[2] new value, ARGV[3] seconds ('' keeps the lifetime).
+// GET on a set fails with WRONGTYPE, as the memory backend's does.
+const COMPARE_AND_SET = `if redis.call('get', KEYS[1]) ~= ARGV[1] then return 0 end
+if ARGV[3] == '' then redis.call('set', KEYS[1], ARGV[2], 'KEEPTTL')
+else redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3]) end
+return 1`;
 
 /** Shared state in Redis (the client the session store uses), keys under `prefix`. */
 export function redisSharedState(client: RedisClientType, prefix: string): SharedState {
@@ -70,6 +158,9 @@ export function redisSharedState(client: RedisClientType, prefix: string): Share
     }
   };
   const ex = (ttlSeconds: number) => ({ type: 'EX', value: whole(ttlSeconds, 'ttlSeconds') }) as const;
+  // A script over one key only: Redis Cluster runs a script only if all its keys share a hash slot.
+  const script = (source: string, key: string, args: string[]): Promise<unknown> =>
+    run('write', () => client.eval(source, { keys: [k(key)], arguments: args }));
   return {
     kind: 'redis',
     get: (key) => run('read', async () => (await client.get(k(key))) ?? undefined),
@@ -88,18 +179,20 @@ export function redisSharedState(client: RedisClientType, prefix: string): Share
         async () => (await client.set(k(key), value, { expiration, GET: true })) ?? undefined,
       );
     },
+    compareAndSet: async (key, expected, value, ttlSeconds) => {
+      const seconds = ttlSeconds === undefined ? '' : String(whole(ttlSeconds, 'ttlSeconds'));
+      return (await script(COMPARE_AND_SET, key, [expected, value, seconds])) === 1;
+    },
     lock: async (key, ttlMs) => {
-      const expiration = { type: 'PX', value: whole(ttlMs, 'ttlMs') } as const;
+      const lifetimeMs = whole(ttlMs, 'ttlMs');
+      const expiration = { type: 'PX', value: lifetimeMs } as const;
       const token = randomToken(16);
       const taken = await run('write', () => client.set(k(key), token, { condition: 'NX', expiration }));
       if (taken !== 'OK') return undefined;
-      return async () => {
-        try {
-          await client.eval(RELEASE, { keys: [k(key)], arguments: [token] });
-        } catch {
-          // the lock expires by itself
-        }
-      };
+      return heldLock(lifetimeMs, {
+        extend: async (ms) => (await script(RENEW, key, [token, String(ms)])) === 1,
+        free: async () => void (await script(RELEASE, key, [token])),
+      });
     },
     firstUse: async (key, ttlSeconds) => {
       const expiration = ex(ttlSeconds);
@@ -176,6 +269,28 @@ function put(entries: MemoryEntries, key: string, value: string, ttlMs: number):
 /** A promise of `compute()`'s result, rejected with what it throws (as an `async` function's would be). */
 const settle = <T>(compute: () => T): Promise<T> => new Promise<T>((resolve) => resolve(compute()));
 
+/** Take the lock `key` in memory, as the Redis backend does (a random token; only its holder renews or frees it). */
+function memoryLock(entries: MemoryEntries, key: string, lifetimeMs: number): HeldLock | undefined {
+  if (live(entries, key) !== undefined) return undefined;
+  const token = randomToken(16);
+  put(entries, key, token, lifetimeMs);
+  const ours = (): boolean => {
+    const entry = live(entries, key);
+    return entry?.kind === 'value' && entry.value === token;
+  };
+  return heldLock(lifetimeMs, {
+    extend: (ms) =>
+      settle(() => {
+        if (ours()) put(entries, key, token, ms);
+        return ours();
+      }),
+    free: () =>
+      settle(() => {
+        if (ours()) entries.delete(key);
+      }),
+  });
+}
+
 /** Shared state in this process's memory: for one instance (or tests). Expired entries are swept. */
 export function memorySharedState(
   sweepIntervalMs = 30_000,
@@ -202,18 +317,14 @@ export function memorySharedState(
         put(entries, key, value, ttlMs);
         return previous;
       }),
-    lock: (key, ttlMs) =>
+    compareAndSet: (key, expected, value, ttlSeconds) =>
       settle(() => {
-        const lifetime = whole(ttlMs, 'ttlMs');
-        if (live(entries, key) !== undefined) return undefined;
-        const token = randomToken(16);
-        put(entries, key, token, lifetime);
-        return () =>
-          settle(() => {
-            const entry = entries.get(key);
-            if (entry?.kind === 'value' && entry.value === token) entries.delete(key);
-          });
+        const ttlMs = ttlSeconds === undefined ? undefined : seconds(ttlSeconds);
+        if (valueAt(entries, key, 'write') !== expected) return false; // also when missing or expired
+        put(entries, key, value, ttlMs ?? entries.get(key)!.expiresAt - Date.now());
+        return true;
       }),
+    lock: (key, ttlMs) => settle(() => memoryLock(entries, key, whole(ttlMs, 'ttlMs'))),
     firstUse: (key, ttlSeconds) =>
       settle(() => {
         const ttlMs = seconds(ttlSeconds);

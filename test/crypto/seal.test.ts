@@ -1,6 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
+import { hkdfSync, randomBytes } from 'node:crypto';
 import { createSealer, deriveKey } from '../../src/crypto/seal.js';
+
+/** HKDF-SHA256 as RFC 5869 defines it, with the salt and info seal.ts uses: derivation, not stretching. */
+const hkdf = (material: string): Buffer =>
+  Buffer.from(hkdfSync('sha256', material, 'express-par-login', 'session token encryption v1', 32));
 
 describe('sealing token material', () => {
   const key1 = randomBytes(32);
@@ -30,12 +34,50 @@ describe('sealing token material', () => {
     expect(() => sealer.open('garbage')).toThrow(/unknown format/);
   });
 
-  it('uses a 32-byte base64url key as is and stretches anything else', () => {
+  it('refuses a truncated authentication tag', () => {
+    const sealer = createSealer([key1]);
+    const parts = sealer.seal('secret', 'tokens:a').split('.');
+    parts[4] = Buffer.from(parts[4]!, 'base64url').subarray(0, 12).toString('base64url');
+    expect(() => sealer.open(parts.join('.'), 'tokens:a')).toThrow();
+  });
+
+  it('uses a 32-byte base64url key as is and derives anything else with HKDF-SHA256', () => {
     const raw = randomBytes(32);
     expect(deriveKey(raw.toString('base64url')).equals(raw)).toBe(true);
-    const stretched = deriveKey('a passphrase of some length');
-    expect(stretched).toHaveLength(32);
-    expect(deriveKey('a passphrase of some length').equals(stretched)).toBe(true);
-    expect(deriveKey('another passphrase here').equals(stretched)).toBe(false);
+    const derived = deriveKey('a passphrase of some length');
+    expect(derived).toHaveLength(32);
+    expect(derived.equals(hkdf('a passphrase of some length'))).toBe(true);
+    expect(deriveKey('a passphrase of some length').equals(derived)).toBe(true);
+    expect(deriveKey('another passphrase here').equals(derived)).toBe(false);
+  });
+});
+
+describe('sealing bound to a context', () => {
+  const key = randomBytes(32);
+  const sealer = createSealer([key]);
+
+  it('opens only with the context it was sealed for', () => {
+    const sealed = sealer.seal('tokens of alice', 'tokens:alice');
+    expect(sealer.isBound(sealed)).toBe(true);
+    expect(sealer.open(sealed, 'tokens:alice')).toBe('tokens of alice');
+    expect(() => sealer.open(sealed, 'tokens:bob')).toThrow();
+    expect(() => sealer.open(sealed)).toThrow();
+    expect(() => createSealer([randomBytes(32), key]).open(sealed, 'tokens:bob')).toThrow();
+  });
+
+  it('does not open when relabelled as an unbound value to shed its context', () => {
+    const sealed = sealer.seal('tokens of alice', 'tokens:alice');
+    const relabelled = sealed.replace(/^v2\./, 'v1.');
+    expect(relabelled).not.toBe(sealed);
+    expect(() => sealer.open(relabelled, 'tokens:bob')).toThrow();
+    expect(() => sealer.open(relabelled)).toThrow();
+  });
+
+  it('opens a value sealed without a context (as before contexts existed) whatever the context', () => {
+    const legacy = sealer.seal('old record');
+    expect(legacy.startsWith('v1.')).toBe(true);
+    expect(sealer.isBound(legacy)).toBe(false);
+    expect(sealer.open(legacy)).toBe('old record');
+    expect(sealer.open(legacy, 'tokens:anyone')).toBe('old record');
   });
 });

@@ -217,7 +217,7 @@ describe('keys and lifetimes', () => {
       const record = await redis.inspect.get(`parlogin:tokens:${user.tokenRef}`);
       expect(record).not.toBeNull();
       expect(await redis.inspect.ttl(`parlogin:tokens:${user.tokenRef}`)).toBeGreaterThan(3500);
-      const tokens = JSON.parse(sealer.open(record!)) as TokenSet;
+      const tokens = JSON.parse(sealer.open(record!, `tokens:${user.tokenRef}`)) as TokenSet;
       for (const token of [tokens.accessToken, tokens.idToken, tokens.refreshToken].filter(Boolean)) {
         expect(everything).not.toContain(token!);
         expect(everything).not.toContain(token!.slice(0, 40));

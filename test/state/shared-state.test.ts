@@ -32,6 +32,11 @@ afterAll(async () => {
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Block the event loop for `ms` (a stalled process: no timer, so no lock renewal, runs meanwhile). */
+const stall = (ms: number): void => {
+  const until = Date.now() + ms;
+  while (Date.now() < until);
+};
 const sorted = (members: string[]): string[] => [...members].sort();
 
 let prefixes = 0;
@@ -61,6 +66,7 @@ const BACKENDS: Backend[] = [
 
 const STORE_FAILURE = { name: 'ParLoginError', code: 'session_store_unavailable' };
 const INVALID_TTL = { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' };
+const HELD = { held: true };
 
 describe.each(BACKENDS)('the $kind shared state', ({ kind, open }) => {
   let state: SharedState;
@@ -109,10 +115,10 @@ describe.each(BACKENDS)('the $kind shared state', ({ kind, open }) => {
     });
 
     it('frees a lock and forgets a first use', async () => {
-      expect(await state.lock('l', 60_000)).toBeInstanceOf(Function);
+      expect(await state.lock('l', 60_000)).toMatchObject(HELD);
       expect(await state.firstUse('f', 60)).toBe(true);
       await state.delete('l', 'f');
-      expect(await state.lock('l', 60_000)).toBeInstanceOf(Function);
+      expect(await state.lock('l', 60_000)).toMatchObject(HELD);
       expect(await state.firstUse('f', 60)).toBe(true);
     });
   });
@@ -137,23 +143,25 @@ describe.each(BACKENDS)('the $kind shared state', ({ kind, open }) => {
 
   describe('lock', () => {
     it('has one holder at a time; releasing frees it, and releasing twice is harmless', async () => {
-      const release = await state.lock('l', 60_000);
-      expect(release).toBeInstanceOf(Function);
+      const first = await state.lock('l', 60_000);
+      expect(first).toMatchObject(HELD);
       expect(await state.lock('l', 60_000)).toBeUndefined();
-      expect(await state.lock('other', 60_000)).toBeInstanceOf(Function);
-      await release!();
+      expect(await state.lock('other', 60_000)).toMatchObject(HELD);
+      await first!.release();
+      expect(first!.held).toBe(false);
       const next = await state.lock('l', 60_000);
-      expect(next).toBeInstanceOf(Function);
-      await release!(); // stale: must not free the next holder's lock
+      expect(next).toMatchObject(HELD);
+      await first!.release(); // stale: must not free the next holder's lock
+      expect(await first!.renew()).toBe(false);
       expect(await state.lock('l', 60_000)).toBeUndefined();
-      await next!();
-      await next!();
-      expect(await state.lock('l', 60_000)).toBeInstanceOf(Function);
+      await next!.release();
+      await next!.release();
+      expect(await state.lock('l', 60_000)).toMatchObject(HELD);
     });
 
     it('gives the lock to exactly one of racing takers', async () => {
-      const releases = await Promise.all(Array.from({ length: 8 }, () => state.lock('l', 60_000)));
-      expect(releases.filter((release) => release !== undefined)).toHaveLength(1);
+      const locks = await Promise.all(Array.from({ length: 8 }, () => state.lock('l', 60_000)));
+      expect(locks.filter((lock) => lock !== undefined)).toHaveLength(1);
     });
 
     it('cannot take a key that holds a value', async () => {
@@ -162,17 +170,74 @@ describe.each(BACKENDS)('the $kind shared state', ({ kind, open }) => {
       expect(await state.get('v')).toBe('x');
     });
 
-    it('lapses after ttlMs; a release after that never frees the next holder', async () => {
+    it('renews itself while held, outliving ttlMs many times over, until released', async () => {
+      const held = await state.lock('l', 300);
+      await sleep(1_100); // over three lifetimes
+      expect(held!.held).toBe(true);
+      expect(await state.lock('l', 60_000)).toBeUndefined();
+      expect(await held!.renew()).toBe(true);
+      await held!.release();
+      expect(held!.held).toBe(false);
+      expect(await state.lock('l', 60_000)).toMatchObject(HELD);
+    });
+
+    it('lapses after ttlMs when its holder stalls; that holder then renews and frees nothing', async () => {
       const first = await state.lock('l', 300.4);
-      expect(first).toBeInstanceOf(Function);
       expect(await state.lock('l', 60_000)).toBeUndefined();
-      await sleep(450);
+      stall(450); // no renewal can run
       const second = await state.lock('l', 60_000);
-      expect(second).toBeInstanceOf(Function);
-      await first!();
+      expect(second).toMatchObject(HELD);
+      expect(await first!.renew()).toBe(false);
+      expect(first!.held).toBe(false);
+      await first!.release();
       expect(await state.lock('l', 60_000)).toBeUndefined();
-      await second!();
-      expect(await state.lock('l', 60_000)).toBeInstanceOf(Function);
+      expect(second!.held).toBe(true);
+      await second!.release();
+      expect(await state.lock('l', 60_000)).toMatchObject(HELD);
+    });
+
+    it('finds a lock removed under it lost on its next automatic renewal', async () => {
+      const first = await state.lock('l', 300);
+      await state.delete('l');
+      const second = await state.lock('l', 60_000);
+      await sleep(250); // past a renewal (every 100 ms)
+      expect(first!.held).toBe(false);
+      expect(second!.held).toBe(true);
+      await first!.release();
+      expect(await state.lock('l', 60_000)).toBeUndefined();
+    });
+  });
+
+  describe('compareAndSet', () => {
+    it('replaces only the value it expects, and never a missing key', async () => {
+      await state.set('k', 'one', 60);
+      expect(await state.compareAndSet('k', 'other', 'two', 60)).toBe(false);
+      expect(await state.get('k')).toBe('one');
+      expect(await state.compareAndSet('k', 'one', 'two', 60)).toBe(true);
+      expect(await state.get('k')).toBe('two');
+      expect(await state.compareAndSet('k', 'one', 'three', 60)).toBe(false);
+      expect(await state.get('k')).toBe('two');
+      expect(await state.compareAndSet('missing', '', 'x', 60)).toBe(false);
+      expect(await state.get('missing')).toBeUndefined();
+    });
+
+    it('lets exactly one of racing writers that expect the same value replace it', async () => {
+      await state.set('k', 'seen', 60);
+      const writes = await Promise.all(
+        Array.from({ length: 8 }, (_, index) => state.compareAndSet('k', 'seen', `writer-${index}`, 60)),
+      );
+      expect(writes.filter(Boolean)).toHaveLength(1);
+      expect(await state.get('k')).toBe(`writer-${writes.indexOf(true)}`);
+    });
+
+    it('gives the new value ttlSeconds, or the remaining lifetime when none is given', async () => {
+      await state.set('kept', 'a', 1);
+      await state.set('renewed', 'a', 1);
+      expect(await state.compareAndSet('kept', 'a', 'b')).toBe(true);
+      expect(await state.compareAndSet('renewed', 'a', 'b', 3)).toBe(true);
+      await sleep(1_200);
+      expect(await state.get('kept')).toBeUndefined();
+      expect(await state.get('renewed')).toBe('b');
     });
   });
 
@@ -280,10 +345,13 @@ describe.each(BACKENDS)('the $kind shared state', ({ kind, open }) => {
       await expect(state.firstUse('f', ttl)).rejects.toMatchObject(INVALID_TTL);
       await expect(state.addToSets(['s'], 'm', ttl)).rejects.toMatchObject(INVALID_TTL);
       await expect(state.lock('l', ttl)).rejects.toMatchObject(INVALID_TTL);
+      await state.set('c', 'x', 60);
+      await expect(state.compareAndSet('c', 'x', 'y', ttl)).rejects.toMatchObject(INVALID_TTL);
+      expect(await state.get('c')).toBe('x');
       expect(await state.get('v')).toBeUndefined();
       expect(await state.takeSet('s')).toEqual([]);
       expect(await state.firstUse('f', 60)).toBe(true);
-      expect(await state.lock('l', 60_000)).toBeInstanceOf(Function);
+      expect(await state.lock('l', 60_000)).toMatchObject(HELD);
     });
   });
 
@@ -293,6 +361,7 @@ describe.each(BACKENDS)('the $kind shared state', ({ kind, open }) => {
       await state.addToSets(['s'], 'm', 60);
       await expect(state.get('s')).rejects.toMatchObject(STORE_FAILURE);
       await expect(state.swap('s', 'y', 60)).rejects.toMatchObject(STORE_FAILURE);
+      await expect(state.compareAndSet('s', 'm', 'y', 60)).rejects.toMatchObject(STORE_FAILURE);
       await expect(state.removeFromSets(['v'], 'x')).rejects.toMatchObject(STORE_FAILURE);
       await expect(state.addToSets(['v'], 'm', 60)).rejects.toMatchObject(STORE_FAILURE);
       expect(await state.get('v')).toBe('x');
@@ -312,16 +381,32 @@ describe('redisSharedState only', () => {
     const state = redisSharedState(client, prefix);
     await state.set('v', 'x', 60);
     await state.swap('w', 'x', 60);
+    await state.set('c', 'x', 60);
+    await state.compareAndSet('c', 'x', 'y', 60);
     await state.lock('l', 60_000);
     await state.firstUse('f', 60);
     await state.addToSets(['s1', 's2'], 'm', 60);
     const keys = await redis.inspect.keys(`${prefix}*`);
-    expect(keys.sort()).toEqual(['f', 'l', 's1', 's2', 'v', 'w'].map((key) => prefix + key));
+    expect(keys.sort()).toEqual(['c', 'f', 'l', 's1', 's2', 'v', 'w'].map((key) => prefix + key));
     for (const key of keys) {
       const ttl = await redis.inspect.pTTL(key);
       expect([key, ttl > 0 && ttl <= 60_000]).toEqual([key, true]);
     }
     expect(await redis.inspect.exists(['v', 'w', 'l', 'f', 's1', 's2'])).toBe(0);
+  });
+
+  it('renews a lock to ttlMs from now, never longer, and keeps a lifetime compareAndSet is not given', async () => {
+    const prefix = freshPrefix();
+    const state = redisSharedState(client, prefix);
+    const held = await state.lock('l', 600);
+    await sleep(700); // past its first lifetime: renewed at least twice
+    const lockTtlMs = await redis.inspect.pTTL(`${prefix}l`);
+    expect(lockTtlMs > 0 && lockTtlMs <= 600).toBe(true);
+    await held!.release();
+    await state.set('c', 'x', 60);
+    await state.compareAndSet('c', 'x', 'y');
+    const kept = await redis.inspect.pTTL(`${prefix}c`);
+    expect(kept > 50_000 && kept <= 60_000).toBe(true);
   });
 
   it('is shared by instances with the same prefix, and only by them', async () => {
@@ -346,7 +431,7 @@ describe('redisSharedState only', () => {
   it('reports a Redis it cannot reach as session_store_unavailable; a lock release never throws', async () => {
     const lost = await connect();
     const state = redisSharedState(lost, freshPrefix());
-    const release = await state.lock('l', 60_000);
+    const held = await state.lock('l', 60_000);
     lost.destroy();
     const read = { ...STORE_FAILURE, message: 'The session store failed to read the shared login state.' };
     const write = { ...STORE_FAILURE, message: 'The session store failed to write the shared login state.' };
@@ -360,7 +445,10 @@ describe('redisSharedState only', () => {
     await expect(state.takeSet('s')).rejects.toMatchObject(write);
     await expect(state.removeFromSets(['s'], 'm')).rejects.toMatchObject(write);
     await expect(state.get('v')).rejects.toHaveProperty('cause');
-    await expect(release!()).resolves.toBeUndefined();
+    await expect(state.compareAndSet('v', 'x', 'y', 60)).rejects.toMatchObject(write);
+    await expect(held!.renew()).rejects.toMatchObject(write);
+    expect(held!.held).toBe(true); // unknown, not lost: the automatic renewal tries again
+    await expect(held!.release()).resolves.toBeUndefined();
   });
 });
 
