@@ -38,6 +38,7 @@ import { forgetTokens } from './forget-tokens.js';
 import { endpointFor } from '../client/metadata.js';
 import { sessionData, sessionUser, type SessionUser } from '../session/session.js';
 import { refreshTokens, type TokenSet } from '../client/token.js';
+import { fetchUserinfo } from '../client/userinfo.js';
 import { emit } from '../observability/log.js';
 import type { HeldLock } from '../state/shared-state.js';
 import type { VaultRecord } from '../state/token-vault.js';
@@ -58,6 +59,11 @@ export interface AccessTokenSource {
     url: string,
     nonce?: string,
   ): Promise<Record<string, string>>;
+  /**
+   * The userinfo endpoint's claims for the session's user, fetched now with a valid access token
+   * (OIDC Core §5.3); the response's `sub` must be the session's.
+   */
+  userinfo(req: Request): Promise<Record<string, unknown>>;
 }
 
 const POLL_MS = 25;
@@ -114,6 +120,15 @@ class SessionTokens implements AccessTokenSource {
       ...(nonce !== undefined ? { nonce } : {}),
     });
     return { authorization: `DPoP ${tokens.accessToken}`, dpop: proof };
+  }
+
+  async userinfo(req: Request): Promise<Record<string, unknown>> {
+    const { user, tokens } = await this.#validTokens(req);
+    const { config, metadata, http } = this.#ctx;
+    const endpoint = endpointFor(await metadata.get(), 'userinfo_endpoint', config.useMtls);
+    if (endpoint === undefined)
+      throw new ParLoginError('userinfo_error', 'The AS publishes no userinfo_endpoint in its metadata.');
+    return fetchUserinfo(http, endpoint, tokens, user.claims.sub, await this.#dpopKeyOf(req, user, tokens));
   }
 
   /** Valid for at least `refreshSkewSeconds` more seconds. */

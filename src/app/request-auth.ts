@@ -43,6 +43,17 @@ export interface RequestAuth {
    * @throws {ParLoginError} the codes of {@link RequestAuth.accessToken}.
    */
   authorizationHeaders(method: string, url: string, nonce?: string): Promise<Record<string, string>>;
+  /**
+   * The user's claims from the AS's userinfo endpoint, fetched now (not cached) with a valid access
+   * token (refreshed like {@link RequestAuth.accessToken}; with a DPoP proof for a DPoP-bound token).
+   * Its `sub` must be the session's. For claims the ID token lacks, when `fetchUserinfo` at every
+   * login is more than the app needs.
+   *
+   * @see https://openid.net/specs/openid-connect-core-1_0.html#UserInfo
+   * @throws {ParLoginError} `userinfo_error` (no userinfo endpoint, refused, not JSON, another `sub`),
+   *   and the codes of {@link RequestAuth.accessToken}.
+   */
+  userinfo(): Promise<Record<string, unknown>>;
 }
 
 declare global {
@@ -102,6 +113,10 @@ class SessionAuth implements RequestAuth {
   authorizationHeaders(method: string, url: string, nonce?: string): Promise<Record<string, string>> {
     if (this.#storeFailure !== undefined) return Promise.reject(this.#storeFailure);
     return this.#tokens.authorizationHeaders(this.#req, method, url, nonce);
+  }
+  userinfo(): Promise<Record<string, unknown>> {
+    if (this.#storeFailure !== undefined) return Promise.reject(this.#storeFailure);
+    return this.#tokens.userinfo(this.#req);
   }
   isAuthenticated(): boolean {
     return sessionUser(this.#req) !== undefined;
