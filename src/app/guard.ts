@@ -9,6 +9,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { mountedAuth } from './request-auth.js';
 import { invalidArgument, ParLoginError } from '../errors.js';
 import { redirectSeeOther, wantsHtml } from '../web/respond.js';
+import { correlationId, defaultLogger, logFailure } from '../observability/log.js';
 
 /** Options of {@link requireLogin}. */
 export interface RequireLoginOptions {
@@ -21,6 +22,22 @@ export interface RequireLoginOptions {
 }
 
 const UNAUTHENTICATED = JSON.stringify({ error: 'unauthenticated', error_description: 'Log in first.' });
+
+/**
+ * A guard without `parLogin()` before it has no instance to answer with: log a structured record
+ * (with a correlation id, which the error carries on) on stderr and leave the answer to the app's
+ * error handler.
+ */
+function notMounted(req: Request, next: NextFunction): void {
+  const err = new ParLoginError(
+    'not_mounted',
+    'requireLogin() needs app.use(parLogin()) before it; no login state is available for this request.',
+    { hint: 'Mount parLogin() on the app before the routes and routers that use requireLogin().' },
+  );
+  const id = correlationId();
+  logFailure(defaultLogger, err, id, req.method, req.originalUrl.split('?')[0] ?? '/');
+  next(Object.assign(err, { correlationId: id }));
+}
 
 /**
  * Guard routes behind a login.
@@ -39,16 +56,8 @@ export function requireLogin(options: RequireLoginOptions = {}): RequestHandler 
   return function guard(req: Request, res: Response, next: NextFunction): void {
     const auth = req.auth;
     const mounted = mountedAuth(req);
-    if (auth === undefined || mounted === undefined) {
-      next(
-        new ParLoginError(
-          'not_mounted',
-          'requireLogin() needs app.use(parLogin()) before it; no login state is available for this request.',
-        ),
-      );
-      return;
-    }
-    if (mounted.storeFailure !== undefined) return next(mounted.storeFailure);
+    if (auth === undefined || mounted === undefined) return notMounted(req, next);
+    if (mounted.storeFailure !== undefined) return mounted.fail(mounted.storeFailure, req, res, next);
     if (auth.isAuthenticated()) return next();
     const redirect =
       mode === 'always' ||

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { Request } from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { handleFailure } from '../web/respond.js';
 import type { AccessTokenSource } from './access-token.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import type { ParLoginError } from '../errors.js';
@@ -80,6 +81,8 @@ export interface MountedAuth {
   readonly storeFailure: ParLoginError | undefined;
   /** The app's origin, for same-origin checks of requests that change state. */
   readonly appOrigin: string;
+  /** Log and answer `err` as the middleware's own routes do (web/respond.ts), with this instance's settings. */
+  fail(err: unknown, req: Request, res: Response, next: NextFunction): void;
 }
 
 /** `req.auth`'s {@link MountedAuth}; `undefined` when `parLogin()` did not run for this request. */
@@ -93,7 +96,12 @@ class SessionAuth implements RequestAuth {
   readonly #tokens: AccessTokenSource;
   readonly #storeFailure: ParLoginError | undefined;
   static mounted(auth: SessionAuth): MountedAuth {
-    return { storeFailure: auth.#storeFailure, appOrigin: auth.#config.appOrigin };
+    const config = auth.#config;
+    return {
+      storeFailure: auth.#storeFailure,
+      appOrigin: config.appOrigin,
+      fail: (err, req, res, next) => handleFailure(config, err, req, res, next),
+    };
   }
   constructor(
     req: Request,

@@ -407,8 +407,20 @@ describe('guard, logout and cookies', () => {
         _next: express.NextFunction,
       ) => void res.status(err.status ?? 500).json({ code: err.code }),
     );
-    const res = await request(app).get('/x');
+    const written: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = (chunk: string) => written.push(chunk) > 0;
+    let res: request.Response;
+    try {
+      res = await request(app).get('/x?q=1');
+    } finally {
+      process.stderr.write = write;
+    }
     expect(res.status).toBe(500);
     expect(res.body).toEqual({ code: 'not_mounted' });
+    // A structured record on stderr, with a correlation id, like every other failure.
+    const record = JSON.parse(written.join('')) as Record<string, unknown>;
+    expect(record).toMatchObject({ level: 'error', code: 'not_mounted', path: '/x', id: expect.any(String) });
+    expect(record.hint).toContain('Mount parLogin()');
   });
 });

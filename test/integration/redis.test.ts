@@ -239,6 +239,12 @@ describe('Redis outages', () => {
     expect(JSON.parse(me.body)).toMatchObject({ error: 'session_store_unavailable' });
     const guarded = await browser.navigate(`${stack.appUrl}/profile`);
     expect(guarded.status).toBe(503);
+    // The guard answers through the middleware's own responder: its page, its log record.
+    expect(guarded.body).toContain('<code>session_store_unavailable</code>');
+    const reference = /reference <code>([0-9a-f]+)<\/code>/.exec(guarded.body)?.[1];
+    expect(stack.logs).toContainEqual(
+      expect.objectContaining({ code: 'session_store_unavailable', id: reference, path: '/profile' }),
+    );
     const login = await stack.browser().navigate(`${stack.appUrl}/login`);
     expect(login.status).toBe(503);
     expect(Date.now() - started).toBeLessThan(3000);
