@@ -7,7 +7,7 @@
  */
 import type { Request, Response } from 'express';
 import type { ParLoginContext } from '../context.js';
-import { ParLoginError } from '../errors.js';
+import type { Tracer } from '../observability/debug.js';
 import type { IdTokenClaims } from '../client/id-token.js';
 import { sessionUser } from '../session/session.js';
 
@@ -33,6 +33,18 @@ export interface SessionInfo {
   logoutUrl: string;
 }
 
+/** The answer to an anonymous `/me`, built once: the same body the responder gives `unauthenticated`. */
+const ANONYMOUS = JSON.stringify({ error: 'unauthenticated', error_description: 'Not logged in.' });
+
+/**
+ * Answer an anonymous `/me`: front ends poll it to learn whether anyone is logged in, so it is an
+ * answer, not a failure. No log record (a trace line when tracing is on).
+ */
+function anonymous(res: Response, trace: Tracer): void {
+  if (trace.enabled) trace.step('me.anonymous');
+  res.status(401).type('json').send(ANONYMOUS);
+}
+
 /** Build the GET /me handler. */
 export function meRoute(ctx: ParLoginContext) {
   const { config, clock } = ctx;
@@ -40,7 +52,7 @@ export function meRoute(ctx: ParLoginContext) {
   return function me(req: Request, res: Response): void {
     res.set('Cache-Control', 'no-store');
     const user = sessionUser(req);
-    if (user === undefined) throw new ParLoginError('unauthenticated', 'Not logged in.');
+    if (user === undefined) return anonymous(res, config.trace);
     const absoluteExpiresAt = user.loggedInAt + config.sessionAbsoluteTimeoutSeconds;
     const body: SessionInfo = {
       claims: publicClaims(user.claims),

@@ -126,7 +126,13 @@ describe('failure records', () => {
       }),
       'csrf_rejected',
     );
-    expectFailure(await browser().request(`${app}/me`, { headers: FETCH_HEADERS }), 'unauthenticated');
+    // An anonymous /me is an answer front ends poll for, not a failure: coded, traced, never logged.
+    const recordsBefore = stack.logs.length;
+    const anonymous = await browser().request(`${app}/me`, { headers: FETCH_HEADERS });
+    expect(anonymous.status).toBe(401);
+    expect(JSON.parse(anonymous.body)).toMatchObject({ error: 'unauthenticated' });
+    expect(stack.logs.length).toBe(recordsBefore);
+    expect(traces.at(-1)).toMatchObject({ step: 'me.anonymous' });
     const page = await loggedIn.navigate(`${app}/logout`);
     expect((await loggedIn.submitForm(page.body, page.url)).status).toBe(303);
 
