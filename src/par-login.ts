@@ -7,6 +7,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createAccessTokenSource } from './app/access-token.js';
 import { createRequestAuth, type RequestAuth } from './app/request-auth.js';
+import { requireLogin } from './app/guard.js';
 import { emit } from './observability/log.js';
 import { callbackRoute } from './routes/callback.js';
 import { resolveConfig, type ResolvedConfig } from './config/resolve-config.js';
@@ -88,6 +89,8 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const routePaths = new Set([...routes.keys()].map((key) => key.slice(key.indexOf(' ') + 1)));
   const accessTokens = createAccessTokenSource(ctx);
   const checkProxyTrust = createProxyTrustCheck(config, ctx.clock);
+  // `loginRequired`: every other route behind the guard, built once.
+  const guardAll = config.loginRequired ? requireLogin() : undefined;
   let warnedTwice = false;
 
   function dispatch(
@@ -105,7 +108,11 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     req.auth = createRequestAuth(req, config, accessTokens, storeFailure);
     res.login = loginStarter(ctx, req, res, next);
     const route = routes.get(routeKey);
-    if (route === undefined) return next();
+    if (route === undefined) {
+      if (guardAll === undefined) next();
+      else void guardAll(req, res, next);
+      return;
+    }
     checkProxyTrust(req);
     const fail = (err: unknown) => handleFailure(config, err, req, res, next);
     try {

@@ -144,3 +144,45 @@ describe('two parLogin() instances on one request', () => {
     expect(records).toEqual([]);
   });
 });
+
+describe('loginRequired', () => {
+  const OPTIONS = {
+    issuer: 'https://as.example',
+    clientId: 'app',
+    clientSecret: 'secret-value-long-enough',
+    baseUrl: 'http://127.0.0.1:3000',
+    sessionSecret: 's'.repeat(40),
+    logger: { warn: () => {}, error: () => {} },
+  };
+
+  function appWith(loginRequired: boolean) {
+    const middleware = parLogin({ ...OPTIONS, loginRequired });
+    const app = express();
+    app.get('/health', (_req, res) => void res.send('ok')); // before parLogin(): public
+    app.use(middleware);
+    app.get('/report', (_req, res) => void res.send('secret report'));
+    return { app, close: () => middleware.close() };
+  }
+
+  it('guards every route after parLogin(), and leaves the routes before it and its own open', async () => {
+    const { app, close } = appWith(true);
+    const navigation = await request(app)
+      .get('/report')
+      .set('Accept', 'text/html')
+      .set('Sec-Fetch-Mode', 'navigate');
+    expect(navigation.status).toBe(303);
+    expect(navigation.headers.location).toBe('/login?returnTo=%2Freport');
+    const fetched = await request(app).get('/report').set('Accept', 'application/json');
+    expect(fetched.status).toBe(401);
+    expect(fetched.body).toMatchObject({ error: 'unauthenticated' });
+    expect((await request(app).get('/health')).text).toBe('ok');
+    expect((await request(app).get('/me')).status).toBe(401);
+    await close();
+  });
+
+  it('leaves routes open when off', async () => {
+    const { app, close } = appWith(false);
+    expect((await request(app).get('/report')).text).toBe('secret report');
+    await close();
+  });
+});

@@ -330,6 +330,12 @@ export const OPTION_TABLE = Object.freeze({
     default: true,
     doc: 'Start a fresh login once when an anonymous browser brings a stale callback',
   },
+  loginRequired: {
+    env: 'OIDC_LOGIN_REQUIRED',
+    type: 'boolean',
+    default: false,
+    doc: 'Guard every route after `parLogin()` as `requireLogin()` does',
+  },
   checkAcr: {
     env: 'OIDC_CHECK_ACR',
     type: 'boolean',

@@ -269,6 +269,14 @@ export interface ParLoginOptions {
    */
   restartStaleLogins?: boolean;
   /**
+   * Guard every route after `parLogin()` as `requireLogin()` does (`OIDC_LOGIN_REQUIRED`): anonymous
+   * HTML navigations go to the login, other anonymous requests get `401 unauthenticated`. The
+   * middleware's own routes stay open. Routes that must stay public are mounted before
+   * `parLogin()` (they then have no `req.auth`); with it off, guard routes one by one.
+   * @default `false`
+   */
+  loginRequired?: boolean;
+  /**
    * Refuse a login whose ID token's `acr` is not one of those requested (`OIDC_CHECK_ACR`): when a
    * login asked for `acr_values` (the login's `acrValues` or the configured `authorizationParams`),
    * or for an essential `acr` claim with `value`/`values` in its `claims` request, the ID token must

@@ -139,6 +139,8 @@ export interface ResolvedConfig {
   readonly fetchUserinfo: boolean;
   /** Whether a stale callback of an anonymous browser starts a fresh login once. */
   readonly restartStaleLogins: boolean;
+  /** Whether every route after the middleware needs a login. */
+  readonly loginRequired: boolean;
   /** Whether a login's ID token must carry one of the `acr` values it asked for. */
   readonly checkAcr: boolean;
   readonly paths: Readonly<{
@@ -195,7 +197,7 @@ type StorePart = Pick<ResolvedConfig, 'redisUrl' | 'redisClient' | 'sessionStore
 type LimitsPart = Pick<ResolvedConfig, OptionOfType<'integer'>>;
 type BehaviourPart = Pick<
   ResolvedConfig,
-  'fetchUserinfo' | 'restartStaleLogins' | 'checkAcr' | 'renderErrors' | 'logger' | 'trace'
+  'fetchUserinfo' | 'restartStaleLogins' | 'loginRequired' | 'checkAcr' | 'renderErrors' | 'logger' | 'trace'
 >;
 
 /**
@@ -509,6 +511,7 @@ function resolveBehaviour(options: ParLoginOptions, problem: Problem): Behaviour
   return {
     fetchUserinfo: booleanOption(options, 'fetchUserinfo', problem),
     restartStaleLogins: booleanOption(options, 'restartStaleLogins', problem),
+    loginRequired: booleanOption(options, 'loginRequired', problem),
     checkAcr: booleanOption(options, 'checkAcr', problem),
     renderErrors: booleanOption(options, 'renderErrors', problem),
     logger: options.logger ?? defaultLogger,
