@@ -74,6 +74,13 @@ export const ERROR_CODES = Object.freeze({
   as_bad_response: 502,
   /** The userinfo endpoint failed or answered claims of another user. */
   userinfo_error: 502,
+  /**
+   * `apiProxy()` refused the request's path: an encoded separator, dot or percent, `;`, `\\` or a
+   * dot segment, which a server that decodes before it resolves could read as a path outside the API.
+   */
+  api_path_rejected: 400,
+  /** `apiProxy()` does not forward this method (its `methods`; TRACE and CONNECT never). */
+  method_not_allowed: 405,
   /** The API behind `apiProxy()` could not be reached or broke off. */
   api_unreachable: 502,
   /** The API behind `apiProxy()` did not answer within its timeout. */

@@ -27,6 +27,14 @@ import { correlationId, defaultLogger, logFailure } from '../observability/log.j
 import { isSameOrigin } from '../web/origin.js';
 import { loadTlsMaterial, tlsConnectOptions } from '../config/tls-material.js';
 import type { ParLoginLogger } from '../config/options.js';
+import {
+  checkMethod,
+  checkPath,
+  connectionNamed,
+  forwardedHeaders,
+  forwardingRules,
+  type ForwardingRules,
+} from './proxy-request.js';
 
 /** Options of {@link apiProxy}. */
 export interface ApiProxyOptions {
@@ -52,6 +60,21 @@ export interface ApiProxyOptions {
   tlsClientKey?: string;
   /** Extra CA certificates (PEM text or a file path) trusted for the API's TLS certificate, besides the system's. */
   tlsCa?: string;
+  /**
+   * Request headers forwarded besides the default ones (content negotiation, conditional and range
+   * requests, `user-agent`, tracing: `DEFAULT_FORWARDED_HEADERS` in proxy-request.ts). Any other header the browser
+   * sends stays behind, and so does every header its `Connection` header names. Cookies,
+   * credentials, hop-by-hop and forwarding headers cannot be added: `X-Forwarded-For`, `-Proto` and
+   * `-Host` are set from what Express knows.
+   * @default []
+   */
+  forwardHeaders?: readonly string[];
+  /**
+   * The methods forwarded; others are answered `405 method_not_allowed` with `Allow`. TRACE and
+   * CONNECT cannot be allowed.
+   * @default ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']
+   */
+  methods?: readonly string[];
 }
 
 /** A proxy middleware, with a way to release its connections. */
@@ -60,8 +83,8 @@ export interface ApiProxyMiddleware extends RequestHandler {
   close(): Promise<void>;
 }
 
-// Hop-by-hop headers (RFC 9110 §7.6.1) and what must not cross the proxy in either direction.
-const HOP_BY_HOP = new Set([
+// Hop-by-hop headers (RFC 9110 §7.6.1) and the API's cookies never reach the browser.
+const NOT_RETURNED = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -71,16 +94,8 @@ const HOP_BY_HOP = new Set([
   'upgrade',
   'host',
   'content-length',
+  'set-cookie',
 ]);
-const NOT_FORWARDED = new Set([
-  ...HOP_BY_HOP,
-  'cookie',
-  'authorization',
-  'proxy-authorization',
-  'origin',
-  'referer',
-]);
-const NOT_RETURNED = new Set([...HOP_BY_HOP, 'set-cookie']);
 const WITHOUT_BODY = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
 
 /**
@@ -88,8 +103,9 @@ const WITHOUT_BODY = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
  * `app.use('/api', apiProxy({ target: 'https://api.internal/v1' }))`.
  *
  * Answers: 401 `unauthenticated` / `login_required` without a usable session, 403 `csrf_rejected`
- * without the anti-forgery proof, 400 `invalid_request` for a path that leaves the target's path,
- * 502 `api_unreachable`, 504 `api_timeout`; otherwise the API's own answer.
+ * without the anti-forgery proof, 400 `api_path_rejected` for a path a decoding server could read
+ * as another (proxy-request.ts), 400 `invalid_request` for one that leaves the target's path, 405
+ * `method_not_allowed`, 502 `api_unreachable`, 504 `api_timeout`; otherwise the API's own answer.
  *
  * @throws {TypeError} with code `ERR_INVALID_ARG_VALUE` when `target` is not an http(s) URL or an option is invalid.
  */
@@ -128,6 +144,8 @@ interface ProxySettings {
   /** The API's latest `DPoP-Nonce` by origin (RFC 9449 §9). */
   readonly nonces: Map<string, string>;
   readonly logger: ParLoginLogger;
+  /** Which methods and headers go through (proxy-request.ts). */
+  readonly rules: ForwardingRules;
 }
 
 function proxySettings(options: ApiProxyOptions): ProxySettings {
@@ -164,18 +182,18 @@ function proxySettings(options: ApiProxyOptions): ProxySettings {
     }),
     nonces: new Map(),
     logger: options.logger ?? defaultLogger,
+    rules: forwardingRules(options.forwardHeaders, options.methods),
   };
 }
 
 /** Forward one request: check it, call the API with the user's token, relay the answer. */
 async function forward(proxy: ProxySettings, req: Request, res: Response): Promise<void> {
   res.set('Cache-Control', 'no-store');
+  if (!proxy.rules.methods.has(req.method)) res.set('Allow', proxy.rules.allow);
+  checkMethod(proxy.rules, req.method);
   const auth = authorizedAuth(proxy, req);
   const url = targetUrl(proxy, req.url);
-  const headers: Record<string, string | string[]> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined && !NOT_FORWARDED.has(name) && name !== proxy.csrf?.header) headers[name] = value;
-  }
+  const headers = forwardedHeaders(proxy.rules, req);
   const streamed = !WITHOUT_BODY.has(req.method) && !req.readableEnded;
   if (streamed && req.headers['content-length'] !== undefined)
     headers['content-length'] = req.headers['content-length'];
@@ -247,8 +265,9 @@ function authorizedAuth(proxy: ProxySettings, req: Request): RequestAuth {
 /** Relay the API's answer: status, headers it may return, body with backpressure. */
 async function relay(upstream: Dispatcher.ResponseData, res: Response, signal: AbortSignal): Promise<void> {
   res.status(upstream.statusCode);
+  const named = connectionNamed(upstream.headers.connection);
   for (const [name, value] of Object.entries(upstream.headers)) {
-    if (value !== undefined && !NOT_RETURNED.has(name)) res.setHeader(name, value);
+    if (value !== undefined && !NOT_RETURNED.has(name) && !named.has(name)) res.setHeader(name, value);
   }
   const cacheControl = upstream.headers['cache-control'];
   res.set('Cache-Control', typeof cacheControl === 'string' ? cacheControl : 'no-store');
@@ -262,6 +281,7 @@ async function relay(upstream: Dispatcher.ResponseData, res: Response, signal: A
 /** The API URL of a request path, which must stay under the target's path. */
 function targetUrl({ target, basePath }: ProxySettings, relative: string): URL {
   const [path = '/', search = ''] = splitOnce(relative, '?');
+  checkPath(path);
   const url = new URL(target.href);
   url.pathname = basePath + (path.startsWith('/') ? path : `/${path}`);
   url.search = search;
