@@ -114,12 +114,27 @@ export function checkIssuer(iss: string | undefined, issuer: string, required: b
     );
 }
 
-/** The coded error for an error response (its `error` and description length-capped). */
-export function authorizationError(response: AuthorizationResponse, classic: boolean): ParLoginError {
+/** An `error` value shown as is: the shape of the codes of RFC 6749 §4.1.2.1 and its extensions. */
+const ERROR_CODE = /^[a-z0-9_.-]{1,64}$/i;
+
+/**
+ * The coded error for an error response (its `error` and description length-capped).
+ *
+ * @param matched Whether the response belongs to a login this browser started (its pending login
+ *   was found). Only then are the AS's words kept: anyone can send a browser to the callback with
+ *   an `error_description` of their choosing, which would then read as the app's own message. An
+ *   unmatched response keeps its `error` only when it has the shape of an error code.
+ * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1
+ */
+export function authorizationError(
+  response: AuthorizationResponse,
+  classic: boolean,
+  matched = true,
+): ParLoginError {
   const error = response.error ?? 'server_error';
   const details = {
-    asError: error.slice(0, MAX_ERROR_LENGTH),
-    ...(response.error_description
+    asError: matched || ERROR_CODE.test(error) ? error.slice(0, MAX_ERROR_LENGTH) : 'invalid_response',
+    ...(response.error_description && matched
       ? { asErrorDescription: response.error_description.slice(0, MAX_ERROR_DESCRIPTION_LENGTH) }
       : {}),
   };
@@ -136,7 +151,11 @@ export function authorizationError(response: AuthorizationResponse, classic: boo
       hint: 'Start a new sign-in and complete it within the time allowed.',
     });
   }
-  return new ParLoginError('authorization_error', `The sign-in did not succeed (${error}).`, details);
+  return new ParLoginError(
+    'authorization_error',
+    `The sign-in did not succeed (${details.asError}).`,
+    details,
+  );
 }
 
 function isRequestUriExpiry(response: AuthorizationResponse): boolean {

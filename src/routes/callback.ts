@@ -186,13 +186,14 @@ async function answerStatelessExpiry(
 ): Promise<void> {
   const { trace } = ctx.config;
   const metadata = await ctx.metadata.get();
-  checkIssuer(response.iss, ctx.config.issuer, issRequired(ctx, metadata, false));
+  // RFC 9207: `iss` is checked here as for every response, required under FAPI 2.0 (requireIss).
+  checkIssuer(response.iss, ctx.config.issuer, issRequired(ctx, metadata, ctx.config.requireIss));
   const tx = await takeLikelyBoundLogin(ctx, req, res);
   trace.step('callback.request_uri_expired', {
     flow: tx && trace.enabled ? flowId(tx.state) : '',
     has_session: sessionData(req) !== undefined,
   });
-  return retryOrFail(ctx, req, res, tx, authorizationError(response, tx?.classic === true));
+  return retryOrFail(ctx, req, res, tx, authorizationError(response, tx?.classic === true, tx !== undefined));
 }
 
 /** Push the same request again, once per login, and send the user back to the AS; else fail with `error`. */

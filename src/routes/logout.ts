@@ -12,7 +12,7 @@
 import type { Request, Response } from 'express';
 import type { ParLoginContext } from '../context.js';
 import { ParLoginError } from '../errors.js';
-import { escapeHtml, page } from '../web/html.js';
+import { escapeHtml, page, sendPage } from '../web/html.js';
 import { logFailure, correlationId } from '../observability/log.js';
 import { redirectSeeOther, wantsHtml } from '../web/respond.js';
 import { destroySession, sessionUser } from '../session/session.js';
@@ -72,6 +72,6 @@ export function logoutConfirmRoute(ctx: ParLoginContext) {
     `<h1>Log out?</h1><form method="post" action="${action}"><button type="submit">Log out</button></form>`,
   );
   return function logoutConfirm(_req: Request, res: Response): void {
-    res.set('Cache-Control', 'no-store').type('html').send(html);
+    sendPage(res, 200, html);
   };
 }

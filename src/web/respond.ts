@@ -7,7 +7,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { isParLoginError, type ParLoginError } from '../errors.js';
-import { escapeHtml, page } from './html.js';
+import { escapeHtml, page, sendPage } from './html.js';
 import { correlationId, logFailure } from '../observability/log.js';
 
 const GENERIC_5XX = 'The sign-in service is not available right now. Please try again in a moment.';
@@ -77,7 +77,9 @@ function sendError(
     RETRY_CODES.has(err.code) || !err.expose
       ? `<p><a href="${escapeHtml(config.basePath + config.paths.login)}">Start the sign-in again</a></p>`
       : '';
-  res.type('html').send(
+  sendPage(
+    res,
+    err.status,
     page(
       'Sign-in problem',
       `<h1>Sign-in problem</h1><p>${escapeHtml(message)}</p>${asDetail}${hint}${retry}

@@ -43,6 +43,19 @@ describe('profile fapi2 against oidc-provider (FAPI 2.0)', () => {
   });
   afterAll(() => stack.close());
 
+  it('requires iss on a stateless invalid_request_uri response as on every other', async () => {
+    const browser = stack.browser();
+    const start = await browser.navigate(`${stack.appUrl}/login`);
+    expect(start.status).toBe(303); // a pending login this response could be taken for
+    const pushes = backChannel(stack.record).length;
+    const res = await browser.request(`${stack.appUrl}/callback?error=invalid_request_uri`, {
+      headers: { accept: 'application/json', 'sec-fetch-mode': 'cors' },
+    });
+    expect(res.status).toBe(400);
+    expect(JSON.parse(res.body)).toMatchObject({ error: 'iss_missing' });
+    expect(backChannel(stack.record).length).toBe(pushes); // no fresh push for an unproven response
+  });
+
   it('logs in with PAR, PKCE, a private_key_jwt addressed to the issuer and a DPoP-bound token', async () => {
     const before = stack.record.length;
     const browser = stack.browser();
