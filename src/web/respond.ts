@@ -8,9 +8,12 @@ import type { NextFunction, Request, Response } from 'express';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import { isParLoginError, type ParLoginError } from '../errors.js';
 import { escapeHtml, page, sendPage } from './html.js';
-import { correlationId, logFailure } from '../observability/log.js';
+import { correlationId, isMisconfiguration, logFailure } from '../observability/log.js';
 
 const GENERIC_5XX = 'The sign-in service is not available right now. Please try again in a moment.';
+const MISCONFIGURED =
+  "Sign-in is not set up correctly for this site, so trying again will not help. The site's operators " +
+  'can find the cause in their logs under the reference below.';
 const RETRY_CODES = new Set([
   'state_missing',
   'state_unknown',
@@ -57,7 +60,8 @@ function sendError(
   res: Response,
   id: string,
 ): void {
-  const message = err.expose ? err.message : GENERIC_5XX;
+  const misconfigured = isMisconfiguration(err);
+  const message = err.expose ? err.message : misconfigured ? MISCONFIGURED : GENERIC_5XX;
   res.status(err.status).set('Cache-Control', 'no-store');
   if (!wantsHtml(req)) {
     res.json({
@@ -74,7 +78,7 @@ function sendError(
     : '';
   const hint = err.expose && err.hint ? `<p>${escapeHtml(err.hint)}</p>` : '';
   const retry =
-    RETRY_CODES.has(err.code) || !err.expose
+    RETRY_CODES.has(err.code) || (!err.expose && !misconfigured)
       ? `<p><a href="${escapeHtml(config.basePath + config.paths.login)}">Start the sign-in again</a></p>`
       : '';
   sendPage(

@@ -19,6 +19,9 @@ import {
 } from '../helpers/hostile-stack.js';
 
 const GENERIC_5XX = 'The sign-in service is not available right now. Please try again in a moment.';
+const MISCONFIGURED =
+  "Sign-in is not set up correctly for this site, so trying again will not help. The site's operators " +
+  'can find the cause in their logs under the reference below.';
 
 let tracker: ReturnType<typeof trackUnhandledRejections>;
 let as: HostileAs;
@@ -121,8 +124,14 @@ describe('error answers', () => {
       (await browser.request(`${app.url}/login`, { headers: FETCH_HEADERS })).body,
     ) as Record<string, unknown>;
     expect(Object.keys(faulty).sort()).toEqual(['correlation_id', 'error', 'error_description']);
-    expect(faulty).toMatchObject({ error: 'par_error', error_description: GENERIC_5XX });
+    // The client's registration is wrong: trying again will not help, and the page says so.
+    expect(faulty).toMatchObject({ error: 'par_error', error_description: MISCONFIGURED });
     expect(faulty.correlation_id).not.toBe(bad.correlation_id);
+    as.script.par = { status: 503, body: { error: 'temporarily_unavailable' } };
+    const passing = JSON.parse(
+      (await browser.request(`${app.url}/login`, { headers: FETCH_HEADERS })).body,
+    ) as Record<string, unknown>;
+    expect(passing).toMatchObject({ error: 'par_error', error_description: GENERIC_5XX });
   });
 
   it('shows browsers an escaped page: nothing from the query or the AS becomes markup', async () => {
