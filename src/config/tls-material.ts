@@ -39,12 +39,33 @@ export function tlsConnectOptions(tls: TlsMaterial | undefined): { connect?: Con
 
 type Problem = (option: string, text: string) => void;
 
-/** Read a PEM value: PEM text as is, anything else as a file path. Never quotes the content. */
+/** Where PEM text begins: its first `-----BEGIN ` line (text before it, e.g. `Bag Attributes`, is skipped). */
+const PEM_BEGIN = '-----BEGIN ';
+
+/**
+ * Whether `value` could be a file path worth quoting: one short line without PEM markers. Anything
+ * else may be key material (e.g. PEM text mangled by a tool) and is never quoted in a problem.
+ */
+function looksLikePath(value: string): boolean {
+  return value.length <= 256 && !/[\r\n]/.test(value) && !value.includes('-----');
+}
+
+/**
+ * Read a PEM value: PEM text (from its first `-----BEGIN ` line, wherever it starts), else a file
+ * path. A problem quotes the value only when it looks like a path, never what may be key material.
+ */
 function readPem(value: unknown, option: string, problem: Problem): string | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.trim() === '')
     return void problem(option, 'must be a PEM file path');
-  if (value.trimStart().startsWith('-----BEGIN')) return value;
+  const begin = value.indexOf(PEM_BEGIN);
+  if (begin >= 0) return value.slice(begin);
+  if (!looksLikePath(value)) {
+    return void problem(
+      option,
+      `is neither PEM text nor a readable file path (a value of ${value.length} characters, not shown)`,
+    );
+  }
   try {
     return readFileSync(value, 'utf8');
   } catch {

@@ -36,8 +36,9 @@ export function importSigningKey(
   let jwkAlg: string | undefined;
   let jwkKid: string | undefined;
   try {
-    if (typeof input === 'string' && input.trimStart().startsWith('-----BEGIN')) {
-      key = createPrivateKey({ key: input, format: 'pem' });
+    if (typeof input === 'string' && input.includes('-----BEGIN ')) {
+      // From the first BEGIN line: tools such as `openssl pkcs12 -nodes` write text before it.
+      key = createPrivateKey({ key: input.slice(input.indexOf('-----BEGIN ')), format: 'pem' });
     } else if (typeof input === 'string' || isPlainJwk(input)) {
       const jwk = (typeof input === 'string' ? JSON.parse(input) : input) as JWK;
       jwkAlg = typeof jwk.alg === 'string' ? jwk.alg : undefined;
