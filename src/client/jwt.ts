@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { decodeCompact, verifySignature } from '../crypto/jws.js';
+import { decodeCompact, MIN_RSA_BITS, rsaBits, verifySignature } from '../crypto/jws.js';
 import type { KeyResolver } from './jwks.js';
 
 /** What a JWT is checked against. */
@@ -63,6 +63,9 @@ export async function verifyJwt(
         ? 'it names no kid and several keys of the AS fit'
         : 'several keys of the AS share its kid',
     );
+  const bits = rsaBits(candidates[0]!);
+  if (bits !== undefined && bits < MIN_RSA_BITS)
+    throw new JwtRejected(`its key is an RSA key of ${bits} bits, and at least ${MIN_RSA_BITS} are required`);
   if (!verifySignature(header.alg, decoded.signingInput, decoded.signature, candidates[0]!)) {
     throw new JwtRejected('its signature does not verify');
   }

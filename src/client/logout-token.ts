@@ -28,6 +28,8 @@ export interface LogoutTokenExpectations {
   readonly clockToleranceSeconds: number;
   /** The oldest token accepted, by `iat`. */
   readonly maxTokenAgeSeconds: number;
+  /** Accepted JWS algorithms: the profile's, as for ID tokens. @default {@link ID_TOKEN_ALGORITHMS} */
+  readonly algorithms?: readonly string[];
   readonly nowSeconds: number;
 }
 
@@ -57,7 +59,7 @@ export async function verifyLogoutToken(
       issuer: expected.issuer,
       audience: expected.clientId,
       typ: 'logout+jwt',
-      algorithms: ID_TOKEN_ALGORITHMS,
+      algorithms: expected.algorithms ?? ID_TOKEN_ALGORITHMS,
       clockToleranceSeconds: expected.clockToleranceSeconds,
       maxTokenAgeSeconds: expected.maxTokenAgeSeconds + expected.clockToleranceSeconds,
       requiredClaims: ['iss', 'aud', 'iat', 'exp', 'jti', 'events'],

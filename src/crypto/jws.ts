@@ -171,3 +171,19 @@ export function verifySignature(
     return false; // e.g. an ECDSA signature of the wrong length
   }
 }
+
+/**
+ * The smallest RSA modulus accepted, for the AS's keys and the client's own: RFC 7518 §3.3 requires
+ * 2048 bits for RS256/PS256, and FAPI 2.0 §5.4.1 the same.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc7518#section-3.3
+ * @see https://openid.net/specs/fapi-security-profile-2_0-final.html#section-5.4.1
+ */
+export const MIN_RSA_BITS = 2048;
+
+/** The modulus size of an RSA key (RSA-PSS included), else `undefined`. */
+export function rsaBits(key: KeyObject): number | undefined {
+  return key.asymmetricKeyType === 'rsa' || key.asymmetricKeyType === 'rsa-pss'
+    ? key.asymmetricKeyDetails?.modulusLength
+    : undefined;
+}

@@ -6,7 +6,7 @@
  */
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
-import { JWS_ALGORITHMS, keyFitsAlgorithm } from './jws.js';
+import { JWS_ALGORITHMS, keyFitsAlgorithm, MIN_RSA_BITS, rsaBits } from './jws.js';
 
 /** A private key ready to sign client assertions. */
 export interface SigningKey {
@@ -51,6 +51,11 @@ export function importSigningKey(
     return { problem: 'is not a private key: expected a private JWK as JSON or a PKCS#8 PEM' };
   }
   if (key.type !== 'private') return { problem: 'is not a private key (a public or secret key was given)' };
+  const bits = rsaBits(key);
+  if (bits !== undefined && bits < MIN_RSA_BITS)
+    return {
+      problem: `is an RSA key of ${bits} bits: at least ${MIN_RSA_BITS} are required (RFC 7518 §3.3)`,
+    };
   const wanted = alg ?? jwkAlg ?? defaultAlg(key);
   if (wanted === undefined || !keyFitsAlgorithm(key, wanted)) {
     return {

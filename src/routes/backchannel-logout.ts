@@ -66,6 +66,8 @@ async function acceptLogoutToken(ctx: ParLoginContext, token: string): Promise<L
     clientId: config.clientId,
     clockToleranceSeconds: config.clockToleranceSeconds,
     maxTokenAgeSeconds: MAX_TOKEN_AGE_SECONDS,
+    // The profile's algorithms (under fapi2 PS256, ES256, EdDSA: FAPI 2.0 §5.4.1), as for ID tokens.
+    algorithms: config.idTokenAlgorithms,
     nowSeconds: ctx.clock.nowSeconds(),
   }).catch((err: unknown) => {
     throw err instanceof JwtRejected ? invalid(err.message, err) : err;
