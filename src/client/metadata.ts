@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { isHttpsOrLoopback } from '../config/loopback.js';
+import { isHttpsOrLoopback, isLoopback } from '../config/loopback.js';
 import { ParLoginError } from '../errors.js';
 import { asObject, type BackChannel } from './http.js';
 
@@ -92,9 +92,12 @@ export function createMetadataSource(issuer: string, http: BackChannel): Metadat
 }
 
 /**
- * Check a discovery document: the issuer matches and every endpoint used is an absolute https URL
- * (http only on loopback hosts).
+ * Check a discovery document: the issuer matches and every endpoint used is an absolute https URL;
+ * plain http is accepted only on loopback hosts, and only when the issuer itself is a loopback one
+ * (a remote https issuer naming `http://127.0.0.1/…` would send codes and secrets in clear text to
+ * whatever listens on the app's own host).
  *
+ * @see https://www.rfc-editor.org/rfc/rfc9700#section-2.1
  * @throws {ParLoginError} `discovery_failed`
  */
 export function validateMetadata(
@@ -107,6 +110,7 @@ export function validateMetadata(
       `Discovery returned issuer "${String(document.issuer)}", not the configured "${issuer}".`,
     );
   }
+  const isEndpoint = endpointCheck(issuer);
   for (const name of REQUIRED_ENDPOINTS) {
     if (!isEndpoint(document[name]))
       throw new ParLoginError('discovery_failed', `Discovery has no valid ${name}.`);
@@ -132,15 +136,19 @@ export function validateMetadata(
   return Object.freeze({ ...document }) as unknown as AuthorizationServerMetadata;
 }
 
-function isEndpoint(value: unknown): value is string {
-  if (typeof value !== 'string') return false;
-  try {
-    const url = new URL(value);
-    if (url.hash) return false;
-    return isHttpsOrLoopback(url);
-  } catch {
-    return false;
-  }
+/** The endpoint check for `issuer`'s metadata: https, or http on loopback for a loopback issuer only. */
+function endpointCheck(issuer: string): (value: unknown) => value is string {
+  const loopbackIssuer = isLoopback(new URL(issuer));
+  return (value: unknown): value is string => {
+    if (typeof value !== 'string') return false;
+    try {
+      const url = new URL(value);
+      if (url.hash) return false;
+      return url.protocol === 'https:' || (loopbackIssuer && isHttpsOrLoopback(url));
+    } catch {
+      return false;
+    }
+  };
 }
 
 /**

@@ -85,3 +85,33 @@ describe('discovery', () => {
     await expect(source.get()).rejects.toMatchObject({ code: 'discovery_failed', message: /answered 404/ });
   });
 });
+
+describe('plain-http endpoints (security review finding 11)', () => {
+  it.each([
+    ['token_endpoint', 'http://127.0.0.1:8080/token'],
+    ['pushed_authorization_request_endpoint', 'http://localhost/par'],
+    ['jwks_uri', 'http://[::1]/jwks'],
+  ])('are refused for a remote https issuer: %s at %s', async (name, url) => {
+    const source = createMetadataSource(issuer, scripted([ok({ ...document, [name]: url })]));
+    await expect(source.get()).rejects.toMatchObject({
+      code: 'discovery_failed',
+      message: expect.stringContaining(name),
+    });
+  });
+
+  it('are accepted on loopback for a loopback issuer (development)', async () => {
+    const local = 'http://127.0.0.1:3001';
+    const source = createMetadataSource(
+      local,
+      scripted([
+        ok({
+          issuer: local,
+          authorization_endpoint: `${local}/auth`,
+          token_endpoint: `${local}/token`,
+          jwks_uri: `${local}/jwks`,
+        }),
+      ]),
+    );
+    await expect(source.get()).resolves.toMatchObject({ token_endpoint: `${local}/token` });
+  });
+});
