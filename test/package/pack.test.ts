@@ -35,7 +35,9 @@ describe('the published package', () => {
     }
     expect(dangling).toEqual([]);
     expect(files.filter((file) => /^(test|bench|scripts|sample-app|\.ci)\//.test(file))).toEqual([]);
-    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'src/index.ts']));
+    expect(files).toEqual(
+      expect.arrayContaining(['SECURITY.md', 'dist/index.js', 'dist/index.d.ts', 'src/index.ts']),
+    );
   }, 180_000);
 
   it('publishes with nothing for npm to correct', async () => {
