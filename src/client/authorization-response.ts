@@ -114,16 +114,32 @@ export function checkIssuer(iss: string | undefined, issuer: string, required: b
     );
 }
 
-/** An `error` value shown as is: the shape of the codes of RFC 6749 §4.1.2.1 and its extensions. */
-const ERROR_CODE = /^[a-z0-9_.-]{1,64}$/i;
+/**
+ * The {@link ParLoginError} details of an error response, capped: the AS's description is shown
+ * only for a `matched` response, else kept as the cause (logged, never shown).
+ */
+function errorDetails(
+  error: string,
+  description: string | undefined,
+  matched: boolean,
+): { asError: string; asErrorDescription?: string; cause?: Error } {
+  const asError = error.slice(0, MAX_ERROR_LENGTH);
+  if (!description) return { asError };
+  const capped = description.slice(0, MAX_ERROR_DESCRIPTION_LENGTH);
+  if (matched) return { asError, asErrorDescription: capped };
+  const unshown = `the error_description of a response no login of this browser matches: ${JSON.stringify(capped)}`;
+  return { asError, cause: new Error(unshown) };
+}
 
 /**
  * The coded error for an error response (its `error` and description length-capped).
  *
- * @param matched Whether the response belongs to a login this browser started (its pending login
- *   was found). Only then are the AS's words kept: anyone can send a browser to the callback with
- *   an `error_description` of their choosing, which would then read as the app's own message. An
- *   unmatched response keeps its `error` only when it has the shape of an error code.
+ * @param matched Whether the response belongs to a login this browser started (its `state` named
+ *   a pending login bound to this browser, which was taken). Only then are the AS's words shown:
+ *   anyone can send a browser to the callback with an `error_description` of their choosing, which
+ *   would read as the app's own message; it goes to the log record only (as the cause). Its
+ *   `error` is shown: the callback reports an unmatched response only when that is
+ *   `invalid_request_uri` (an expiry reported without `state`), a stateful one only once matched.
  * @see https://www.rfc-editor.org/rfc/rfc6749#section-4.1.2.1
  */
 export function authorizationError(
@@ -132,12 +148,7 @@ export function authorizationError(
   matched = true,
 ): ParLoginError {
   const error = response.error ?? 'server_error';
-  const details = {
-    asError: matched || ERROR_CODE.test(error) ? error.slice(0, MAX_ERROR_LENGTH) : 'invalid_response',
-    ...(response.error_description && matched
-      ? { asErrorDescription: response.error_description.slice(0, MAX_ERROR_DESCRIPTION_LENGTH) }
-      : {}),
-  };
+  const details = errorDetails(error, response.error_description, matched);
   if (classic && error === 'invalid_request' && PAR_DEMANDED.test(response.error_description ?? '')) {
     return new ParLoginError(
       'par_required',

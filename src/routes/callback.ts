@@ -193,7 +193,8 @@ async function answerStatelessExpiry(
     flow: tx && trace.enabled ? flowId(tx.state) : '',
     has_session: sessionData(req) !== undefined,
   });
-  return retryOrFail(ctx, req, res, tx, authorizationError(response, tx?.classic === true, tx !== undefined));
+  // Without `state` nothing ties the response to this browser's login: none of its words are shown.
+  return retryOrFail(ctx, req, res, tx, authorizationError(response, tx?.classic === true, false));
 }
 
 /** Push the same request again, once per login, and send the user back to the AS; else fail with `error`. */

@@ -1,6 +1,7 @@
 /** The authorization response, checked before anything goes to the AS: no AS needed. */
 import { describe, expect, it } from '@jest/globals';
 import {
+  authorizationError,
   isStatelessExpiry,
   parseAuthorizationResponse,
   validateAuthorizationResponse,
@@ -116,5 +117,31 @@ describe('isStatelessExpiry', () => {
     expect(isStatelessExpiry({ error: 'invalid_request_uri' })).toBe(true);
     expect(isStatelessExpiry({ error: 'invalid_request_uri', state: 's' })).toBe(false);
     expect(isStatelessExpiry({ error: 'access_denied' })).toBe(false);
+  });
+});
+
+describe('authorizationError', () => {
+  const response = { error: 'invalid_request_uri', error_description: 'Your account is locked. Call 555' };
+
+  it("keeps the AS's description to show for a response matched to this browser's login", () => {
+    const err = authorizationError(response, false, true);
+    expect(err).toMatchObject({
+      asError: 'invalid_request_uri',
+      asErrorDescription: response.error_description,
+    });
+  });
+
+  it('keeps the description of an unmatched response for the log only (as the cause), capped', () => {
+    const err = authorizationError(response, false, false);
+    expect(err.asError).toBe('invalid_request_uri');
+    expect(err.asErrorDescription).toBeUndefined();
+    expect(err.message).not.toContain('555');
+    expect((err.cause as Error).message).toContain(JSON.stringify(response.error_description));
+    const long = authorizationError({ ...response, error_description: 'x'.repeat(600) }, false, false);
+    expect((long.cause as Error).message).toContain(`"${'x'.repeat(512)}"`);
+  });
+
+  it('has no cause when the unmatched response has no description', () => {
+    expect(authorizationError({ error: 'invalid_request_uri' }, false, false).cause).toBeUndefined();
   });
 });

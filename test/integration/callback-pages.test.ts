@@ -47,7 +47,7 @@ describe("the AS's words on the error page", () => {
     }
   });
 
-  it('show the code alone when no login matches, and one that is not a code not at all', async () => {
+  it('show the code alone when no login matches, and no error at all without state', async () => {
     const page = await stack
       .browser()
       .navigate(`${stack.appUrl}/callback?error=invalid_request_uri&error_description=words&${iss()}`, {
@@ -61,6 +61,44 @@ describe("the AS's words on the error page", () => {
       });
     expect(odd.status).toBe(400);
     expect(odd.body).not.toContain('Call me');
+  });
+
+  it('go to the log record, not the page, when no login matches', async () => {
+    const path = `/callback?error=invalid_request_uri&error_description=${encodeURIComponent(ATTACKER_TEXT)}`;
+    const page = await stack.browser().navigate(`${stack.appUrl}${path}&${iss()}`, { initiator: EVIL });
+    expect(page.body).not.toContain('555');
+    expect(stack.logs.at(-1)).toMatchObject({
+      code: 'authorization_error',
+      as_error: 'invalid_request_uri',
+      cause: expect.stringContaining(JSON.stringify(ATTACKER_TEXT)),
+    });
+  });
+
+  it('are not shown for a stateless expiry, even with a pending login in this browser', async () => {
+    const browser = stack.browser();
+    expect((await browser.navigate(`${stack.appUrl}/login`)).status).toBe(303);
+    const path = `/callback?error=invalid_request_uri&error_description=${encodeURIComponent(ATTACKER_TEXT)}&${iss()}`;
+    // The first such response pushes the pending login again; the second finds it retried and fails.
+    expect((await browser.navigate(`${stack.appUrl}${path}`, { initiator: EVIL })).status).toBe(303);
+    const page = await browser.navigate(`${stack.appUrl}${path}`, { initiator: EVIL });
+    expect(page.status).toBe(400);
+    expect(page.body).toContain('<code>invalid_request_uri</code>');
+    expect(page.body).not.toContain('555');
+  });
+
+  it("are shown for the AS's own error response to a login this browser started", async () => {
+    const browser = stack.browser();
+    // prompt=none without a session at the AS: oidc-provider answers login_required with a description.
+    const hops = await browser.follow(`${stack.appUrl}/login?prompt=none`);
+    const callback = new URL(hops.at(-1)!.url);
+    expect(callback.pathname).toBe('/callback');
+    expect(callback.searchParams.get('error')).toBe('login_required');
+    const description = callback.searchParams.get('error_description');
+    expect(description).toMatch(/\w/);
+    const page = hops.at(-1)!;
+    expect(page.status).toBe(400);
+    expect(page.body).toContain('<code>login_required</code>');
+    expect(page.body).toContain(description);
   });
 
   it('are shown for a response to a login this browser started', async () => {
