@@ -16,6 +16,7 @@ import { log } from '../rounds.js';
 import { driveLogins, type LoginStatuses } from '../session-driver.js';
 import type { Settings } from '../settings.js';
 import { formatBytes, formatNumber } from '../stats.js';
+import { LOAD_CAPS } from '../stack.js';
 
 const SCENARIO = '4. Footprint';
 
@@ -41,6 +42,7 @@ const APPS: App[] = [
         clientId: 'ours',
         clientSecret: 'scripted',
         sessionSecret: randomBytes(32).toString('base64url'),
+        ...LOAD_CAPS,
       },
     }),
   },
