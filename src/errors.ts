@@ -33,6 +33,8 @@ export const ERROR_CODES = Object.freeze({
   csrf_rejected: 403,
   /** The request needs a login. */
   unauthenticated: 401,
+  /** The user is logged in but does not qualify for the route (`requireLogin({ claims, check })`). */
+  forbidden: 403,
   /**
    * The login's ID token asserts an `acr` that is not one of those requested (`acr_values`, or the
    * values of an essential `acr` claim): the authentication did not reach the requested level.

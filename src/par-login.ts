@@ -105,7 +105,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
       warnedTwice = true;
       warnSecondInstance(config, req);
     }
-    req.auth = createRequestAuth(req, config, accessTokens, storeFailure);
+    req.auth = createRequestAuth(req, config, accessTokens, ctx.clock, storeFailure);
     res.login = loginStarter(ctx, req, res, next);
     const route = routes.get(routeKey);
     if (route === undefined) {

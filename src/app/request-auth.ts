@@ -5,6 +5,7 @@
  */
 import type { NextFunction, Request, Response } from 'express';
 import { handleFailure } from '../web/respond.js';
+import type { Clock } from '../clock.js';
 import type { AccessTokenSource } from './access-token.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import type { ParLoginError } from '../errors.js';
@@ -83,6 +84,8 @@ export interface MountedAuth {
   readonly appOrigin: string;
   /** Log and answer `err` as the middleware's own routes do (web/respond.ts), with this instance's settings. */
   fail(err: unknown, req: Request, res: Response, next: NextFunction): void;
+  /** The instance's clock, in epoch seconds (clock.ts). */
+  nowSeconds(): number;
 }
 
 /** `req.auth`'s {@link MountedAuth}; `undefined` when `parLogin()` did not run for this request. */
@@ -95,23 +98,28 @@ class SessionAuth implements RequestAuth {
   readonly #config: ResolvedConfig;
   readonly #tokens: AccessTokenSource;
   readonly #storeFailure: ParLoginError | undefined;
+  readonly #clock: Clock;
   static mounted(auth: SessionAuth): MountedAuth {
     const config = auth.#config;
+    const clock = auth.#clock;
     return {
       storeFailure: auth.#storeFailure,
       appOrigin: config.appOrigin,
       fail: (err, req, res, next) => handleFailure(config, err, req, res, next),
+      nowSeconds: () => clock.nowSeconds(),
     };
   }
   constructor(
     req: Request,
     config: ResolvedConfig,
     tokens: AccessTokenSource,
+    clock: Clock,
     storeFailure: ParLoginError | undefined,
   ) {
     this.#req = req;
     this.#config = config;
     this.#tokens = tokens;
+    this.#clock = clock;
     this.#storeFailure = storeFailure;
   }
   accessToken(): Promise<string> {
@@ -149,7 +157,8 @@ export function createRequestAuth(
   req: Request,
   config: ResolvedConfig,
   tokens: AccessTokenSource,
+  clock: Clock,
   storeFailure?: ParLoginError,
 ): RequestAuth {
-  return new SessionAuth(req, config, tokens, storeFailure);
+  return new SessionAuth(req, config, tokens, clock, storeFailure);
 }
