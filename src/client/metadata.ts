@@ -110,44 +110,42 @@ export function validateMetadata(
       `Discovery returned issuer "${String(document.issuer)}", not the configured "${issuer}".`,
     );
   }
-  const isEndpoint = endpointCheck(issuer);
-  for (const name of REQUIRED_ENDPOINTS) {
-    if (!isEndpoint(document[name]))
-      throw new ParLoginError('discovery_failed', `Discovery has no valid ${name}.`);
-  }
-  for (const name of OPTIONAL_ENDPOINTS) {
-    if (document[name] !== undefined && !isEndpoint(document[name])) {
-      throw new ParLoginError('discovery_failed', `Discovery has an invalid ${name}.`);
-    }
-  }
+  const check = endpointCheck(issuer);
+  for (const name of REQUIRED_ENDPOINTS) check(name, document[name], 'no valid');
+  for (const name of OPTIONAL_ENDPOINTS)
+    if (document[name] !== undefined) check(name, document[name], 'an invalid');
   const aliases = document.mtls_endpoint_aliases;
   if (aliases !== undefined) {
     const object = asObject(aliases);
     if (object === undefined)
       throw new ParLoginError('discovery_failed', 'Discovery has an invalid mtls_endpoint_aliases.');
-    for (const name of MTLS_ALIASED_ENDPOINTS) {
-      if (object[name] !== undefined && !isEndpoint(object[name]))
-        throw new ParLoginError(
-          'discovery_failed',
-          `Discovery has an invalid mtls_endpoint_aliases.${name}.`,
-        );
-    }
+    for (const name of MTLS_ALIASED_ENDPOINTS)
+      if (object[name] !== undefined) check(`mtls_endpoint_aliases.${name}`, object[name], 'an invalid');
   }
   return Object.freeze({ ...document }) as unknown as AuthorizationServerMetadata;
 }
 
-/** The endpoint check for `issuer`'s metadata: https, or http on loopback for a loopback issuer only. */
-function endpointCheck(issuer: string): (value: unknown) => value is string {
+/**
+ * The endpoint check for `issuer`'s metadata: an absolute URL without fragment, https, or plain http
+ * on a loopback host for a loopback issuer only. It throws naming the endpoint; a plain-http one on
+ * loopback is shown by its origin (scheme, host and port only: never the AS's path or query text).
+ */
+function endpointCheck(
+  issuer: string,
+): (name: string, value: unknown, fault: 'no valid' | 'an invalid') => void {
   const loopbackIssuer = isLoopback(new URL(issuer));
-  return (value: unknown): value is string => {
-    if (typeof value !== 'string') return false;
-    try {
-      const url = new URL(value);
-      if (url.hash) return false;
-      return url.protocol === 'https:' || (loopbackIssuer && isHttpsOrLoopback(url));
-    } catch {
-      return false;
+  return (name, value, fault) => {
+    const url = typeof value === 'string' && URL.canParse(value) ? new URL(value) : undefined;
+    if (url !== undefined && !url.hash && url.protocol === 'https:') return;
+    if (url !== undefined && !url.hash && isHttpsOrLoopback(url)) {
+      if (loopbackIssuer) return;
+      throw new ParLoginError(
+        'discovery_failed',
+        `Discovery's ${name} is plain http on ${url.origin}: accepted only when the issuer is on a ` +
+          `loopback host too, and ${issuer} is not.`,
+      );
     }
+    throw new ParLoginError('discovery_failed', `Discovery has ${fault} ${name}.`);
   };
 }
 

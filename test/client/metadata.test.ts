@@ -95,8 +95,30 @@ describe('plain-http endpoints (security review finding 11)', () => {
     const source = createMetadataSource(issuer, scripted([ok({ ...document, [name]: url })]));
     await expect(source.get()).rejects.toMatchObject({
       code: 'discovery_failed',
-      message: expect.stringContaining(name),
+      message:
+        `Discovery's ${name} is plain http on ${new URL(url).origin}: accepted only when the issuer ` +
+        `is on a loopback host too, and ${issuer} is not.`,
     });
+  });
+
+  it('are refused as an mtls_endpoint_aliases entry too, naming it', async () => {
+    const aliases = { token_endpoint: 'http://127.0.0.1:8443/token' };
+    const source = createMetadataSource(
+      issuer,
+      scripted([ok({ ...document, mtls_endpoint_aliases: aliases })]),
+    );
+    await expect(source.get()).rejects.toMatchObject({
+      code: 'discovery_failed',
+      message: expect.stringContaining("Discovery's mtls_endpoint_aliases.token_endpoint is plain http"),
+    });
+  });
+
+  it('keep the general message for other bad endpoints', async () => {
+    const source = createMetadataSource(
+      issuer,
+      scripted([ok({ ...document, token_endpoint: 'http://as.example/token' })]),
+    );
+    await expect(source.get()).rejects.toMatchObject({ message: 'Discovery has no valid token_endpoint.' });
   });
 
   it('are accepted on loopback for a loopback issuer (development)', async () => {
