@@ -43,11 +43,20 @@ type Problem = (option: string, text: string) => void;
 const PEM_BEGIN = '-----BEGIN ';
 
 /**
- * Whether `value` could be a file path worth quoting: one short line without PEM markers. Anything
- * else may be key material (e.g. PEM text mangled by a tool) and is never quoted in a problem.
+ * Base64 text as long as a PEM body line or more (64 characters; 48 leaves room for a cut line):
+ * a key body pasted on one line (as environment variables often hold it), never a path segment.
+ */
+const BASE64_RUN = /[A-Za-z0-9+/=_-]{48,}/;
+
+/**
+ * Whether `value` could be a file path worth quoting: one short line without PEM markers, JSON
+ * (a JWK) or a long base64 run. Anything else may be key material (e.g. PEM text mangled by a tool,
+ * a key body without its BEGIN line) and is never quoted in a problem.
  */
 function looksLikePath(value: string): boolean {
-  return value.length <= 256 && !/[\r\n]/.test(value) && !value.includes('-----');
+  return (
+    value.length <= 256 && !/[\r\n{}"]/.test(value) && !value.includes('-----') && !BASE64_RUN.test(value)
+  );
 }
 
 /**

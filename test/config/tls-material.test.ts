@@ -83,6 +83,26 @@ describe('values that may be key material', () => {
     for (const text of secret.split('\n')) expect(message).not.toContain(text);
   });
 
+  it.each([
+    ['a key body on one line, as an environment variable may hold it', () => body().replace(/\n/g, '')],
+    [
+      'a private JWK (JSON)',
+      () =>
+        JSON.stringify(
+          generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey.export({ format: 'jwk' }),
+        ),
+    ],
+    ['a key whose BEGIN line lost a dash', () => pki.client('dash').key.replace('-----BEGIN', '----BEGIN')],
+  ])('are never quoted when they are %s', (_name, make) => {
+    const secret = make();
+    const message = problemsOf({ tlsCa: secret });
+    expect(message).toContain(
+      `tlsCa (OIDC_TLS_CA) is neither PEM text nor a readable file path (a value of ${secret.length}`,
+    );
+    for (const text of secret.split(/[\n",]/).filter((part) => part.length > 8))
+      expect(message).not.toContain(text);
+  });
+
   it("are never quoted in the doctor's output", () => {
     const secret = body();
     const check = checkEnvironment({
