@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { JWK } from 'jose';
 import { JWS_ALGORITHMS, keyFitsAlgorithm, MIN_RSA_BITS, rsaBits } from './jws.js';
 
@@ -43,7 +43,7 @@ export function importSigningKey(
       const jwk = (typeof input === 'string' ? JSON.parse(input) : input) as JWK;
       jwkAlg = typeof jwk.alg === 'string' ? jwk.alg : undefined;
       jwkKid = typeof jwk.kid === 'string' ? jwk.kid : undefined;
-      key = createPrivateKey({ key: jwk as import('node:crypto').JsonWebKey, format: 'jwk' });
+      key = createPrivateKey({ key: jwk as JsonWebKey, format: 'jwk' });
     } else {
       key = input;
     }
@@ -102,5 +102,32 @@ export function jwkThumbprint(jwk: Readonly<Record<string, unknown>>): string {
 
 /** RFC 7638 JWK thumbprint (SHA-256, base64url) of the key's public part. */
 function thumbprint(key: KeyObject): string {
-  return jwkThumbprint(key.export({ format: 'jwk' }));
+  return jwkThumbprint(publicJwk(key));
+}
+
+/**
+ * The public JWK of `key`. node:crypto exports no JWK for an RSA-PSS key; its JWK is the RSA one
+ * (`kty` RSA, RFC 7518 §6.3), read from the PKCS#1 RSAPublicKey inside its SubjectPublicKeyInfo.
+ *
+ * @see https://www.rfc-editor.org/rfc/rfc5280#section-4.1 (SubjectPublicKeyInfo)
+ * @see https://www.rfc-editor.org/rfc/rfc8017#appendix-A.1.1 (RSAPublicKey)
+ */
+function publicJwk(key: KeyObject): JsonWebKey {
+  if (key.asymmetricKeyType !== 'rsa-pss') return createPublicKey(key).export({ format: 'jwk' });
+  const spki = createPublicKey(key).export({ type: 'spki', format: 'der' });
+  const info = derContent(spki, 0); // SEQUENCE { algorithm AlgorithmIdentifier, subjectPublicKey BIT STRING }
+  const algorithm = derContent(spki, info.start);
+  const bits = derContent(spki, algorithm.end);
+  const rsaPublicKey = spki.subarray(bits.start + 1, bits.end); // after the BIT STRING's unused-bits byte
+  return createPublicKey({ key: rsaPublicKey, format: 'der', type: 'pkcs1' }).export({ format: 'jwk' });
+}
+
+/** Where the content of the DER element at `offset` starts and ends (X.690 §8.1.3 lengths). */
+function derContent(der: Buffer, offset: number): { start: number; end: number } {
+  const first = der[offset + 1]!;
+  if (first < 0x80) return { start: offset + 2, end: offset + 2 + first };
+  const count = first & 0x7f;
+  let length = 0;
+  for (let index = 0; index < count; index++) length = length * 256 + der[offset + 2 + index]!;
+  return { start: offset + 2 + count, end: offset + 2 + count + length };
 }
