@@ -33,6 +33,7 @@ import {
   connectionNamed,
   forwardedHeaders,
   forwardingRules,
+  HOP_BY_HOP,
   type ForwardingRules,
 } from './proxy-request.js';
 
@@ -84,18 +85,7 @@ export interface ApiProxyMiddleware extends RequestHandler {
 }
 
 // Hop-by-hop headers (RFC 9110 §7.6.1) and the API's cookies never reach the browser.
-const NOT_RETURNED = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'te',
-  'trailer',
-  'upgrade',
-  'host',
-  'content-length',
-  'set-cookie',
-]);
+const NOT_RETURNED = new Set([...HOP_BY_HOP, 'set-cookie']);
 const WITHOUT_BODY = new Set(['GET', 'HEAD', 'OPTIONS', 'DELETE']);
 
 /**

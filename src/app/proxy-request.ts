@@ -52,10 +52,10 @@ export const DEFAULT_METHODS: readonly string[] = Object.freeze([
 const NEVER_METHODS = new Set(['TRACE', 'TRACK', 'CONNECT']);
 
 /**
- * Headers never forwarded, whatever is configured: the hop-by-hop ones (RFC 9110 §7.6.1), the
- * browser's credentials, and the forwarding headers the proxy sets itself.
+ * Headers of one connection, never passed on in either direction (RFC 9110 §7.6.1), with `host` and
+ * `content-length`, which the proxy's own request and answer set.
  */
-const NEVER_HEADERS = new Set([
+export const HOP_BY_HOP: readonly string[] = Object.freeze([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -65,6 +65,14 @@ const NEVER_HEADERS = new Set([
   'upgrade',
   'host',
   'content-length',
+]);
+
+/**
+ * Headers never forwarded, whatever is configured: the hop-by-hop ones, the browser's credentials,
+ * and the forwarding headers the proxy sets itself.
+ */
+const NEVER_HEADERS = new Set([
+  ...HOP_BY_HOP,
   'cookie',
   'authorization',
   'proxy-authorization',
