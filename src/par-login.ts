@@ -6,7 +6,7 @@
  */
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { createAccessTokenSource } from './app/access-token.js';
-import { createRequestAuth, type RequestAuth } from './app/request-auth.js';
+import { requestAuthFactory, type RequestAuth } from './app/request-auth.js';
 import { requireLogin } from './app/guard.js';
 import { emit } from './observability/log.js';
 import { callbackRoute } from './routes/callback.js';
@@ -88,6 +88,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const sessionless = new Set([`GET ${config.paths.login}`, `GET ${config.paths.callback}`]);
   const routePaths = new Set([...routes.keys()].map((key) => key.slice(key.indexOf(' ') + 1)));
   const accessTokens = createAccessTokenSource(ctx);
+  const createAuth = requestAuthFactory(config, accessTokens, ctx.clock);
   const checkProxyTrust = createProxyTrustCheck(config, ctx.clock);
   // `loginRequired`: every other route behind the guard, built once.
   const guardAll = config.loginRequired ? requireLogin() : undefined;
@@ -105,7 +106,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
       warnedTwice = true;
       warnSecondInstance(config, req);
     }
-    req.auth = createRequestAuth(req, config, accessTokens, ctx.clock, storeFailure);
+    req.auth = createAuth(req, storeFailure);
     res.login = loginStarter(ctx, req, res, next);
     const route = routes.get(routeKey);
     if (route === undefined) {

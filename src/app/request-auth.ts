@@ -98,28 +98,23 @@ class SessionAuth implements RequestAuth {
   readonly #config: ResolvedConfig;
   readonly #tokens: AccessTokenSource;
   readonly #storeFailure: ParLoginError | undefined;
-  readonly #clock: Clock;
+  /** The instance's part of {@link MountedAuth}, built once per instance (no allocation per request). */
+  readonly #mounted: MountedAuth;
   static mounted(auth: SessionAuth): MountedAuth {
-    const config = auth.#config;
-    const clock = auth.#clock;
-    return {
-      storeFailure: auth.#storeFailure,
-      appOrigin: config.appOrigin,
-      fail: (err, req, res, next) => handleFailure(config, err, req, res, next),
-      nowSeconds: () => clock.nowSeconds(),
-    };
+    const storeFailure = auth.#storeFailure;
+    return storeFailure === undefined ? auth.#mounted : { ...auth.#mounted, storeFailure };
   }
   constructor(
     req: Request,
     config: ResolvedConfig,
     tokens: AccessTokenSource,
-    clock: Clock,
+    mounted: MountedAuth,
     storeFailure: ParLoginError | undefined,
   ) {
     this.#req = req;
     this.#config = config;
     this.#tokens = tokens;
-    this.#clock = clock;
+    this.#mounted = mounted;
     this.#storeFailure = storeFailure;
   }
   accessToken(): Promise<string> {
@@ -152,13 +147,24 @@ class SessionAuth implements RequestAuth {
   }
 }
 
-/** Create `req.auth` for a request. */
-export function createRequestAuth(
-  req: Request,
+/** Create `req.auth` for a request of one instance (built by {@link requestAuthFactory}). */
+export type RequestAuthFactory = (req: Request, storeFailure?: ParLoginError) => RequestAuth;
+
+/**
+ * The factory of `req.auth` for one instance: what every request's `req.auth` shares (the
+ * instance's {@link MountedAuth}: origin, responder, clock) is built here, once.
+ */
+export function requestAuthFactory(
   config: ResolvedConfig,
   tokens: AccessTokenSource,
   clock: Clock,
-  storeFailure?: ParLoginError,
-): RequestAuth {
-  return new SessionAuth(req, config, tokens, clock, storeFailure);
+): RequestAuthFactory {
+  const mounted: MountedAuth = Object.freeze({
+    storeFailure: undefined,
+    appOrigin: config.appOrigin,
+    fail: (err: unknown, req: Request, res: Response, next: NextFunction) =>
+      handleFailure(config, err, req, res, next),
+    nowSeconds: () => clock.nowSeconds(),
+  });
+  return (req, storeFailure) => new SessionAuth(req, config, tokens, mounted, storeFailure);
 }
