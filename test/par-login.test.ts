@@ -104,14 +104,17 @@ describe('parLogin()', () => {
   });
 });
 
+/** Options of an instance that never reaches its AS (no login is started). */
+const OFFLINE = {
+  issuer: 'https://as.example',
+  clientId: 'app',
+  clientSecret: 'secret-value-long-enough',
+  baseUrl: 'http://127.0.0.1:3000',
+  sessionSecret: 's'.repeat(40),
+};
+
 describe('two parLogin() instances on one request', () => {
-  const OPTIONS = {
-    issuer: 'https://as.example',
-    clientId: 'app',
-    clientSecret: 'secret-value-long-enough',
-    baseUrl: 'http://127.0.0.1:3000',
-    sessionSecret: 's'.repeat(40),
-  };
+  const OPTIONS = OFFLINE;
 
   function appWith(second: boolean) {
     const records: Array<Record<string, unknown>> = [];
@@ -146,14 +149,7 @@ describe('two parLogin() instances on one request', () => {
 });
 
 describe('loginRequired', () => {
-  const OPTIONS = {
-    issuer: 'https://as.example',
-    clientId: 'app',
-    clientSecret: 'secret-value-long-enough',
-    baseUrl: 'http://127.0.0.1:3000',
-    sessionSecret: 's'.repeat(40),
-    logger: { warn: () => {}, error: () => {} },
-  };
+  const OPTIONS = { ...OFFLINE, logger: { warn: () => {}, error: () => {} } };
 
   function appWith(loginRequired: boolean) {
     const middleware = parLogin({ ...OPTIONS, loginRequired });
