@@ -5,7 +5,7 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './free-port.js';
 import { createClient } from 'redis';
 
 type InspectClient = ReturnType<typeof createClient>;
@@ -22,14 +22,6 @@ export interface TestRedis {
   start(): Promise<void>;
   /** Stop for good. */
   close(): Promise<void>;
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 async function waitUntilUp(port: number): Promise<void> {

@@ -43,17 +43,18 @@ export function tokenApp(proxies: Record<string, ApiProxyOptions> = {}) {
       }
     });
     for (const [path, proxy] of Object.entries(proxies)) app.use(path, apiProxy(proxy));
-    app.use(
-      (
-        err: { status?: number; code?: string },
-        _req: express.Request,
-        res: express.Response,
-        // eslint-disable-next-line @typescript-eslint/no-unused-vars -- Express knows an error handler by its four parameters
-        _next: express.NextFunction,
-      ) => {
-        res.status(err.status ?? 500).json({ error: err.code ?? 'internal' });
-      },
-    );
+    app.use(codedJsonErrors);
     return app;
   };
+}
+
+/** An app's error handler answering `{ error: code }` with the error's status (500 `internal` without). */
+export function codedJsonErrors(
+  err: { status?: number; code?: string },
+  _req: express.Request,
+  res: express.Response,
+  // eslint-disable-next-line @typescript-eslint/no-unused-vars -- Express knows an error handler by its four parameters
+  _next: express.NextFunction,
+): void {
+  res.status(err.status ?? 500).json({ error: err.code ?? 'internal' });
 }

@@ -30,7 +30,7 @@ import {
   type HostileApp,
 } from '../helpers/hostile-stack.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
-import { sha } from '../helpers/token-app.js';
+import { codedJsonErrors, sha } from '../helpers/token-app.js';
 import { contextOf } from '../helpers/tokens.js';
 import type { Browser } from '../helpers/browser.js';
 
@@ -62,17 +62,7 @@ function instanceApp(lockTtlMs?: number) {
         next,
       );
     });
-    app.use(
-      (
-        err: { status?: number; code?: string },
-        _req: express.Request,
-        res: express.Response,
-        // eslint-disable-next-line @typescript-eslint/no-unused-vars -- an error handler has four
-        _next: express.NextFunction,
-      ) => {
-        res.status(err.status ?? 500).json({ error: err.code ?? 'internal' });
-      },
-    );
+    app.use(codedJsonErrors);
     return app;
   };
 }

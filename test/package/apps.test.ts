@@ -13,13 +13,13 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createDemoAuthorizationServer, type DemoAuthorizationServer } from '../../sample-app/demo-as.js';
 import { Browser } from '../helpers/browser.js';
+import { freePort } from '../helpers/free-port.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const sources = join(root, 'test', 'package', 'apps');
@@ -85,15 +85,6 @@ const APPS: readonly AppSpec[] = [
     main: 'out/app.cjs',
   },
 ];
-
-/** A port free right now. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 let workDir: string;
 let tarball: string;
