@@ -192,9 +192,11 @@ describe('a hostile discovery document', () => {
     ['a dropped connection', 'as_unreachable', 502, { destroy: true }],
   ])('answers %s with %s (%s)', async (_name, code, status, misbehaviour) => {
     fixture.as.script.discovery = misbehaviour;
-    const { app: running, browser, hop, ms } = await fetchLogin({ httpTimeoutMs: 300 });
+    // Only the hanging document needs a short deadline; the others must not race it.
+    const timesOut = code === 'as_timeout';
+    const { app: running, browser, hop, ms } = await fetchLogin({ httpTimeoutMs: timesOut ? 300 : 5_000 });
     await expectCleanFailure(running, browser, hop, code, status);
-    expect(ms).toBeLessThan(1_300);
+    if (timesOut) expect(ms).toBeLessThan(1_300);
     await expectRecovery(running, browser);
   });
 
