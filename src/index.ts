@@ -37,7 +37,7 @@ export type {
   ProtocolClaims,
   StandardClaims,
   UserClaims,
-} from './client/claims.js';
+} from './config/claims.js';
 export type { ParLoginSessionData, SessionUser } from './session/session.js';
 export type { TokenSet } from './client/token.js';
 export type { SessionInfo } from './routes/me.js';

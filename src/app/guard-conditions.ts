@@ -8,7 +8,7 @@
  * @module
  */
 import type { Request } from 'express';
-import type { UserClaims } from '../client/claims.js';
+import type { UserClaims } from '../config/claims.js';
 import { invalidArgument } from '../errors.js';
 import type { RequestAuth } from './request-auth.js';
 

@@ -11,11 +11,11 @@ import { ParLoginError } from '../errors.js';
 import type { KeyResolver } from './jwks.js';
 import { JWS_ALGORITHMS } from '../crypto/jws.js';
 import { JwtRejected, verifyJwt } from './jwt.js';
-import type { CustomClaims, UserClaims } from './claims.js';
+import type { CustomClaims, UserClaims } from '../config/claims.js';
 
 /**
  * The claims of a validated ID token: its protocol claims and the standard claims typed, the app's
- * {@link CustomClaims} (or `C`), any other as `unknown` (client/claims.ts).
+ * {@link CustomClaims} (or `C`), any other as `unknown` (config/claims.ts).
  */
 export type IdTokenClaims<C extends object = CustomClaims> = UserClaims<C>;
 
