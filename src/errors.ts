@@ -40,6 +40,8 @@ export const ERROR_CODES = Object.freeze({
    * values of an essential `acr` claim): the authentication did not reach the requested level.
    */
   acr_not_satisfied: 403,
+  /** The app's `afterCallback` hook refused the login (its message is shown); no session started. */
+  login_refused: 403,
   /** Too many login starts in the last minute, from this client IP or in all: a flood is shed. */
   too_many_logins: 429,
   /**
@@ -91,6 +93,11 @@ export const ERROR_CODES = Object.freeze({
   as_timeout: 504,
   /** The session store failed to load or save the session. */
   session_store_unavailable: 503,
+  /**
+   * The app's `afterCallback` hook threw (anything but a `ParLoginError`) or returned something other
+   * than claims; no session started.
+   */
+  after_callback_failed: 500,
   /** `requireLogin()` or `req.auth` used without `parLogin()` mounted before it. */
   not_mounted: 500,
 });

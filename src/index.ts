@@ -17,7 +17,9 @@ export {
   type ParLoginErrorDetails,
 } from './errors.js';
 export type {
+  AfterCallback,
   AssertionAudience,
+  CallbackTokens,
   ClientAuthMethod,
   DpopMode,
   FrontChannelParam,

@@ -10,22 +10,16 @@ import { INVALID_CLIENT_HINT, readAsError } from './as-error.js';
 import type { ClientAuthentication } from './client-auth.js';
 import { createDpopProof, requestedNonce, type DpopKey } from './dpop.js';
 import { ParLoginError } from '../errors.js';
+import type { CallbackTokens } from '../config/options.js';
 import { asObject, type BackChannel } from './http.js';
 
-/** What a successful token response holds. Lives only in the server-side token vault. */
-export interface TokenSet {
-  /** The access token (RFC 6749 §5.1). */
-  readonly accessToken: string;
-  /** `Bearer`, or `DPoP` for a DPoP-bound token (RFC 9449 §5). */
-  readonly tokenType: string;
+/**
+ * What a successful token response holds (the fields the `afterCallback` hook also sees, and the
+ * granted authorization details). Lives only in the server-side token vault.
+ */
+export interface TokenSet extends CallbackTokens {
   /** The ID token (OIDC Core §3.1.3.3); after a refresh without a new one, the login's. */
   readonly idToken: string;
-  /** The refresh token, when the AS issued one (RFC 6749 §6). */
-  readonly refreshToken?: string;
-  /** Epoch seconds when the access token expires, when the AS said (`expires_in`, RFC 6749 §5.1). */
-  readonly expiresAtSeconds?: number;
-  /** The granted scope, when the AS said (RFC 6749 §5.1). */
-  readonly scope?: string;
   /** RFC 9396 §7: the authorization details the AS granted, when it says. */
   readonly authorizationDetails?: ReadonlyArray<Record<string, unknown>>;
 }

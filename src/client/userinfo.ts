@@ -14,25 +14,7 @@ import { createDpopProof, resourceServerNonce, type DpopKey } from './dpop.js';
 import { ParLoginError } from '../errors.js';
 import { asObject, type BackChannel } from './http.js';
 import type { TokenSet } from './token.js';
-
-/** Claims that describe the ID token itself: never taken from userinfo. */
-const PROTOCOL_CLAIMS = new Set([
-  'iss',
-  'aud',
-  'azp',
-  'exp',
-  'iat',
-  'nbf',
-  'jti',
-  'nonce',
-  'auth_time',
-  'acr',
-  'amr',
-  'sid',
-  'at_hash',
-  'c_hash',
-  's_hash',
-]);
+import { PROTOCOL_CLAIMS } from '../config/claims.js';
 
 /**
  * Fetch the userinfo claims of the user `sub` with the access token of `tokens` (OIDC Core §5.3).

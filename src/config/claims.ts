@@ -87,3 +87,27 @@ export interface CustomClaims {}
 export type UserClaims<C extends object = CustomClaims> = ProtocolClaims &
   StandardClaims &
   C & { readonly [claim: string]: unknown };
+
+/**
+ * The claims that say who logged in, how, and describe the ID token itself (OIDC Core §2, with the
+ * hash and logout claims): always the validated ID token's, never taken from userinfo or from the
+ * app's `afterCallback` hook.
+ */
+export const PROTOCOL_CLAIMS: ReadonlySet<string> = new Set([
+  'iss',
+  'sub',
+  'aud',
+  'azp',
+  'exp',
+  'iat',
+  'nbf',
+  'jti',
+  'nonce',
+  'auth_time',
+  'acr',
+  'amr',
+  'sid',
+  'at_hash',
+  'c_hash',
+  's_hash',
+]);

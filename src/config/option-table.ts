@@ -342,6 +342,11 @@ export const OPTION_TABLE = Object.freeze({
     default: true,
     doc: "Refuse a login whose ID token's `acr` is not one of those requested",
   },
+  afterCallback: {
+    type: 'object',
+    defaultText: 'none',
+    doc: 'Runs when a login is valid, before its session is written',
+  },
   maxPendingLogins: {
     type: 'integer',
     min: 1,

@@ -6,10 +6,12 @@
  * @module
  */
 import type { KeyObject } from 'node:crypto';
+import type { Request } from 'express';
 import type { Store } from 'express-session';
 import type { JWK } from 'jose';
 import type { RedisClientType } from 'redis';
 import type { ParLoginLogger } from '../observability/log.js';
+import type { UserClaims } from './claims.js';
 
 export type { ParLoginLogger };
 
@@ -54,6 +56,36 @@ export type FrontChannelParam = 'response_type' | 'scope';
  * - `endpoint`: the URL of the endpoint the assertion is sent to (some servers accept only that).
  */
 export type AssertionAudience = 'issuer' | 'endpoint';
+
+/** The tokens of a finished login, as the `afterCallback` hook sees them (RFC 6749 §5.1). */
+export interface CallbackTokens {
+  /** The access token. */
+  readonly accessToken: string;
+  /** `Bearer`, or `DPoP` for a DPoP-bound token (RFC 9449 §5). */
+  readonly tokenType: string;
+  /** The ID token (OIDC Core §3.1.3.3). */
+  readonly idToken: string;
+  /** The refresh token, when the AS issued one (RFC 6749 §6). */
+  readonly refreshToken?: string;
+  /** Epoch seconds when the access token expires, when the AS said (`expires_in`). */
+  readonly expiresAtSeconds?: number;
+  /** The granted scope, when the AS said. */
+  readonly scope?: string;
+}
+
+/**
+ * The `afterCallback` hook: runs at the callback once the login is valid and before the session is
+ * written. Return nothing to keep the claims, or the claims the session is to hold (extra ones added,
+ * unwanted ones left out; the ID token's protocol claims such as `sub` and `sid` are kept whatever
+ * is returned). Throw `new ParLoginError('login_refused', message)` to refuse the login with a 403
+ * whose message the user sees; any other error fails the login with `500 after_callback_failed`.
+ * Either way no session and no tokens are kept.
+ */
+export type AfterCallback = (
+  req: Request,
+  claims: UserClaims,
+  tokens: CallbackTokens,
+) => UserClaims | undefined | void | Promise<UserClaims | undefined | void>;
 
 /**
  * Options of {@link parLogin}. Each option's unit is in its documentation: durations are seconds unless
@@ -287,6 +319,12 @@ export interface ParLoginOptions {
    * @default `true`
    */
   checkAcr?: boolean;
+  /**
+   * Runs when a login is valid, before its session is written: may add claims to the session's user,
+   * provision an account, or refuse the login (see {@link AfterCallback}).
+   * @default none
+   */
+  afterCallback?: AfterCallback;
   /**
    * How many logins one browser may have pending at once (tabs), from 1 to 50. Each is kept in the
    * shared state and bound to the browser by a cookie of its own; beyond this, the oldest is dropped,

@@ -14,6 +14,7 @@ import { ConfigError } from '../errors.js';
 import { defaultLogger } from '../observability/log.js';
 import { loadTlsMaterial, type TlsMaterial } from './tls-material.js';
 import type {
+  AfterCallback,
   AssertionAudience,
   ClientAuthMethod,
   DpopMode,
@@ -143,6 +144,8 @@ export interface ResolvedConfig {
   readonly loginRequired: boolean;
   /** Whether a login's ID token must carry one of the `acr` values it asked for. */
   readonly checkAcr: boolean;
+  /** The app's hook between a valid login and its session (app/after-callback.ts). */
+  readonly afterCallback?: AfterCallback;
   readonly paths: Readonly<{
     login: string;
     callback: string;
@@ -197,7 +200,14 @@ type StorePart = Pick<ResolvedConfig, 'redisUrl' | 'redisClient' | 'sessionStore
 type LimitsPart = Pick<ResolvedConfig, OptionOfType<'integer'>>;
 type BehaviourPart = Pick<
   ResolvedConfig,
-  'fetchUserinfo' | 'restartStaleLogins' | 'loginRequired' | 'checkAcr' | 'renderErrors' | 'logger' | 'trace'
+  | 'fetchUserinfo'
+  | 'restartStaleLogins'
+  | 'loginRequired'
+  | 'checkAcr'
+  | 'afterCallback'
+  | 'renderErrors'
+  | 'logger'
+  | 'trace'
 >;
 
 /**
@@ -508,11 +518,15 @@ function resolveBehaviour(options: ParLoginOptions, problem: Problem): Behaviour
   const debug: unknown = options.debug;
   if (debug !== undefined && typeof debug !== 'boolean' && typeof debug !== 'function')
     problem('debug', 'must be true, false or a function');
+  const afterCallback: unknown = options.afterCallback;
+  if (afterCallback !== undefined && typeof afterCallback !== 'function')
+    problem('afterCallback', 'must be a function (req, claims, tokens)');
   return {
     fetchUserinfo: booleanOption(options, 'fetchUserinfo', problem),
     restartStaleLogins: booleanOption(options, 'restartStaleLogins', problem),
     loginRequired: booleanOption(options, 'loginRequired', problem),
     checkAcr: booleanOption(options, 'checkAcr', problem),
+    ...(typeof afterCallback === 'function' ? { afterCallback: options.afterCallback } : {}),
     renderErrors: booleanOption(options, 'renderErrors', problem),
     logger: options.logger ?? defaultLogger,
     trace: createTracer(

@@ -6,7 +6,8 @@
  * an error response is reported — except an expired or unknown `request_uri`, which starts a fresh
  * push once, transparently (RFC 9126 §4); the code is exchanged with the PKCE verifier, the same
  * client authentication and, with DPoP, a proof (RFC 9449 §5); the ID token is validated
- * (`auth_time` too when `max_age` was asked); a session the browser brought gets a new id (session
+ * (`auth_time` too when `max_age` was asked); the app's `afterCallback` hook may refuse the login or
+ * shape its claims (app/after-callback.ts); a session the browser brought gets a new id (session
  * fixation, RFC 9700 §4.3.3 spirit), a browser that brought none gets a new session (own-session.ts);
  * then the browser goes to `returnTo`. Other tabs' pending logins are not in the session: nothing of
  * theirs is lost.
@@ -14,6 +15,7 @@
  * @module
  */
 import type { Request, Response } from 'express';
+import { runAfterCallback } from '../app/after-callback.js';
 import {
   authorizationError,
   checkIssuer,
@@ -155,7 +157,9 @@ export function callbackRoute(ctx: ParLoginContext) {
     });
     if ('requestUriExpired' in outcome) return retryOrFail(ctx, req, res, tx, outcome.error);
     const { tokens, claims } = await redeemCode(ctx, tx, outcome.code, metadata, flow);
-    const session = await startLoggedInSession(ctx, req, res, tx, tokens, claims);
+    // The app's hook runs before anything is kept: a refusal leaves no tokens and no session.
+    const kept = await runAfterCallback(config.afterCallback, req, claims, tokens);
+    const session = await startLoggedInSession(ctx, req, res, tx, tokens, kept);
     if (trace.enabled) trace.step('callback.done', { flow, session, return_to: tx.returnTo });
     // The configured URL (or this login's own redirect origin), whichever instance or proxy path served the callback.
     const origin = tx.request?.redirectUri

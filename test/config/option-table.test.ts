@@ -256,6 +256,7 @@ const DERIVED: Partial<Record<OptionName, () => void>> = {
   redisClient: () => expect('redisClient' in resolveConfig(MINIMAL)).toBe(false),
   sessionStore: () => expect('sessionStore' in resolveConfig(MINIMAL)).toBe(false),
   logger: () => expect(resolveConfig(MINIMAL).logger).toBe(defaultLogger),
+  afterCallback: () => expect('afterCallback' in resolveConfig(MINIMAL)).toBe(false),
 };
 
 /** For each conditionally required option, options that need it and the problem they get without it. */

@@ -6,10 +6,9 @@
  */
 import type { RequestListener } from 'node:http';
 import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
-import type { ParLoginContext } from '../../src/context.js';
 import type { ParLoginMiddleware } from '../../src/index.js';
-import { INTERNAL_CONTEXT } from '../../src/par-login.js';
 import type { LoginTransaction } from '../../src/state/transaction.js';
+import { contextOf } from './tokens.js';
 
 /** The middleware the stack's app mounted. */
 export function middlewareOf(stack: { app: RequestListener }): ParLoginMiddleware {
@@ -26,7 +25,7 @@ export async function pendingLoginsOf(
   middleware: ParLoginMiddleware,
   setCookies: readonly string[],
 ): Promise<LoginTransaction[]> {
-  const ctx = (middleware as unknown as Record<symbol, ParLoginContext>)[INTERNAL_CONTEXT]!;
+  const ctx = contextOf(middleware);
   const prefix = `${middleware.config.sessionCookieName}-tx-`;
   const flows = new Set(
     setCookies
