@@ -82,10 +82,31 @@ function causeOf(cause: unknown): string | undefined {
 }
 
 /**
- * Log a request failure. 4xx go to `warn`, everything else to `error`. Recorded: the error's code,
- * status, message and hint, the AS's `error` and `error_description` (capped, one line), the cause
- * (name, code, message), a pointer to the doctor for failures of the configuration, and the
- * request's method and path.
+ * What a record says about a failure: the error's code, status, message and hint, the AS's `error`
+ * and `error_description` (capped, one line), the cause (name, code, message), and a pointer to the
+ * doctor for failures of the configuration.
+ */
+export function failureFields(err: unknown): Record<string, unknown> {
+  if (!isParLoginError(err)) {
+    return {
+      code: 'internal',
+      status: 500,
+      error: err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown',
+    };
+  }
+  const fields: Record<string, unknown> = { code: err.code, status: err.status, error: err.message };
+  if (err.asError !== undefined) fields.as_error = loggable(err.asError);
+  if (err.asErrorDescription !== undefined) fields.as_error_description = loggable(err.asErrorDescription);
+  if (err.hint !== undefined) fields.hint = err.hint;
+  const cause = causeOf(err.cause);
+  if (cause !== undefined) fields.cause = cause;
+  if (isMisconfiguration(err)) fields.doctor = DOCTOR_POINTER;
+  return fields;
+}
+
+/**
+ * Log a request failure ({@link failureFields}, with the request's method and path). 4xx go to
+ * `warn`, everything else to `error`.
  */
 export function logFailure(
   logger: ParLoginLogger,
@@ -94,23 +115,9 @@ export function logFailure(
   method: string,
   path: string,
 ): void {
-  const record: Record<string, unknown> = { msg: 'express-par-login request failed', id, method, path };
-  if (isParLoginError(err)) {
-    Object.assign(record, { code: err.code, status: err.status, error: err.message });
-    if (err.asError !== undefined) record.as_error = loggable(err.asError);
-    if (err.asErrorDescription !== undefined) record.as_error_description = loggable(err.asErrorDescription);
-    if (err.hint !== undefined) record.hint = err.hint;
-    const cause = causeOf(err.cause);
-    if (cause !== undefined) record.cause = cause;
-    if (isMisconfiguration(err)) record.doctor = DOCTOR_POINTER;
-  } else {
-    Object.assign(record, {
-      code: 'internal',
-      status: 500,
-      error: err instanceof Error ? `${err.name}: ${err.message}` : 'non-error thrown',
-    });
-  }
-  emit(logger, (record.status as number) < 500 ? 'warn' : 'error', record);
+  const fields = failureFields(err);
+  const record = { msg: 'express-par-login request failed', id, method, path, ...fields };
+  emit(logger, (fields.status as number) < 500 ? 'warn' : 'error', record);
 }
 
 /** Hand `record` to the app's logger at `level`: a logger that throws never takes the request down. */
