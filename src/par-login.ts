@@ -17,6 +17,7 @@ import { ParLoginError, storeUnavailable } from './errors.js';
 import { normalizeLoginOptions, type LoginOptions } from './client/login-options.js';
 import { parCapabilities, type ParCapabilities } from './client/capabilities.js';
 import { loginRoute, startLogin } from './routes/login.js';
+import { silentLogin } from './routes/silent-login.js';
 import { safeReturnTo } from './web/return-to.js';
 import { logoutConfirmRoute, logoutRoute } from './routes/logout.js';
 import { backchannelLogoutRoute } from './routes/backchannel-logout.js';
@@ -92,6 +93,8 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const checkProxyTrust = createProxyTrustCheck(config, ctx.clock);
   // `loginRequired`: every other route behind the guard, built once.
   const guardAll = config.loginRequired ? requireLogin() : undefined;
+  // `attemptSilentLogin`: an anonymous browser's first navigation tries `prompt=none` once.
+  const trySilentLogin = silentLogin(ctx);
   let warnedTwice = false;
 
   function dispatch(
@@ -110,6 +113,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     res.login = loginStarter(ctx, req, res, next);
     const route = routes.get(routeKey);
     if (route === undefined) {
+      if (trySilentLogin?.(req, res, next) === true) return;
       if (guardAll === undefined) next();
       else void guardAll(req, res, next);
       return;

@@ -342,6 +342,12 @@ export const OPTION_TABLE = Object.freeze({
     default: true,
     doc: "Refuse a login whose ID token's `acr` is not one of those requested",
   },
+  attemptSilentLogin: {
+    env: 'OIDC_ATTEMPT_SILENT_LOGIN',
+    type: 'boolean',
+    default: false,
+    doc: 'Try a silent login once per browser',
+  },
   afterCallback: {
     type: 'object',
     defaultText: 'none',

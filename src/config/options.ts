@@ -320,6 +320,17 @@ export interface ParLoginOptions {
    */
   checkAcr?: boolean;
   /**
+   * Try a silent login once per browser (`OIDC_ATTEMPT_SILENT_LOGIN`): the first HTML navigation of an
+   * anonymous browser to a route after `parLogin()` starts a login with `prompt=none`, so a user
+   * still signed in at the AS comes back logged in without seeing it. When the AS answers
+   * `login_required`, `consent_required`, `interaction_required` or `account_selection_required`
+   * (OIDC Core §3.1.2.6), or the attempt cannot start, the browser goes on to the page it asked for,
+   * anonymous, and is not tried again until it closes (a session cookie marks it; logout sets it too).
+   * @see https://openid.net/specs/openid-connect-core-1_0.html#AuthError
+   * @default `false`
+   */
+  attemptSilentLogin?: boolean;
+  /**
    * Runs when a login is valid, before its session is written: may add claims to the session's user,
    * provision an account, or refuse the login (see {@link AfterCallback}).
    * @default none

@@ -144,6 +144,8 @@ export interface ResolvedConfig {
   readonly loginRequired: boolean;
   /** Whether a login's ID token must carry one of the `acr` values it asked for. */
   readonly checkAcr: boolean;
+  /** Whether an anonymous browser's first navigation tries a `prompt=none` login. */
+  readonly attemptSilentLogin: boolean;
   /** The app's hook between a valid login and its session (app/after-callback.ts). */
   readonly afterCallback?: AfterCallback;
   readonly paths: Readonly<{
@@ -204,6 +206,7 @@ type BehaviourPart = Pick<
   | 'restartStaleLogins'
   | 'loginRequired'
   | 'checkAcr'
+  | 'attemptSilentLogin'
   | 'afterCallback'
   | 'renderErrors'
   | 'logger'
@@ -526,6 +529,7 @@ function resolveBehaviour(options: ParLoginOptions, problem: Problem): Behaviour
     restartStaleLogins: booleanOption(options, 'restartStaleLogins', problem),
     loginRequired: booleanOption(options, 'loginRequired', problem),
     checkAcr: booleanOption(options, 'checkAcr', problem),
+    attemptSilentLogin: booleanOption(options, 'attemptSilentLogin', problem),
     ...(typeof afterCallback === 'function' ? { afterCallback: options.afterCallback } : {}),
     renderErrors: booleanOption(options, 'renderErrors', problem),
     logger: options.logger ?? defaultLogger,

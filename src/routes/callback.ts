@@ -39,6 +39,7 @@ import { RESTART_STATE_PREFIX, type LoginTransaction, type TakeFailure } from '.
 import { redirectSeeOther, wantsHtml } from '../web/respond.js';
 import { takeBoundLogin, takeLikelyBoundLogin } from './login-binding.js';
 import { startLogin } from './login.js';
+import { endsSilently } from './silent-login.js';
 
 const COOKIE_HINT =
   'If this keeps happening, the session cookie did not come back: ' +
@@ -149,24 +150,38 @@ export function callbackRoute(ctx: ParLoginContext) {
     if (tx === undefined) return; // a fresh login was started instead
     if (trace.enabled) trace.step('callback.transaction', { flow });
     const metadata = await ctx.metadata.get();
-    const outcome = validateAuthorizationResponse(response, {
-      state: tx.state,
-      issuer: config.issuer,
-      issRequired: issRequired(ctx, metadata, config.requireIss),
-      classic: tx.classic === true,
-    });
+    let outcome: ReturnType<typeof validateAuthorizationResponse>;
+    try {
+      outcome = validateAuthorizationResponse(response, {
+        state: tx.state,
+        issuer: config.issuer,
+        issRequired: issRequired(ctx, metadata, config.requireIss),
+        classic: tx.classic === true,
+      });
+    } catch (err) {
+      // A silent attempt the AS declined: the user goes on to the page, anonymous (silent-login.ts).
+      if (endsSilently(ctx, tx, err)) return redirectSeeOther(res, returnUrl(ctx, tx));
+      throw err;
+    }
     if ('requestUriExpired' in outcome) return retryOrFail(ctx, req, res, tx, outcome.error);
     const { tokens, claims } = await redeemCode(ctx, tx, outcome.code, metadata, flow);
     // The app's hook runs before anything is kept: a refusal leaves no tokens and no session.
     const kept = await runAfterCallback(config.afterCallback, req, claims, tokens);
     const session = await startLoggedInSession(ctx, req, res, tx, tokens, kept);
     if (trace.enabled) trace.step('callback.done', { flow, session, return_to: tx.returnTo });
-    // The configured URL (or this login's own redirect origin), whichever instance or proxy path served the callback.
-    const origin = tx.request?.redirectUri
-      ? new URL(tx.request.redirectUri).origin + config.basePath
-      : config.baseUrl;
-    redirectSeeOther(res, origin + tx.returnTo);
+    redirectSeeOther(res, returnUrl(ctx, tx));
   };
+}
+
+/**
+ * Where the login sends the browser: its `returnTo` under the configured URL (or this login's own
+ * redirect origin), whichever instance or proxy path served the callback.
+ */
+function returnUrl(ctx: ParLoginContext, tx: LoginTransaction): string {
+  const origin = tx.request?.redirectUri
+    ? new URL(tx.request.redirectUri).origin + ctx.config.basePath
+    : ctx.config.baseUrl;
+  return origin + tx.returnTo;
 }
 
 /** RFC 9207 §3: `iss` is required when configured so, or when the AS says it sends it. */
@@ -215,7 +230,10 @@ async function retryOrFail(
     code: 'request_uri_expired',
     path: req.path,
   });
-  await startLogin(ctx, req, res, pending.request ?? { params: [] }, pending.returnTo, { retried: true });
+  await startLogin(ctx, req, res, pending.request ?? { params: [] }, pending.returnTo, {
+    retried: true,
+    silent: pending.silent === true,
+  });
 }
 
 /**

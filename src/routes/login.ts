@@ -69,7 +69,11 @@ export async function startLogin(
   res: Response,
   request: LoginRequest,
   returnTo: string,
-  { retried = false, restart = false }: { retried?: boolean; restart?: boolean } = {},
+  {
+    retried = false,
+    restart = false,
+    silent = false,
+  }: { retried?: boolean; restart?: boolean; silent?: boolean } = {},
 ): Promise<void> {
   const { config } = ctx;
   const { trace } = config;
@@ -82,6 +86,7 @@ export async function startLogin(
     ...newTransaction(returnTo, 0, ctx.clock.nowMs(), restart),
     request,
     ...(retried ? { retried } : {}),
+    ...(silent ? { silent } : {}),
     ...(mode === 'classic' ? { classic: true } : {}),
     ...(dpop?.sealed ? { sealedDpopKey: dpop.sealed } : {}),
   };

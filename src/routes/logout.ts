@@ -18,6 +18,7 @@ import { redirectSeeOther, wantsHtml } from '../web/respond.js';
 import { destroySession, sessionUser } from '../session/session.js';
 import { forgetTokens } from '../app/forget-tokens.js';
 import { isSameOrigin } from '../web/origin.js';
+import { triedCookie } from './silent-login.js';
 
 /** Build the POST /logout handler. */
 export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, res: Response) => void) {
@@ -35,6 +36,8 @@ export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, re
     if (req.session !== undefined) await destroySession(req);
     if (user !== undefined) await forgetTokens(ctx, user, sessionId);
     onDestroyed(req, res);
+    // A browser that just logged out is not logged back in by a silent attempt.
+    if (config.attemptSilentLogin) res.append('Set-Cookie', triedCookie(ctx));
     config.trace.step('logout.local', { was_logged_in: user !== undefined });
     const target = await endSessionUrl(ctx, idToken, req);
     config.trace.step('logout.redirect', { to: target.split('?')[0] });

@@ -8,8 +8,9 @@
  * @module
  */
 
-/** When a cookie ends: after `maxAgeSeconds` (0 deletes it), or at `expires`. */
-export type CookieLifetime = { readonly maxAgeSeconds: number } | { readonly expires: Date };
+/** When a cookie ends: after `maxAgeSeconds` (0 deletes it), at `expires`, or when the browser closes. */
+export type CookieLifetime =
+  { readonly maxAgeSeconds: number } | { readonly expires: Date } | { readonly untilBrowserCloses: true };
 
 /**
  * A `Set-Cookie` value, its attributes in the order the `cookie` package (Express, express-session)
@@ -24,7 +25,9 @@ export function setCookieValue(
   const ends =
     'expires' in lifetime
       ? `; Path=/; Expires=${lifetime.expires.toUTCString()}`
-      : `; Max-Age=${lifetime.maxAgeSeconds}; Path=/`;
+      : 'maxAgeSeconds' in lifetime
+        ? `; Max-Age=${lifetime.maxAgeSeconds}; Path=/`
+        : '; Path=/';
   return `${name}=${value}${ends}; HttpOnly${secure ? '; Secure' : ''}; SameSite=Lax`;
 }
 

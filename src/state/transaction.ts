@@ -30,6 +30,8 @@ export interface LoginTransaction {
   readonly retried?: boolean;
   /** Whether the request went through the browser (`par: 'auto'` with an AS without PAR). */
   readonly classic?: boolean;
+  /** Whether this is the middleware's own `prompt=none` attempt (routes/silent-login.ts). */
+  readonly silent?: boolean;
   /** The DPoP key of this login (`dpop: 'session'`), encrypted. */
   readonly sealedDpopKey?: string;
 }
