@@ -108,6 +108,11 @@ export function validateMetadata(
     throw new ParLoginError(
       'discovery_failed',
       `Discovery returned issuer "${String(document.issuer)}", not the configured "${issuer}".`,
+      {
+        hint:
+          'OIDC_ISSUER must be exactly the issuer the AS publishes: scheme, host, port, path and trailing ' +
+          'slash (OIDC Discovery §4.3). Copy it from the "issuer" of its discovery document.',
+      },
     );
   }
   const check = endpointCheck(issuer);
