@@ -18,7 +18,7 @@ import { createDpopKeys, type DpopKeys } from './state/dpop-keys.js';
 import { createLoginRate, type LoginRate } from './state/login-rate.js';
 import type { Request } from 'express';
 import { systemClock, type Clock } from './clock.js';
-import type { RedisClientType } from 'redis';
+import type { RedisHandle } from './state/redis.js';
 import type { SessionStarter } from './session/session.js';
 
 /**
@@ -62,11 +62,11 @@ export interface ParLoginContext {
 /**
  * Build the context of one instance.
  *
- * @param redis The Redis client the sessions use, if any: shared state then lives there too.
+ * @param redis The Redis the sessions use, if any: shared state then lives there too.
  */
 export function createContext(
   config: ResolvedConfig,
-  redis?: RedisClientType,
+  redis?: RedisHandle,
   clock: Clock = systemClock(),
 ): ParLoginContext {
   // With mTLS (RFC 8705) every back-channel call presents the client certificate: PAR, token and refresh.
@@ -77,7 +77,7 @@ export function createContext(
   });
   const metadata = createMetadataSource(config.issuer, http);
   const memory = redis === undefined ? memorySharedState() : undefined;
-  const shared = redis === undefined ? memory! : redisSharedState(redis, config.sessionPrefix);
+  const shared = redis === undefined ? memory! : redisSharedState(redis, config.statePrefix);
   const sealer = createSealer(config.sessionEncryptionKeys);
   const requests = new WeakMap<Request, RequestState>();
   return Object.freeze({

@@ -29,6 +29,8 @@ import { sessionData } from './session/session.js';
 import { hasCookie } from './session/cookies.js';
 import { createOwnSession } from './session/own-session.js';
 import { createSessionStore } from './session/session-store.js';
+import { openRedis } from './state/redis.js';
+import { systemClock } from './clock.js';
 
 /** A route handler; a synchronous one may throw, an asynchronous one rejects. */
 type Route = (req: Request, res: Response) => Promise<void> | void;
@@ -81,8 +83,10 @@ export const INTERNAL_CONTEXT = Symbol.for('express-par-login.context');
  */
 export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   const config = resolveConfig({ ...configFromEnv(), ...definedOnly(options) });
-  const storeHandle = createSessionStore(config);
-  const ctx = createContext(config, storeHandle.redis);
+  const clock = systemClock(); // the instance's one clock, the Redis outage records' too
+  const redis = openRedis(config, clock);
+  const storeHandle = createSessionStore(config, redis);
+  const ctx = createContext(config, redis, clock);
   const ownSession = createOwnSession(config, storeHandle);
   const routes = buildRoutes(ctx);
   // Routes that need no session loaded for a browser without one (own-session.ts).
@@ -140,13 +144,11 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
       return dispatch(req, res, next, routeKey);
     }
     ownSession.middleware(req, res, (err?: unknown) => {
-      if (err) {
-        const failure = storeUnavailable('load', err);
-        // Public routes keep working without a session; only our routes and guards need one.
-        if (routes.has(routeKey)) return handleFailure(config, failure, req, res, next);
-        return dispatch(req, res, next, routeKey, failure);
-      }
-      dispatch(req, res, next, routeKey);
+      if (!err) return dispatch(req, res, next, routeKey);
+      const failure = storeUnavailable('load', err);
+      // Public routes keep working without a session; only our routes and guards need one.
+      if (routes.has(routeKey)) return handleFailure(config, failure, req, res, next);
+      dispatch(req, res, next, routeKey, failure);
     });
   } as ParLoginMiddleware;
   Object.defineProperty(middleware, 'config', { value: config });

@@ -153,7 +153,7 @@ export function checkUrl(
 }
 
 /** A `redis://` or `rediss://` URL, never quoted: it may hold a password. */
-export function checkRedisUrl(value: unknown, problem: Problem): string | undefined {
+export function checkRedisUrl(value: unknown, problem: Problem, option = 'redisUrl'): string | undefined {
   if (value === undefined) return undefined;
   try {
     const url = new URL(shown(value));
@@ -161,8 +161,32 @@ export function checkRedisUrl(value: unknown, problem: Problem): string | undefi
   } catch {
     // reported below, without echoing the URL
   }
-  problem('redisUrl', 'must be a redis:// or rediss:// URL');
+  problem(option, 'must be a redis:// or rediss:// URL');
   return undefined;
+}
+
+/**
+ * A list of `redis://` or `rediss://` URLs (an array, or comma-separated text), none quoted; one
+ * problem for the first bad one. `undefined` when unset or empty.
+ */
+export function checkRedisUrls(value: unknown, problem: Problem, option: string): string[] | undefined {
+  if (value === undefined) return undefined;
+  const items = (
+    Array.isArray(value) ? (value as unknown[]) : typeof value === 'string' ? value.split(',') : [value]
+  )
+    .map((item) => (typeof item === 'string' ? item.trim() : item))
+    .filter((item) => item !== '');
+  if (items.length === 0) return undefined;
+  const urls: string[] = [];
+  for (const [index, item] of items.entries()) {
+    const url = checkRedisUrl(item, () => {}, option);
+    if (url === undefined) {
+      problem(option, `must be redis:// or rediss:// URLs (item ${index + 1} is not)`);
+      return undefined;
+    }
+    urls.push(url);
+  }
+  return urls;
 }
 
 /** Origins (https, or http on a loopback host; no path, query, fragment or credentials). */

@@ -257,11 +257,35 @@ export const OPTION_TABLE = Object.freeze({
     defaultText: 'none (in-memory store)',
     doc: 'The URL of the Redis that holds sessions',
   },
+  redisClusterNodes: {
+    env: 'REDIS_CLUSTER_NODES',
+    type: 'list',
+    defaultText: 'none',
+    doc: 'The nodes of a Redis Cluster that holds sessions',
+  },
+  redisSentinels: {
+    env: 'REDIS_SENTINELS',
+    type: 'list',
+    defaultText: 'none',
+    doc: 'The Sentinels of the Redis that holds sessions',
+  },
+  redisSentinelName: {
+    env: 'REDIS_SENTINEL_NAME',
+    type: 'string',
+    required: 'with `redisSentinels`',
+    doc: 'The name of the master the Sentinels watch',
+  },
   sessionPrefix: {
     env: 'SESSION_PREFIX',
     type: 'string',
     default: 'parlogin:',
-    doc: 'The prefix of the keys in Redis',
+    doc: 'The prefix of the session keys in Redis',
+  },
+  statePrefix: {
+    env: 'REDIS_STATE_PREFIX',
+    type: 'string',
+    defaultText: '`sessionPrefix` with `-state:` in place of its final `:` (`parlogin-state:`)',
+    doc: "The prefix of the shared state's keys in Redis",
   },
   redisCommandTimeoutMs: {
     env: 'REDIS_COMMAND_TIMEOUT_MS',
@@ -270,12 +294,12 @@ export const OPTION_TABLE = Object.freeze({
     max: 60_000,
     unit: 'milliseconds',
     default: 1_000,
-    doc: 'The timeout of each Redis command',
+    doc: 'The deadline of each Redis operation and of connecting',
   },
   redisClient: {
     type: 'object',
     defaultText: 'none',
-    doc: 'A connected node-redis client, used instead of `redisUrl`',
+    doc: 'A node-redis client, Cluster or Sentinel the app creates and connects',
   },
   sessionStore: {
     type: 'object',

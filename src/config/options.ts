@@ -9,7 +9,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Request } from 'express';
 import type { Store } from 'express-session';
 import type { JWK } from 'jose';
-import type { RedisClientType } from 'redis';
+import type { RedisClientType, RedisClusterType, RedisSentinelType } from 'redis';
 import type { ParLoginLogger } from '../observability/log.js';
 import type { UserClaims } from './claims.js';
 
@@ -86,6 +86,12 @@ export type AfterCallback = (
   claims: UserClaims,
   tokens: CallbackTokens,
 ) => UserClaims | undefined | void | Promise<UserClaims | undefined | void>;
+
+/**
+ * A node-redis connection the app creates and connects: a client, a Cluster (`createCluster`) or a
+ * Sentinel (`createSentinel`).
+ */
+export type RedisConnection = RedisClientType | RedisClusterType | RedisSentinelType;
 
 /**
  * Options of {@link parLogin}. Each option's unit is in its documentation: durations are seconds unless
@@ -241,22 +247,48 @@ export interface ParLoginOptions {
    */
   redisUrl?: string;
   /**
-   * The prefix of the keys in Redis (`SESSION_PREFIX`): sessions, pending logins, token records and
-   * the logout index.
+   * The nodes of a Redis Cluster that holds sessions (`REDIS_CLUSTER_NODES`, comma-separated
+   * `redis://` or `rediss://` URLs): some or all of them, the rest are discovered. The first URL's
+   * user, password and TLS apply to every node.
+   * @default none
+   */
+  redisClusterNodes?: string | readonly string[];
+  /**
+   * The Sentinels of the Redis that holds sessions (`REDIS_SENTINELS`, comma-separated `redis://` or
+   * `rediss://` URLs). The first URL's user, password and TLS apply to the Sentinels and to the
+   * master and replicas they name.
+   * @default none
+   */
+  redisSentinels?: string | readonly string[];
+  /**
+   * The name of the master the Sentinels watch (`REDIS_SENTINEL_NAME`). Required with `redisSentinels`.
+   */
+  redisSentinelName?: string;
+  /**
+   * The prefix of the session keys in Redis (`SESSION_PREFIX`).
    * @default `parlogin:`
    */
   sessionPrefix?: string;
   /**
-   * The timeout of each Redis command (`REDIS_COMMAND_TIMEOUT_MS`): milliseconds, from 50 to 60000.
+   * The prefix of the shared state's keys in Redis (`REDIS_STATE_PREFIX`): pending logins, token
+   * records, refresh locks and the logout index, apart from the sessions so that the session store's
+   * own scans (`all`, `length`, `clear`) see sessions only. It may not start with `sessionPrefix`, nor
+   * `sessionPrefix` with it.
+   * @default `sessionPrefix` with `-state:` in place of its final `:` (`parlogin-state:`)
+   */
+  statePrefix?: string;
+  /**
+   * The deadline of each Redis operation and of connecting (`REDIS_COMMAND_TIMEOUT_MS`): milliseconds,
+   * from 50 to 60000. Past it the operation fails, whatever Redis does, and the request answers 503.
    * @default `1000`
    */
   redisCommandTimeoutMs?: number;
   /**
-   * A connected node-redis client, used instead of `redisUrl` (Sentinel, Cluster, custom TLS); the app
-   * owns it.
+   * A node-redis client, Cluster or Sentinel the app creates and connects, used instead of
+   * `redisUrl`, `redisClusterNodes` or `redisSentinels`; the app owns it.
    * @default none
    */
-  redisClient?: RedisClientType;
+  redisClient?: RedisConnection;
   /**
    * An express-session store of the app's choosing, used when `parLogin()` mounts express-session itself.
    * @default none

@@ -7,7 +7,6 @@
  * @module
  */
 import type { Store } from 'express-session';
-import type { RedisClientType } from 'redis';
 import { createTracer, type Tracer } from '../observability/debug.js';
 import { describeOption } from './env.js';
 import { ConfigError } from '../errors.js';
@@ -22,6 +21,7 @@ import type {
   ParLoginLogger,
   ParLoginOptions,
   ParPolicy,
+  RedisConnection,
   SecurityProfile,
 } from './options.js';
 import {
@@ -39,6 +39,7 @@ import {
   checkListValues,
   checkOrigins,
   checkRedisUrl,
+  checkRedisUrls,
   checkUrl,
   enumOption,
   integerOption,
@@ -120,8 +121,14 @@ export interface ResolvedConfig {
   /** Token encryption keys, 32 bytes each; the first encrypts. */
   readonly sessionEncryptionKeys: readonly Buffer[];
   readonly redisUrl?: string;
-  readonly redisClient?: RedisClientType;
+  readonly redisClient?: RedisConnection;
+  /** Cluster nodes to start from (`redisClusterNodes`), when sessions are in a Redis Cluster. */
+  readonly redisClusterNodes?: readonly string[];
+  /** The Sentinels and their master's name, when sessions are in a Redis watched by Sentinel. */
+  readonly redisSentinels?: Readonly<{ urls: readonly string[]; name: string }>;
   readonly sessionPrefix: string;
+  /** The prefix of the shared state's keys in Redis, apart from the sessions'. */
+  readonly statePrefix: string;
   readonly redisCommandTimeoutMs: number;
   readonly sessionStore?: Store;
   readonly httpTimeoutMs: number;
@@ -198,7 +205,16 @@ type SessionPart = Pick<
   ResolvedConfig,
   'sessionSecret' | 'sessionSecrets' | 'sessionCookieName' | 'sessionEncryptionKeys'
 >;
-type StorePart = Pick<ResolvedConfig, 'redisUrl' | 'redisClient' | 'sessionStore' | 'sessionPrefix'>;
+type StorePart = Pick<
+  ResolvedConfig,
+  | 'redisUrl'
+  | 'redisClusterNodes'
+  | 'redisSentinels'
+  | 'redisClient'
+  | 'sessionStore'
+  | 'sessionPrefix'
+  | 'statePrefix'
+>;
 type LimitsPart = Pick<ResolvedConfig, OptionOfType<'integer'>>;
 type BehaviourPart = Pick<
   ResolvedConfig,
@@ -466,11 +482,21 @@ function resolveCookieName(options: ParLoginOptions, secure: boolean, problem: P
 /** Where sessions (and the shared state) are stored: Redis by URL or client, or an app's store. */
 function resolveStore(options: ParLoginOptions, problem: Problem): StorePart {
   const redisUrl = checkRedisUrl(options.redisUrl, problem);
+  const clusterNodes = checkRedisUrls(options.redisClusterNodes, problem, 'redisClusterNodes');
+  const sentinels = checkRedisUrls(options.redisSentinels, problem, 'redisSentinels');
+  const sentinelName = stringOption(options, 'redisSentinelName', problem);
+  if (sentinels !== undefined && !sentinelName)
+    problem('redisSentinelName', 'is required with redisSentinels');
+  const sources = [options.redisUrl, options.redisClusterNodes, options.redisSentinels].filter(
+    (source) => source !== undefined && String(source) !== '',
+  );
+  if (sources.length > 1)
+    problem('redisUrl', 'redisClusterNodes and redisSentinels exclude each other: set one of them');
   if (
     options.redisClient !== undefined &&
     typeof (options.redisClient as { connect?: unknown }).connect !== 'function'
   ) {
-    problem('redisClient', 'must be a node-redis client');
+    problem('redisClient', 'must be a node-redis client, Cluster or Sentinel');
   }
   if (
     options.sessionStore !== undefined &&
@@ -478,15 +504,46 @@ function resolveStore(options: ParLoginOptions, problem: Problem): StorePart {
   ) {
     problem('sessionStore', 'must be an express-session store');
   }
-  const sessionPrefix: unknown = options.sessionPrefix ?? OPTION_TABLE.sessionPrefix.default;
-  if (typeof sessionPrefix !== 'string' || !/^[\x21-\x7e]{0,64}$/.test(sessionPrefix))
-    problem('sessionPrefix', 'must be up to 64 printable characters without spaces');
+  const sessionPrefix = keyPrefix(
+    options.sessionPrefix ?? OPTION_TABLE.sessionPrefix.default,
+    'sessionPrefix',
+    problem,
+  );
+  const statePrefix = keyPrefix(
+    options.statePrefix ?? defaultStatePrefix(sessionPrefix),
+    'statePrefix',
+    problem,
+  );
+  if (statePrefix.startsWith(sessionPrefix) || sessionPrefix.startsWith(statePrefix)) {
+    problem(
+      'statePrefix',
+      `must not start with sessionPrefix, nor sessionPrefix with it (the session store's scans would ` +
+        `see the shared state): end SESSION_PREFIX with ":" or set REDIS_STATE_PREFIX`,
+    );
+  }
   return {
     ...(redisUrl ? { redisUrl } : {}),
+    ...(clusterNodes ? { redisClusterNodes: Object.freeze(clusterNodes) } : {}),
+    ...(sentinels && sentinelName
+      ? { redisSentinels: Object.freeze({ urls: Object.freeze(sentinels), name: sentinelName }) }
+      : {}),
     ...(options.redisClient ? { redisClient: options.redisClient } : {}),
     ...(options.sessionStore ? { sessionStore: options.sessionStore } : {}),
-    sessionPrefix: sessionPrefix as string,
+    sessionPrefix,
+    statePrefix,
   };
+}
+
+/** A key prefix: up to 64 printable characters without spaces. */
+function keyPrefix(value: unknown, option: 'sessionPrefix' | 'statePrefix', problem: Problem): string {
+  if (typeof value === 'string' && /^[\x21-\x7e]{0,64}$/.test(value)) return value;
+  problem(option, 'must be up to 64 printable characters without spaces');
+  return '';
+}
+
+/** `parlogin:` → `parlogin-state:`: beside the sessions, never under their prefix. */
+function defaultStatePrefix(sessionPrefix: string): string {
+  return `${sessionPrefix.endsWith(':') ? sessionPrefix.slice(0, -1) : sessionPrefix}-state:`;
 }
 
 /** Every integer option (timeouts, lifetimes, sizes, counts), within the table's range. */

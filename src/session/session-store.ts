@@ -1,18 +1,19 @@
 /**
  * The session store `parLogin()` uses when it mounts express-session itself: Redis through
- * connect-redis when `REDIS_URL` (or a client) is configured, else an in-memory store; or the
- * store the app passes. Every session's lifetime in the store follows one rule ({@link sessionTtl}).
+ * connect-redis when a Redis is configured (a server, a Cluster or a Sentinel group:
+ * state/redis.ts), else an in-memory store; or the store the app passes. Every session's lifetime
+ * in the store follows one rule ({@link sessionTtl}).
  *
- * Redis faults must not hang or crash the app: the client fails commands at once while
- * disconnected (no offline queue), bounds each command by a timeout, and reconnects forever in
- * the background, so the app recovers without a restart.
+ * Redis faults must not hang or crash the app: every store operation runs under the Redis handle's
+ * deadline and answers `session_store_unavailable` (503) past it; the connection reconnects in the
+ * background, so the app recovers without a restart.
  *
  * @module
  */
 import { RedisStore } from 'connect-redis';
 import type session from 'express-session';
-import { createClient, type RedisClientType } from 'redis';
 import type { ResolvedConfig } from '../config/resolve-config.js';
+import type { RedisHandle } from '../state/redis.js';
 import { TtlMemoryStore } from './memory-store.js';
 import type { ParLoginSessionData } from './session.js';
 
@@ -21,8 +22,8 @@ export interface SessionStoreHandle {
   readonly store: session.Store;
   /** Which kind of store this is. */
   readonly kind: 'redis' | 'memory' | 'app';
-  /** The Redis client behind the store, or the one the app passed beside its own store: shared state goes there too. */
-  readonly redis?: RedisClientType;
+  /** The Redis behind the store, or the one the app passed beside its own store: shared state goes there too. */
+  readonly redis?: RedisHandle;
   /** Resolves once the store can serve (Redis connected); never rejects. */
   ready(): Promise<void>;
   /** Release what this instance created (a Redis connection it opened, the sweeper). */
@@ -48,114 +49,134 @@ export function sessionTtl(config: ResolvedConfig) {
   };
 }
 
+/** A failure as an `Error` (node-redis rejects with errors; anything else is wrapped). */
+const asError = (err: unknown): Error => (err instanceof Error ? err : new Error(String(err)));
+
+/** A store callback. */
+type Done<T = unknown> = (err?: unknown, data?: T) => void;
+
 /**
- * connect-redis that renews a session's idle timer in the command that reads it. express-session
- * touches every session it does not save, on every request: for connect-redis an `EXPIRE`, a second
- * command and round trip before the response ends. Here `get` is `GETEX … EX <idle timeout>`
- * (Redis 6.2), so reading renews; `touch` only has work left when the session's absolute lifetime
- * ends sooner than the idle timeout (its `EXPIRE` then shortens the lifetime to what is left).
+ * connect-redis with three changes:
+ * - **Reading renews.** express-session touches every session it does not save, on every request:
+ *   for connect-redis an `EXPIRE`, a second command and round trip before the response ends. Here
+ *   `get` is `GETEX … EX <idle timeout>` (Redis 6.2), so reading renews; `touch` only has work left
+ *   when the session's absolute lifetime ends sooner than the idle timeout (its `EXPIRE` then
+ *   shortens the lifetime to what is left).
+ * - **A deadline.** Every operation runs under the Redis handle's deadline (state/redis.ts).
+ * - **One key per command** in `all` and `clear`, which connect-redis does with `MGET` and a
+ *   many-key `DEL`: on a Cluster those fail across hash slots.
  */
 export class RenewingRedisStore extends RedisStore {
   readonly #idle: number;
   readonly #ttl: (sess: session.SessionData) => number;
+  readonly #redis: RedisHandle;
 
   constructor(
     options: ConstructorParameters<typeof RedisStore>[0] & { ttl: (sess: session.SessionData) => number },
     idleTimeout: number,
+    redis: RedisHandle,
   ) {
     super(options);
     this.#ttl = options.ttl;
     this.#idle = idleTimeout;
+    this.#redis = redis;
   }
 
-  override async get(
-    sid: string,
-    callback?: (err: unknown, data?: session.SessionData | null) => void,
-  ): Promise<unknown> {
-    try {
-      const data = await this.client.getEx(this.prefix + sid, { type: 'EX', value: this.#idle });
-      if (!data) return callback?.(null, null);
-      return callback?.(null, await this.serializer.parse(String(data)));
-    } catch (err) {
-      return callback?.(err, null);
-    }
+  /** Run `operation` (a connect-redis method, in its callback style) under the deadline. */
+  #guarded<T>(operation: (done: Done<T>) => unknown, callback?: Done<T>): Promise<unknown> {
+    return this.#redis
+      .run(
+        () =>
+          new Promise<T | undefined>((resolve, reject) => {
+            void operation((err, data) => (err ? reject(asError(err)) : resolve(data)));
+          }),
+      )
+      .then(
+        (data) => callback?.(null, data),
+        (err: unknown) => callback?.(err),
+      );
   }
 
-  override async touch(
-    sid: string,
-    sess: session.SessionData,
-    callback?: (err?: unknown) => void,
-  ): Promise<unknown> {
-    if (this.#ttl(sess) >= this.#idle) return callback?.(null); // renewed by the read
-    return super.touch(sid, sess, callback as never);
+  override get(sid: string, callback?: Done<session.SessionData | null>): Promise<unknown> {
+    const key = this.prefix + sid;
+    return this.#guarded(async (done) => {
+      try {
+        const data = await this.client.getEx(key, { type: 'EX', value: this.#idle });
+        done(null, data ? await this.serializer.parse(String(data)) : null);
+      } catch (err) {
+        done(err);
+      }
+    }, callback);
+  }
+
+  override set(sid: string, sess: session.SessionData, callback?: Done): Promise<unknown> {
+    return this.#guarded((done) => super.set(sid, sess, done), callback);
+  }
+
+  override touch(sid: string, sess: session.SessionData, callback?: Done): Promise<unknown> {
+    if (this.#ttl(sess) >= this.#idle) return Promise.resolve(callback?.(null)); // renewed by the read
+    return this.#guarded((done) => super.touch(sid, sess, done), callback);
+  }
+
+  override destroy(sid: string, callback?: Done): Promise<unknown> {
+    return this.#guarded((done) => super.destroy(sid, done), callback);
+  }
+
+  override all(callback?: Done<session.SessionData[]>): Promise<unknown> {
+    return this.#eachSession(async (key, id) => {
+      const raw = await this.client.get(key);
+      return raw ? { ...(await this.serializer.parse(String(raw))), id } : undefined;
+    }).then(
+      (sessions) =>
+        callback?.(
+          null,
+          sessions.filter((s) => s !== undefined),
+        ),
+      (err: unknown) => callback?.(err),
+    );
+  }
+
+  override clear(callback?: Done): Promise<unknown> {
+    return this.#eachSession((key) => this.client.del(key)).then(
+      () => callback?.(null),
+      (err: unknown) => callback?.(err),
+    );
+  }
+
+  /** `visit` each session key (one command per key), after listing them with connect-redis's scan. */
+  async #eachSession<T>(visit: (key: string, id: string) => Promise<T>): Promise<T[]> {
+    const ids = await new Promise<string[]>((resolve, reject) => {
+      void super.ids((err?: unknown, found?: string[]) =>
+        err ? reject(asError(err)) : resolve(found ?? []),
+      );
+    });
+    return Promise.all(ids.map((id) => this.#redis.run(() => visit(this.prefix + id, id))));
   }
 }
 
-/** Build the store for a configuration. */
-export function createSessionStore(config: ResolvedConfig): SessionStoreHandle {
+/** Build the store for a configuration, over the deployment's Redis when there is one. */
+export function createSessionStore(
+  config: ResolvedConfig,
+  redis: RedisHandle | undefined,
+): SessionStoreHandle {
   const ttl = sessionTtl(config);
   if (config.sessionStore !== undefined) {
     return {
       store: config.sessionStore,
       kind: 'app',
-      ...(config.redisClient ? { redis: config.redisClient } : {}),
+      ...(redis ? { redis } : {}),
       ready: async () => {},
       close: async () => {},
     };
   }
-  if (config.redisUrl === undefined && config.redisClient === undefined) {
+  if (redis === undefined) {
     const store = new TtlMemoryStore(ttl);
     return { store, kind: 'memory', ready: async () => {}, close: () => Promise.resolve(store.close()) };
   }
-  const owned = config.redisClient === undefined;
-  const client =
-    config.redisClient ??
-    createClient({
-      url: config.redisUrl,
-      disableOfflineQueue: true,
-      commandOptions: { timeout: config.redisCommandTimeoutMs },
-      socket: {
-        connectTimeout: config.redisCommandTimeoutMs,
-        reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000),
-      },
-    });
-  let down = false;
-  client.on('error', (err: Error) => {
-    if (down) return; // one record per outage, not one per reconnect attempt
-    down = true;
-    config.logger.error({
-      msg: 'express-par-login: Redis session store unavailable',
-      code: 'session_store_unavailable',
-      error: err.message,
-    });
-  });
-  client.on('ready', () => {
-    if (down) config.logger.warn({ msg: 'express-par-login: Redis session store available again' });
-    down = false;
-  });
-  const connected = owned
-    ? client.connect().then(
-        () => undefined,
-        () => undefined,
-      )
-    : Promise.resolve();
   const store = new RenewingRedisStore(
-    { client, prefix: config.sessionPrefix, ttl },
+    { client: redis.commands, prefix: config.sessionPrefix, ttl },
     config.sessionIdleTimeoutSeconds,
+    redis,
   );
-  return {
-    store,
-    kind: 'redis',
-    redis: client,
-    ready: () => connected,
-    close: async () => {
-      if (!owned) return;
-      await connected;
-      try {
-        client.destroy();
-      } catch {
-        // already closed
-      }
-    },
-  };
+  return { store, kind: 'redis', redis, ready: () => redis.ready(), close: () => redis.close() };
 }

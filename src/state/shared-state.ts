@@ -4,7 +4,7 @@
  * `jti`s of logout tokens already used. In Redis when the sessions are (so several instances
  * agree), else in this process's memory.
  *
- * Every key carries the configured session prefix; every entry has a lifetime, so nothing here
+ * Every key carries the configured state prefix; every entry has a lifetime, so nothing here
  * outlives the sessions it serves.
  *
  * Both backends behave alike (test/state/shared-state.test.ts runs the same cases on both), as Redis
@@ -15,14 +15,16 @@
  * of 0.2 s or 0 lives 1 s, never less than asked. A lifetime that is not a finite number is a
  * programming error (a `TypeError`, code `ERR_INVALID_ARG_VALUE`).
  *
- * Every operation touches one key, or several in separate commands: none needs its keys in one
- * hash slot, so the Redis backend also runs on a Redis Cluster. Conditional writes
- * ({@link SharedState.compareAndSet}, lock renewal and release) are single-key scripts.
+ * Every command and every transaction touches one key; an operation on several keys sends one
+ * per key. None needs its keys in one hash slot, so the Redis backend runs on a Redis Cluster as on
+ * one server. Conditional writes ({@link SharedState.compareAndSet}, lock renewal and release) are
+ * single-key scripts. The keys live under their own prefix (`statePrefix`), apart from the
+ * sessions, so that the session store's scans see sessions only.
  *
  * @module
  */
 import { randomToken } from '../crypto/random.js';
-import type { RedisClientType } from 'redis';
+import type { RedisHandle } from './redis.js';
 import { invalidArgument, storeUnavailable } from '../errors.js';
 
 /** Shared state of one deployment. */
@@ -147,20 +149,33 @@ if ARGV[3] == '' then redis.call('set', KEYS[1], ARGV[2], 'KEEPTTL')
 else redis.call('set', KEYS[1], ARGV[2], 'EX', ARGV[3]) end
 return 1`;
 
-/** Shared state in Redis (the client the session store uses), keys under `prefix`. */
-export function redisSharedState(client: RedisClientType, prefix: string): SharedState {
+/**
+ * How the Redis backend sends a command: its key under `prefix`, under the handle's deadline, a
+ * failure reported as `session_store_unavailable`.
+ */
+function redisRunner(redis: RedisHandle, prefix: string) {
   const k = (key: string): string => prefix + key;
   const run = async <T>(operation: 'read' | 'write', command: () => Promise<T>): Promise<T> => {
     try {
-      return await command();
+      return await redis.run(command);
     } catch (err) {
       throw storeUnavailable(operation, err);
     }
   };
-  const ex = (ttlSeconds: number) => ({ type: 'EX', value: whole(ttlSeconds, 'ttlSeconds') }) as const;
   // A script over one key only: Redis Cluster runs a script only if all its keys share a hash slot.
   const script = (source: string, key: string, args: string[]): Promise<unknown> =>
-    run('write', () => client.eval(source, { keys: [k(key)], arguments: args }));
+    run('write', () => redis.commands.eval(source, { keys: [k(key)], arguments: args }));
+  return { k, run, script };
+}
+
+/**
+ * Shared state in Redis (the one the session store uses: a server, a Cluster or a Sentinel group),
+ * keys under `prefix`, every operation under the handle's deadline.
+ */
+export function redisSharedState(redis: RedisHandle, prefix: string): SharedState {
+  const client = redis.commands;
+  const { k, run, script } = redisRunner(redis, prefix);
+  const ex = (ttlSeconds: number) => ({ type: 'EX', value: whole(ttlSeconds, 'ttlSeconds') }) as const;
   return {
     kind: 'redis',
     get: (key) => run('read', async () => (await client.get(k(key))) ?? undefined),
@@ -168,8 +183,9 @@ export function redisSharedState(client: RedisClientType, prefix: string): Share
       const expiration = ex(ttlSeconds);
       await run('write', () => client.set(k(key), value, { expiration }));
     },
+    // One DEL per key: a many-key DEL fails on a Cluster when the keys are in different hash slots.
     delete: async (...keys) => {
-      if (keys.length > 0) await run('write', () => client.del(keys.map(k)));
+      await Promise.all(keys.map((key) => run('write', () => client.del(k(key)))));
     },
     // SET … GET (Redis 6.2): two callbacks taking the same value cannot both get it.
     swap: async (key, value, ttlSeconds) => {
@@ -198,18 +214,25 @@ export function redisSharedState(client: RedisClientType, prefix: string): Share
       const expiration = ex(ttlSeconds);
       return (await run('write', () => client.set(k(key), '1', { condition: 'NX', expiration }))) === 'OK';
     },
+    // One transaction per set (a Cluster refuses a MULTI over keys in different hash slots): each
+    // set gains its member and its lifetime atomically; the sets need no atomicity between them
+    // (a logout token names one of them, and a member found in only one still ends its session).
     addToSets: async (keys, member, ttlSeconds) => {
       const seconds = whole(ttlSeconds, 'ttlSeconds');
-      if (keys.length === 0) return;
-      const multi = client.multi();
-      for (const key of keys) {
-        multi.sAdd(k(key), member);
-        // Extend, never shorten: the set serves its longest-living member. GT leaves a key without
-        // expiry alone (a new set), which NX then sets.
-        multi.expire(k(key), seconds, 'GT');
-        multi.expire(k(key), seconds, 'NX');
-      }
-      await run('write', () => multi.exec());
+      await Promise.all(
+        keys.map((key) =>
+          run('write', () =>
+            client
+              .multi()
+              .sAdd(k(key), member)
+              // Extend, never shorten: the set serves its longest-living member. GT leaves a key
+              // without expiry alone (a new set), which NX then sets.
+              .expire(k(key), seconds, 'GT')
+              .expire(k(key), seconds, 'NX')
+              .exec(),
+          ),
+        ),
+      );
     },
     takeSet: (key) =>
       run('write', async () => {
@@ -219,11 +242,9 @@ export function redisSharedState(client: RedisClientType, prefix: string): Share
         ];
         return members ?? [];
       }),
+    // One SREM per set, for the same reason as addToSets.
     removeFromSets: async (keys, member) => {
-      if (keys.length === 0) return;
-      const multi = client.multi();
-      for (const key of keys) multi.sRem(k(key), member);
-      await run('write', () => multi.exec());
+      await Promise.all(keys.map((key) => run('write', () => client.sRem(k(key), member))));
     },
   };
 }

@@ -257,6 +257,12 @@ const DERIVED: Partial<Record<OptionName, () => void>> = {
   sessionStore: () => expect('sessionStore' in resolveConfig(MINIMAL)).toBe(false),
   logger: () => expect(resolveConfig(MINIMAL).logger).toBe(defaultLogger),
   afterCallback: () => expect('afterCallback' in resolveConfig(MINIMAL)).toBe(false),
+  redisClusterNodes: () => expect('redisClusterNodes' in resolveConfig(MINIMAL)).toBe(false),
+  redisSentinels: () => expect('redisSentinels' in resolveConfig(MINIMAL)).toBe(false),
+  statePrefix: () => {
+    expect(resolveConfig(MINIMAL).statePrefix).toBe('parlogin-state:');
+    expect(resolveConfig({ ...MINIMAL, sessionPrefix: 'shop:' }).statePrefix).toBe('shop-state:');
+  },
 };
 
 /** For each conditionally required option, options that need it and the problem they get without it. */
@@ -269,6 +275,7 @@ const REQUIRED_WHEN: Partial<Record<OptionName, readonly [ParLoginOptions, strin
     [{ clientAuthMethod: 'private_key_jwt' }, 'is required with private_key_jwt'],
     [{ requestObject: true }, 'is required with requestObject'],
   ],
+  redisSentinelName: [[{ redisSentinels: ['redis://127.0.0.1:26379'] }, 'is required with redisSentinels']],
 };
 
 /** A value of each kind as an environment variable holds it, and the option configFromEnv makes of it. */

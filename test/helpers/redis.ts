@@ -7,6 +7,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from './free-port.js';
 import { createClient } from 'redis';
+import { systemClock } from '../../src/clock.js';
+import type { RedisConnection } from '../../src/config/options.js';
+import { openRedis, type RedisHandle } from '../../src/state/redis.js';
 
 type InspectClient = ReturnType<typeof createClient>;
 
@@ -76,4 +79,24 @@ export async function startRedis(): Promise<TestRedis> {
       await stop();
     },
   };
+}
+
+/**
+ * The product's handle (deadline, outage records) over a connection a test made; records go to
+ * `logs` when given.
+ */
+export function redisHandle(
+  connection: RedisConnection,
+  options: { timeoutMs?: number; logs?: Array<Record<string, unknown>> } = {},
+): RedisHandle {
+  const keep = (level: string) => (record: Record<string, unknown>) =>
+    void options.logs?.push({ ...record, level });
+  return openRedis(
+    {
+      redisClient: connection,
+      redisCommandTimeoutMs: options.timeoutMs ?? 1_000,
+      logger: { warn: keep('warn'), error: keep('error') },
+    },
+    systemClock(),
+  )!;
 }

@@ -26,15 +26,13 @@ let stack: Stack;
 let second: Listening;
 let secondApp: ReturnType<typeof createApp>;
 
-/** Session keys (`parlogin:<id>`), not the shared state beside them (`parlogin:tokens:…`, `parlogin:bcl:…`). */
+/** Session keys (`parlogin:<id>`): the shared state has its own prefix (`parlogin-state:`). */
 async function sessionKeys(): Promise<string[]> {
-  return (await redis.inspect.keys('parlogin:*'))
-    .filter((key) => !key.slice('parlogin:'.length).includes(':'))
-    .sort();
+  return (await redis.inspect.keys('parlogin:*')).sort();
 }
 /** The keys of pending logins (login-binding.ts). */
 async function pendingKeys(): Promise<string[]> {
-  return (await redis.inspect.keys('parlogin:tx:*')).sort();
+  return (await redis.inspect.keys('parlogin-state:tx:*')).sort();
 }
 async function sessionOf(key: string): Promise<{ parLogin?: ParLoginSessionData }> {
   return JSON.parse((await redis.inspect.get(key))!) as { parLogin?: ParLoginSessionData };
@@ -206,7 +204,7 @@ describe('keys and lifetimes', () => {
     expect(users.length).toBeGreaterThan(0);
     const everything = (
       await Promise.all(
-        (await redis.inspect.keys('parlogin:*')).map(async (key) =>
+        (await redis.inspect.keys('parlogin*')).map(async (key) =>
           (await redis.inspect.type(key)) === 'string'
             ? redis.inspect.get(key)
             : (await redis.inspect.sMembers(key)).join(' '),
@@ -214,9 +212,9 @@ describe('keys and lifetimes', () => {
       )
     ).join('\n');
     for (const user of users) {
-      const record = await redis.inspect.get(`parlogin:tokens:${user.tokenRef}`);
+      const record = await redis.inspect.get(`parlogin-state:tokens:${user.tokenRef}`);
       expect(record).not.toBeNull();
-      expect(await redis.inspect.ttl(`parlogin:tokens:${user.tokenRef}`)).toBeGreaterThan(3500);
+      expect(await redis.inspect.ttl(`parlogin-state:tokens:${user.tokenRef}`)).toBeGreaterThan(3500);
       const tokens = JSON.parse(sealer.open(record!, `tokens:${user.tokenRef}`)) as TokenSet;
       for (const token of [tokens.accessToken, tokens.idToken, tokens.refreshToken].filter(Boolean)) {
         expect(everything).not.toContain(token!);
@@ -282,10 +280,11 @@ describe('a client the app passes in', () => {
         const res = await http(`${server.url}/login`);
         await res.body.dump();
         expect(res.statusCode).toBe(303);
-        // The pending login only (an anonymous login start creates no session), under the prefix.
-        const keys = await redis.inspect.keys('custom:*');
+        // The pending login only (an anonymous login start creates no session), under the state prefix.
+        expect(await redis.inspect.keys('custom:*')).toEqual([]);
+        const keys = await redis.inspect.keys('custom-state:*');
         expect(keys).toHaveLength(1);
-        expect(keys[0]).toMatch(/^custom:tx:[\w-]{10}$/);
+        expect(keys[0]).toMatch(/^custom-state:tx:[\w-]{10}$/);
         // It vanishes with the abandoned login.
         const copyTtl = await redis.inspect.ttl(keys[0]!);
         expect(copyTtl).toBeGreaterThan(0);

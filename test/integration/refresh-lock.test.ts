@@ -161,7 +161,7 @@ describe('a refresh that outlasts the lock lifetime, on two instances', () => {
     try {
       const onA = call(a, browser);
       await refreshArrived(1);
-      const prefix = a.middleware.config.sessionPrefix;
+      const prefix = a.middleware.config.statePrefix;
       const [lockKey] = await redis.inspect.keys(`${prefix}refresh:*`);
       expect(lockKey).toBeDefined();
       await redis.inspect.del(lockKey!); // A's lock is lost (as after a stall); B takes it and refreshes

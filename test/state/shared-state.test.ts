@@ -5,30 +5,50 @@
  * only one backend has: Redis's prefix and failures, the memory backend's size and sweeper.
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { createClient } from 'redis';
+import {
+  createClient,
+  createCluster,
+  createSentinel,
+  type RedisClientType,
+  type RedisClusterType,
+  type RedisSentinelType,
+} from 'redis';
 import { memorySharedState, redisSharedState, type SharedState } from '../../src/state/shared-state.js';
-import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { startRedisCluster, type TestRedisCluster } from '../helpers/redis-cluster.js';
+import { startRedisSentinel, type TestRedisSentinel } from '../helpers/redis-sentinel.js';
+import { redisHandle, startRedis, type TestRedis } from '../helpers/redis.js';
 
-type RedisClient = Parameters<typeof redisSharedState>[0];
+type RedisClient = RedisClientType;
 
 let redis: TestRedis;
 let client: RedisClient;
+let cluster: TestRedisCluster;
+let clusterClient: RedisClusterType;
+let sentinel: TestRedisSentinel;
+let sentinelClient: RedisSentinelType;
 
 /** A client of the test redis-server, connected; destroy it when done. */
 async function connect(): Promise<RedisClient> {
-  const connected = createClient({ url: redis.url }) as unknown as RedisClient;
+  const connected = createClient({ url: redis.url });
   connected.on('error', () => {});
   await connected.connect();
   return connected;
 }
 
 beforeAll(async () => {
-  redis = await startRedis();
+  [redis, cluster, sentinel] = await Promise.all([startRedis(), startRedisCluster(), startRedisSentinel()]);
   client = await connect();
-});
+  clusterClient = createCluster({ rootNodes: cluster.rootNodes });
+  clusterClient.on('error', () => {});
+  sentinelClient = createSentinel({ name: sentinel.name, sentinelRootNodes: sentinel.sentinels });
+  sentinelClient.on('error', () => {});
+  await Promise.all([clusterClient.connect(), sentinelClient.connect()]);
+}, 60_000);
 afterAll(async () => {
   client.destroy();
-  await redis.close();
+  clusterClient.destroy();
+  await sentinelClient.destroy();
+  await Promise.all([redis.close(), cluster.close(), sentinel.close()]);
 });
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -50,25 +70,37 @@ afterEach(() => {
 
 interface Backend {
   readonly kind: SharedState['kind'];
+  readonly name: string;
   readonly open: () => SharedState;
 }
 const BACKENDS: Backend[] = [
   {
     kind: 'memory',
+    name: 'memory',
     open: () => {
       const memory = memorySharedState();
       memories.push(memory);
       return memory;
     },
   },
-  { kind: 'redis', open: () => redisSharedState(client, freshPrefix()) },
+  { kind: 'redis', name: 'Redis server', open: () => redisSharedState(redisHandle(client), freshPrefix()) },
+  {
+    kind: 'redis',
+    name: 'Redis Cluster',
+    open: () => redisSharedState(redisHandle(clusterClient), freshPrefix()),
+  },
+  {
+    kind: 'redis',
+    name: 'Redis Sentinel',
+    open: () => redisSharedState(redisHandle(sentinelClient), freshPrefix()),
+  },
 ];
 
 const STORE_FAILURE = { name: 'ParLoginError', code: 'session_store_unavailable' };
 const INVALID_TTL = { name: 'TypeError', code: 'ERR_INVALID_ARG_VALUE' };
 const HELD = { held: true };
 
-describe.each(BACKENDS)('the $kind shared state', ({ kind, open }) => {
+describe.each(BACKENDS)('the $name shared state', ({ kind, open }) => {
   let state: SharedState;
   beforeEach(() => {
     state = open();
@@ -378,7 +410,7 @@ describe.each(BACKENDS)('the $kind shared state', ({ kind, open }) => {
 describe('redisSharedState only', () => {
   it('keeps every key under its prefix, each with an expiry', async () => {
     const prefix = freshPrefix();
-    const state = redisSharedState(client, prefix);
+    const state = redisSharedState(redisHandle(client), prefix);
     await state.set('v', 'x', 60);
     await state.swap('w', 'x', 60);
     await state.set('c', 'x', 60);
@@ -397,7 +429,7 @@ describe('redisSharedState only', () => {
 
   it('renews a lock to ttlMs from now, never longer, and keeps a lifetime compareAndSet is not given', async () => {
     const prefix = freshPrefix();
-    const state = redisSharedState(client, prefix);
+    const state = redisSharedState(redisHandle(client), prefix);
     const held = await state.lock('l', 600);
     await sleep(700); // past its first lifetime: renewed at least twice
     const lockTtlMs = await redis.inspect.pTTL(`${prefix}l`);
@@ -411,11 +443,11 @@ describe('redisSharedState only', () => {
 
   it('is shared by instances with the same prefix, and only by them', async () => {
     const prefix = freshPrefix();
-    const one = redisSharedState(client, prefix);
+    const one = redisSharedState(redisHandle(client), prefix);
     const otherClient = await connect();
     try {
-      const other = redisSharedState(otherClient, prefix);
-      const stranger = redisSharedState(client, freshPrefix());
+      const other = redisSharedState(redisHandle(otherClient), prefix);
+      const stranger = redisSharedState(redisHandle(client), freshPrefix());
       await one.set('v', 'x', 60);
       await one.addToSets(['s'], 'm', 60);
       expect(await other.get('v')).toBe('x');
@@ -430,7 +462,7 @@ describe('redisSharedState only', () => {
 
   it('reports a Redis it cannot reach as session_store_unavailable; a lock release never throws', async () => {
     const lost = await connect();
-    const state = redisSharedState(lost, freshPrefix());
+    const state = redisSharedState(redisHandle(lost), freshPrefix());
     const held = await state.lock('l', 60_000);
     lost.destroy();
     const read = { ...STORE_FAILURE, message: 'The session store failed to read the shared login state.' };

@@ -1,0 +1,81 @@
+/**
+ * Redis failing in part, against a real redis-server and oidc-provider: an ACL takes one command
+ * away from the app's Redis user at a time (as a misconfigured ACL, a read-only replica or a
+ * Cluster refusing a command would), and `CLIENT PAUSE` holds every command. Whatever fails, no
+ * session is half made, none is lost, a logout still ends the session and reaches the AS, and a
+ * request answers 503 within the deadline with a log record that carries the cause's message.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser } from '../helpers/browser.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { startStack, type Stack } from '../helpers/stack.js';
+
+const JSON_FETCH = { accept: 'application/json', 'sec-fetch-mode': 'cors' };
+const DEADLINE_MS = 300;
+
+let redis: TestRedis;
+let stack: Stack;
+
+/** Set the app's Redis user: every command and key, then `rules` (ACL SETUSER syntax) on top. */
+async function acl(...rules: string[]): Promise<void> {
+  await redis.inspect.sendCommand([
+    'ACL',
+    'SETUSER',
+    'app',
+    'reset',
+    'on',
+    '>app-password-0123456789',
+    '~*',
+    '&*',
+    '+@all',
+    ...rules,
+  ]);
+}
+/** Every command but `denied`. */
+const allowAllBut = (...denied: string[]): Promise<void> => acl(...denied.map((command) => `-${command}`));
+
+async function me(browser: Browser): Promise<number> {
+  return (await browser.request(`${stack.appUrl}/me`, { headers: JSON_FETCH })).status;
+}
+
+beforeAll(async () => {
+  redis = await startRedis();
+  await allowAllBut();
+  const url = new URL(redis.url);
+  url.username = 'app';
+  url.password = 'app-password-0123456789';
+  stack = await startStack({ overrides: { redisUrl: url.href, redisCommandTimeoutMs: DEADLINE_MS } });
+  await stack.middleware().ready();
+});
+afterEach(async () => {
+  await allowAllBut();
+  await redis.inspect.flushAll();
+});
+afterAll(async () => {
+  await stack.close();
+  await redis.close();
+});
+
+describe('a Redis that holds every command', () => {
+  it('answers 503 within the deadline, logs the outage with its cause, and recovers', async () => {
+    const browser = stack.browser();
+    await browser.login(stack.appUrl);
+    const before = stack.logs.length;
+    await redis.inspect.sendCommand(['CLIENT', 'PAUSE', '1500', 'ALL']);
+    const started = Date.now();
+    const status = await me(browser);
+    const elapsedMs = Date.now() - started;
+    expect(status).toBe(503);
+    expect(elapsedMs).toBeLessThan(DEADLINE_MS + 700);
+    const outage = stack.logs.slice(before).find((r) => r.msg?.toString().includes('unavailable'));
+    expect(outage).toMatchObject({ level: 'error', topology: 'server' });
+    expect(String(outage!.cause)).toContain('REDIS_COMMAND_TIMEOUT_MS');
+    await new Promise((resolve) => setTimeout(resolve, 1_600));
+    const fresh = stack.browser();
+    await fresh.login(stack.appUrl);
+    expect(await me(fresh)).toBe(200);
+    expect(stack.logs.slice(before)).toContainEqual(
+      expect.objectContaining({ code: 'session_store_recovered', topology: 'server' }),
+    );
+  });
+});
