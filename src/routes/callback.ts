@@ -34,7 +34,14 @@ import { mergeUserinfo } from '../client/userinfo.js';
 import type { ParLoginContext } from '../context.js';
 import { ParLoginError } from '../errors.js';
 import { flowId } from '../observability/debug.js';
-import { regenerateSession, saveSession, sessionData, type SessionUser } from '../session/session.js';
+import {
+  regenerateSession,
+  saveSession,
+  sessionData,
+  type SessionUser,
+  type StartedSession,
+} from '../session/session.js';
+import { forgetTokens } from '../app/forget-tokens.js';
 import { RESTART_STATE_PREFIX, type LoginTransaction, type TakeFailure } from '../state/transaction.js';
 import { redirectSeeOther, wantsHtml } from '../web/respond.js';
 import { takeBoundLogin, takeLikelyBoundLogin } from './login-binding.js';
@@ -351,7 +358,9 @@ async function redeemCode(
 /**
  * Keep the tokens in the vault and start the logged-in session: a new id for a session the
  * browser brought (session fixation, RFC 9700 §4.3.3 spirit), a new session for a browser without
- * one; then index it for back-channel logout. Says which of the two it was.
+ * one; indexed for back-channel logout before it is written, so that a logged-in session always
+ * has its index entries. When a step fails, what the earlier ones wrote is removed: no session, no
+ * cookie, no orphan record; the failure answers 503. Says which kind of session it was.
  */
 async function startLoggedInSession(
   ctx: ParLoginContext,
@@ -362,22 +371,29 @@ async function startLoggedInSession(
   claims: IdTokenClaims,
 ): Promise<'new' | 'regenerated'> {
   const { config } = ctx;
+  const ttlSeconds = config.sessionAbsoluteTimeoutSeconds;
   const tokenRef = ctx.vault.newReference();
-  await ctx.vault.write(tokenRef, tokens, config.sessionAbsoluteTimeoutSeconds);
+  await ctx.vault.write(tokenRef, tokens, ttlSeconds);
   const user = sessionUserOf(ctx.clock.nowSeconds(), tx, claims, tokens, tokenRef);
   const start = req.session === undefined ? ctx.requestState(req).startSession : undefined;
-  let session: { readonly id: string; readonly saved: Promise<void> };
-  if (start !== undefined) {
-    // No session came with the request: the new one's id was never known to anyone (nothing to fix).
-    session = start(res, { user });
-  } else {
-    await regenerateSession(req);
-    sessionData(req, true).user = user;
-    session = { id: req.sessionID, saved: saveSession(req) };
+  let session: StartedSession | undefined;
+  try {
+    if (start !== undefined) {
+      // No session came with the request: the new one's id was never known to anyone (nothing to fix).
+      session = start(res, { user });
+    } else {
+      await regenerateSession(req);
+      sessionData(req, true).user = user;
+      session = { id: req.sessionID, save: () => saveSession(req) };
+    }
+    await ctx.sessionIndex.add(claims, { sessionId: session.id, tokenRef }, ttlSeconds);
+    await session.save();
+  } catch (err) {
+    const data = sessionData(req);
+    if (data !== undefined) delete data.user; // nothing logged in is saved at the end of the response
+    // Best effort: what cannot be removed now expires with its lifetime.
+    await forgetTokens(ctx, user, session?.id ?? '').catch(() => undefined);
+    throw err;
   }
-  await Promise.all([
-    session.saved,
-    ctx.sessionIndex.add(claims, { sessionId: session.id, tokenRef }, config.sessionAbsoluteTimeoutSeconds),
-  ]);
   return start === undefined ? 'regenerated' : 'new';
 }

@@ -20,7 +20,7 @@ import { setCookieValue } from './cookies.js';
 import { storeUnavailable } from '../errors.js';
 import { compactSignedSessionIds } from './session-id.js';
 import type { SessionStoreHandle } from './session-store.js';
-import type { ParLoginSessionData } from './session.js';
+import type { ParLoginSessionData, StartedSession } from './session.js';
 
 /** The session middleware of one `parLogin()` instance, and a way to start a session without it. */
 export interface OwnSession {
@@ -28,10 +28,10 @@ export interface OwnSession {
   readonly middleware: RequestHandler;
   /**
    * Start a new session holding `data` for a browser that presents no session cookie: a fresh id at
-   * once, then the store write, then the signed cookie on `res` (`saved` rejects with
+   * once; `save` then writes the store record and sets the signed cookie on `res` (it rejects with
    * `session_store_unavailable`, and no cookie is set, when the store cannot write it).
    */
-  start(res: Response, data: ParLoginSessionData): { readonly id: string; readonly saved: Promise<void> };
+  start(res: Response, data: ParLoginSessionData): StartedSession;
 }
 
 /** Build the instance's own session middleware. */
@@ -83,23 +83,24 @@ export function createOwnSession(config: ResolvedConfig, storeHandle: SessionSto
         },
         parLogin: data,
       };
-      const saved = new Promise<void>((resolve, reject) => {
-        storeHandle.store.set(id, record as unknown as session.SessionData, (err?: unknown) => {
-          if (err) return reject(storeUnavailable('save', err));
-          // The format express-session sends: s:<id>.<signature>, URI-encoded.
-          res.append(
-            'Set-Cookie',
-            setCookieValue(
-              config.sessionCookieName,
-              encodeURIComponent(`s:${id}.${signature}`),
-              { expires },
-              config.secure,
-            ),
-          );
-          resolve();
+      const save = () =>
+        new Promise<void>((resolve, reject) => {
+          storeHandle.store.set(id, record as unknown as session.SessionData, (err?: unknown) => {
+            if (err) return reject(storeUnavailable('save', err));
+            // The format express-session sends: s:<id>.<signature>, URI-encoded.
+            res.append(
+              'Set-Cookie',
+              setCookieValue(
+                config.sessionCookieName,
+                encodeURIComponent(`s:${id}.${signature}`),
+                { expires },
+                config.secure,
+              ),
+            );
+            resolve();
+          });
         });
-      });
-      return { id, saved };
+      return { id, save };
     },
   };
 }

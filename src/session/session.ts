@@ -76,11 +76,18 @@ function storeCall(req: Request, what: 'save' | 'regenerate' | 'destroy'): Promi
   });
 }
 
-/** Starts a logged-in session for a browser without one (own-session.ts): its id, and when it is saved. */
-export type SessionStarter = (
-  res: Response,
-  data: ParLoginSessionData,
-) => { readonly id: string; readonly saved: Promise<void> };
+/**
+ * Starts a logged-in session for a browser without one (own-session.ts): its id at once, and `save`
+ * to write it (the record, then the cookie).
+ */
+export type SessionStarter = (res: Response, data: ParLoginSessionData) => StartedSession;
+
+/** A session started by a {@link SessionStarter}: nothing is written until `save`. */
+export interface StartedSession {
+  readonly id: string;
+  /** Write the record, then set the cookie; rejects with `session_store_unavailable` (no cookie set). */
+  save(): Promise<void>;
+}
 
 /** Save the session now (before a redirect, so the next request finds it). */
 export const saveSession = (req: Request): Promise<void> => storeCall(req, 'save');

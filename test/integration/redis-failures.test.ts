@@ -34,6 +34,9 @@ async function acl(...rules: string[]): Promise<void> {
 /** Every command but `denied`. */
 const allowAllBut = (...denied: string[]): Promise<void> => acl(...denied.map((command) => `-${command}`));
 
+const sessionKeys = () => redis.inspect.keys('parlogin:*');
+const tokenKeys = () => redis.inspect.keys('parlogin-state:tokens:*');
+const indexKeys = () => redis.inspect.keys('parlogin-state:bcl:*');
 async function me(browser: Browser): Promise<number> {
   return (await browser.request(`${stack.appUrl}/me`, { headers: JSON_FETCH })).status;
 }
@@ -54,6 +57,29 @@ afterEach(async () => {
 afterAll(async () => {
   await stack.close();
   await redis.close();
+});
+
+describe('a callback whose storage step fails', () => {
+  it.each([
+    ['the logout index', ['-sadd']],
+    // Sessions read-only, the shared state writable: the token record and the index are written first.
+    ['the session record', ['resetkeys', '~parlogin-state:*', '%R~parlogin:*']],
+  ])('leaves no session, no cookie and no token record when %s cannot be written', async (_what, rules) => {
+    const browser = stack.browser();
+    const { callbackUrl } = await browser.stepUntilCallback(stack.appUrl);
+    await acl(...rules);
+    const hop = await browser.navigate(callbackUrl);
+    expect(hop.status).toBe(503);
+    expect(hop.body).toContain('<code>session_store_unavailable</code>');
+    expect(String(hop.headers['set-cookie'] ?? '')).not.toMatch(/(^|,\s*)parlogin=/);
+    await allowAllBut();
+    expect(await me(browser)).toBe(401);
+    expect(await sessionKeys()).toEqual([]);
+    expect(await tokenKeys()).toEqual([]);
+    expect(await indexKeys()).toEqual([]);
+    expect(stack.logs.at(-1)).toMatchObject({ code: 'session_store_unavailable' });
+    expect(String(stack.logs.at(-1)!.cause)).toContain('NOPERM');
+  });
 });
 
 describe('a Redis that holds every command', () => {

@@ -33,7 +33,7 @@ function appWith(secure: boolean, store: session.Store) {
   app.get('/start', async (_req, res) => {
     const started = own.start(res, { user });
     try {
-      await started.saved;
+      await started.save();
       res.json({ id: started.id });
     } catch (err) {
       res.status(503).json({ code: (err as { code?: string }).code });
