@@ -120,6 +120,19 @@ export function logFailure(
   emit(logger, (fields.status as number) < 500 ? 'warn' : 'error', record);
 }
 
+/**
+ * Log, as a warning under its own `code`, a failure the middleware worked around (the request went
+ * on): the failure's fields ({@link failureFields}), its own code as `cause_code`.
+ */
+export function logWorkedAround(
+  logger: ParLoginLogger,
+  err: unknown,
+  record: { msg: string; code: string; method?: string; path?: string },
+): void {
+  const fields = failureFields(err);
+  emit(logger, 'warn', { ...record, ...fields, code: record.code, cause_code: fields.code });
+}
+
 /** Hand `record` to the app's logger at `level`: a logger that throws never takes the request down. */
 export function emit(logger: ParLoginLogger, level: 'warn' | 'error', record: Record<string, unknown>): void {
   try {

@@ -13,7 +13,7 @@ import type { Request, Response } from 'express';
 import type { ParLoginContext } from '../context.js';
 import { ParLoginError } from '../errors.js';
 import { escapeHtml, page, sendPage } from '../web/html.js';
-import { logFailure, correlationId } from '../observability/log.js';
+import { correlationId, logFailure, logWorkedAround } from '../observability/log.js';
 import { redirectSeeOther, wantsHtml } from '../web/respond.js';
 import { destroySession, sessionUser } from '../session/session.js';
 import { forgetTokens } from '../app/forget-tokens.js';
@@ -32,9 +32,15 @@ export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, re
     }
     const user = sessionUser(req);
     const sessionId = req.sessionID;
-    const idToken = user === undefined ? undefined : (await ctx.vault.read(user.tokenRef))?.idToken;
+    // The session ends even when the shared state fails: without the ID token the AS's end-session
+    // endpoint is still called (without `id_token_hint`), and a token record or index entry left
+    // behind expires with its lifetime.
+    const idToken =
+      user === undefined
+        ? undefined
+        : (await cleanup(ctx, req, () => ctx.vault.read(user.tokenRef)))?.idToken;
     if (req.session !== undefined) await destroySession(req);
-    if (user !== undefined) await forgetTokens(ctx, user, sessionId);
+    if (user !== undefined) await cleanup(ctx, req, () => forgetTokens(ctx, user, sessionId));
     onDestroyed(req, res);
     // A browser that just logged out is not logged back in by a silent attempt.
     if (config.attemptSilentLogin) res.append('Set-Cookie', triedCookie(ctx));
@@ -44,6 +50,28 @@ export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, re
     if (wantsHtml(req) || !String(req.headers.accept ?? '').includes('json')) redirectSeeOther(res, target);
     else res.json({ redirect: target });
   };
+}
+
+/**
+ * Run a step of logout that touches only the shared state; when it fails, log a warning naming the
+ * cause and go on (`undefined`): the user's logout matters more than the leftovers.
+ */
+async function cleanup<T>(
+  ctx: ParLoginContext,
+  req: Request,
+  step: () => Promise<T>,
+): Promise<T | undefined> {
+  try {
+    return await step();
+  } catch (err) {
+    logWorkedAround(ctx.config.logger, err, {
+      msg: 'Logout went on without cleaning up the shared state: what is left there expires by itself.',
+      code: 'logout_cleanup_failed',
+      method: req.method,
+      path: req.path,
+    });
+    return undefined;
+  }
 }
 
 async function endSessionUrl(

@@ -18,7 +18,7 @@ import type { NextFunction, Request, Response } from 'express';
 import { normalizeLoginOptions } from '../client/login-options.js';
 import type { ParLoginContext } from '../context.js';
 import { isParLoginError } from '../errors.js';
-import { emit, failureFields } from '../observability/log.js';
+import { logWorkedAround } from '../observability/log.js';
 import { hasCookie, setCookieValue } from '../session/cookies.js';
 import { sessionData } from '../session/session.js';
 import type { LoginTransaction } from '../state/transaction.js';
@@ -69,13 +69,11 @@ export function silentLogin(
     config.trace.step('login.silent', { path: req.path });
     startLogin(ctx, req, res, request, safeReturnTo(req.originalUrl), { silent: true }).catch(
       (err: unknown) => {
-        emit(config.logger, 'warn', {
+        logWorkedAround(config.logger, err, {
           msg: 'A silent login could not start: the page is served without it.',
+          code: 'silent_login_skipped',
           method: req.method,
           path: req.path,
-          ...failureFields(err),
-          code: 'silent_login_skipped',
-          cause_code: isParLoginError(err) ? err.code : 'internal',
         });
         if (!res.headersSent) next();
       },
@@ -95,9 +93,8 @@ export function endsSilently(ctx: ParLoginContext, tx: LoginTransaction, err: un
     ctx.config.trace.step('callback.silent_declined', { as_error: asError });
     return true;
   }
-  emit(ctx.config.logger, 'warn', {
+  logWorkedAround(ctx.config.logger, err, {
     msg: 'The authorization server refused a silent login: the user goes on without it.',
-    ...failureFields(err),
     code: 'silent_login_failed',
   });
   return true;

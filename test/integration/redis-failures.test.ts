@@ -82,6 +82,27 @@ describe('a callback whose storage step fails', () => {
   });
 });
 
+describe('a logout whose cleanup fails', () => {
+  it('still ends the session and still sends the browser to the AS', async () => {
+    const browser = stack.browser();
+    await browser.login(stack.appUrl);
+    expect(await sessionKeys()).toHaveLength(1);
+    await allowAllBut('srem');
+    const page = await browser.navigate(`${stack.appUrl}/logout`);
+    const hop = await browser.submitForm(page.body, page.url);
+    expect(hop.status).toBe(303);
+    expect(new URL(hop.location!).origin).toBe(new URL(stack.issuer).origin);
+    expect(await sessionKeys()).toEqual([]);
+    expect(await me(browser)).toBe(401);
+    expect(stack.logs.at(-1)).toMatchObject({
+      level: 'warn',
+      code: 'logout_cleanup_failed',
+      cause_code: 'session_store_unavailable',
+    });
+    expect(String(stack.logs.at(-1)!.cause)).toContain('NOPERM');
+  });
+});
+
 describe('a Redis that holds every command', () => {
   it('answers 503 within the deadline, logs the outage with its cause, and recovers', async () => {
     const browser = stack.browser();
