@@ -145,7 +145,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     }
     ownSession.middleware(req, res, (err?: unknown) => {
       if (!err) return dispatch(req, res, next, routeKey);
-      const failure = storeUnavailable('load', err);
+      const failure = sessionNotLoaded(req, err);
       // Public routes keep working without a session; only our routes and guards need one.
       if (routes.has(routeKey)) return handleFailure(config, failure, req, res, next);
       dispatch(req, res, next, routeKey, failure);
@@ -159,6 +159,16 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   middleware.ready = () => storeHandle.ready();
   middleware.capabilities = async () => parCapabilities(await ctx.metadata.get());
   return middleware;
+}
+
+/**
+ * The session of this request could not be read. express-session (with `unset: 'destroy'`) would
+ * delete a session it did not load at the end of the response, as if the app had unset it: the
+ * request forgets its session id, so a failed read never deletes the session it failed to read.
+ */
+function sessionNotLoaded(req: Request, err: unknown): ParLoginError {
+  (req as { sessionID?: string }).sessionID = undefined;
+  return storeUnavailable('load', err);
 }
 
 /**

@@ -103,6 +103,22 @@ describe('a logout whose cleanup fails', () => {
   });
 });
 
+describe('a session read that fails', () => {
+  it('answers 503 and never deletes the session it could not read', async () => {
+    const browser = stack.browser();
+    await browser.login(stack.appUrl);
+    const [key] = await sessionKeys();
+    await allowAllBut('getex');
+    expect(await me(browser)).toBe(503);
+    // A public page is served without the session, and must not delete it either.
+    expect((await browser.navigate(`${stack.appUrl}/`)).status).toBe(200);
+    expect(await redis.inspect.exists(key!)).toBe(1);
+    expect(String(stack.logs.at(-1)!.cause)).toContain('NOPERM');
+    await allowAllBut();
+    expect(await me(browser)).toBe(200);
+  });
+});
+
 describe('a Redis that holds every command', () => {
   it('answers 503 within the deadline, logs the outage with its cause, and recovers', async () => {
     const browser = stack.browser();
@@ -118,9 +134,8 @@ describe('a Redis that holds every command', () => {
     expect(outage).toMatchObject({ level: 'error', topology: 'server' });
     expect(String(outage!.cause)).toContain('REDIS_COMMAND_TIMEOUT_MS');
     await new Promise((resolve) => setTimeout(resolve, 1_600));
-    const fresh = stack.browser();
-    await fresh.login(stack.appUrl);
-    expect(await me(fresh)).toBe(200);
+    // The same session: the reads that failed during the pause did not delete it.
+    expect(await me(browser)).toBe(200);
     expect(stack.logs.slice(before)).toContainEqual(
       expect.objectContaining({ code: 'session_store_recovered', topology: 'server' }),
     );
