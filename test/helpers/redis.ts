@@ -5,6 +5,9 @@
  * @module
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from './free-port.js';
 import { createClient } from 'redis';
 import { systemClock } from '../../src/clock.js';
@@ -43,14 +46,23 @@ async function waitUntilUp(port: number): Promise<void> {
   throw new Error(`redis-server did not start on port ${port}`);
 }
 
-/** Start redis-server (from PATH; `.ci/run` installs Debian's redis-server). */
-export async function startRedis(): Promise<TestRedis> {
+/**
+ * Start redis-server (from PATH; `.ci/run` installs Debian's redis-server). `persistent` keeps the
+ * data across `stop`/`start` (an append-only file written on every command, in a temp directory),
+ * as a production Redis restarted by its supervisor would.
+ */
+export async function startRedis(options: { persistent?: boolean } = {}): Promise<TestRedis> {
   const port = await freePort();
+  const dir = options.persistent ? await mkdtemp(join(tmpdir(), 'redis-')) : undefined;
+  const persistence =
+    dir === undefined
+      ? ['--appendonly', 'no']
+      : ['--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always'];
   let child: ChildProcess | undefined;
   const start = async (): Promise<void> => {
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence],
       { stdio: 'ignore' },
     );
     await waitUntilUp(port);
@@ -77,6 +89,7 @@ export async function startRedis(): Promise<TestRedis> {
     close: async () => {
       inspect.destroy();
       await stop();
+      if (dir !== undefined) await rm(dir, { recursive: true, force: true });
     },
   };
 }
