@@ -1,13 +1,21 @@
 /**
- * Doctor check: Redis answers at `REDIS_URL`, with the library's connection settings (its command
- * and connect timeout), and is 6.2 or newer (sessions are read with `GETEX`, pending logins taken
- * with `SET … GET`). One connection, one `PING` and one `INFO server`, no retry. The URL is never printed: it may hold
- * a password; only its host and port are.
+ * Doctor check: the Redis of `REDIS_URL`, `REDIS_CLUSTER_NODES` or `REDIS_SENTINELS` answers, with
+ * the library's connection settings (its deadline and connect timeout, no retry), and is 6.2 or
+ * newer (sessions are read with `GETEX`, pending logins taken with `SET … GET`). A Cluster must
+ * have every slot served (`cluster_state:ok`) and each master answers; a Sentinel group must name a
+ * master that answers. URLs are never printed: they may hold a password; only hosts and ports are.
  *
  * @module
  */
-import { createClient } from 'redis';
+import type { RedisClusterType, RedisSentinelType } from 'redis';
 import type { ResolvedConfig } from '../config/resolve-config.js';
+import {
+  createRedisConnection,
+  topologyOf,
+  withDeadline,
+  type RedisCommands,
+  type RedisTopology,
+} from '../state/redis.js';
 import { failed, passed, type CheckResult } from './check.js';
 
 const NAME = 'Redis';
@@ -33,42 +41,96 @@ export function atLeast(version: string, minimum: string): boolean {
   return true;
 }
 
+/** What the configuration names, host and port only. */
+function targetOf(config: ResolvedConfig): string {
+  if (config.redisUrl !== undefined) return where(config.redisUrl);
+  if (config.redisClusterNodes !== undefined)
+    return `the Cluster at ${config.redisClusterNodes.map(where).join(', ')}`;
+  const sentinels = config.redisSentinels!;
+  return `master "${sentinels.name}" of the Sentinels at ${sentinels.urls.map(where).join(', ')}`;
+}
+
+/** The variable that names the Redis, for the fix. */
+const VARIABLE: Record<RedisTopology, string> = {
+  server: 'REDIS_URL',
+  cluster: 'REDIS_CLUSTER_NODES',
+  sentinel: 'REDIS_SENTINELS and REDIS_SENTINEL_NAME',
+};
+
 /**
- * Connect to `config.redisUrl`, `PING` it and read its version; passes with a note when no Redis is configured.
+ * Ask each node that serves data for its version: the one server, every Cluster master, or the
+ * master the Sentinels name. Says what answered.
+ */
+async function versions(
+  topology: RedisTopology,
+  connection: unknown,
+  deadline: <T>(pending: Promise<T>) => Promise<T>,
+): Promise<{ answered: string; versions: string[] }> {
+  const versionOf = async (client: Pick<RedisCommands, 'info'>): Promise<string> =>
+    redisVersion(String(await deadline(client.info('server')))) ?? 'unknown';
+  if (topology === 'cluster') {
+    const cluster = connection as RedisClusterType;
+    const masters = cluster.masters;
+    const clients = await Promise.all(masters.map((master) => deadline(cluster.nodeClient(master))));
+    const state = clients[0] === undefined ? '' : await deadline(clients[0].clusterInfo());
+    if (!state.includes('cluster_state:ok'))
+      throw new Error('the Cluster is not ok (cluster_state is not ok: some hash slots are not served)');
+    const found = await Promise.all(clients.map(versionOf));
+    return { answered: `${masters.length} masters answered`, versions: found };
+  }
+  if (topology === 'sentinel') {
+    const sentinel = connection as RedisSentinelType;
+    const master = sentinel.getMasterNode();
+    const address = master ? `${master.host}:${master.port}` : 'unknown';
+    const version = await versionOf(sentinel);
+    return { answered: `master ${address} answered`, versions: [version] };
+  }
+  const client = connection as RedisCommands;
+  if ((await deadline(client.ping())) !== 'PONG') throw new Error('PING did not answer PONG');
+  return { answered: 'answered PING', versions: [await versionOf(client)] };
+}
+
+/**
+ * Connect to the configured Redis (a server, a Cluster or a Sentinel group), check that it serves
+ * and read its version; passes with a note when no Redis is configured.
  */
 export async function checkRedis(config: ResolvedConfig): Promise<CheckResult> {
-  if (config.redisUrl === undefined) {
+  const connection = createRedisConnection(config, { reconnect: false });
+  if (connection === undefined) {
     return passed(
       NAME,
-      'not configured: sessions are kept in memory (fine for one instance; set REDIS_URL when the app runs on several)',
+      'not configured: sessions are kept in memory (fine for one instance; set REDIS_URL, ' +
+        'REDIS_CLUSTER_NODES or REDIS_SENTINELS when the app runs on several)',
     );
   }
-  const target = where(config.redisUrl);
+  const topology = topologyOf(connection);
+  const target = targetOf(config);
   const timeout = config.redisCommandTimeoutMs;
-  const client = createClient({
-    url: config.redisUrl,
-    disableOfflineQueue: true,
-    commandOptions: { timeout },
-    socket: { connectTimeout: timeout, reconnectStrategy: false },
-  });
-  client.on('error', () => {}); // reported through the rejected promise below
+  const deadline = <T>(pending: Promise<T>): Promise<T> => withDeadline(pending, timeout);
+  const events = connection as unknown as { on(event: string, listener: () => void): void };
+  for (const event of ['error', 'node-error', 'client-error']) events.on(event, () => {}); // reported below
   const started = Date.now();
   try {
-    await client.connect();
-    const pong = await client.ping();
-    if (pong !== 'PONG') throw new Error(`PING answered ${String(pong)}`);
+    await deadline(connection.connect() as Promise<unknown>);
+    const found = await versions(topology, connection, deadline);
     const elapsed = Date.now() - started;
-    const version = redisVersion(String(await client.info('server')));
-    if (version !== undefined && !atLeast(version, MIN_REDIS_VERSION)) {
+    const old = found.versions.find(
+      (version) => version !== 'unknown' && !atLeast(version, MIN_REDIS_VERSION),
+    );
+    if (old !== undefined) {
       return failed(
         NAME,
-        `${target} is Redis ${version}, older than ${MIN_REDIS_VERSION}: ` +
+        `${target} runs Redis ${old}, older than ${MIN_REDIS_VERSION}: ` +
           'sessions are read with GETEX and pending logins taken with SET … GET',
         `Upgrade Redis to ${MIN_REDIS_VERSION} or newer, ` +
-          'or unset REDIS_URL to keep sessions in memory (one instance only).',
+          `or unset ${VARIABLE[topology]} to keep sessions in memory (one instance only).`,
       );
     }
-    return passed(NAME, `${target} answered PING in ${elapsed} ms${version ? ` (Redis ${version})` : ''}`);
+    const known = [...new Set(found.versions.filter((v) => v !== 'unknown'))];
+    return passed(
+      NAME,
+      `${target}: ${found.answered} in ${elapsed} ms${known.length ? ` (Redis ${known.join(', ')})` : ''}`,
+    );
   } catch (err) {
     const code = (err as { code?: unknown }).code;
     const message = err instanceof Error ? err.message : String(err);
@@ -77,14 +139,14 @@ export async function checkRedis(config: ResolvedConfig): Promise<CheckResult> {
       NAME,
       `${target} did not answer: ${reason}`,
       /WRONGPASS|NOAUTH|NOPERM/.test(reason)
-        ? 'Put the right user and password in REDIS_URL (redis://user:password@host:port).'
-        : 'Start Redis or fix REDIS_URL (host, port, redis:// or rediss:// for TLS); ' +
+        ? `Put the right user and password in ${VARIABLE[topology]} (redis://user:password@host:port).`
+        : `Start Redis or fix ${VARIABLE[topology]} (hosts, ports, redis:// or rediss:// for TLS); ` +
             `it must answer within REDIS_COMMAND_TIMEOUT_MS (${timeout} ms). ` +
-            'Or unset REDIS_URL to keep sessions in memory (one instance only).',
+            `Or unset ${VARIABLE[topology]} to keep sessions in memory (one instance only).`,
     );
   } finally {
     try {
-      client.destroy();
+      await (connection as { destroy(): unknown }).destroy();
     } catch {
       // never connected
     }

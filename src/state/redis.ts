@@ -72,10 +72,14 @@ function credentialsOf(url: string): { username?: string; password?: string; tls
 }
 
 /**
- * Open the connection the configuration names, with the product's settings; `undefined` when it
- * names none (sessions in memory).
+ * Create (not connect) the connection the configuration names, with the product's settings;
+ * `undefined` when it names none (sessions in memory). `reconnect: false` is for one-shot checks
+ * (the doctor): a connection that fails stays down.
  */
-function openConnection(config: RedisSettings): RedisConnection | undefined {
+export function createRedisConnection(
+  config: RedisSettings,
+  { reconnect = true }: { reconnect?: boolean } = {},
+): RedisConnection | undefined {
   const timeout = config.redisCommandTimeoutMs;
   const common = {
     disableOfflineQueue: true,
@@ -83,7 +87,7 @@ function openConnection(config: RedisSettings): RedisConnection | undefined {
   };
   const socket = {
     connectTimeout: timeout,
-    reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000),
+    reconnectStrategy: reconnect ? (retries: number) => Math.min(50 * 2 ** retries, 2_000) : (false as const),
   };
   if (config.redisUrl !== undefined) return createClient({ url: config.redisUrl, ...common, socket });
   if (config.redisClusterNodes !== undefined) {
@@ -173,31 +177,37 @@ function watch(connection: RedisConnection, topology: RedisTopology, records: Ou
   if (topology === 'server') events.on('ready', records.succeeded);
 }
 
-/** Run `operation`, failing it with a timeout error after `deadlineMs`; failures feed `records`. */
-function underDeadline<T>(
-  operation: () => Promise<T>,
-  deadlineMs: number,
-  records: OutageRecords,
-): Promise<T> {
+/** `pending`, or a timeout error once `deadlineMs` has passed, whichever comes first. */
+export function withDeadline<T>(pending: Promise<T>, deadlineMs: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const err = deadlineMissed(deadlineMs);
-      records.failed(err);
-      reject(err);
-    }, deadlineMs);
-    operation().then(
+    const timer = setTimeout(() => reject(deadlineMissed(deadlineMs)), deadlineMs);
+    pending.then(
       (value) => {
         clearTimeout(timer);
-        records.succeeded();
         resolve(value);
       },
       (err: unknown) => {
         clearTimeout(timer);
-        if (!isAnswer(err)) records.failed(err);
         reject(err instanceof Error ? err : new Error(String(err)));
       },
     );
   });
+}
+
+/** Run `operation` under the deadline; its failures and successes feed `records`. */
+async function underDeadline<T>(
+  operation: () => Promise<T>,
+  deadlineMs: number,
+  records: OutageRecords,
+): Promise<T> {
+  try {
+    const value = await withDeadline(operation(), deadlineMs);
+    records.succeeded();
+    return value;
+  } catch (err) {
+    if (!isAnswer(err)) records.failed(err);
+    throw err;
+  }
 }
 
 /**
@@ -206,7 +216,7 @@ function underDeadline<T>(
  */
 export function openRedis(config: RedisSettings, clock: Clock): RedisHandle | undefined {
   const owned = config.redisClient === undefined;
-  const connection = config.redisClient ?? openConnection(config);
+  const connection = config.redisClient ?? createRedisConnection(config);
   if (connection === undefined) return undefined;
   const topology = topologyOf(connection);
   const records = outageRecords(config, topology, clock);

@@ -9,6 +9,8 @@ import { runCli } from '../../src/doctor/cli.js';
 import { runDoctor, type DoctorOptions, type DoctorReport } from '../../src/doctor/run-doctor.js';
 import { startHostileAs, type HostileAs } from '../helpers/hostile-as.js';
 import { refusedUrl } from '../helpers/hostile-stack.js';
+import { startRedisCluster } from '../helpers/redis-cluster.js';
+import { startRedisSentinel } from '../helpers/redis-sentinel.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
@@ -198,6 +200,47 @@ describe('doctor against oidc-provider', () => {
     expect(out).toContain('fix: Start Redis or fix REDIS_URL');
     expect(out).not.toContain('hunter2-redis-password');
   });
+
+  it('checks a Redis Cluster master by master, and a Sentinel-watched master, never printing a password', async () => {
+    const [cluster, sentinel] = await Promise.all([startRedisCluster(), startRedisSentinel()]);
+    try {
+      const clustered = await doctor({
+        ...basicEnv(),
+        REDIS_CLUSTER_NODES: cluster.urls.slice(0, 2).join(','),
+      });
+      expect(clustered.code).toBe(0);
+      expect(clustered.out).toMatch(
+        /^ {2}ok {4}Redis: the Cluster at .*: 3 masters answered in \d+ ms \(Redis \d/m,
+      );
+      const watched = await doctor({
+        ...basicEnv(),
+        REDIS_SENTINELS: sentinel.sentinelUrls.join(','),
+        REDIS_SENTINEL_NAME: sentinel.name,
+      });
+      expect(watched.code).toBe(0);
+      const master = await sentinel.master();
+      expect(watched.out).toContain(`master 127.0.0.1:${master.port} answered in `);
+      const unknown = await doctor({
+        ...basicEnv(),
+        REDIS_SENTINELS: sentinel.sentinelUrls
+          .map((u) => u.replace('redis://', 'redis://app:hunter2-redis@'))
+          .join(','),
+        REDIS_SENTINEL_NAME: 'no-such-master',
+      });
+      expect(unknown.code).toBe(1);
+      expect(unknown.out).toMatch(
+        /^ {2}FAIL {2}Redis: master "no-such-master" of the Sentinels at .* did not answer/m,
+      );
+      expect(unknown.out).toContain('fix: Start Redis or fix REDIS_SENTINELS and REDIS_SENTINEL_NAME');
+      expect(unknown.out).not.toContain('hunter2-redis');
+      await cluster.killNode((await cluster.masters())[0]!.port);
+      const broken = await doctor({ ...basicEnv(), REDIS_CLUSTER_NODES: cluster.urls.join(',') });
+      expect(broken.code).toBe(1);
+      expect(broken.out).toMatch(/^ {2}FAIL {2}Redis: the Cluster at .* did not answer/m);
+    } finally {
+      await Promise.all([cluster.close(), sentinel.close()]);
+    }
+  }, 60_000);
 
   it('fails the clock check when this machine is minutes ahead of the AS, and passes within the tolerance', async () => {
     const ahead = await runDoctor(basicEnv(), { now: () => Date.now() + 5 * 60_000 });
