@@ -78,6 +78,9 @@ export function createContext(
   const metadata = createMetadataSource(config.issuer, http);
   const memory = redis === undefined ? memorySharedState() : undefined;
   const shared = redis === undefined ? memory! : redisSharedState(redis, config.statePrefix);
+  // Where 0.2 and earlier kept the shared state (under the session prefix): read through once, so
+  // an upgrade keeps the logged-in sessions' tokens and logout index.
+  const earlier = redis === undefined ? undefined : redisSharedState(redis, config.sessionPrefix);
   const sealer = createSealer(config.sessionEncryptionKeys);
   const requests = new WeakMap<Request, RequestState>();
   return Object.freeze({
@@ -95,8 +98,12 @@ export function createContext(
     jwks: createJwksResolver(http, async () => (await metadata.get()).jwks_uri, config.jwksCooldownSeconds),
     sealer,
     shared,
-    vault: createTokenVault(shared, sealer),
-    sessionIndex: createSessionIndex(shared),
+    vault: createTokenVault(
+      shared,
+      sealer,
+      earlier && { shared: earlier, ttlSeconds: config.sessionAbsoluteTimeoutSeconds },
+    ),
+    sessionIndex: createSessionIndex(shared, earlier),
     loginRate: createLoginRate({
       perMinute: config.maxLoginStartsPerMinute,
       perClientPerMinute: config.maxLoginStartsPerIpPerMinute,

@@ -30,18 +30,24 @@ const keysOf = (selector: { sid?: unknown; sub?: unknown }): string[] => [
 ];
 const member = (session: IndexedSession): string => `${session.sessionId} ${session.tokenRef}`;
 
-/** Build the index over the shared state. */
-export function createSessionIndex(shared: SharedState): SessionIndex {
+/**
+ * Build the index over the shared state. With `earlier` (the shared state under the session prefix,
+ * where entries were written before the shared state had its own), `take` takes from both, so a
+ * back-channel logout still reaches sessions logged in before an upgrade.
+ */
+export function createSessionIndex(shared: SharedState, earlier?: SharedState): SessionIndex {
   return {
     add: (claims, session, ttlSeconds) => shared.addToSets(keysOf(claims), member(session), ttlSeconds),
     remove: (claims, session) => shared.removeFromSets(keysOf(claims), member(session)),
     async take(selector) {
       const found = new Map<string, IndexedSession>();
-      for (const key of keysOf(selector)) {
-        for (const entry of await shared.takeSet(key)) {
-          const [sessionId, tokenRef] = entry.split(' ');
-          if (sessionId && tokenRef) found.set(entry, { sessionId, tokenRef });
-        }
+      const stores = earlier === undefined ? [shared] : [shared, earlier];
+      const taken = await Promise.all(
+        keysOf(selector).flatMap((key) => stores.map((store) => store.takeSet(key))),
+      );
+      for (const entry of taken.flat()) {
+        const [sessionId, tokenRef] = entry.split(' ');
+        if (sessionId && tokenRef) found.set(entry, { sessionId, tokenRef });
       }
       return [...found.values()];
     },

@@ -63,8 +63,20 @@ function upgraded(tokens: TokenSet & LegacyTokenSet): TokenSet {
   return { ...rest, expiresAtSeconds: tokens.expiresAtSeconds ?? expiresAt };
 }
 
-/** Build the vault over the shared state. */
-export function createTokenVault(shared: SharedState, sealer: Sealer): TokenVault {
+/**
+ * Where records written before the shared state had its own prefix still are (under the session
+ * prefix), and how long a record moved from there lives.
+ */
+export interface EarlierVault {
+  readonly shared: SharedState;
+  readonly ttlSeconds: number;
+}
+
+/**
+ * Build the vault over the shared state. With `earlier`, a record missing here is looked for there
+ * and moved here (sessions logged in before an upgrade keep their tokens).
+ */
+export function createTokenVault(shared: SharedState, sealer: Sealer, earlier?: EarlierVault): TokenVault {
   const seal = (ref: string, tokens: TokenSet): string => sealer.seal(JSON.stringify(tokens), key(ref));
   const open = (ref: string, sealed: string): TokenSet | undefined => {
     try {
@@ -73,8 +85,17 @@ export function createTokenVault(shared: SharedState, sealer: Sealer): TokenVaul
       return undefined; // sealed under a key no longer configured, or for another reference
     }
   };
+  const stored = async (ref: string): Promise<string | undefined> => {
+    const here = await shared.get(key(ref));
+    if (here !== undefined || earlier === undefined) return here;
+    const there = await earlier.shared.get(key(ref));
+    if (there === undefined) return undefined;
+    await shared.set(key(ref), there, earlier.ttlSeconds);
+    await earlier.shared.delete(key(ref));
+    return there;
+  };
   const readRecord = async (ref: string, rebind = true): Promise<VaultRecord | undefined> => {
-    const sealed = await shared.get(key(ref));
+    const sealed = await stored(ref);
     const tokens = sealed === undefined ? undefined : open(ref, sealed);
     if (sealed === undefined || tokens === undefined) return undefined;
     if (!rebind || sealer.isBound(sealed)) return { tokens, version: sealed };

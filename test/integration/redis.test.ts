@@ -16,7 +16,9 @@ import {
   type ParLoginSessionData,
   type TokenSet,
 } from '../../src/index.js';
+import { middlewareOf } from '../helpers/middleware.js';
 import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { contextOf } from '../helpers/tokens.js';
 import { startStack, type Stack } from '../helpers/stack.js';
 
 const GRACE = 30;
@@ -340,5 +342,34 @@ describe('floods of abandoned logins', () => {
     expect((await sessionKeys()).length).toBe(sessionsBefore);
     expect((await pendingKeys()).length - before).toBe(5);
     expect(browser.jar.all().filter((cookie) => cookie.name.startsWith('parlogin-tx-'))).toHaveLength(5);
+  });
+});
+
+describe('upgrading from a shared state kept under the session prefix', () => {
+  it("keeps a logged-in session's tokens and lets a back-channel logout reach it", async () => {
+    const browser = stack.browser();
+    await browser.login(stack.appUrl);
+    const { claims } = JSON.parse((await browser.navigate(`${stack.appUrl}/me`)).body) as {
+      claims: { sub: string; sid: string };
+    };
+    // Put the token record and the logout index where 0.2 kept them, under the session prefix.
+    const moved = await redis.inspect.keys('parlogin-state:*');
+    const stateKeys = moved.filter((key) => /^parlogin-state:(tokens|bcl:s(id|ub)):/.test(key));
+    for (const key of stateKeys) await redis.inspect.rename(key, key.replace('parlogin-state:', 'parlogin:'));
+    const [tokenKey] = stateKeys.filter((key) => key.includes(':tokens:'));
+    const ref = tokenKey!.split(':tokens:')[1]!;
+
+    const tokens = await contextOf(middlewareOf(stack)).vault.read(ref);
+    expect(tokens?.idToken.split('.')).toHaveLength(3);
+    // Moved under the state prefix on the way.
+    expect(await redis.inspect.exists(`parlogin-state:tokens:${ref}`)).toBe(1);
+    expect(await redis.inspect.exists(`parlogin:tokens:${ref}`)).toBe(0);
+
+    const client = await stack.provider.Client.find('basic-client');
+    await (
+      client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> }
+    ).backchannelLogout(claims.sub, claims.sid);
+    expect((await browser.navigate(`${stack.appUrl}/me`)).status).toBe(401);
+    expect(await redis.inspect.keys(`parlogin:bcl:sid:${claims.sid}`)).toEqual([]);
   });
 });
