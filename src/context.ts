@@ -78,7 +78,7 @@ export function createContext(
   const metadata = createMetadataSource(config.issuer, http);
   const memory = redis === undefined ? memorySharedState() : undefined;
   const shared = redis === undefined ? memory! : redisSharedState(redis, config.statePrefix);
-  // Where 0.2 and earlier kept the shared state (under the session prefix): read through once, so
+  // Where 0.1 kept the shared state (under the session prefix): read through once, so
   // an upgrade keeps the logged-in sessions' tokens and logout index.
   const earlier = redis === undefined ? undefined : redisSharedState(redis, config.sessionPrefix);
   const sealer = createSealer(config.sessionEncryptionKeys);
