@@ -154,7 +154,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   Object.defineProperty(middleware, 'config', { value: config });
   Object.defineProperty(middleware, INTERNAL_CONTEXT, { value: ctx });
   middleware.close = async () => {
-    await Promise.all([ctx.close(), storeHandle.close()]);
+    await Promise.all([ctx.close(), storeHandle.close(), redis?.close()]);
   };
   middleware.ready = () => storeHandle.ready();
   middleware.capabilities = async () => parCapabilities(await ctx.metadata.get());

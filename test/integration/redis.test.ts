@@ -302,6 +302,31 @@ describe('a client the app passes in', () => {
   });
 });
 
+describe('a store of the app beside REDIS_URL', () => {
+  it('keeps the shared state in that Redis and closes the connection it opened', async () => {
+    const clients = async (): Promise<number> =>
+      String(await redis.inspect.sendCommand(['CLIENT', 'LIST']))
+        .trim()
+        .split('\n').length;
+    const before = await clients();
+    const { MemoryStore } = await import('express-session');
+    const app = createApp({ ...stack.options, sessionStore: new MemoryStore() });
+    const middleware = app.locals[PAR_LOGIN_LOCAL] as ParLoginMiddleware;
+    const server = await listen(0, '127.0.0.1', app);
+    try {
+      await middleware.ready();
+      const res = await http(`${server.url}/login`);
+      await res.body.dump();
+      expect(res.statusCode).toBe(303);
+      expect(await clients()).toBe(before + 1);
+    } finally {
+      await server.close();
+      await middleware.close();
+    }
+    expect(await clients()).toBe(before);
+  });
+});
+
 describe('floods of abandoned logins', () => {
   it('costs one short-lived key per login and bounded memory', async () => {
     const COUNT = 2000;
