@@ -26,7 +26,7 @@ export interface SessionStoreHandle {
   readonly redis?: RedisHandle;
   /** Resolves once the store can serve (Redis connected); never rejects. */
   ready(): Promise<void>;
-  /** Release what this instance created (a Redis connection it opened, the sweeper). */
+  /** Release what the store holds (the memory store's sweeper); the Redis connection is closed by its opener. */
   close(): Promise<void>;
 }
 
@@ -97,16 +97,16 @@ export class RenewingRedisStore extends RedisStore {
       );
   }
 
-  override get(sid: string, callback?: Done<session.SessionData | null>): Promise<unknown> {
-    const key = this.prefix + sid;
-    return this.#guarded(async (done) => {
-      try {
-        const data = await this.client.getEx(key, { type: 'EX', value: this.#idle });
-        done(null, data ? await this.serializer.parse(String(data)) : null);
-      } catch (err) {
-        done(err);
-      }
-    }, callback);
+  override async get(sid: string, callback?: Done<session.SessionData | null>): Promise<unknown> {
+    let found: session.SessionData | null;
+    try {
+      const key = this.prefix + sid;
+      const data = await this.#redis.run(() => this.client.getEx(key, { type: 'EX', value: this.#idle }));
+      found = data ? await this.serializer.parse(String(data)) : null;
+    } catch (err) {
+      return callback?.(err, null);
+    }
+    return callback?.(null, found);
   }
 
   override set(sid: string, sess: session.SessionData, callback?: Done): Promise<unknown> {
@@ -178,5 +178,6 @@ export function createSessionStore(
     config.sessionIdleTimeoutSeconds,
     redis,
   );
-  return { store, kind: 'redis', redis, ready: () => redis.ready(), close: () => redis.close() };
+  // The connection is the instance's, not the store's: parLogin() closes it.
+  return { store, kind: 'redis', redis, ready: () => redis.ready(), close: async () => {} };
 }
