@@ -304,10 +304,7 @@ describe('a client the app passes in', () => {
 
 describe('a store of the app beside REDIS_URL', () => {
   it('keeps the shared state in that Redis and closes the connection it opened', async () => {
-    const clients = async (): Promise<number> =>
-      String(await redis.inspect.sendCommand(['CLIENT', 'LIST']))
-        .trim()
-        .split('\n').length;
+    const clients = async (): Promise<number> => (await redis.inspect.clientList()).length;
     const before = await clients();
     const { MemoryStore } = await import('express-session');
     const app = createApp({ ...stack.options, sessionStore: new MemoryStore() });
