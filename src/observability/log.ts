@@ -71,8 +71,11 @@ function loggable(text: string): string {
   return text.slice(0, MAX_LOGGED_TEXT).replace(/[\u0000-\u001f\u007f]/g, ' ');
 }
 
-/** The cause's name, code and message, with any credentials of a URL in it removed. */
-function causeOf(cause: unknown): string | undefined {
+/**
+ * The cause's name, code and message, with any credentials of a URL in it removed, capped to one
+ * line: what a record says of a failure's cause.
+ */
+export function causeOf(cause: unknown): string | undefined {
   if (cause === null || typeof cause !== 'object') return undefined;
   const { name, code, message } = cause as { name?: unknown; code?: unknown; message?: unknown };
   const parts = [typeof name === 'string' ? name : 'Error'];

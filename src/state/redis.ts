@@ -21,7 +21,7 @@
 import { createClient, createCluster, createSentinel, ErrorReply, type RedisClientType } from 'redis';
 import type { RedisConnection } from '../config/options.js';
 import type { ResolvedConfig } from '../config/resolve-config.js';
-import { emit } from '../observability/log.js';
+import { causeOf, emit } from '../observability/log.js';
 import type { Clock } from '../clock.js';
 
 /** What the Redis handle needs of the configuration. */
@@ -124,12 +124,6 @@ function deadlineMissed(ms: number): Error {
   });
 }
 
-/** What an error says, for a record: its message, never a URL's credentials. */
-function messageOf(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/\/\/[^/@\s]*@/g, '//').slice(0, 500);
-}
-
 /** The outage records of one connection: `failed` opens an outage, `succeeded` closes it. */
 interface OutageRecords {
   readonly failed: (err: unknown) => void;
@@ -146,7 +140,7 @@ function outageRecords(config: RedisSettings, topology: RedisTopology, clock: Cl
         msg: `express-par-login: Redis (${topology}) unavailable: requests that need the session store answer 503`,
         code: 'session_store_unavailable',
         topology,
-        cause: messageOf(err),
+        cause: causeOf(err) ?? String(err),
       });
     },
     succeeded() {
