@@ -6,6 +6,7 @@
  * @module
  */
 import session from 'express-session';
+import { flattened } from '../state/flat-string.js';
 
 type Callback<T = unknown> = (err?: unknown, value?: T) => void;
 
@@ -43,7 +44,8 @@ export class TtlMemoryStore extends session.Store {
 
   override set(sid: string, sess: session.SessionData, callback?: Callback): void {
     const ttl = this.#ttl(sess);
-    if (ttl > 0) this.#sessions.set(sid, { json: JSON.stringify(sess), expiresAt: Date.now() + ttl * 1000 });
+    if (ttl > 0)
+      this.#sessions.set(sid, { json: flattened(JSON.stringify(sess)), expiresAt: Date.now() + ttl * 1000 });
     else this.#sessions.delete(sid);
     callback?.();
   }
