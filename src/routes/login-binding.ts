@@ -37,7 +37,12 @@ import type { ParLoginContext } from '../context.js';
 import { setCookieValue } from '../session/cookies.js';
 import { flowId } from '../observability/debug.js';
 import { randomToken } from '../crypto/random.js';
-import type { LoginTransaction, TakeFailure } from '../state/transaction.js';
+import {
+  transactionFields,
+  transactionFromFields,
+  type LoginTransaction,
+  type TakeFailure,
+} from '../state/transaction.js';
 
 /** The value a taken transaction's entry is swapped for. */
 const USED = 'used';
@@ -53,24 +58,34 @@ interface PresentedLogin {
 }
 
 /** What the shared state holds for a pending login: the transaction and the digest of its cookie's secret. */
-interface StoredLogin {
+export interface StoredLogin {
   readonly binding: string;
   readonly tx: LoginTransaction;
 }
 
-const digest = (secret: string): Buffer => createHash('sha256').update(secret).digest();
+/**
+ * The digest of a cookie's secret stored with its login: 128 bits of its SHA-256 (the secret has 128
+ * bits; the stored digest is only ever compared with the digest of a presented secret).
+ */
+const digest = (secret: string): Buffer => createHash('sha256').update(secret).digest().subarray(0, 16);
 
-/** A stored login read back, or `undefined` for anything else (a tombstone, or an entry of another shape). */
-function parseStored(stored: string | undefined): StoredLogin | undefined {
+/** The stored form of a pending login: `[binding, ...transactionFields(tx)]` as JSON. */
+function storedForm(binding: string, tx: LoginTransaction): string {
+  return JSON.stringify([binding, ...transactionFields(tx)]);
+}
+
+/**
+ * A stored login read back, or `undefined` for anything else (a tombstone, or an entry of another
+ * shape). Exported for this package's tests.
+ */
+export function readStoredLogin(stored: string | undefined): StoredLogin | undefined {
   if (stored === undefined || stored === USED) return undefined;
   try {
-    const parsed = JSON.parse(stored) as Partial<StoredLogin> | null;
-    // A login stored in another shape (e.g. by an older version) is unknown: the browser starts anew.
-    return typeof parsed?.binding === 'string' &&
-      typeof parsed.tx?.state === 'string' &&
-      typeof parsed.tx.expiresAtMs === 'number'
-      ? (parsed as StoredLogin)
-      : undefined;
+    const parsed = JSON.parse(stored) as unknown;
+    if (!Array.isArray(parsed)) return undefined; // e.g. a login stored by 0.1: the browser starts anew
+    const [binding, ...fields] = parsed as unknown[];
+    const tx = transactionFromFields(fields);
+    return typeof binding === 'string' && tx !== undefined ? { binding, tx } : undefined;
   } catch {
     return undefined;
   }
@@ -78,7 +93,7 @@ function parseStored(stored: string | undefined): StoredLogin | undefined {
 
 /** The stored login's transaction, when `stored` is one and `login` presents its secret; else `undefined`. */
 function opened(stored: string | undefined, login: PresentedLogin): LoginTransaction | undefined {
-  const entry = parseStored(stored);
+  const entry = readStoredLogin(stored);
   if (entry === undefined) return undefined;
   const { binding, tx } = entry;
   const expected = Buffer.from(binding, 'base64url');
@@ -153,7 +168,7 @@ export async function bindLogin(
   const flow = flowId(tx.state);
   const seconds = secondsUntil(ctx, tx.expiresAtMs);
   const secret = randomToken(16);
-  const stored = JSON.stringify({ binding: digest(secret).toString('base64url'), tx } satisfies StoredLogin);
+  const stored = storedForm(digest(secret).toString('base64url'), tx);
   const { maxPendingLogins } = ctx.config;
   const [dropped] = newest(presentedLogins(ctx, req), maxPendingLogins).slice(maxPendingLogins - 1);
   await (dropped === undefined

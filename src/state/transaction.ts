@@ -63,3 +63,65 @@ export function newTransaction(
     expiresAtMs: nowMs + lifetimeSeconds * 1000,
   };
 }
+
+/** The layout of {@link transactionFields}; a reader refuses any other. */
+const FIELDS_LAYOUT = 1;
+const RETRIED = 1;
+const CLASSIC = 2;
+const SILENT = 4;
+
+/** Whether `request` asks for nothing beyond the configuration (a plain `GET /login`): kept as `0`. */
+const isPlain = (request: LoginRequest): boolean =>
+  Object.keys(request).length === 1 && request.params.length === 0;
+
+/**
+ * The transaction as the shared state keeps it: its fields in a fixed order, without their names.
+ * Every `/login` writes one and most are abandoned, so its size is what an abandoned login costs
+ * (about half of the named form's characters: a plain login's whole entry is about 190 characters).
+ */
+export function transactionFields(tx: LoginTransaction): unknown[] {
+  const flags = (tx.retried ? RETRIED : 0) | (tx.classic ? CLASSIC : 0) | (tx.silent ? SILENT : 0);
+  const request = tx.request === undefined ? null : isPlain(tx.request) ? 0 : tx.request;
+  const fields: unknown[] = [FIELDS_LAYOUT, tx.state, tx.nonce, tx.codeVerifier, tx.returnTo, tx.expiresAtMs];
+  fields.push(tx.requestUriExpiresAtMs ?? 0, flags, request);
+  if (tx.sealedDpopKey !== undefined) fields.push(tx.sealedDpopKey);
+  return fields;
+}
+
+const PLAIN_REQUEST: LoginRequest = Object.freeze({ params: Object.freeze([]) });
+
+/** The transaction of {@link transactionFields}' output, or `undefined` when `fields` are not of that layout. */
+export function transactionFromFields(fields: readonly unknown[]): LoginTransaction | undefined {
+  const [layout, state, nonce, codeVerifier, returnTo, expiresAtMs, uriExpiresAtMs, flags, request, dpopKey] =
+    fields;
+  if (
+    layout !== FIELDS_LAYOUT ||
+    typeof state !== 'string' ||
+    typeof nonce !== 'string' ||
+    typeof codeVerifier !== 'string' ||
+    typeof returnTo !== 'string' ||
+    typeof expiresAtMs !== 'number' ||
+    typeof uriExpiresAtMs !== 'number' ||
+    typeof flags !== 'number' ||
+    (request !== null && request !== 0 && typeof request !== 'object') ||
+    (dpopKey !== undefined && typeof dpopKey !== 'string')
+  )
+    return undefined;
+  return {
+    state,
+    nonce,
+    codeVerifier,
+    returnTo,
+    expiresAtMs,
+    ...(request === 0
+      ? { request: PLAIN_REQUEST }
+      : request === null
+        ? {}
+        : { request: request as LoginRequest }),
+    ...(uriExpiresAtMs !== 0 ? { requestUriExpiresAtMs: uriExpiresAtMs } : {}),
+    ...(flags & RETRIED ? { retried: true } : {}),
+    ...(flags & CLASSIC ? { classic: true } : {}),
+    ...(flags & SILENT ? { silent: true } : {}),
+    ...(dpopKey !== undefined ? { sealedDpopKey: dpopKey } : {}),
+  };
+}

@@ -8,6 +8,7 @@ import type { RequestListener } from 'node:http';
 import { PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import type { ParLoginMiddleware } from '../../src/index.js';
 import type { LoginTransaction } from '../../src/state/transaction.js';
+import { readStoredLogin } from '../../src/routes/login-binding.js';
 import { contextOf } from './tokens.js';
 
 /** The middleware the stack's app mounted. */
@@ -34,9 +35,8 @@ export async function pendingLoginsOf(
   );
   const found: LoginTransaction[] = [];
   for (const flow of flows) {
-    const stored = await ctx.shared.get(`tx:${flow}`);
-    if (stored !== undefined && stored !== 'used')
-      found.push((JSON.parse(stored) as { tx: LoginTransaction }).tx);
+    const stored = readStoredLogin(await ctx.shared.get(`tx:${flow}`));
+    if (stored !== undefined) found.push(stored.tx);
   }
   return found;
 }

@@ -9,7 +9,12 @@ import type { Request, Response } from 'express';
 import { systemClock } from '../../src/clock.js';
 import type { ParLoginContext } from '../../src/context.js';
 import { flowId } from '../../src/observability/debug.js';
-import { bindLogin, takeBoundLogin, takeLikelyBoundLogin } from '../../src/routes/login-binding.js';
+import {
+  bindLogin,
+  readStoredLogin,
+  takeBoundLogin,
+  takeLikelyBoundLogin,
+} from '../../src/routes/login-binding.js';
 import { memorySharedState, type SharedState } from '../../src/state/shared-state.js';
 import { newTransaction, type LoginTransaction } from '../../src/state/transaction.js';
 
@@ -144,7 +149,7 @@ describe('bindLogin and takeBoundLogin', () => {
     const tx = pending();
     await bindLogin(ctx, browser.request(), browser.response(), tx);
     const key = `tx:${flowId(tx.state)}`;
-    const stored = JSON.parse((await shared.get(key))!) as { binding: string; tx: Record<string, unknown> };
+    const stored = readStoredLogin(await shared.get(key))!;
     const { expiresAtMs, ...older } = stored.tx;
     await shared.set(
       key,
@@ -152,6 +157,34 @@ describe('bindLogin and takeBoundLogin', () => {
       60,
     );
     expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toBe('unknown');
+  });
+
+  it('keeps every field of a transaction through its stored form, a plain login in under 200 characters', async () => {
+    const ctx = contextOf();
+    const plain = pending(300, { request: { params: [] } });
+    const rich = pending(300, {
+      request: {
+        params: [['prompt', 'login']],
+        scope: 'openid api',
+        maxAge: 60,
+        redirectUri: 'https://a/cb',
+      },
+      requestUriExpiresAtMs: Date.now() + 60_000,
+      retried: true,
+      classic: true,
+      silent: true,
+      sealedDpopKey: 'v2.sealed',
+    });
+    for (const tx of [plain, rich, pending()]) {
+      const browser = new Browser();
+      await bindLogin(ctx, browser.request(), browser.response(), tx);
+      const stored = (await shared.get(`tx:${flowId(tx.state)}`))!;
+      expect(readStoredLogin(stored)?.tx).toEqual(tx);
+      expect(await takeBoundLogin(ctx, browser.request(), browser.response(), tx.state)).toEqual(tx);
+    }
+    const browser = new Browser();
+    await bindLogin(ctx, browser.request(), browser.response(), plain);
+    expect((await shared.get(`tx:${flowId(plain.state)}`))!.length).toBeLessThan(200);
   });
 
   it('does not take a login whose cookie names the flow but whose state differs', async () => {
