@@ -98,9 +98,10 @@ export function createContext(
     jwks: createJwksResolver(http, async () => (await metadata.get()).jwks_uri, config.jwksCooldownSeconds),
     sealer,
     shared,
+    // Sealed in Redis; in this process's memory, which holds the key too, kept plain (token-vault.ts).
     vault: createTokenVault(
       shared,
-      sealer,
+      redis === undefined ? undefined : sealer,
       earlier && { shared: earlier, ttlSeconds: config.sessionAbsoluteTimeoutSeconds },
     ),
     sessionIndex: createSessionIndex(shared, earlier),

@@ -15,6 +15,11 @@
  * A refresh replaces a record only if it still is the one the refresh started from
  * ({@link TokenVault.replace}): see access-token.ts.
  *
+ * Records are sealed where the shared state is outside the process (Redis). In this process's own
+ * memory they are kept as plain JSON: the key that would seal them is in the same memory, so sealing
+ * would protect nothing there, and it made each logged-in session's record about a third larger
+ * (base64 of the ciphertext) and each read decrypt.
+ *
  * @module
  */
 import { randomToken } from '../crypto/random.js';
@@ -25,7 +30,10 @@ import type { TokenSet } from '../client/token.js';
 /** A record as read: its tokens, and the version a conditional {@link TokenVault.replace} compares. */
 export interface VaultRecord {
   readonly tokens: TokenSet;
-  /** Opaque: changes on every write (each sealing draws a fresh IV). Never log it. */
+  /**
+   * Opaque: changes on every write that changes the tokens (and, sealed, on every write: each draws
+   * a fresh IV). Never log it.
+   */
   readonly version: string;
 }
 
@@ -75,12 +83,21 @@ export interface EarlierVault {
 /**
  * Build the vault over the shared state. With `earlier`, a record missing here is looked for there
  * and moved here (sessions logged in before an upgrade keep their tokens).
+ *
+ * @param sealer Seals the records; `undefined` keeps them as plain JSON (for the in-memory shared
+ *   state only: see the module comment).
  */
-export function createTokenVault(shared: SharedState, sealer: Sealer, earlier?: EarlierVault): TokenVault {
-  const seal = (ref: string, tokens: TokenSet): string => sealer.seal(JSON.stringify(tokens), key(ref));
+export function createTokenVault(
+  shared: SharedState,
+  sealer: Sealer | undefined,
+  earlier?: EarlierVault,
+): TokenVault {
+  const seal = (ref: string, tokens: TokenSet): string =>
+    sealer === undefined ? JSON.stringify(tokens) : sealer.seal(JSON.stringify(tokens), key(ref));
   const open = (ref: string, sealed: string): TokenSet | undefined => {
     try {
-      return upgraded(JSON.parse(sealer.open(sealed, key(ref))) as TokenSet & LegacyTokenSet);
+      const json = sealer === undefined ? sealed : sealer.open(sealed, key(ref));
+      return upgraded(JSON.parse(json) as TokenSet & LegacyTokenSet);
     } catch {
       return undefined; // sealed under a key no longer configured, or for another reference
     }
@@ -98,7 +115,7 @@ export function createTokenVault(shared: SharedState, sealer: Sealer, earlier?: 
     const sealed = await stored(ref);
     const tokens = sealed === undefined ? undefined : open(ref, sealed);
     if (sealed === undefined || tokens === undefined) return undefined;
-    if (!rebind || sealer.isBound(sealed)) return { tokens, version: sealed };
+    if (!rebind || sealer === undefined || sealer.isBound(sealed)) return { tokens, version: sealed };
     const bound = seal(ref, tokens);
     try {
       if (await shared.compareAndSet(key(ref), sealed, bound)) return { tokens, version: bound };

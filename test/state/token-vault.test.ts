@@ -31,6 +31,18 @@ describe('createTokenVault', () => {
     expect(await vault.read(ref)).toEqual(tokens);
   });
 
+  it('keeps a record as plain JSON without a sealer (the in-memory shared state), and replaces it conditionally', async () => {
+    const vault = createTokenVault(shared, undefined);
+    const ref = vault.newReference();
+    await vault.write(ref, tokens, 60);
+    expect(JSON.parse((await shared.get(`tokens:${ref}`))!)).toEqual(tokens);
+    const seen = (await vault.readRecord(ref))!;
+    expect(seen.tokens).toEqual(tokens);
+    expect(await vault.replace(ref, seen, refreshed, 60)).toBe(true);
+    expect(await vault.replace(ref, seen, { ...refreshed, accessToken: 'at-3' }, 60)).toBe(false);
+    expect(await vault.read(ref)).toEqual(refreshed);
+  });
+
   it("reads a record of 0.1.x, whose expiry was named expiresAt, under this version's name", async () => {
     const vault = createTokenVault(shared, sealer);
     const ref = vault.newReference();
