@@ -37,3 +37,33 @@ export function hasCookie(header: string | undefined, name: string): boolean {
   for (const pair of header.split(';')) if (pair.trimStart().startsWith(`${name}=`)) return true;
   return false;
 }
+
+/** The `cookie` member of a stored session, as express-session serializes its `Cookie`. */
+export interface StoredSessionCookie {
+  readonly originalMaxAge: number;
+  readonly expires: string;
+  readonly secure: boolean;
+  readonly httpOnly: true;
+  readonly path: '/';
+  readonly sameSite: 'lax';
+}
+
+/**
+ * The `cookie` member of the stored sessions of one `parLogin()`'s own session (own-session.ts),
+ * for a session whose cookie expires at `expiresMs`: the same fields, in the same order, as
+ * express-session's `Cookie#toJSON` writes for the options it is given there.
+ */
+export function storedSessionCookie(
+  maxAgeMs: number,
+  secure: boolean,
+  expiresMs: number,
+): StoredSessionCookie {
+  return {
+    originalMaxAge: maxAgeMs,
+    expires: new Date(expiresMs).toISOString(),
+    secure,
+    httpOnly: true,
+    path: '/',
+    sameSite: 'lax',
+  };
+}

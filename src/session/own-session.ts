@@ -16,7 +16,7 @@
 import type { RequestHandler, Response } from 'express';
 import session from 'express-session';
 import type { ResolvedConfig } from '../config/resolve-config.js';
-import { setCookieValue } from './cookies.js';
+import { setCookieValue, storedSessionCookie } from './cookies.js';
 import { storeUnavailable } from '../errors.js';
 import { compactSignedSessionIds } from './session-id.js';
 import type { SessionStoreHandle } from './session-store.js';
@@ -73,14 +73,7 @@ export function createOwnSession(config: ResolvedConfig, storeHandle: SessionSto
       const { id, signature } = signedIds();
       const expires = new Date(Date.now() + maxAge);
       const record = {
-        cookie: {
-          originalMaxAge: maxAge,
-          expires: expires.toISOString(),
-          secure: config.secure,
-          httpOnly: true,
-          path: '/',
-          sameSite: 'lax',
-        },
+        cookie: storedSessionCookie(maxAge, config.secure, expires.getTime()),
         parLogin: data,
       };
       const save = () =>

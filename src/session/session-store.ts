@@ -15,6 +15,7 @@ import type session from 'express-session';
 import type { ResolvedConfig } from '../config/resolve-config.js';
 import type { RedisHandle } from '../state/redis.js';
 import { TtlMemoryStore } from './memory-store.js';
+import { storedSessionCookie } from './cookies.js';
 import type { ParLoginSessionData } from './session.js';
 
 /** The store and what its owner needs to manage it. */
@@ -170,7 +171,10 @@ export function createSessionStore(
     };
   }
   if (redis === undefined) {
-    const store = new TtlMemoryStore(ttl);
+    const maxAgeMs = config.sessionAbsoluteTimeoutSeconds * 1000;
+    const store = new TtlMemoryStore(ttl, {
+      cookie: (expiresMs) => storedSessionCookie(maxAgeMs, config.secure, expiresMs),
+    });
     return { store, kind: 'memory', ready: async () => {}, close: () => Promise.resolve(store.close()) };
   }
   const store = new RenewingRedisStore(

@@ -1,6 +1,11 @@
-import { describe, expect, it } from '@jest/globals';
-import type session from 'express-session';
+import { describe, expect, it, jest } from '@jest/globals';
+import session from 'express-session';
+import { storedSessionCookie } from '../../src/session/cookies.js';
 import { TtlMemoryStore } from '../../src/session/memory-store.js';
+
+/** express-session's Cookie, as it builds one from its options (its types declare no constructor argument). */
+const cookieOf = (options: session.CookieOptions): session.Cookie =>
+  new (session.Cookie as unknown as new (options: session.CookieOptions) => session.Cookie)(options);
 
 const get = (store: TtlMemoryStore, sid: string) =>
   new Promise((resolve) => store.get(sid, (_e, s) => resolve(s)));
@@ -31,6 +36,39 @@ describe('TtlMemoryStore', () => {
     store.set('b', {} as session.SessionData);
     store.destroy('b');
     expect(store.size).toBe(0);
+    store.close();
+  });
+
+  it("keeps a session with its parLogin()'s cookie without the cookie, and hands it out as express-session wrote it", async () => {
+    const maxAgeMs = 3_600_000;
+    const storedCookie = jest.fn((expiresMs: number) => storedSessionCookie(maxAgeMs, true, expiresMs));
+    const store = new TtlMemoryStore(() => 60, { cookie: storedCookie });
+    const cookie = cookieOf({
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: true,
+      path: '/',
+      maxAge: maxAgeMs,
+    });
+    const data = { cookie, parLogin: { user: { sub: 'alice' } } } as unknown as session.SessionData;
+    store.set('default', data);
+    storedCookie.mockClear();
+    expect(await get(store, 'default')).toEqual(JSON.parse(JSON.stringify(data)));
+    expect(storedCookie).toHaveBeenCalledTimes(1); // rebuilt: it was kept without its cookie
+
+    // A cookie the app changed (a longer lifetime) is kept as it is.
+    const changed = cookieOf({
+      httpOnly: true,
+      sameSite: 'lax',
+      secure: true,
+      path: '/',
+      maxAge: 2 * maxAgeMs,
+    });
+    const own = { cookie: changed, parLogin: {} } as unknown as session.SessionData;
+    store.set('changed', own);
+    storedCookie.mockClear();
+    expect(await get(store, 'changed')).toEqual(JSON.parse(JSON.stringify(own)));
+    expect(storedCookie).not.toHaveBeenCalled();
     store.close();
   });
 });
