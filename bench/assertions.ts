@@ -1,7 +1,8 @@
 /**
- * private_key_jwt client assertions (RFC 7523 §2.2, §3) for the raw PAR reference: each request
- * needs a fresh one (the AS refuses a reused `jti`), so a pool is signed before a run and drawn
- * from during it, keeping signing out of the load generator's measured time.
+ * Single-use signed JWTs for the raw PAR references, as our middleware pushes them: private_key_jwt
+ * client assertions (RFC 7523 §2.2, §3) and JAR request objects (RFC 9101 §4, §10.8). Each request
+ * needs fresh ones (the AS refuses a reused assertion `jti`), so a pool is signed before a run and
+ * drawn from during it, keeping signing out of the load generator's measured time.
  *
  * @module
  */
@@ -10,49 +11,87 @@ import type { JWK } from 'jose';
 
 const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
 
-/** Signs ES256 client assertions for one client and audience. */
-export class AssertionPool {
-  readonly #key: KeyObject;
-  readonly #header: string;
-  readonly #clientId: string;
-  readonly #audience: string;
+/** Lifetime of both kinds, in seconds: what our middleware gives them (src/client/client-auth.ts, jar.ts). */
+const LIFETIME = 60;
+
+/** Signs ES256 JWTs under one header with one private JWK. */
+function es256Signer(privateJwk: JWK, typ: string): (claims: Record<string, unknown>) => string {
+  const key: KeyObject = createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' });
+  const header = b64({ alg: 'ES256', kid: privateJwk.kid, typ });
+  return (claims) => {
+    const input = `${header}.${b64(claims)}`;
+    const signature = sign('sha256', Buffer.from(input), { key, dsaEncoding: 'ieee-p1363' });
+    return `${input}.${signature.toString('base64url')}`;
+  };
+}
+
+const jti = (): string => randomBytes(16).toString('base64url');
+
+/** A pool of single-use signed values, signed ahead of a run. */
+export class SignedPool {
+  readonly #sign: () => string;
   #pool: string[] = [];
-  /** Assertions signed during runs because the pool ran dry. */
+  /** Values signed during runs because the pool ran dry. */
   signedLate = 0;
 
-  constructor(privateJwk: JWK, clientId: string, audience: string) {
-    this.#key = createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' });
-    this.#header = b64({ alg: 'ES256', kid: privateJwk.kid, typ: 'JWT' });
-    this.#clientId = clientId;
-    this.#audience = audience;
+  constructor(sign: () => string) {
+    this.#sign = sign;
   }
 
-  /** One fresh assertion. */
+  /** One fresh value. */
   sign(): string {
-    const now = Math.floor(Date.now() / 1000);
-    const payload = b64({
-      iss: this.#clientId,
-      sub: this.#clientId,
-      aud: this.#audience,
-      jti: randomBytes(16).toString('base64url'),
-      iat: now,
-      exp: now + 300,
-    });
-    const input = `${this.#header}.${payload}`;
-    const signature = sign('sha256', Buffer.from(input), { key: this.#key, dsaEncoding: 'ieee-p1363' });
-    return `${input}.${signature.toString('base64url')}`;
+    return this.#sign();
   }
 
-  /** Replace the pool with `count` fresh assertions. */
+  /** Replace the pool with `count` fresh values. */
   fill(count: number): void {
-    this.#pool = Array.from({ length: count }, () => this.sign());
+    this.#pool = Array.from({ length: count }, this.#sign);
   }
 
-  /** An unused assertion: from the pool, or signed now when it is empty. */
+  /** An unused value: from the pool, or signed now when it is empty. */
   take(): string {
-    const assertion = this.#pool.pop();
-    if (assertion !== undefined) return assertion;
+    const value = this.#pool.pop();
+    if (value !== undefined) return value;
     this.signedLate += 1;
-    return this.sign();
+    return this.#sign();
   }
+}
+
+/**
+ * ES256 client assertions for one client and audience: header `typ: JWT`; `iss` = `sub` = client
+ * id, `aud`, a unique `jti`, `iat` and `exp` (src/client/client-auth.ts).
+ */
+export function clientAssertions(privateJwk: JWK, clientId: string, audience: string): SignedPool {
+  const signer = es256Signer(privateJwk, 'JWT');
+  return new SignedPool(() => {
+    const now = Math.floor(Date.now() / 1000);
+    return signer({ iss: clientId, sub: clientId, aud: audience, jti: jti(), iat: now, exp: now + LIFETIME });
+  });
+}
+
+/**
+ * ES256 request objects (JAR) for one client and audience, as src/client/jar.ts signs them: header
+ * `typ: oauth-authz-req+jwt`; the authorization parameters from `params()` (fresh ones per object),
+ * `client_id`, then `iss` = client id, `aud` = the issuer, `iat`, `nbf`, `exp` and a unique `jti`.
+ */
+export function requestObjects(
+  privateJwk: JWK,
+  clientId: string,
+  audience: string,
+  params: () => Record<string, string>,
+): SignedPool {
+  const signer = es256Signer(privateJwk, 'oauth-authz-req+jwt');
+  return new SignedPool(() => {
+    const now = Math.floor(Date.now() / 1000);
+    return signer({
+      ...params(),
+      client_id: clientId,
+      iss: clientId,
+      aud: audience,
+      iat: now,
+      nbf: now,
+      exp: now + LIFETIME,
+      jti: jti(),
+    });
+  });
 }

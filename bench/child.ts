@@ -6,10 +6,11 @@
  * @module
  */
 import type { RequestListener } from 'node:http';
+import type { Configuration } from 'oidc-provider';
 import './store-probe.js';
 import { listen } from '../sample-app/listen.js';
 import type { BuiltApp } from './apps.js';
-import type { CallMessage, ChildCalls, ChildInit, ReplyMessage } from './protocol.js';
+import type { AsFeature, CallMessage, ChildCalls, ChildInit, ReplyMessage } from './protocol.js';
 import { memoryStoreKeys, storedSession } from './store-probe.js';
 
 interface Running {
@@ -20,10 +21,33 @@ interface Running {
 
 let running: Running | undefined;
 
+/**
+ * oidc-provider's settings of each {@link AsFeature} (merged into its defaults): JAR accepted, not
+ * required, so that clients pushing plain forms are served as before; DPoP (on by default in
+ * oidc-provider 9) without nonces.
+ */
+const AS_FEATURES: Readonly<Record<AsFeature, { enabled: boolean }>> = {
+  requestObjects: { enabled: true },
+  dPoP: { enabled: true },
+};
+
+/** The `configure` hook of the demo AS that turns `features` on. */
+function enableFeatures(features: readonly AsFeature[]): (configuration: Configuration) => void {
+  return (configuration) => {
+    configuration.features = { ...configuration.features };
+    for (const feature of features)
+      Object.assign(configuration.features, { [feature]: { ...AS_FEATURES[feature] } });
+  };
+}
+
 async function start(init: ChildInit): Promise<Running> {
   if (init.role === 'as') {
     const { createDemoAuthorizationServer } = await import('../sample-app/demo-as.js');
-    const as = await createDemoAuthorizationServer({ clients: init.clients, port: init.port });
+    const as = await createDemoAuthorizationServer({
+      clients: init.clients,
+      port: init.port,
+      configure: enableFeatures(init.features ?? []),
+    });
     return { url: as.url, close: () => as.close() };
   }
   const listening = await listen(init.port, '127.0.0.1');

@@ -18,9 +18,15 @@ export interface EocSettings {
   privateJwk?: JWK;
 }
 
+/**
+ * oidc-provider features a bench AS turns on beyond the demo AS's (child.ts holds their settings):
+ * `requestObjects` (JAR, RFC 9101) and `dPoP` (RFC 9449).
+ */
+export type AsFeature = 'requestObjects' | 'dPoP';
+
 /** What a child runs, and on which port. */
 export type ChildInit =
-  | { role: 'as'; port: number; clients: ClientMetadata[] }
+  | { role: 'as'; port: number; clients: ClientMetadata[]; features?: AsFeature[] }
   | { role: 'scripted-as'; port: number }
   | { role: 'ours'; port: number; options: ParLoginOptions & { redisUrl?: string } }
   | { role: 'eoc'; port: number; settings: EocSettings }

@@ -10,12 +10,14 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
 import type { ParLoginOptions } from '../src/index.js';
 import { freePorts, startChild, type Child, type ChildOptions } from './children.js';
-import type { ChildInit } from './protocol.js';
+import type { AsFeature, ChildInit } from './protocol.js';
 
 /** The kinds of app a stack can run. */
 export type AppKind =
   | 'ours-basic'
   | 'ours-jwt'
+  | 'ours-jar'
+  | 'ours-dpop'
   | 'ours-redis'
   | 'eoc-basic'
   | 'eoc-jwt'
@@ -36,12 +38,15 @@ export interface ClientCredentials {
 /** Cookie name and secret shared by ours and the bare express-session app, so one cookie fits both. */
 export const SESSION_COOKIE = 'parlogin';
 
+/** The clients registered at the AS of every stack. */
+export type ClientName = 'oursBasic' | 'oursJwt' | 'oursJar' | 'oursDpop' | 'eocBasic' | 'eocJwt';
+
 /** A running stack. */
 export interface BenchStack {
   issuer: string;
   as: Child;
   apps: Partial<Record<AppKind, Child>>;
-  credentials: Record<'oursBasic' | 'oursJwt' | 'eocBasic' | 'eocJwt', ClientCredentials>;
+  credentials: Record<ClientName, ClientCredentials>;
   sessionSecret: string;
   stop(): Promise<void>;
 }
@@ -52,6 +57,8 @@ export interface StackOptions {
   redisUrl?: string;
   /** Write CPU profiles of every app (not the AS) here. */
   cpuProfileDir?: string;
+  /** oidc-provider features to turn on at the AS (`requestObjects` for `ours-jar`). */
+  asFeatures?: AsFeature[];
 }
 
 async function keyPairClient(clientId: string): Promise<ClientCredentials> {
@@ -82,6 +89,8 @@ function registration(client: ClientCredentials, appUrls: string[]): ClientMetad
     token_endpoint_auth_method: 'private_key_jwt',
     token_endpoint_auth_signing_alg: 'ES256',
     jwks: { keys: [client.publicJwk!] },
+    // Read by oidc-provider only with its requestObjects feature on (JAR); ignored otherwise.
+    ...(client.clientId === 'ours-jar' ? { request_object_signing_alg: 'ES256' } : {}),
     ...uris,
   };
 }
@@ -93,12 +102,19 @@ export async function startStack(kinds: AppKind[], options: StackOptions = {}): 
   const credentials = {
     oursBasic: { clientId: 'ours-basic', secret: randomBytes(32).toString('base64url') },
     oursJwt: await keyPairClient('ours-jwt'),
+    oursJar: await keyPairClient('ours-jar'),
+    oursDpop: { clientId: 'ours-dpop', secret: randomBytes(32).toString('base64url') },
     eocBasic: { clientId: 'eoc-basic', secret: randomBytes(32).toString('base64url') },
     eocJwt: await keyPairClient('eoc-jwt'),
   };
   const sessionSecret = randomBytes(32).toString('base64url');
   const clients = Object.values(credentials).map((client) => registration(client, appUrls));
-  const as = await startChild('as', { role: 'as', port: asPort!, clients });
+  const as = await startChild('as', {
+    role: 'as',
+    port: asPort!,
+    clients,
+    ...(options.asFeatures !== undefined ? { features: options.asFeatures } : {}),
+  });
   const issuer = as.url;
   const started: Child[] = [as];
   try {
@@ -179,6 +195,18 @@ function appInit(
       return { role: 'ours', port, options: oursOptions(issuer, url, credentials.oursBasic, sessionSecret) };
     case 'ours-jwt':
       return { role: 'ours', port, options: oursOptions(issuer, url, credentials.oursJwt, sessionSecret) };
+    case 'ours-jar':
+      return {
+        role: 'ours',
+        port,
+        options: { ...oursOptions(issuer, url, credentials.oursJar, sessionSecret), requestObject: true },
+      };
+    case 'ours-dpop':
+      return {
+        role: 'ours',
+        port,
+        options: { ...oursOptions(issuer, url, credentials.oursDpop, sessionSecret), dpop: 'session' },
+      };
     case 'ours-redis':
       return {
         role: 'ours',
