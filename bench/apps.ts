@@ -9,6 +9,9 @@
  * - `floor`: the protocol steps of a login and nothing else (scenario 3's floor): `/login` pushes
  *   and redirects, `/callback` exchanges the code and redirects; no check, no session.
  *
+ * `ours` and `bare-session` also answer `GET /page` with the same HTML page ({@link renderPage}),
+ * rendered from the logged-in user's claims: what a real app's page behind a login costs.
+ *
  * @module
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -20,6 +23,7 @@ import type { ParLoginContext } from '../src/context.js';
 import { parLogin, requireLogin, type ParLoginOptions } from '../src/index.js';
 import { INTERNAL_CONTEXT } from '../src/par-login.js';
 import { TtlMemoryStore } from '../src/session/memory-store.js';
+import { storedSessionCookie } from '../src/session/cookies.js';
 import type { BareStore, EocSettings, FloorSettings } from './protocol.js';
 
 /** A built app and how to release what it holds. */
@@ -39,6 +43,105 @@ function baseApp(): express.Express {
   return app;
 }
 
+const HTML_ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+/** `text` safe inside HTML text and quoted attribute values (&, <, >, ", '). */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+}
+
+/** A claim as table text: epoch seconds as ISO dates for the time claims, absent ones as `—`. */
+function claimText(name: string, value: unknown): string {
+  if (value === undefined || value === null) return '—';
+  if ((name === 'iat' || name === 'auth_time') && typeof value === 'number')
+    return new Date(value * 1000).toISOString();
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+const PAGE_CLAIMS: ReadonlyArray<[string, string]> = [
+  ['sub', 'Subject'],
+  ['name', 'Name'],
+  ['email', 'Email'],
+  ['email_verified', 'Email verified'],
+  ['iat', 'ID token issued at'],
+  ['auth_time', 'Authenticated at'],
+];
+
+/**
+ * The page both apps answer `GET /page` with (about 3 KB): a layout with head, title and nav, a
+ * greeting with the escaped `name`, a table of a few claims, and static text; the same bytes for the
+ * same claims, whichever way the app reached them.
+ */
+export function renderPage(claims: Readonly<Record<string, unknown>>): string {
+  const name = escapeHtml(typeof claims.name === 'string' ? claims.name : String(claims.sub));
+  const rows = PAGE_CLAIMS.map(
+    ([claim, label]) =>
+      `<tr><th scope="row">${label}</th><td><code>${escapeHtml(claimText(claim, claims[claim]))}</code></td></tr>`,
+  ).join('\n          ');
+  return `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <title>Your account · Example App</title>
+    <link rel="stylesheet" href="/static/app.css">
+    <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+  </head>
+  <body>
+    <header class="site-header">
+      <a class="brand" href="/">Example App</a>
+      <nav aria-label="Main">
+        <ul>
+          <li><a href="/">Home</a></li>
+          <li><a href="/projects">Projects</a></li>
+          <li><a href="/reports">Reports</a></li>
+          <li><a href="/page" aria-current="page">Account</a></li>
+          <li><a href="/logout">Log out</a></li>
+        </ul>
+      </nav>
+    </header>
+    <main>
+      <h1>Hello, ${name}!</h1>
+      <p class="lead">You are logged in. This page shows what the app knows about you: the claims of the
+        ID token your identity provider issued at your last login.</p>
+      <section aria-labelledby="claims-heading">
+        <h2 id="claims-heading">Your claims</h2>
+        <table class="claims">
+          <thead><tr><th scope="col">Claim</th><th scope="col">Value</th></tr></thead>
+          <tbody>
+          ${rows}
+          </tbody>
+        </table>
+      </section>
+      <section aria-labelledby="about-heading">
+        <h2 id="about-heading">About your session</h2>
+        <p>Your session is kept on the server; your browser holds only a cookie that names it. The tokens
+          the identity provider issued never reach your browser: the app uses them on your behalf when it
+          calls other services, and refreshes them when they expire.</p>
+        <p>Your session ends when you log out, after a period without activity, or when you log out at your
+          identity provider. To change your name or email address, update your profile there: the app
+          shows the new values after your next login.</p>
+      </section>
+      <section aria-labelledby="help-heading">
+        <h2 id="help-heading">Need help?</h2>
+        <p>Read the <a href="/help/accounts">account help pages</a> or <a href="/help/contact">contact
+          support</a>. Please never send your password to anyone, including support staff.</p>
+      </section>
+    </main>
+    <footer class="site-footer">
+      <p>&copy; Example App. <a href="/privacy">Privacy</a> · <a href="/terms">Terms</a></p>
+    </footer>
+  </body>
+</html>
+`;
+}
+
 /** Our middleware, as an app mounts it. */
 export function oursApp(options: ParLoginOptions): BuiltApp {
   const app = baseApp();
@@ -46,6 +149,7 @@ export function oursApp(options: ParLoginOptions): BuiltApp {
   app.use(middleware);
   app.get('/', (_req, res) => void res.type('text').send('home'));
   app.get('/private', requireLogin(), (req, res) => void res.json({ sub: req.auth.claims!.sub }));
+  app.get('/page', requireLogin(), (req, res) => void res.type('html').send(renderPage(req.auth.claims!)));
   const shared = (middleware as unknown as Record<symbol, ParLoginContext>)[INTERNAL_CONTEXT]!.shared as {
     size?: number;
   };
@@ -134,7 +238,8 @@ export async function floorApp(baseUrl: string, settings: FloorSettings): Promis
     const { request_uri: requestUri } = (await pushed.body.json()) as { request_uri: string };
     res.redirect(
       303,
-      `${metadata.authorization_endpoint}?client_id=${encodeURIComponent(settings.clientId)}&request_uri=${encodeURIComponent(requestUri)}`,
+      `${metadata.authorization_endpoint}?client_id=${encodeURIComponent(settings.clientId)}` +
+        `&request_uri=${encodeURIComponent(requestUri)}`,
     );
   });
   app.get('/callback', async (req, res) => {
@@ -160,6 +265,8 @@ export async function floorApp(baseUrl: string, settings: FloorSettings): Promis
 
 /** Idle lifetime of a session in the bare app's TTL store: ours's default idle timeout. */
 const BARE_TTL_SECONDS = 1800;
+/** The bare apps' cookie lifetime: ours's default absolute session lifetime (8 hours). */
+const BARE_COOKIE_MAX_AGE_MS = 28_800_000;
 
 /**
  * express-session with ours's settings (and cookie name and secret, so that the same cookie
@@ -178,7 +285,10 @@ export async function bareSessionApp(
     redis !== undefined
       ? new (await import('connect-redis')).RedisStore({ client: redis, prefix: 'bare:' })
       : storeKind.kind === 'ttl-memory'
-        ? new TtlMemoryStore(() => BARE_TTL_SECONDS)
+        ? new TtlMemoryStore(() => BARE_TTL_SECONDS, {
+            // The cookie below, as ours gives its store its own (src/session/session-store.ts).
+            cookie: (expiresMs) => storedSessionCookie(BARE_COOKIE_MAX_AGE_MS, false, expiresMs),
+          })
         : new session.MemoryStore();
   const app = baseApp();
   app.use(
@@ -190,13 +300,18 @@ export async function bareSessionApp(
       saveUninitialized: false,
       rolling: false,
       unset: 'destroy',
-      cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/', maxAge: 28_800_000 },
+      cookie: { httpOnly: true, sameSite: 'lax', secure: false, path: '/', maxAge: BARE_COOKIE_MAX_AGE_MS },
     }),
   );
   app.get('/private', (req, res) => {
     const user = req.session.parLogin?.user;
     if (user === undefined) return void res.status(401).json({ error: 'unauthenticated' });
     res.json({ sub: user.claims.sub });
+  });
+  app.get('/page', (req, res) => {
+    const user = req.session.parLogin?.user;
+    if (user === undefined) return void res.status(401).json({ error: 'unauthenticated' });
+    res.type('html').send(renderPage(user.claims));
   });
   return {
     handler: app,
