@@ -99,14 +99,16 @@ export async function completeLogin(
     });
     for (const key of ['floor', 'ours', 'eoc']) {
       const ratio = ratios(ms[key]!, ms.direct!);
-      const overFloor =
-        key === 'floor' ? '' : `; ${formatSummary(ratios(ms[key]!, ms.floor!), 2, '×')} floor`;
+      const floorRatio = ratios(ms[key]!, ms.floor!);
+      const overFloor = key === 'floor' ? '' : `; ${formatSummary(floorRatio, 2, '×')} floor`;
       report.add({
         scenario: SCENARIO,
         measurement: walks[key]!.label,
         result: `${formatSummary(summarize(ms[key]!), 1, ' ms')} per login; app CPU ${formatSummary(summarize(cpu[key]!), 0, ' µs')}`,
         ratio: `${formatSummary(ratio, 2, '×')} AS-only walk${overFloor}`,
-        ...(key === 'ours' ? { target: { text: '≤ 1.25× AS-only walk', pass: ratio.median <= 1.25 } } : {}),
+        // Judged against the floor measured in the same rounds (issue 18): the AS-only walk lacks the two
+        // HTTP hops any app adds, which cost about what the earlier 1.25× target allowed.
+        ...(key === 'ours' ? { target: { text: '≤ 1.05× floor', pass: floorRatio.median <= 1.05 } } : {}),
       });
     }
     report.note(

@@ -110,6 +110,16 @@ function describe(count: number, reading: Reading): string {
   );
 }
 
+/** Issue 18's targets: heap per logged-in session (1.5 KB) and per abandoned login (0.4 KB), in bytes. */
+const MAX_HEAP_PER_SESSION = 1500;
+const MAX_HEAP_PER_ABANDONED_LOGIN = 400;
+
+/** A row's target: at most `maxBytes` of heap each. */
+function heapTarget(reading: Reading, count: number, maxBytes: number) {
+  const each = (reading.after.heapUsed - reading.before.heapUsed) / count;
+  return { target: { text: `≤ ${formatNumber(maxBytes)} B each`, pass: each <= maxBytes } };
+}
+
 /** Run scenario 4 and add its rows. */
 export async function footprint(settings: Settings, report: Report): Promise<void> {
   log(`${SCENARIO}: starting the scripted AS`);
@@ -126,6 +136,7 @@ export async function footprint(settings: Settings, report: Report): Promise<voi
         scenario: SCENARIO,
         measurement: `${app.label}: after ${formatNumber(sessions)} logged-in sessions`,
         result: describe(sessions, logged),
+        ...(app.label === 'ours' ? heapTarget(logged, sessions, MAX_HEAP_PER_SESSION) : {}),
       });
       if (app.label === 'ours' && logged.keys !== sessions)
         report.problem(`${SCENARIO}: ${sessions} logins left ${logged.keys} sessions in the store`);
@@ -146,6 +157,7 @@ export async function footprint(settings: Settings, report: Report): Promise<voi
         scenario: SCENARIO,
         measurement: `${app.label}: after ${formatNumber(abandoned)} abandoned logins`,
         result: describe(abandoned, left),
+        ...(app.label === 'ours' ? heapTarget(left, abandoned, MAX_HEAP_PER_ABANDONED_LOGIN) : {}),
       });
     }
     report.note(
