@@ -92,13 +92,10 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   // Routes that need no session loaded for a browser without one (own-session.ts).
   const sessionless = new Set([`GET ${config.paths.login}`, `GET ${config.paths.callback}`]);
   const routePaths = new Set([...routes.keys()].map((key) => key.slice(key.indexOf(' ') + 1)));
-  const accessTokens = createAccessTokenSource(ctx);
-  const createAuth = requestAuthFactory(config, accessTokens, ctx.clock);
+  const createAuth = requestAuthFactory(config, createAccessTokenSource(ctx), ctx.clock);
   const checkProxyTrust = createProxyTrustCheck(config, ctx.clock);
-  // `loginRequired`: every other route behind the guard, built once.
-  const guardAll = config.loginRequired ? requireLogin() : undefined;
-  // `attemptSilentLogin`: an anonymous browser's first navigation tries `prompt=none` once.
-  const trySilentLogin = silentLogin(ctx);
+  const guardAll = config.loginRequired ? requireLogin() : undefined; // `loginRequired`: the other routes
+  const trySilentLogin = silentLogin(ctx); // `attemptSilentLogin`: a first navigation tries prompt=none
   let warnedTwice = false;
 
   function dispatch(
@@ -135,13 +132,15 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     const path = req.path;
     const routeKey = routePaths.has(path) ? `${req.method} ${path}` : '';
     if (req.session !== undefined) return dispatch(req, res, next, routeKey);
-    const state = ctx.requestState(req);
-    state.ownSession = true;
-    // A login start keeps nothing in the session (login-binding.ts) and a callback starts its own:
-    // a browser without a session cookie needs none loaded or generated for them.
-    if (sessionless.has(routeKey) && !hasCookie(req.headers.cookie, config.sessionCookieName)) {
-      state.startSession = (response, data) => ownSession.start(response, data);
-      return dispatch(req, res, next, routeKey);
+    // Only our routes keep request state (none on the app's routes). A login start keeps nothing in the
+    // session (login-binding.ts) and a callback starts its own: a browser without a cookie needs none.
+    if (routes.has(routeKey)) {
+      const state = ctx.requestState(req);
+      state.ownSession = true;
+      if (sessionless.has(routeKey) && !hasCookie(req.headers.cookie, config.sessionCookieName)) {
+        state.startSession = (response, data) => ownSession.start(response, data);
+        return dispatch(req, res, next, routeKey);
+      }
     }
     ownSession.middleware(req, res, (err?: unknown) => {
       if (!err) return dispatch(req, res, next, routeKey);

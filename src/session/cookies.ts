@@ -38,10 +38,13 @@ export function hasCookie(header: string | undefined, name: string): boolean {
   return false;
 }
 
-/** The `cookie` member of a stored session, as express-session serializes its `Cookie`. */
+/**
+ * The `cookie` member of a stored session, as express-session serializes its `Cookie` (`expires` a
+ * `Date`, written as its ISO string; express-session accepts either when it loads a session).
+ */
 export interface StoredSessionCookie {
   readonly originalMaxAge: number;
-  readonly expires: string;
+  readonly expires: Date;
   readonly secure: boolean;
   readonly httpOnly: true;
   readonly path: '/';
@@ -60,7 +63,7 @@ export function storedSessionCookie(
 ): StoredSessionCookie {
   return {
     originalMaxAge: maxAgeMs,
-    expires: new Date(expiresMs).toISOString(),
+    expires: new Date(expiresMs),
     secure,
     httpOnly: true,
     path: '/',

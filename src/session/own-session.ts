@@ -78,7 +78,7 @@ export function createOwnSession(config: ResolvedConfig, storeHandle: SessionSto
       };
       const save = () =>
         new Promise<void>((resolve, reject) => {
-          storeHandle.store.set(id, record as unknown as session.SessionData, (err?: unknown) => {
+          storeHandle.store.set(id, record, (err?: unknown) => {
             if (err) return reject(storeUnavailable('save', err));
             // The format express-session sends: s:<id>.<signature>, URI-encoded.
             res.append(

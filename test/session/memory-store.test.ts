@@ -53,7 +53,7 @@ describe('TtlMemoryStore', () => {
     const data = { cookie, parLogin: { user: { sub: 'alice' } } } as unknown as session.SessionData;
     store.set('default', data);
     storedCookie.mockClear();
-    expect(await get(store, 'default')).toEqual(JSON.parse(JSON.stringify(data)));
+    expect(JSON.parse(JSON.stringify(await get(store, 'default')))).toEqual(JSON.parse(JSON.stringify(data)));
     expect(storedCookie).toHaveBeenCalledTimes(1); // rebuilt: it was kept without its cookie
 
     // A cookie the app changed (a longer lifetime) is kept as it is.
