@@ -81,10 +81,10 @@ export function createRedisConnection(
   { reconnect = true }: { reconnect?: boolean } = {},
 ): RedisConnection | undefined {
   const timeout = config.redisCommandTimeoutMs;
-  const common = {
-    disableOfflineQueue: true,
-    commandOptions: { timeout },
-  };
+  // No node-redis command timeout (0 turns off its 5 s default): every operation runs under the
+  // handle's deadline (and the doctor's under its own), which covers what node-redis's does, and
+  // node-redis's adds an AbortSignal and its timer to every command of every logged-in request.
+  const common = { disableOfflineQueue: true, commandOptions: { timeout: 0 } };
   const socket = {
     connectTimeout: timeout,
     reconnectStrategy: reconnect ? (retries: number) => Math.min(50 * 2 ** retries, 2_000) : (false as const),
