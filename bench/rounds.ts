@@ -1,7 +1,9 @@
 /**
  * Side-by-side runs: every target is warmed up, then each round runs every target once (the order
  * rotating from round to round), so that a target and its reference always share the machine's
- * state of the moment and their ratio can be taken per round.
+ * state of the moment and their ratio can be taken per round. A judged group (a target and its
+ * references) runs back to back, in the opposite order every other round: the machine's load drifts
+ * over a round (other tenants), and targets far apart in a long round saw different machines.
  *
  * @module
  */
@@ -15,12 +17,30 @@ export interface RunHooks {
   after?(key: string, result: LoadResult): void;
 }
 
-/** Warm up every target, then run `settings.runs` rounds; problems go to the report. */
+/**
+ * The order of `keys` in round `round`: blocks rotating from round to round, each of `groups` one
+ * block (reversed every other round), each other key a block of its own.
+ */
+export function roundOrder(keys: readonly string[], round: number, groups: ReadonlyArray<readonly string[]>) {
+  const grouped = new Set(groups.flat());
+  const blocks: string[][] = [
+    ...groups.map((group) => (round % 2 === 0 ? [...group] : [...group].reverse())),
+    ...keys.filter((key) => !grouped.has(key)).map((key) => [key]),
+  ];
+  const shift = round % blocks.length;
+  return [...blocks.slice(shift), ...blocks.slice(0, shift)].flat();
+}
+
+/**
+ * Warm up every target, then run `settings.runs` rounds; problems go to the report. Each of
+ * `groups` (a target and its judged references) runs back to back (see the module comment).
+ */
 export async function runRounds(
   targets: Record<string, LoadTarget>,
   settings: Settings,
   report: Report,
   hooks: RunHooks = {},
+  groups: ReadonlyArray<readonly string[]> = [],
 ): Promise<Record<string, LoadResult[]>> {
   const keys = Object.keys(targets);
   const results: Record<string, LoadResult[]> = Object.fromEntries(keys.map((key) => [key, []]));
@@ -34,7 +54,7 @@ export async function runRounds(
   };
   if (settings.warmup > 0) for (const key of keys) await run(key, settings.warmup);
   for (let round = 0; round < settings.runs; round += 1) {
-    const order = [...keys.slice(round % keys.length), ...keys.slice(0, round % keys.length)];
+    const order = roundOrder(keys, round, groups);
     for (const key of order) {
       const result = await run(key, settings.duration);
       results[key]!.push(result);

@@ -53,8 +53,8 @@ export function readSettings(argv: string[], env: NodeJS.ProcessEnv): Settings {
     };
   return {
     ...common,
-    runs: 3,
-    duration: 4,
+    runs: 5,
+    duration: 3,
     warmup: 2,
     connections: 10,
     walks: 40,

@@ -215,7 +215,14 @@ export async function loggedIn(
     for (const { url, cpuOf, headers } of Object.values(targets))
       if (url.endsWith('/private')) await expectLoggedIn(cpuOf![0]!, headers!.cookie!);
 
-    const results = await runRounds(targets, settings, report);
+    // Each judged row beside its reference (and ours beside the same store's bare app), back to back.
+    const groups = [
+      ['bareSession', 'ours', 'bareSessionTtl'],
+      ['bareSessionPage', 'oursPage', 'bareSessionTtlPage'],
+      ['bareSessionRedis', 'oursRedis'],
+      ['bareSessionRedisPage', 'oursRedisPage'],
+    ].filter((group) => group.every((key) => key in targets));
+    const results = await runRounds(targets, settings, report, {}, groups);
     addRows(report, results, targets);
     addCookieRows(report, ours.cookieHeader, eoc.cookieHeader);
   } finally {

@@ -170,7 +170,14 @@ export async function loginStart(
       ...jwtTargets(stack, par, pools),
       ...jarDpopTargets(stack, par, pools, await someJkt()),
     };
-    const results = await runRounds(targets, settings, report, poolHooks(settings, pools));
+    // Each judged row beside its raw PAR reference (the basic one beside the floor too), back to back.
+    const groups = [
+      ['parBasic', 'oursBasic', 'floor'],
+      ['parJwt', 'oursJwt'],
+      ['parJar', 'oursJar'],
+      ['parDpop', 'oursDpop'],
+    ];
+    const results = await runRounds(targets, settings, report, poolHooks(settings, pools), groups);
     const late = [pools.jwtAssertions, pools.jarAssertions, pools.jarRequests].map((pool) => pool.signedLate);
     if (late.some((count) => count > 0))
       report.note(
