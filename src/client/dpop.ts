@@ -50,18 +50,40 @@ export interface DpopProofClaims {
 /** The JWS algorithm of proofs: ES256 (allowed by FAPI 2.0, supported by every DPoP server). */
 export const DPOP_ALG = 'ES256';
 
-function keyFrom(privateKey: KeyObject): DpopKey {
-  const { kty, crv, x, y } = privateKey.export({ format: 'jwk' });
+/** The key of a private JWK; `jwk` defaults to the key's own export. */
+function keyFrom(privateKey: KeyObject, jwk: JsonWebKey = privateKey.export({ format: 'jwk' })): DpopKey {
+  const { kty, crv, x, y } = jwk;
   const publicJwk = Object.freeze({ kty, crv, x, y }) as JWK;
   return Object.freeze({ privateKey, publicJwk, jkt: jwkThumbprint(publicJwk) });
 }
 
-/** Generate a fresh DPoP key. */
+/**
+ * Generate a fresh DPoP key. The key pair is generated as JWKs and the private one imported, never
+ * exported from the `KeyObject` the generation made: on Node 20, exporting a generated key as a
+ * JWK can deadlock the process when a garbage collection during the export destroys the
+ * generation's job, which takes the lock the export holds (seen under load in the bench, with a
+ * new key per login: the process stopped answering, its main thread waiting on that lock).
+ */
 export function generateDpopKey(): Promise<DpopKey> {
-  return new Promise((resolve) =>
-    resolve(keyFrom(generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey)),
-  );
+  return new Promise((resolve) => {
+    const { privateKey } = generateJwkPair('ec', {
+      namedCurve: 'P-256',
+      publicKeyEncoding: { format: 'jwk' },
+      privateKeyEncoding: { format: 'jwk' },
+    });
+    resolve(keyFrom(createPrivateKey({ key: privateKey, format: 'jwk' }), privateKey));
+  });
 }
+
+/** `generateKeyPairSync` with JWK encodings (Node 15.9+; @types/node does not declare the format). */
+const generateJwkPair = generateKeyPairSync as unknown as (
+  type: 'ec',
+  options: {
+    namedCurve: string;
+    publicKeyEncoding: { format: 'jwk' };
+    privateKeyEncoding: { format: 'jwk' };
+  },
+) => { publicKey: JsonWebKey; privateKey: JsonWebKey };
 
 /** The private JWK of a key, to store (encrypted) in a session. */
 export function exportDpopKey(key: DpopKey): string {
