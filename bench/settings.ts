@@ -1,5 +1,5 @@
 /**
- * How long and how hard the bench runs: the full defaults (about 8 minutes on 2 cores) or the
+ * How long and how hard the bench runs: the full defaults (about 9 minutes on 2 cores) or the
  * smoke mode (`--smoke` or `BENCH_SMOKE=1`: every scenario once, briefly, checked but not judged).
  *
  * @module
