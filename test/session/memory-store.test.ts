@@ -71,4 +71,16 @@ describe('TtlMemoryStore', () => {
     expect(storedCookie).not.toHaveBeenCalled();
     store.close();
   });
+
+  it("hands a session out on a later turn of the event loop, as express-session's MemoryStore does", async () => {
+    const store = new TtlMemoryStore(() => 60);
+    store.set('a', { n: 1 } as unknown as session.SessionData);
+    const answers: unknown[] = [];
+    store.get('a', (_err, sess) => answers.push(sess));
+    store.get('missing', (_err, sess) => answers.push(sess));
+    expect(answers).toEqual([]); // not at once
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(answers).toEqual([{ n: 1 }, null]);
+    store.close();
+  });
 });
