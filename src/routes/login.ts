@@ -91,7 +91,7 @@ export async function startLogin(
     ...(dpop?.sealed ? { sealedDpopKey: dpop.sealed } : {}),
   };
   const flow = trace.enabled ? flowId(draft.state) : '';
-  const params = authorizationParameters(config, draft, dpop?.key.jkt);
+  const params = authorizationParameters(config, draft, dpop?.jkt);
   const form = await authorizationRequestForm(config, params);
   if (trace.enabled) {
     const common = { flow, auth_method: config.clientAuthMethod, return_to: returnTo };

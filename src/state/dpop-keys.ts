@@ -10,13 +10,16 @@
  * @see https://www.rfc-editor.org/rfc/rfc9449#section-5 (the token request proves the same key)
  * @module
  */
-import { exportDpopKey, generateDpopKey, importDpopKey, type DpopKey } from '../client/dpop.js';
+import { generateDpopKey, importDpopKey, newExportedDpopKey, type DpopKey } from '../client/dpop.js';
 import type { DpopMode } from '../config/options.js';
 import type { Sealer } from '../crypto/seal.js';
 
-/** A new login's key, with its sealed form when the login keeps a key of its own. */
+/**
+ * A new login's key: its thumbprint, which the login pushes, and its sealed private JWK when the
+ * login keeps a key of its own. The key itself is opened when it first signs, at the callback.
+ */
 export interface LoginDpopKey {
-  readonly key: DpopKey;
+  readonly jkt: string;
   readonly sealed?: string;
 }
 
@@ -38,10 +41,10 @@ export function createDpopKeys(mode: DpopMode, sealer: Sealer): DpopKeys {
   const instance = (): Promise<DpopKey> => (instanceKey ??= generateDpopKey());
   return Object.freeze({
     async forLogin(): Promise<LoginDpopKey | undefined> {
-      if (mode === 'instance') return { key: await instance() };
+      if (mode === 'instance') return { jkt: (await instance()).jkt };
       if (mode !== 'session') return undefined;
-      const key = await generateDpopKey();
-      return { key, sealed: sealer.seal(exportDpopKey(key)) };
+      const { jkt, exported } = newExportedDpopKey();
+      return { jkt, sealed: sealer.seal(exported) };
     },
     async open(sealed: string | undefined): Promise<DpopKey | undefined> {
       if (sealed === undefined) return mode === 'instance' ? instance() : undefined;

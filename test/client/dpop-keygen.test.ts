@@ -12,11 +12,12 @@ const DPOP = new URL('../../src/client/dpop.ts', import.meta.url).href;
 const KEYS = 20_000;
 
 const script = `
-import { generateDpopKey, exportDpopKey } from ${JSON.stringify(DPOP)};
+import { generateDpopKey, newExportedDpopKey } from ${JSON.stringify(DPOP)};
 const kept = [];
 for (let i = 0; i < ${KEYS}; i += 1) {
   const key = await generateDpopKey();
-  kept.push(exportDpopKey(key).repeat(4)); // garbage, as a busy app makes between keys
+  kept.push(JSON.stringify(key.privateKey.export({ format: 'jwk' })).repeat(4)); // garbage, as a busy app makes
+  kept.push(newExportedDpopKey().exported); // a login's key (dpop: 'session')
   if (kept.length > 2000) kept.length = 0;
 }
 console.log('made ${KEYS} keys');

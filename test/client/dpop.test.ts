@@ -10,9 +10,9 @@ import { calculateJwkThumbprint, compactVerify, EmbeddedJWK, jwtVerify } from 'j
 import {
   createDpopProof,
   DPOP_ALG,
-  exportDpopKey,
   generateDpopKey,
   importDpopKey,
+  newExportedDpopKey,
   type DpopKey,
 } from '../../src/client/dpop.js';
 
@@ -47,16 +47,35 @@ describe('generateDpopKey', () => {
   });
 });
 
-describe('exportDpopKey and importDpopKey', () => {
-  it('round-trip: the same public key and thumbprint, and proofs that verify with the first key', async () => {
-    const key = await generateDpopKey();
-    const exported = exportDpopKey(key);
-    expect(JSON.parse(exported)).toMatchObject({ kty: 'EC', crv: 'P-256', d: expect.any(String) });
+describe('newExportedDpopKey and importDpopKey', () => {
+  it('give a private JWK whose key has the thumbprint pushed, and proofs that verify with its public key', async () => {
+    const { jkt, exported } = newExportedDpopKey();
+    const jwk = JSON.parse(exported) as Record<string, string>;
+    expect(Object.keys(jwk).sort()).toEqual(['crv', 'd', 'kty', 'x', 'y']);
+    expect(jwk).toMatchObject({ kty: 'EC', crv: 'P-256' });
     const imported = await importDpopKey(exported);
-    expect(imported.publicJwk).toEqual(key.publicJwk);
-    expect(imported.jkt).toBe(key.jkt);
+    expect(imported.publicJwk).toEqual(createPublicKey(imported.privateKey).export({ format: 'jwk' }));
+    expect(imported.publicJwk).toEqual({ kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y });
+    expect(jkt).toBe(await calculateJwkThumbprint(imported.publicJwk, 'sha256'));
+    expect(imported.jkt).toBe(jkt);
     const proof = await createDpopProof(imported, { htm: 'POST', htu: 'https://as.example/token' });
-    await expect(verified(proof, createPublicKey(key.privateKey))).resolves.toBeDefined();
+    const publicKey = createPublicKey({
+      key: { kty: 'EC', crv: 'P-256', x: jwk.x, y: jwk.y },
+      format: 'jwk',
+    });
+    await expect(verified(proof, publicKey)).resolves.toBeDefined();
+    expect(newExportedDpopKey().jkt).not.toBe(jkt);
+  });
+
+  it('always give 32-octet coordinates and private scalars (RFC 7518 §6.2)', () => {
+    // One scalar in 256 has a leading zero byte, so 3,000 keys miss the short case once in about 120,000 runs.
+    const octets = (value: string | undefined): number => Buffer.from(value ?? '', 'base64url').length;
+    const lengths = new Set<string>();
+    for (let i = 0; i < 3000; i += 1) {
+      const jwk = JSON.parse(newExportedDpopKey().exported) as Record<string, string>;
+      lengths.add(`${octets(jwk.x)}/${octets(jwk.y)}/${octets(jwk.d)}`);
+    }
+    expect([...lengths]).toEqual(['32/32/32']);
   });
 
   it('rejects (does not throw) what is not an exported key', async () => {
