@@ -44,6 +44,7 @@ import {
 import { forgetTokens } from '../app/forget-tokens.js';
 import { RESTART_STATE_PREFIX, type LoginTransaction, type TakeFailure } from '../state/transaction.js';
 import { redirectSeeOther, wantsHtml } from '../web/respond.js';
+import { keptIdToken } from '../state/kept-id-token.js';
 import { takeBoundLogin, takeLikelyBoundLogin } from './login-binding.js';
 import { startLogin } from './login.js';
 import { endsSilently } from './silent-login.js';
@@ -373,7 +374,8 @@ async function startLoggedInSession(
   const { config } = ctx;
   const ttlSeconds = config.sessionAbsoluteTimeoutSeconds;
   const tokenRef = ctx.vault.newReference();
-  await ctx.vault.write(tokenRef, tokens, ttlSeconds);
+  // The ID token without the payload the session's claims repeat (state/kept-id-token.ts).
+  await ctx.vault.write(tokenRef, { ...tokens, idToken: keptIdToken(tokens.idToken, claims) }, ttlSeconds);
   const user = sessionUserOf(ctx.clock.nowSeconds(), tx, claims, tokens, tokenRef);
   const start = req.session === undefined ? ctx.requestState(req).startSession : undefined;
   let session: StartedSession | undefined;

@@ -19,6 +19,7 @@ import { destroySession, sessionUser } from '../session/session.js';
 import { forgetTokens } from '../app/forget-tokens.js';
 import { isSameOrigin } from '../web/origin.js';
 import { triedCookie } from './silent-login.js';
+import { restoredIdToken } from '../state/kept-id-token.js';
 
 /** Build the POST /logout handler. */
 export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, res: Response) => void) {
@@ -35,10 +36,11 @@ export function logoutRoute(ctx: ParLoginContext, onDestroyed: (req: Request, re
     // The session ends even when the shared state fails: without the ID token the AS's end-session
     // endpoint is still called (without `id_token_hint`), and a token record or index entry left
     // behind expires with its lifetime.
-    const idToken =
+    const kept =
       user === undefined
         ? undefined
         : (await cleanup(ctx, req, () => ctx.vault.read(user.tokenRef)))?.idToken;
+    const idToken = user !== undefined && kept ? restoredIdToken(kept, user.claims) : undefined;
     if (req.session !== undefined) await destroySession(req);
     if (user !== undefined) await cleanup(ctx, req, () => forgetTokens(ctx, user, sessionId));
     onDestroyed(req, res);

@@ -9,6 +9,7 @@ import { request as http } from 'undici';
 import { createApp, PAR_LOGIN_LOCAL } from '../../sample-app/app.js';
 import { listen, type Listening } from '../../sample-app/listen.js';
 import { createSealer, deriveKey } from '../../src/crypto/seal.js';
+import { restoredIdToken } from '../../src/state/kept-id-token.js';
 import {
   parLogin,
   type ParLoginMiddleware,
@@ -219,7 +220,9 @@ describe('keys and lifetimes', () => {
       expect(record).not.toBeNull();
       expect(await redis.inspect.ttl(`parlogin-state:tokens:${user.tokenRef}`)).toBeGreaterThan(3500);
       const tokens = JSON.parse(sealer.open(record!, `tokens:${user.tokenRef}`)) as TokenSet;
-      for (const token of [tokens.accessToken, tokens.idToken, tokens.refreshToken].filter(Boolean)) {
+      const idToken = restoredIdToken(tokens.idToken, user.claims); // kept without its payload
+      expect(idToken?.split('.')).toHaveLength(3);
+      for (const token of [tokens.accessToken, idToken, tokens.refreshToken].filter(Boolean)) {
         expect(everything).not.toContain(token!);
         expect(everything).not.toContain(token!.slice(0, 40));
       }
