@@ -6,17 +6,19 @@
  * - `bare`: no session at all (the ceiling of any logged-in route);
  * - `bare-session`: express-session with the same settings as ours (the ceiling of any
  *   session-backed route), with express-session's MemoryStore, ours's TTL memory store, or Redis;
- * - `floor`: the protocol steps of a login and nothing else (scenario 3's floor): `/login` pushes
- *   and redirects, `/callback` exchanges the code and redirects; no check, no session.
+ * - `floor`: the protocol steps of a login and nothing else (the floor of scenarios 1 and 3): `/login`
+ *   pushes (client_secret_basic, private_key_jwt, JAR or DPoP, as ours) and redirects, `/callback`
+ *   exchanges the code and redirects; no check, no session.
  *
  * `ours` and `bare-session` also answer `GET /page` with the same HTML page ({@link renderPage}),
  * rendered from the logged-in user's claims: what a real app's page behind a login costs.
  *
  * @module
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createECDH, createHash, randomBytes, type JsonWebKey } from 'node:crypto';
 import type { RequestListener } from 'node:http';
 import express from 'express';
+import type { Dispatcher, request as UndiciRequest } from 'undici';
 import type { ConfigParams } from 'express-openid-connect';
 import session from 'express-session';
 import type { ParLoginContext } from '../src/context.js';
@@ -24,6 +26,7 @@ import { parLogin, requireLogin, type ParLoginOptions } from '../src/index.js';
 import { INTERNAL_CONTEXT } from '../src/par-login.js';
 import { TtlMemoryStore } from '../src/session/memory-store.js';
 import { storedSessionCookie } from '../src/session/cookies.js';
+import { assertionClaims, es256Signer, requestObjectClaims } from './assertions.js';
 import type { BareStore, EocSettings, FloorSettings } from './protocol.js';
 
 /** A built app and how to release what it holds. */
@@ -198,42 +201,128 @@ export function bareApp(): BuiltApp {
   return { handler: app, close: async () => {} };
 }
 
+/** A pending login of the floor app: its PKCE verifier and, with DPoP, the login's private key. */
+interface FloorLogin {
+  verifier: string;
+  dpopJwk?: JsonWebKey;
+}
+
+/** The floor's P-256 key generator: `generateKeys()` gives it a new key pair on each call. */
+const p256 = createECDH('prime256v1');
+
 /**
- * The least an Express app can do for a complete PAR login (scenario 3's floor, not a client anyone
- * should run): no ID token validation, no iss or state binding beyond a lookup, no session.
+ * A fresh P-256 key for one login, the cheapest way node:crypto makes one (an ECDH key pair on the
+ * curve, about a quarter of `generateKeyPairSync`'s cost), as a private JWK, and the RFC 7638
+ * thumbprint of its public part: SHA-256 of the required members in lexicographic order, base64url.
  */
-export async function floorApp(baseUrl: string, settings: FloorSettings): Promise<BuiltApp> {
-  const { Agent, request } = await import('undici');
-  const agent = new Agent({ keepAliveTimeout: 30_000 });
-  const discovery = await request(`${settings.issuer}/.well-known/openid-configuration`, {
-    dispatcher: agent,
-  });
-  const metadata = (await discovery.body.json()) as Record<string, string>;
-  const headers = {
-    authorization: `Basic ${Buffer.from(`${settings.clientId}:${settings.clientSecret}`).toString('base64')}`,
-    'content-type': 'application/x-www-form-urlencoded',
+function newDpopKey(): { jkt: string; privateJwk: JsonWebKey } {
+  p256.generateKeys();
+  const point = p256.getPublicKey(); // 04 || X || Y
+  const x = point.subarray(1, 33).toString('base64url');
+  const y = point.subarray(33).toString('base64url');
+  const scalar = p256.getPrivateKey();
+  const d = Buffer.concat([Buffer.alloc(32 - scalar.length), scalar]).toString('base64url');
+  const members = JSON.stringify({ crv: 'P-256', kty: 'EC', x, y });
+  return {
+    jkt: createHash('sha256').update(members).digest('base64url'),
+    privateJwk: { kty: 'EC', crv: 'P-256', x, y, d },
   };
-  const redirectUri = `${baseUrl}/callback`;
-  const verifiers = new Map<string, string>();
-  const app = baseApp();
-  app.get('/login', async (_req, res) => {
+}
+
+const FORM_TYPE = 'application/x-www-form-urlencoded';
+const JWT_BEARER = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';
+
+/**
+ * The floor's client authentication, as headers and form parameters of each back-channel request:
+ * Basic credentials (headers made once), or a client assertion signed for each request (RFC 7523).
+ */
+interface FloorAuth {
+  headers: Record<string, string>;
+  form(): Record<string, string>;
+}
+
+const NO_FORM: Readonly<Record<string, string>> = Object.freeze({});
+
+function floorAuth(settings: FloorSettings): FloorAuth {
+  if (settings.method === 'jwt' || settings.method === 'jar') {
+    const sign = es256Signer(settings.privateJwk, 'JWT');
+    return {
+      headers: { 'content-type': FORM_TYPE },
+      form: () => ({
+        client_assertion_type: JWT_BEARER,
+        client_assertion: sign(assertionClaims(settings.clientId, settings.issuer)),
+      }),
+    };
+  }
+  const credentials = Buffer.from(`${settings.clientId}:${settings.clientSecret}`).toString('base64');
+  return {
+    headers: { authorization: `Basic ${credentials}`, 'content-type': FORM_TYPE },
+    form: () => NO_FORM,
+  };
+}
+
+/**
+ * The form the floor pushes for a login, from its authorization parameters, as ours pushes it: the
+ * parameters (with `dpop_jkt` for DPoP), or `client_id` and a request object signed now (JAR).
+ */
+function floorPushForm(
+  settings: FloorSettings,
+): (params: Record<string, string>, login: FloorLogin) => Record<string, string> {
+  switch (settings.method) {
+    case 'basic':
+    case 'jwt':
+      return (params) => params;
+    case 'dpop':
+      return (params, login) => {
+        const key = newDpopKey();
+        login.dpopJwk = key.privateJwk;
+        return { ...params, dpop_jkt: key.jkt };
+      };
+    case 'jar': {
+      const sign = es256Signer(settings.privateJwk, 'oauth-authz-req+jwt');
+      return (params) => ({
+        client_id: settings.clientId,
+        request: sign(requestObjectClaims(params, settings.clientId, settings.issuer)),
+      });
+    }
+  }
+}
+
+/** What the floor's routes share: its client, the AS's endpoints, its agent and pending logins. */
+interface Floor {
+  settings: FloorSettings;
+  redirectUri: string;
+  metadata: Record<string, string>;
+  agent: Dispatcher;
+  request: typeof UndiciRequest;
+  auth: FloorAuth;
+  pushForm: ReturnType<typeof floorPushForm>;
+  logins: Map<string, FloorLogin>;
+}
+
+/** `/login`: a fresh state and PKCE verifier, kept in a Map; the push; a redirect to the AS. */
+function floorLogin(floor: Floor): express.RequestHandler {
+  const { settings, metadata } = floor;
+  return async (_req, res) => {
     const state = randomBytes(32).toString('base64url');
     const verifier = randomBytes(32).toString('base64url');
-    verifiers.set(state, verifier);
-    const pushed = await request(metadata.pushed_authorization_request_endpoint!, {
-      dispatcher: agent,
+    const login: FloorLogin = { verifier };
+    floor.logins.set(state, login);
+    const params = {
+      response_type: 'code',
+      client_id: settings.clientId,
+      redirect_uri: floor.redirectUri,
+      scope: 'openid profile email',
+      state,
+      nonce: state,
+      code_challenge: createHash('sha256').update(verifier).digest('base64url'),
+      code_challenge_method: 'S256',
+    };
+    const pushed = await floor.request(metadata.pushed_authorization_request_endpoint!, {
+      dispatcher: floor.agent,
       method: 'POST',
-      headers,
-      body: new URLSearchParams({
-        response_type: 'code',
-        client_id: settings.clientId,
-        redirect_uri: redirectUri,
-        scope: 'openid profile email',
-        state,
-        nonce: state,
-        code_challenge: createHash('sha256').update(verifier).digest('base64url'),
-        code_challenge_method: 'S256',
-      }).toString(),
+      headers: floor.auth.headers,
+      body: new URLSearchParams({ ...floor.pushForm(params, login), ...floor.auth.form() }).toString(),
     });
     const { request_uri: requestUri } = (await pushed.body.json()) as { request_uri: string };
     res.redirect(
@@ -241,25 +330,57 @@ export async function floorApp(baseUrl: string, settings: FloorSettings): Promis
       `${metadata.authorization_endpoint}?client_id=${encodeURIComponent(settings.clientId)}` +
         `&request_uri=${encodeURIComponent(requestUri)}`,
     );
-  });
-  app.get('/callback', async (req, res) => {
+  };
+}
+
+/** `/callback`: the code exchanged with the login's verifier, then a redirect home. */
+function floorCallback(floor: Floor): express.RequestHandler {
+  return async (req, res) => {
     const state = typeof req.query.state === 'string' ? req.query.state : '';
-    const verifier = verifiers.get(state) ?? '';
-    verifiers.delete(state);
-    const tokens = await request(metadata.token_endpoint!, {
-      dispatcher: agent,
+    const verifier = floor.logins.get(state)?.verifier ?? '';
+    floor.logins.delete(state);
+    const tokens = await floor.request(floor.metadata.token_endpoint!, {
+      dispatcher: floor.agent,
       method: 'POST',
-      headers,
+      headers: floor.auth.headers,
       body: new URLSearchParams({
         grant_type: 'authorization_code',
         code: typeof req.query.code === 'string' ? req.query.code : '',
-        redirect_uri: redirectUri,
+        redirect_uri: floor.redirectUri,
         code_verifier: verifier,
+        ...floor.auth.form(),
       }).toString(),
     });
     await tokens.body.json();
     res.redirect(303, '/');
+  };
+}
+
+/**
+ * The least an Express app can do for a complete PAR login (the floor of scenarios 1 and 3, not a
+ * client anyone should run): no ID token validation, no iss or state binding beyond a lookup, no
+ * session. Its login start pushes as ours does with `settings.method`, signing what it needs per
+ * login; only scenario 3 calls `/callback` (with `basic`): the DPoP floor's sends no DPoP proof.
+ */
+export async function floorApp(baseUrl: string, settings: FloorSettings): Promise<BuiltApp> {
+  const { Agent, request } = await import('undici');
+  const agent = new Agent({ keepAliveTimeout: 30_000 });
+  const discovery = await request(`${settings.issuer}/.well-known/openid-configuration`, {
+    dispatcher: agent,
   });
+  const floor: Floor = {
+    settings,
+    redirectUri: `${baseUrl}/callback`,
+    metadata: (await discovery.body.json()) as Record<string, string>,
+    agent,
+    request,
+    auth: floorAuth(settings),
+    pushForm: floorPushForm(settings),
+    logins: new Map(),
+  };
+  const app = baseApp();
+  app.get('/login', floorLogin(floor));
+  app.get('/callback', floorCallback(floor));
   return { handler: app, close: () => agent.close() };
 }
 

@@ -2,7 +2,8 @@
  * Single-use signed JWTs for the raw PAR references, as our middleware pushes them: private_key_jwt
  * client assertions (RFC 7523 §2.2, §3) and JAR request objects (RFC 9101 §4, §10.8). Each request
  * needs fresh ones (the AS refuses a reused assertion `jti`), so a pool is signed before a run and
- * drawn from during it, keeping signing out of the load generator's measured time.
+ * drawn from during it, keeping signing out of the load generator's measured time. The floor apps
+ * (apps.ts) sign the same claims with the same signer, one of each per login, at request time.
  *
  * @module
  */
@@ -14,8 +15,13 @@ const b64 = (value: unknown): string => Buffer.from(JSON.stringify(value)).toStr
 /** Lifetime of both kinds, in seconds: what our middleware gives them (src/client/client-auth.ts, jar.ts). */
 const LIFETIME = 60;
 
-/** Signs ES256 JWTs under one header with one private JWK. */
-function es256Signer(privateJwk: JWK, typ: string): (claims: Record<string, unknown>) => string {
+/**
+ * Signs ES256 JWTs under one header (`alg`, `kid`, `typ`) with one private JWK, imported once as a
+ * `KeyObject`; each call signs with `node:crypto` (also the floor app's signer, apps.ts).
+ */
+export function es256Signer(privateJwk: JWK, typ: string): (claims: Record<string, unknown>) => string {
+  if (privateJwk.alg !== undefined && privateJwk.alg !== 'ES256')
+    throw new Error(`not an ES256 key: ${privateJwk.alg}`);
   const key: KeyObject = createPrivateKey({ key: privateJwk as JsonWebKey, format: 'jwk' });
   const header = b64({ alg: 'ES256', kid: privateJwk.kid, typ });
   return (claims) => {
@@ -57,16 +63,41 @@ export class SignedPool {
   }
 }
 
+/** A client assertion's claims: `iss` = `sub` = client id, `aud`, a unique `jti`, `iat` and `exp`. */
+export function assertionClaims(clientId: string, audience: string): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  return { iss: clientId, sub: clientId, aud: audience, jti: jti(), iat: now, exp: now + LIFETIME };
+}
+
 /**
- * ES256 client assertions for one client and audience: header `typ: JWT`; `iss` = `sub` = client
- * id, `aud`, a unique `jti`, `iat` and `exp` (src/client/client-auth.ts).
+ * A request object's claims: the authorization parameters, `client_id`, then `iss` = client id,
+ * `aud`, `iat`, `nbf`, `exp` and a unique `jti` (src/client/jar.ts).
+ */
+export function requestObjectClaims(
+  params: Record<string, string>,
+  clientId: string,
+  audience: string,
+): Record<string, unknown> {
+  const now = Math.floor(Date.now() / 1000);
+  return {
+    ...params,
+    client_id: clientId,
+    iss: clientId,
+    aud: audience,
+    iat: now,
+    nbf: now,
+    exp: now + LIFETIME,
+    jti: jti(),
+  };
+}
+
+/**
+ * ES256 client assertions for one client and audience: header `typ: JWT`, {@link assertionClaims}
+ * (src/client/client-auth.ts).
  */
 export function clientAssertions(privateJwk: JWK, clientId: string, audience: string): SignedPool {
   const signer = es256Signer(privateJwk, 'JWT');
-  return new SignedPool(() => {
-    const now = Math.floor(Date.now() / 1000);
-    return signer({ iss: clientId, sub: clientId, aud: audience, jti: jti(), iat: now, exp: now + LIFETIME });
-  });
+  return new SignedPool(() => signer(assertionClaims(clientId, audience)));
 }
 
 /**
@@ -81,17 +112,5 @@ export function requestObjects(
   params: () => Record<string, string>,
 ): SignedPool {
   const signer = es256Signer(privateJwk, 'oauth-authz-req+jwt');
-  return new SignedPool(() => {
-    const now = Math.floor(Date.now() / 1000);
-    return signer({
-      ...params(),
-      client_id: clientId,
-      iss: clientId,
-      aud: audience,
-      iat: now,
-      nbf: now,
-      exp: now + LIFETIME,
-      jti: jti(),
-    });
-  });
+  return new SignedPool(() => signer(requestObjectClaims(params(), clientId, audience)));
 }

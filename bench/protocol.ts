@@ -34,14 +34,20 @@ export type ChildInit =
   | { role: 'floor'; port: number; settings: FloorSettings }
   | { role: 'bare-session'; port: number; secret: string; cookieName: string; store: BareStore };
 
-/** The store of a bare express-session app: express-session's MemoryStore, ours's TtlMemoryStore, or Redis. */
-/** What the floor app (apps.ts) needs to log in: its client, with client_secret_basic. */
-export interface FloorSettings {
-  issuer: string;
-  clientId: string;
-  clientSecret: string;
-}
+/**
+ * What the floor app (apps.ts) needs to log in: its client and how the login pushes, as ours does
+ * with the same client: `basic` (client_secret_basic), `jwt` (private_key_jwt), `jar` (private_key_jwt
+ * and a signed request object) or `dpop` (client_secret_basic and a fresh key's `dpop_jkt` per login).
+ * `privateJwk` is a private JWK with `alg` (ES256) and `kid`.
+ */
+export type FloorSettings = { issuer: string; clientId: string } & (
+  | { method: 'basic'; clientSecret: string }
+  | { method: 'dpop'; clientSecret: string }
+  | { method: 'jwt'; privateJwk: JWK }
+  | { method: 'jar'; privateJwk: JWK }
+);
 
+/** The store of a bare express-session app: express-session's MemoryStore, ours's TtlMemoryStore, or Redis. */
 export type BareStore = { kind: 'memory' } | { kind: 'ttl-memory' } | { kind: 'redis'; url: string };
 
 export type Role = ChildInit['role'];

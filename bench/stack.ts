@@ -10,7 +10,7 @@ import { exportJWK, generateKeyPair, type JWK } from 'jose';
 import type { ClientMetadata } from 'oidc-provider';
 import type { ParLoginOptions } from '../src/index.js';
 import { freePorts, startChild, type Child, type ChildOptions } from './children.js';
-import type { AsFeature, ChildInit } from './protocol.js';
+import type { AsFeature, ChildInit, FloorSettings } from './protocol.js';
 
 /** The kinds of app a stack can run. */
 export type AppKind =
@@ -22,6 +22,9 @@ export type AppKind =
   | 'eoc-basic'
   | 'eoc-jwt'
   | 'floor'
+  | 'floor-jwt'
+  | 'floor-jar'
+  | 'floor-dpop'
   | 'bare'
   | 'bare-session'
   | 'bare-session-ttl'
@@ -57,7 +60,7 @@ export interface StackOptions {
   redisUrl?: string;
   /** Write CPU profiles of every app (not the AS) here. */
   cpuProfileDir?: string;
-  /** oidc-provider features to turn on at the AS (`requestObjects` for `ours-jar`). */
+  /** oidc-provider features to turn on at the AS (`requestObjects` for `ours-jar` and `floor-jar`). */
   asFeatures?: AsFeature[];
 }
 
@@ -181,6 +184,47 @@ export function oursOptions(
   };
 }
 
+/**
+ * A floor app's settings: the client of the ours app it stands beside (ours-basic, ours-jwt, ours-jar,
+ * ours-dpop), pushing the same way. Every client lists every app's redirect URI, the floors' too.
+ */
+function floorSettings(
+  kind: 'floor' | 'floor-jwt' | 'floor-jar' | 'floor-dpop',
+  issuer: string,
+  credentials: BenchStack['credentials'],
+): FloorSettings {
+  switch (kind) {
+    case 'floor':
+      return {
+        issuer,
+        method: 'basic',
+        clientId: credentials.oursBasic.clientId,
+        clientSecret: credentials.oursBasic.secret!,
+      };
+    case 'floor-jwt':
+      return {
+        issuer,
+        method: 'jwt',
+        clientId: credentials.oursJwt.clientId,
+        privateJwk: credentials.oursJwt.privateJwk!,
+      };
+    case 'floor-jar':
+      return {
+        issuer,
+        method: 'jar',
+        clientId: credentials.oursJar.clientId,
+        privateJwk: credentials.oursJar.privateJwk!,
+      };
+    case 'floor-dpop':
+      return {
+        issuer,
+        method: 'dpop',
+        clientId: credentials.oursDpop.clientId,
+        clientSecret: credentials.oursDpop.secret!,
+      };
+  }
+}
+
 function appInit(
   kind: AppKind,
   port: number,
@@ -226,15 +270,10 @@ function appInit(
         settings: { issuer, clientId: 'eoc-jwt', privateJwk: credentials.eocJwt.privateJwk },
       };
     case 'floor':
-      return {
-        role: 'floor',
-        port,
-        settings: {
-          issuer,
-          clientId: credentials.oursBasic.clientId,
-          clientSecret: credentials.oursBasic.secret!,
-        },
-      };
+    case 'floor-jwt':
+    case 'floor-jar':
+    case 'floor-dpop':
+      return { role: 'floor', port, settings: floorSettings(kind, issuer, credentials) };
     case 'bare':
       return { role: 'bare', port };
     case 'bare-session':

@@ -2,11 +2,13 @@
  * Scenario 1, login start: `GET /login` of a new visitor (no cookie), answered with a redirect after
  * the PAR round trip, in requests/s, each against the AS's own PAR endpoint hit directly with what
  * our middleware pushes (the ceiling of any login start):
- * - client_secret_basic and private_key_jwt, with express-openid-connect beside them, and the
- *   **floor** (bench/apps.ts `floorApp`: push and redirect, nothing else) beside the basic one;
+ * - client_secret_basic and private_key_jwt, with express-openid-connect beside them;
  * - JAR (`requestObject: true`, RFC 9101: a signed request object, with private_key_jwt) and DPoP
  *   (`dpop: 'session'`, RFC 9449 §10: a fresh key per login, its thumbprint pushed as `dpop_jkt`,
- *   with client_secret_basic), at an AS with oidc-provider's `requestObjects` and `dPoP` on.
+ *   with client_secret_basic), at an AS with oidc-provider's `requestObjects` and `dPoP` on;
+ * - beside each of the four, the **floor** of that kind (bench/apps.ts `floorApp`: push and redirect,
+ *   nothing else, with ours's client, signing its assertion and request object or making its DPoP
+ *   key per login), in the same rounds: what any app's login start of that kind reaches here.
  * Also the CPU each app spends per login start, and the AS per pushed request.
  *
  * @module
@@ -105,7 +107,10 @@ function basicTargets(stack: BenchStack, par: string): Record<string, LoadTarget
   };
 }
 
-/** private_key_jwt: the raw PAR reference (a fresh assertion per request), ours and express-openid-connect. */
+/**
+ * private_key_jwt: the raw PAR reference (a fresh assertion per request), the floor, ours and
+ * express-openid-connect.
+ */
 function jwtTargets(stack: BenchStack, par: string, pools: Pools): Record<string, LoadTarget> {
   const body = parBody(stack.credentials.oursJwt, `${stack.apps['ours-jwt']!.url}/callback`);
   const assertionType = `client_assertion_type=${encodeURIComponent(JWT_BEARER)}`;
@@ -117,12 +122,13 @@ function jwtTargets(stack: BenchStack, par: string, pools: Pools): Record<string
         body: `${body}&${assertionType}&client_assertion=${pools.jwtAssertions.take()}`,
       }),
     }),
+    floorJwt: appTarget(stack, 'floor-jwt', 'floor GET /login, private_key_jwt (push + redirect only)'),
     oursJwt: appTarget(stack, 'ours-jwt', 'ours GET /login, private_key_jwt'),
     eocJwt: appTarget(stack, 'eoc-jwt', 'express-openid-connect GET /login, private_key_jwt', 302),
   };
 }
 
-/** JAR and DPoP: each raw PAR reference with what ours pushes, and ours. */
+/** JAR and DPoP: each raw PAR reference with what ours pushes, the floor, and ours. */
 function jarDpopTargets(
   stack: BenchStack,
   par: string,
@@ -142,11 +148,17 @@ function jarDpopTargets(
           `&${assertionType}&client_assertion=${pools.jarAssertions.take()}`,
       }),
     }),
+    floorJar: appTarget(stack, 'floor-jar', 'floor GET /login, private_key_jwt + JAR (push + redirect only)'),
     oursJar: appTarget(stack, 'ours-jar', 'ours GET /login, private_key_jwt + JAR (requestObject)'),
     parDpop: parTarget(stack, par, 'AS PAR endpoint, client_secret_basic + dpop_jkt', {
       headers: { ...FORM, ...basicAuth(oursDpop) },
       body: `${parBody(oursDpop, `${stack.apps['ours-dpop']!.url}/callback`)}&dpop_jkt=${jkt}`,
     }),
+    floorDpop: appTarget(
+      stack,
+      'floor-dpop',
+      'floor GET /login, client_secret_basic + DPoP (a key per login; push + redirect only)',
+    ),
     oursDpop: appTarget(stack, 'ours-dpop', "ours GET /login, client_secret_basic + DPoP (dpop: 'session')"),
   };
 }
@@ -159,7 +171,18 @@ export async function loginStart(
 ): Promise<void> {
   log(`${SCENARIO}: starting the AS and the apps`);
   const stack = await startStack(
-    ['ours-basic', 'ours-jwt', 'ours-jar', 'ours-dpop', 'eoc-basic', 'eoc-jwt', 'floor'],
+    [
+      'ours-basic',
+      'ours-jwt',
+      'ours-jar',
+      'ours-dpop',
+      'eoc-basic',
+      'eoc-jwt',
+      'floor',
+      'floor-jwt',
+      'floor-jar',
+      'floor-dpop',
+    ],
     { cpuProfileDir, asFeatures: ['requestObjects', 'dPoP'] },
   );
   try {
@@ -170,12 +193,12 @@ export async function loginStart(
       ...jwtTargets(stack, par, pools),
       ...jarDpopTargets(stack, par, pools, await someJkt()),
     };
-    // Each judged row beside its raw PAR reference (the basic one beside the floor too), back to back.
+    // Each judged row beside its raw PAR reference and its floor, back to back.
     const groups = [
       ['parBasic', 'oursBasic', 'floor'],
-      ['parJwt', 'oursJwt'],
-      ['parJar', 'oursJar'],
-      ['parDpop', 'oursDpop'],
+      ['parJwt', 'oursJwt', 'floorJwt'],
+      ['parJar', 'oursJar', 'floorJar'],
+      ['parDpop', 'oursDpop', 'floorDpop'],
     ];
     const results = await runRounds(targets, settings, report, poolHooks(settings, pools), groups);
     const late = [pools.jwtAssertions, pools.jarAssertions, pools.jarRequests].map((pool) => pool.signedLate);
@@ -189,7 +212,12 @@ export async function loginStart(
     report.note(
       `${SCENARIO}: every login start is anonymous (no cookie), as a new visitor's is: ours creates no session but keeps ` +
         'one pending-login entry per request (for the PAR lifetime plus the login grace, 5 minutes here), so its in-memory shared state ' +
-        'grows during the runs; express-openid-connect keeps its transaction in a cookie; the floor keeps a PKCE verifier per login in a Map. ' +
+        'grows during the runs; express-openid-connect keeps its transaction in a cookie; ' +
+        "each floor keeps a PKCE verifier per login in a Map (the DPoP floor also the login's private JWK). " +
+        'Each floor pushes what ours pushes with the same client, making per login what that needs: ' +
+        'a client assertion (private_key_jwt, JAR) and a request object (JAR), signed with `node:crypto` ' +
+        'and a key imported once; a P-256 key (DPoP: `generateKeyPairSync` with JWK output), ' +
+        'its RFC 7638 thumbprint pushed as `dpop_jkt`. ' +
         'Each raw PAR reference pushes what our middleware pushes, with fresh state, nonce and challenge values of the same sizes ' +
         '(private_key_jwt: a fresh client assertion per request; JAR: `client_id`, a fresh signed request object and a fresh assertion; ' +
         'DPoP: the basic form plus a fixed `dpop_jkt`), all signed before each run. ' +
@@ -253,12 +281,36 @@ function addRateRows(
   );
   row('eocBasic', [['parBasic', raw]]);
   row('parJwt');
-  row('oursJwt', [['parJwt', raw]], 0.75);
+  row('floorJwt', [['parJwt', raw]]);
+  row(
+    'oursJwt',
+    [
+      ['parJwt', raw],
+      ['floorJwt', 'floor'],
+    ],
+    0.75,
+  );
   row('eocJwt', [['parJwt', raw]]);
   row('parJar');
-  row('oursJar', [['parJar', `${raw} (JAR)`]], 0.6);
+  row('floorJar', [['parJar', `${raw} (JAR)`]]);
+  row(
+    'oursJar',
+    [
+      ['parJar', `${raw} (JAR)`],
+      ['floorJar', 'floor'],
+    ],
+    0.6,
+  );
   row('parDpop');
-  row('oursDpop', [['parDpop', `${raw} (DPoP)`]], 0.6);
+  row('floorDpop', [['parDpop', `${raw} (DPoP)`]]);
+  row(
+    'oursDpop',
+    [
+      ['parDpop', `${raw} (DPoP)`],
+      ['floorDpop', 'floor'],
+    ],
+    0.6,
+  );
 }
 
 /** CPU rows: each app's per login start (with the AS's), judged where a ceiling is set; the AS's per direct push. */
@@ -271,7 +323,8 @@ function addCpuRows(
     summarize(results[key]!.map((r) => r.cpuPerRequest[child]!));
   const text = (summary: Summary): string => formatSummary(summary, 0, ' µs');
   const ceilings: Record<string, number | undefined> = { oursBasic: 200, oursJwt: 250 };
-  for (const key of ['oursBasic', 'oursJwt', 'oursJar', 'oursDpop', 'floor', 'eocBasic', 'eocJwt']) {
+  const keys = ['oursBasic', 'oursJwt', 'oursJar', 'oursDpop', 'floor', 'floorJwt', 'floorJar', 'floorDpop'];
+  for (const key of [...keys, 'eocBasic', 'eocJwt']) {
     const app = cpu(key, targets[key]!.cpuOf![0]!.name);
     const ceiling = ceilings[key];
     report.add({
