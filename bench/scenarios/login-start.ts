@@ -216,7 +216,7 @@ export async function loginStart(
         "each floor keeps a PKCE verifier per login in a Map (the DPoP floor also the login's private JWK). " +
         'Each floor pushes what ours pushes with the same client, making per login what that needs: ' +
         'a client assertion (private_key_jwt, JAR) and a request object (JAR), signed with `node:crypto` ' +
-        'and a key imported once; a P-256 key (DPoP: `generateKeyPairSync` with JWK output), ' +
+        'and a key imported once; a P-256 key (DPoP: an ECDH key pair, the cheapest node:crypto makes), ' +
         'its RFC 7638 thumbprint pushed as `dpop_jkt`. ' +
         'Each raw PAR reference pushes what our middleware pushes, with fresh state, nonce and challenge values of the same sizes ' +
         '(private_key_jwt: a fresh client assertion per request; JAR: `client_id`, a fresh signed request object and a fresh assertion; ' +
