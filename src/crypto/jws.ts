@@ -74,7 +74,9 @@ function keyInput(key: KeyObject, spec: AlgorithmSpec) {
   return { key };
 }
 
-const encodeSegment = (value: unknown): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+/** A JWS segment (RFC 7515 §7.1): the JSON of `value`, UTF-8, base64url. */
+export const encodeSegment = (value: unknown): string =>
+  Buffer.from(JSON.stringify(value)).toString('base64url');
 
 /** Signs JWT Claims Sets under one protected header with one key, prepared by {@link compactSigner}. */
 export type CompactSigner = (payload: Readonly<Record<string, unknown>>) => string;

@@ -21,15 +21,13 @@
  */
 import { createHash } from 'node:crypto';
 import type { IdTokenClaims } from '../client/id-token.js';
+import { encodeSegment } from '../crypto/jws.js';
 
 /** The first character of a kept payload segment. */
 const DETACHED = '~';
 
 const digestOf = (payloadSegment: string): string =>
   createHash('sha256').update(payloadSegment).digest().subarray(0, 8).toString('base64url');
-
-const payloadSegmentOf = (claims: IdTokenClaims): string =>
-  Buffer.from(JSON.stringify(claims)).toString('base64url');
 
 /** The parts of a JWS compact serialization, or `undefined` for anything else. */
 function partsOf(token: string): [string, string, string] | undefined {
@@ -43,7 +41,7 @@ function partsOf(token: string): [string, string, string] | undefined {
  */
 export function keptIdToken(idToken: string, claims: IdTokenClaims): string {
   const parts = partsOf(idToken);
-  if (parts === undefined || parts[1] !== payloadSegmentOf(claims)) return idToken;
+  if (parts === undefined || parts[1] !== encodeSegment(claims)) return idToken;
   return `${parts[0]}.${DETACHED}${digestOf(parts[1])}.${parts[2]}`;
 }
 
@@ -54,6 +52,6 @@ export function keptIdToken(idToken: string, claims: IdTokenClaims): string {
 export function restoredIdToken(kept: string, claims: IdTokenClaims): string | undefined {
   const parts = partsOf(kept);
   if (parts === undefined || !parts[1].startsWith(DETACHED)) return kept;
-  const payload = payloadSegmentOf(claims);
+  const payload = encodeSegment(claims);
   return parts[1] === DETACHED + digestOf(payload) ? `${parts[0]}.${payload}.${parts[2]}` : undefined;
 }
