@@ -184,45 +184,28 @@ export function oursOptions(
   };
 }
 
+/** Each floor app's push method and the client of the ours app it stands beside. */
+const FLOORS = {
+  floor: ['basic', 'oursBasic'],
+  'floor-jwt': ['jwt', 'oursJwt'],
+  'floor-jar': ['jar', 'oursJar'],
+  'floor-dpop': ['dpop', 'oursDpop'],
+} as const satisfies Record<string, [FloorSettings['method'], ClientName]>;
+
 /**
- * A floor app's settings: the client of the ours app it stands beside (ours-basic, ours-jwt, ours-jar,
- * ours-dpop), pushing the same way. Every client lists every app's redirect URI, the floors' too.
+ * A floor app's settings: the client of the ours app it stands beside, pushing the same way. Every
+ * client lists every app's redirect URI, the floors' too.
  */
 function floorSettings(
-  kind: 'floor' | 'floor-jwt' | 'floor-jar' | 'floor-dpop',
+  kind: keyof typeof FLOORS,
   issuer: string,
   credentials: BenchStack['credentials'],
 ): FloorSettings {
-  switch (kind) {
-    case 'floor':
-      return {
-        issuer,
-        method: 'basic',
-        clientId: credentials.oursBasic.clientId,
-        clientSecret: credentials.oursBasic.secret!,
-      };
-    case 'floor-jwt':
-      return {
-        issuer,
-        method: 'jwt',
-        clientId: credentials.oursJwt.clientId,
-        privateJwk: credentials.oursJwt.privateJwk!,
-      };
-    case 'floor-jar':
-      return {
-        issuer,
-        method: 'jar',
-        clientId: credentials.oursJar.clientId,
-        privateJwk: credentials.oursJar.privateJwk!,
-      };
-    case 'floor-dpop':
-      return {
-        issuer,
-        method: 'dpop',
-        clientId: credentials.oursDpop.clientId,
-        clientSecret: credentials.oursDpop.secret!,
-      };
-  }
+  const [method, name] = FLOORS[kind];
+  const { clientId, secret, privateJwk } = credentials[name];
+  return method === 'basic' || method === 'dpop'
+    ? { issuer, clientId, method, clientSecret: secret! }
+    : { issuer, clientId, method, privateJwk: privateJwk! };
 }
 
 function appInit(

@@ -268,50 +268,37 @@ function addRateRows(
         : {}),
     });
   };
-  const raw = 'raw PAR';
-  row('parBasic');
-  row('floor', [['parBasic', raw]]);
-  row(
-    'oursBasic',
-    [
-      ['parBasic', raw],
-      ['floor', 'floor'],
-    ],
-    0.75,
-  );
-  row('eocBasic', [['parBasic', raw]]);
-  row('parJwt');
-  row('floorJwt', [['parJwt', raw]]);
-  row(
-    'oursJwt',
-    [
-      ['parJwt', raw],
-      ['floorJwt', 'floor'],
-    ],
-    0.75,
-  );
-  row('eocJwt', [['parJwt', raw]]);
-  row('parJar');
-  row('floorJar', [['parJar', `${raw} (JAR)`]]);
-  row(
-    'oursJar',
-    [
-      ['parJar', `${raw} (JAR)`],
-      ['floorJar', 'floor'],
-    ],
-    0.6,
-  );
-  row('parDpop');
-  row('floorDpop', [['parDpop', `${raw} (DPoP)`]]);
-  row(
-    'oursDpop',
-    [
-      ['parDpop', `${raw} (DPoP)`],
-      ['floorDpop', 'floor'],
-    ],
-    0.6,
-  );
+  // Each kind: its raw PAR reference, its floor, ours (judged against the reference) and, for the
+  // basic and private_key_jwt kinds, express-openid-connect.
+  for (const { par, floor, ours, eoc, raw, minimum } of RATE_KINDS) {
+    row(par);
+    row(floor, [[par, raw]]);
+    row(
+      ours,
+      [
+        [par, raw],
+        [floor, 'floor'],
+      ],
+      minimum,
+    );
+    if (eoc !== undefined) row(eoc, [[par, raw]]);
+  }
 }
+
+/** The login-start kinds' target keys, the name of their raw PAR reference and their judged minimum. */
+const RATE_KINDS: ReadonlyArray<{
+  par: string;
+  floor: string;
+  ours: string;
+  eoc?: string;
+  raw: string;
+  minimum: number;
+}> = [
+  { par: 'parBasic', floor: 'floor', ours: 'oursBasic', eoc: 'eocBasic', raw: 'raw PAR', minimum: 0.75 },
+  { par: 'parJwt', floor: 'floorJwt', ours: 'oursJwt', eoc: 'eocJwt', raw: 'raw PAR', minimum: 0.75 },
+  { par: 'parJar', floor: 'floorJar', ours: 'oursJar', raw: 'raw PAR (JAR)', minimum: 0.6 },
+  { par: 'parDpop', floor: 'floorDpop', ours: 'oursDpop', raw: 'raw PAR (DPoP)', minimum: 0.6 },
+];
 
 /** CPU rows: each app's per login start (with the AS's), judged where a ceiling is set; the AS's per direct push. */
 function addCpuRows(
