@@ -39,6 +39,28 @@ export function hasCookie(header: string | undefined, name: string): boolean {
 }
 
 /**
+ * The value of the first cookie named `name` in a `Cookie` header, read as the `cookie` package
+ * (express-session's parser) reads it: name and value trimmed, surrounding double quotes dropped,
+ * percent-decoded when it decodes (else kept as sent).
+ */
+export function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const pair of header.split(';')) {
+    const equals = pair.indexOf('=');
+    if (equals === -1 || pair.slice(0, equals).trim() !== name) continue;
+    let value = pair.slice(equals + 1).trim();
+    if (value.length > 1 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+    if (!value.includes('%')) return value;
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value;
+    }
+  }
+  return undefined;
+}
+
+/**
  * The `cookie` member of a stored session, as express-session serializes its `Cookie` (`expires` a
  * `Date`, written as its ISO string; express-session accepts either when it loads a session).
  */

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { createHmac } from 'node:crypto';
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { randomToken } from '../crypto/random.js';
 
 /** The largest `name=value` the generator aims for, in bytes. */
@@ -21,6 +21,24 @@ const FIXED_VALUE_LENGTH = 4 + 22 + 1 + 43;
 /** The signature express-session (cookie-signature) appends to a session id: base64 HMAC-SHA256 without padding. */
 export function signSessionId(id: string, secret: string): string {
   return createHmac('sha256', secret).update(id).digest('base64').replace(/=+$/, '');
+}
+
+/**
+ * The session id of a signed cookie value (`s:<id>.<signature>`, decoded) when one of `secrets` signed
+ * it (the first signs new cookies; the others are older secrets still accepted), else undefined.
+ * The signature is compared in constant time.
+ */
+export function unsignSessionId(value: string, secrets: readonly string[]): string | undefined {
+  if (!value.startsWith('s:')) return undefined;
+  const dot = value.lastIndexOf('.');
+  if (dot < 3) return undefined; // no id, or no dot
+  const id = value.slice(2, dot);
+  const presented = Buffer.from(value.slice(dot + 1));
+  for (const secret of secrets) {
+    const expected = Buffer.from(signSessionId(id, secret));
+    if (expected.length === presented.length && timingSafeEqual(expected, presented)) return id;
+  }
+  return undefined;
 }
 
 /** How many bytes `name=value` takes once express-session has signed and encoded `id`. */

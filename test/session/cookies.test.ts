@@ -1,6 +1,7 @@
 /** The cookies the middleware writes itself: one set of attributes, and an exact name lookup. */
 import { describe, expect, it } from '@jest/globals';
-import { hasCookie, setCookieValue } from '../../src/session/cookies.js';
+import { createRequire } from 'node:module';
+import { cookieValue, hasCookie, setCookieValue } from '../../src/session/cookies.js';
 
 describe('setCookieValue', () => {
   it('always writes Path=/, HttpOnly and SameSite=Lax, and Secure only when asked', () => {
@@ -23,5 +24,35 @@ describe('hasCookie', () => {
     expect(hasCookie('myparlogin=1; parlogin-tx-abc=2', 'parlogin')).toBe(false);
     expect(hasCookie('a=parlogin=1', 'parlogin')).toBe(false);
     expect(hasCookie(undefined, 'parlogin')).toBe(false);
+  });
+});
+
+/** The `cookie` package, as express-session loads it (it ships no types). */
+const { parse } = createRequire(import.meta.url)('cookie') as {
+  parse: (header: string) => Record<string, string | undefined>;
+};
+
+describe('cookieValue', () => {
+  // express-session reads its cookie with the `cookie` package's parser: the same header must give
+  // the same value here.
+  it.each([
+    'parlogin=s%3Aabc.def',
+    'a=1; parlogin=s%3Aabc.def; b=2',
+    ' parlogin = spaced ;other=1',
+    'parlogin="quoted%20value"',
+    'parlogin=first; parlogin=second',
+    'parlogin=%E0%A4%A',
+    'xparlogin=1; parlogin-tx=2',
+    'parlogin=',
+    'parlogin',
+    'other=1',
+    'a; parlogin=after-a-bare-name',
+    'parlogin=a=b=c',
+  ])('reads %j as the cookie package does', (header) => {
+    expect(cookieValue(header, 'parlogin')).toBe(parse(header)['parlogin']);
+  });
+
+  it('reads nothing from no header', () => {
+    expect(cookieValue(undefined, 'parlogin')).toBeUndefined();
   });
 });

@@ -2,7 +2,14 @@ import { describe, expect, it } from '@jest/globals';
 import express from 'express';
 import session from 'express-session';
 import request from 'supertest';
-import { COOKIE_BUDGET, compactSessionIds, signedCookieLength } from '../../src/session/session-id.js';
+import { createRequire } from 'node:module';
+import {
+  COOKIE_BUDGET,
+  compactSessionIds,
+  signedCookieLength,
+  signSessionId,
+  unsignSessionId,
+} from '../../src/session/session-id.js';
 
 const SECRET = 'a-session-secret-of-at-least-32-characters';
 
@@ -59,5 +66,36 @@ describe('compactSessionIds', () => {
     for (let i = 0; i < 200; i += 1) expect(signedCookieLength(tight, next(), SECRET)).toBe(COOKIE_BUDGET);
     const long = 'y'.repeat(40);
     expect(compactSessionIds(long, SECRET)()).toMatch(/^[A-Za-z0-9_-]{22}$/);
+  });
+});
+
+/** cookie-signature, as express-session loads it (it ships no types). */
+const signature = createRequire(createRequire(import.meta.url).resolve('express-session'))(
+  'cookie-signature',
+) as {
+  unsign(value: string, secret: string): string | false;
+};
+
+describe('unsignSessionId', () => {
+  const secrets = ['a'.repeat(32), 'b'.repeat(32)];
+  const signed = (id: string, secret: string) => `s:${id}.${signSessionId(id, secret)}`;
+
+  it('accepts what cookie-signature signs, with the current or a previous secret', () => {
+    for (const secret of secrets) {
+      const value = signed('some-id', secret);
+      expect(signature.unsign(value.slice(2), secret)).toBe('some-id');
+      expect(unsignSessionId(value, secrets)).toBe('some-id');
+    }
+  });
+
+  it.each([
+    ['another secret', signed('some-id', 'c'.repeat(32))],
+    ['a changed id', signed('some-id', 'a'.repeat(32)).replace('some-id', 'some-ie')],
+    ['a cut signature', signed('some-id', 'a'.repeat(32)).slice(0, -1)],
+    ['no s: prefix', signed('some-id', 'a'.repeat(32)).slice(2)],
+    ['no signature', 's:some-id'],
+    ['an empty id', signed('', 'a'.repeat(32))],
+  ])('refuses %s', (_name, value) => {
+    expect(unsignSessionId(value, secrets)).toBeUndefined();
   });
 });
