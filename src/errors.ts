@@ -191,7 +191,7 @@ export function invalidArgument(
 }
 
 /** What the session store was doing when it failed. */
-export type StoreOperation = 'load' | 'save' | 'regenerate' | 'destroy' | 'read' | 'write';
+export type StoreOperation = 'load' | 'save' | 'touch' | 'regenerate' | 'destroy' | 'read' | 'write';
 
 /**
  * The session store (or the shared state beside it) failed: `session_store_unavailable` (503),

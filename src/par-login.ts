@@ -73,7 +73,8 @@ export const INTERNAL_CONTEXT = Symbol.for('express-par-login.context');
  * `app.use(parLogin())`.
  *
  * Reads `OIDC_*`, `APP_BASE_URL` and `SESSION_*` environment variables; explicit `options`
- * override them. When no session middleware ran before it, it runs express-session itself with
+ * override them. When no session middleware ran before it, it runs its own session, which keeps
+ * express-session's contract (cookie, store records, `req.session`: session/own-session.ts), with
  * secure defaults (HttpOnly, SameSite=Lax, Secure and `__Host-` on https; an in-memory store that
  * it warns about when `NODE_ENV=production`).
  *
@@ -144,7 +145,7 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     }
     ownSession.middleware(req, res, (err?: unknown) => {
       if (!err) return dispatch(req, res, next, routeKey);
-      const failure = sessionNotLoaded(req, err);
+      const failure = sessionNotLoaded(err);
       // Public routes keep working without a session; only our routes and guards need one.
       if (routes.has(routeKey)) return handleFailure(config, failure, req, res, next);
       dispatch(req, res, next, routeKey, failure);
@@ -161,12 +162,11 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
 }
 
 /**
- * The session of this request could not be read. express-session (with `unset: 'destroy'`) would
- * delete a session it did not load at the end of the response, as if the app had unset it: the
- * request forgets its session id, so a failed read never deletes the session it failed to read.
+ * The session of this request could not be read: `session_store_unavailable`. The own session
+ * (own-session.ts) has already forgotten the request's session id, so nothing later in the request
+ * acts on the session it failed to read.
  */
-function sessionNotLoaded(req: Request, err: unknown): ParLoginError {
-  (req as { sessionID?: string }).sessionID = undefined;
+function sessionNotLoaded(err: unknown): ParLoginError {
   return storeUnavailable('load', err);
 }
 

@@ -290,7 +290,7 @@ export interface ParLoginOptions {
    */
   redisClient?: RedisConnection;
   /**
-   * An express-session store of the app's choosing, used when `parLogin()` mounts express-session itself.
+   * An express-session store of the app's choosing, used when `parLogin()` runs its own session.
    * @default none
    */
   sessionStore?: Store;

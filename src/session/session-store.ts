@@ -1,5 +1,5 @@
 /**
- * The session store `parLogin()` uses when it mounts express-session itself: Redis through
+ * The session store `parLogin()` uses when it runs its own session (own-session.ts): Redis through
  * connect-redis when a Redis is configured (a server, a Cluster or a Sentinel group:
  * state/redis.ts), else an in-memory store; or the store the app passes. Every session's lifetime
  * in the store follows one rule ({@link sessionTtl}).
