@@ -145,7 +145,8 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
     }
     ownSession.middleware(req, res, (err?: unknown) => {
       if (!err) return dispatch(req, res, next, routeKey);
-      const failure = sessionNotLoaded(err);
+      // The own session has already forgotten the session id it failed to read (own-session.ts).
+      const failure = storeUnavailable('load', err);
       // Public routes keep working without a session; only our routes and guards need one.
       if (routes.has(routeKey)) return handleFailure(config, failure, req, res, next);
       dispatch(req, res, next, routeKey, failure);
@@ -159,15 +160,6 @@ export function parLogin(options: ParLoginOptions = {}): ParLoginMiddleware {
   middleware.ready = () => storeHandle.ready();
   middleware.capabilities = async () => parCapabilities(await ctx.metadata.get());
   return middleware;
-}
-
-/**
- * The session of this request could not be read: `session_store_unavailable`. The own session
- * (own-session.ts) has already forgotten the request's session id, so nothing later in the request
- * acts on the session it failed to read.
- */
-function sessionNotLoaded(err: unknown): ParLoginError {
-  return storeUnavailable('load', err);
 }
 
 /**
