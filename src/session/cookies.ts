@@ -31,11 +31,9 @@ export function setCookieValue(
   return `${name}=${value}${ends}; HttpOnly${secure ? '; Secure' : ''}; SameSite=Lax`;
 }
 
-/** Whether a `Cookie` header holds a cookie named `name` (whatever its value). */
+/** Whether a `Cookie` header holds a cookie named `name` (whatever its value), read as {@link cookieValue} reads it. */
 export function hasCookie(header: string | undefined, name: string): boolean {
-  if (header === undefined) return false;
-  for (const pair of header.split(';')) if (pair.trimStart().startsWith(`${name}=`)) return true;
-  return false;
+  return cookieValue(header, name) !== undefined;
 }
 
 /**
