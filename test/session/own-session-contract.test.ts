@@ -200,6 +200,9 @@ async function expectSameOutcome(scenario: Parameters<typeof run>[1]): Promise<O
   return actual;
 }
 
+/** The test's own member of the session. */
+const data = (req: express.Request) => req.session as unknown as { visits: number };
+
 const json = (req: express.Request) =>
   JSON.stringify({ ...req.session, sessionIdType: typeof req.sessionID });
 
@@ -210,7 +213,7 @@ describe('the own session keeps express-session’s contract', () => {
       'changes a loaded session: saves it and sends the cookie again',
       'seeded',
       (req, res) => {
-        (req.session as unknown as { visits: number }).visits += 1;
+        data(req).visits += 1;
         res.send(json(req));
       },
     ],
@@ -231,7 +234,7 @@ describe('the own session keeps express-session’s contract', () => {
       'saves a new session once it holds data',
       'none',
       (req, res) => {
-        (req.session as unknown as { visits: number }).visits = 1;
+        data(req).visits = 1;
         res.send('ok');
       },
     ],
@@ -240,7 +243,7 @@ describe('the own session keeps express-session’s contract', () => {
       'starts anew for a cookie of an unknown session',
       'unknown',
       (req, res) => {
-        (req.session as unknown as { visits: number }).visits = 5;
+        data(req).visits = 5;
         res.send('ok');
       },
     ],
@@ -251,7 +254,7 @@ describe('the own session keeps express-session’s contract', () => {
       (req, res) => {
         req.session.regenerate((err) => {
           if (err) return void res.status(500).end();
-          (req.session as unknown as { visits: number }).visits = 9;
+          data(req).visits = 9;
           res.send(json(req));
         });
       },
@@ -275,7 +278,7 @@ describe('the own session keeps express-session’s contract', () => {
       'saves explicitly, then answers without a second save',
       'seeded',
       (req, res) => {
-        (req.session as unknown as { visits: number }).visits = 2;
+        data(req).visits = 2;
         req.session.save(() => void res.redirect(303, '/next'));
       },
     ],
@@ -283,7 +286,7 @@ describe('the own session keeps express-session’s contract', () => {
       'reloads from the store',
       'seeded',
       (req, res) => {
-        (req.session as unknown as { visits: number }).visits = 7;
+        data(req).visits = 7;
         req.session.reload(() => void res.send(json(req)));
       },
     ],
@@ -291,7 +294,7 @@ describe('the own session keeps express-session’s contract', () => {
       'writes the body in parts',
       'seeded',
       (req, res) => {
-        (req.session as unknown as { visits: number }).visits = 3;
+        data(req).visits = 3;
         res.write('part one, ');
         res.end('part two');
       },
@@ -300,7 +303,7 @@ describe('the own session keeps express-session’s contract', () => {
       'writes its head before it ends',
       'seeded',
       (req, res) => {
-        (req.session as unknown as { visits: number }).visits = 6;
+        data(req).visits = 6;
         res.writeHead(200, { 'Content-Type': 'text/plain' });
         res.end('after the head');
       },
@@ -317,7 +320,7 @@ describe('the own session keeps express-session’s contract', () => {
     await expectSameOutcome({
       method: 'head',
       route: (req, res) => {
-        (req.session as unknown as { visits: number }).visits = 8;
+        data(req).visits = 8;
         res.send('a body HEAD does not send');
       },
     });
@@ -328,7 +331,7 @@ describe('the own session keeps express-session’s contract', () => {
       secure,
       cookie: 'none',
       route: (req, res) => {
-        (req.session as unknown as { visits: number }).visits = 1;
+        data(req).visits = 1;
         res.send('ok');
       },
     });
@@ -341,7 +344,7 @@ describe('the own session keeps express-session’s contract', () => {
     const outcome = await run('own', {
       cookie: 'none',
       route: (req, res) => {
-        (req.session as unknown as { visits: number }).visits = 4;
+        data(req).visits = 4;
         res.end(() => (called = true));
       },
     });
@@ -370,7 +373,7 @@ describe('the own session keeps express-session’s contract', () => {
     const outcome = await run('own', {
       prepare: (store) => (store.failSet = true),
       route: (req, res) => {
-        (req.session as unknown as { visits: number }).visits = 2;
+        data(req).visits = 2;
         res.send('answered');
       },
     });
@@ -401,7 +404,7 @@ describe('the own session keeps express-session’s contract', () => {
             });
         },
         route: (req, res) => {
-          (req.session as unknown as { visits: number }).visits = 2;
+          data(req).visits = 2;
           res.send('saved before you read this');
         },
       });
